@@ -1,0 +1,74 @@
+"""symgrad: PyTorch-compatible autograd on numpy, and a compiler from traced functions to
+readable, fused numpy forward/backward code.
+
+``import symgrad as torch`` works for the autograd subset.
+"""
+
+from . import autograd, dtypes, ops
+from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd.grad_mode import is_inference_mode_enabled
+from .creation import (
+    arange,
+    as_tensor,
+    empty,
+    empty_like,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    manual_seed,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from .dtypes import (
+    dtype,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    int8,
+    int16,
+    int32,
+    int64,
+    promote_types,
+    set_default_dtype,
+    uint8,
+)
+from .dtypes import bool_ as bool  # noqa: A001 - torch's name
+from .dtypes import result_type as _result_type
+from .printing import get_printoptions, set_printoptions
+from .tensor import Size, Tensor
+
+float = float32  # noqa: A001
+double = float64
+half = float16
+long = int64
+int = int32  # noqa: A001
+short = int16
+
+globals().update(ops.FUNCTIONS)
+
+
+def result_type(tensor1, tensor2) -> dtype:
+    """torch.result_type: the dtype an op on these two operands computes in."""
+    return _result_type(tensor1, tensor2)
+
+
+def is_tensor(obj) -> bool:
+    return isinstance(obj, Tensor)
+
+
+def numel(input: Tensor) -> int:
+    return input.numel()
+
+
+__version__ = "0.1.0"

@@ -1,0 +1,381 @@
+"""The backward engine: iterative discovery, dependency counting, a deterministic ready queue.
+
+A node runs once every gradient flowing into it has been summed. Gradients that reach an input
+with the output's broadcast shape are summed to the input's shape here, and only here.
+"""
+
+from __future__ import annotations
+
+import heapq
+import warnings
+
+import numpy as np
+
+from . import grad_mode
+from .nodes import AccumulateGrad, edge_of
+
+CREATE_GRAPH_WARNING = (
+    "Using backward() with create_graph=True will create a reference cycle between the "
+    "parameter and its gradient which can cause a memory leak. We recommend using "
+    "autograd.grad when creating the graph to avoid this. If you have to use this function, "
+    "make sure to reset the .grad fields of your parameters to None after use to break the "
+    "cycle and avoid the leak."
+)
+_warned_create_graph = False
+
+
+def _size_text(shape) -> str:
+    return f"torch.Size([{', '.join(map(str, shape))}])"
+
+
+def make_grads(outputs, grad_outputs, is_grads_batched: bool = False):
+    """Validate user gradients; create the implicit ones for one-element outputs."""
+    from ..tensor import Tensor
+
+    grads = []
+    for i, (out, grad) in enumerate(zip(outputs, grad_outputs, strict=True)):
+        if isinstance(grad, Tensor):
+            if tuple(grad.shape) != tuple(out.shape):
+                raise RuntimeError(
+                    f"Mismatch in shape: grad_output[{i}] has a shape of "
+                    f"{_size_text(grad.shape)} and output[{i}] has a shape of "
+                    f"{_size_text(out.shape)}."
+                )
+            if grad.dtype.is_floating_point != out.dtype.is_floating_point:
+                raise RuntimeError(
+                    f"For complex Tensors, both grad_output and output are required to have the "
+                    f"same dtype. Mismatch in dtype: grad_output[{i}] has a dtype of "
+                    f"{grad.dtype} and output[{i}] has a dtype of {out.dtype}."
+                )
+            grads.append(grad)
+        elif grad is None:
+            if out._requires_grad:
+                if out.numel() != 1:
+                    raise RuntimeError("grad can be implicitly created only for scalar outputs")
+                if not out.dtype.is_floating_point:
+                    raise RuntimeError(
+                        "grad can be implicitly created only for real scalar outputs but got "
+                        f"{out.dtype}".replace("symgrad.", "torch.")
+                    )
+                grads.append(Tensor._wrap(np.ones(out._data.shape, out._data.dtype)))
+            else:
+                grads.append(None)
+        else:
+            raise TypeError(
+                f"gradients can be either Tensors or None, but got {type(grad).__name__}"
+            )
+    return grads
+
+
+def _as_tuple(value):
+    from ..tensor import Tensor
+
+    if value is None:
+        return None
+    if isinstance(value, Tensor):
+        return (value,)
+    return tuple(value)
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """symgrad.autograd.backward: accumulate gradients of ``tensors`` into leaves' ``.grad``."""
+    global _warned_create_graph
+    tensors = _as_tuple(tensors)
+    if inputs is not None:
+        inputs = _as_tuple(inputs)
+        if len(inputs) == 0:
+            raise RuntimeError("'inputs' argument to backward() cannot be empty.")
+    grad_tensors = _as_tuple(grad_tensors) or (None,) * len(tensors)
+    if len(grad_tensors) != len(tensors):
+        raise RuntimeError(
+            f"got {len(grad_tensors)} tensors and {len(tensors)} gradients"
+        )
+    grads = make_grads(tensors, grad_tensors)
+    if retain_graph is None:
+        retain_graph = create_graph
+    if create_graph and not _warned_create_graph:
+        _warned_create_graph = True
+        warnings.warn(CREATE_GRAPH_WARNING, UserWarning, stacklevel=3)
+    run(tensors, grads, retain_graph, create_graph, inputs=inputs, accumulate=True)
+
+
+def grad(
+    outputs,
+    inputs,
+    grad_outputs=None,
+    retain_graph=None,
+    create_graph=False,
+    only_inputs=True,
+    allow_unused=None,
+    is_grads_batched=False,
+    materialize_grads=False,
+):
+    """symgrad.autograd.grad: gradients of ``outputs`` w.r.t. ``inputs``; ``.grad`` untouched."""
+    from ..tensor import Tensor
+
+    if materialize_grads and allow_unused is False:
+        raise ValueError(
+            "Expected allow_unused to be True or not passed when materialize_grads=True, "
+            "but got: allow_unused=False."
+        )
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    is_tuple_input = not isinstance(inputs, Tensor)
+    outputs = _as_tuple(outputs)
+    inputs = _as_tuple(inputs)
+    grad_outputs = _as_tuple(grad_outputs) or (None,) * len(outputs)
+    if len(grad_outputs) != len(outputs):
+        raise RuntimeError(
+            f"grad_outputs must be of same length as outputs ({len(grad_outputs)} vs "
+            f"{len(outputs)})"
+        )
+    for t in inputs:
+        if not t._requires_grad:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    grads = make_grads(outputs, grad_outputs)
+    if retain_graph is None:
+        retain_graph = create_graph
+    results = run(outputs, grads, retain_graph, create_graph, inputs=inputs, accumulate=False)
+    final = []
+    for t, g in zip(inputs, results, strict=True):
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError(
+                    "One of the differentiated Tensors appears to not have been used in the "
+                    "graph. Set allow_unused=True if this is the desired behavior."
+                )
+            if materialize_grads:
+                g = Tensor._wrap(np.zeros(t._data.shape, t._data.dtype))
+        final.append(g)
+    return tuple(final) if is_tuple_input or len(final) != 1 else (final[0],)
+
+
+def _discover(roots):
+    """Every node reachable from the roots, and how many edges point at each (iterative)."""
+    dependencies: dict = {}
+    seen = set()
+    order = []
+    stack = [node for node in roots]
+    for node in roots:
+        seen.add(node)
+    while stack:
+        node = stack.pop()
+        order.append(node)
+        for child, _ in node.next_functions:
+            if child is None:
+                continue
+            dependencies[child] = dependencies.get(child, 0) + 1
+            if child not in seen:
+                seen.add(child)
+                stack.append(child)
+    return order, dependencies
+
+
+def _needed(order, targets):
+    """Nodes from which some target node is reachable (only those run for autograd.grad)."""
+    needed = set(targets)
+    for node in reversed(_topological(order)):
+        if node in needed:
+            continue
+        if any(child in needed for child, _ in node.next_functions if child is not None):
+            needed.add(node)
+    return needed
+
+
+def _topological(order):
+    """Nodes in topological order (parents before children), computed without recursion."""
+    indegree = {node: 0 for node in order}
+    for node in order:
+        for child, _ in node.next_functions:
+            if child is not None and child in indegree:
+                indegree[child] += 1
+    ready = [node for node in order if indegree[node] == 0]
+    result = []
+    while ready:
+        node = ready.pop()
+        result.append(node)
+        for child, _ in node.next_functions:
+            if child is not None and child in indegree:
+                indegree[child] -= 1
+                if indegree[child] == 0:
+                    ready.append(child)
+    return result
+
+
+def _priority(node) -> float:
+    # AccumulateGrad first, then the most recently created node, as torch orders its queue.
+    return float("-inf") if isinstance(node, AccumulateGrad) else -node.sequence_nr
+
+
+def run(outputs, grads, retain_graph, create_graph, inputs=None, accumulate=True):
+    """Execute the backward graph. Returns the captured gradients of ``inputs`` (if any)."""
+    roots = []
+    for i, (out, g) in enumerate(zip(outputs, grads, strict=True)):
+        if not out._requires_grad:
+            raise RuntimeError(
+                f"element {i} of tensors does not require grad and does not have a grad_fn"
+            )
+        roots.append((edge_of(out), g))
+
+    capture = None
+    if inputs is not None:
+        capture = {}
+        for index, t in enumerate(inputs):
+            capture.setdefault(edge_of(t), []).append(index)
+
+    root_nodes = list(dict.fromkeys(edge[0] for edge, _ in roots))
+    order, dependencies = _discover(root_nodes)
+    needed = None
+    if capture is not None:
+        needed = _needed(order, {node for node, _ in capture})
+        dependencies = {}
+        for node in order:
+            if node not in needed:
+                continue
+            for child, _ in node.next_functions:
+                if child is not None and child in needed:
+                    dependencies[child] = dependencies.get(child, 0) + 1
+
+    buffers: dict = {}
+    for (node, nr), g in roots:
+        _add_to_buffer(buffers, node, nr, g)
+
+    captured: list = [None] * len(inputs) if inputs is not None else []
+    ready = []
+    for node in root_nodes:
+        if dependencies.get(node, 0) == 0:
+            heapq.heappush(ready, (_priority(node), id(node), node))
+
+    executed = []
+    with grad_mode.set_grad_enabled(create_graph):
+        while ready:
+            _, _, node = heapq.heappop(ready)
+            grad_outputs = buffers.pop(node, None) or [None] * node.num_outputs
+            grad_outputs = _run_tensor_prehooks(node, grad_outputs)
+            if capture is not None:
+                for nr, g in enumerate(grad_outputs):
+                    for index in capture.get((node, nr), ()):
+                        captured[index] = g
+                        if accumulate:
+                            _accumulate_into(inputs[index], g, create_graph)
+            if isinstance(node, AccumulateGrad):
+                if accumulate and capture is None and grad_outputs[0] is not None:
+                    _accumulate_into(node.variable, grad_outputs[0], create_graph)
+                continue
+            if needed is not None and node not in needed:
+                continue
+            for hook in tuple(node._prehooks.values()):
+                replaced = hook(tuple(grad_outputs))
+                if replaced is not None:
+                    grad_outputs = list(replaced)
+            grad_inputs = _call_node(node, grad_outputs)
+            for hook in tuple(node._hooks.values()):
+                replaced = hook(tuple(grad_inputs), tuple(grad_outputs))
+                if replaced is not None:
+                    grad_inputs = list(replaced)
+            executed.append(node)
+            for (child, nr), g in zip(node.next_functions, grad_inputs, strict=False):
+                if child is None or (needed is not None and child not in needed):
+                    continue
+                if g is not None:
+                    _add_to_buffer(buffers, child, nr, g)
+                dependencies[child] -= 1
+                if dependencies[child] == 0:
+                    heapq.heappush(ready, (_priority(child), id(child), child))
+    if not retain_graph:
+        for node in executed:
+            node.release()
+    return captured
+
+
+def _call_node(node, grad_outputs):
+    """Run one node and normalize its gradients: sum to each input's shape, cast its dtype."""
+    grad_inputs = list(node.apply(grad_outputs))
+    for i, g in enumerate(grad_inputs):
+        if g is None or i >= len(node.input_meta) or node.input_meta[i] is None:
+            continue
+        shape, dtype = node.input_meta[i]
+        grad_inputs[i] = _fit_gradient(node, i, g, shape, dtype)
+    return grad_inputs
+
+
+def _fit_gradient(node, index, g, shape, dtype):
+    from ..ops.reduce import sum_to_shape
+    from ..tensor import Tensor
+
+    if not isinstance(g, Tensor):
+        g = Tensor._wrap(np.asarray(g, dtype=dtype.numpy))
+    if tuple(g.shape) != shape:
+        if not _broadcastable_to(tuple(g.shape), shape):
+            raise RuntimeError(
+                f"Function {node.name()} returned an invalid gradient at index {index} - got "
+                f"[{', '.join(map(str, g.shape))}] but expected shape compatible with "
+                f"[{', '.join(map(str, shape))}]"
+            )
+        g = sum_to_shape(g, shape)
+    if g.dtype != dtype:
+        g = g.to(dtype)
+    return g
+
+
+def _broadcastable_to(source: tuple, target: tuple) -> bool:
+    """Could ``target`` have been broadcast to ``source``?"""
+    if len(target) > len(source):
+        return False
+    offset = len(source) - len(target)
+    return all(t == 1 or t == s for s, t in zip(source[offset:], target, strict=True))
+
+
+def _add_to_buffer(buffers, node, nr, g) -> None:
+    slots = buffers.get(node)
+    if slots is None:
+        slots = buffers[node] = [None] * node.num_outputs
+    slots[nr] = g if slots[nr] is None else slots[nr] + g
+
+
+def _run_tensor_prehooks(node, grad_outputs):
+    """Tensor hooks (``register_hook``) may replace a gradient; retain_grad stores it after."""
+    if node._tensor_hooks:
+        for nr, hooks in node._tensor_hooks.items():
+            for hook in tuple(hooks.values()):
+                if grad_outputs[nr] is None:
+                    break
+                replaced = hook(grad_outputs[nr])
+                if replaced is not None:
+                    grad_outputs[nr] = replaced
+    if node._retained:
+        for nr, ref in node._retained.items():
+            tensor = ref()
+            g = grad_outputs[nr]
+            if tensor is None or g is None:
+                continue
+            if tensor._grad is None:
+                tensor._grad = _fresh_copy(g, grad_mode.is_grad_enabled())
+            else:
+                tensor._grad = tensor._grad + g
+    return grad_outputs
+
+
+def _fresh_copy(g, create_graph: bool):
+    from ..tensor import Tensor
+
+    if create_graph:
+        return g.clone()
+    return Tensor._wrap(np.array(g._data, copy=True))
+
+
+def _accumulate_into(variable, g, create_graph: bool) -> None:
+    """AccumulateGrad: copy the first gradient, then add in place (out of place when
+    create_graph, so ``.grad`` stays differentiable); then post-accumulate hooks."""
+    if g is None:
+        return
+    if variable._grad is None:
+        variable._grad = _fresh_copy(g, create_graph)
+    elif create_graph or variable._grad._requires_grad:
+        variable._grad = variable._grad + g
+    else:
+        np.add(variable._grad._data, g._data, out=variable._grad._data, casting="unsafe")
+        variable._grad._bump_version()
+    if variable._post_accumulate_hooks:
+        for hook in tuple(variable._post_accumulate_hooks.values()):
+            hook(variable)

@@ -1,0 +1,125 @@
+"""Thread-local grad modes: no_grad, enable_grad, set_grad_enabled, inference_mode."""
+
+from __future__ import annotations
+
+import functools
+import threading
+
+_state = threading.local()
+
+
+def is_grad_enabled() -> bool:
+    """True when ops record the graph for backward (the default)."""
+    return getattr(_state, "enabled", True)
+
+
+def _set_enabled(mode: bool) -> None:
+    _state.enabled = bool(mode)
+
+
+def is_inference_mode_enabled() -> bool:
+    return getattr(_state, "inference", False)
+
+
+class _DecoratorContextManager:
+    """Usable as ``with mode():`` and as ``@mode()`` (also ``@no_grad`` without parentheses)."""
+
+    def __new__(cls, orig_func=None, *args, **kwargs):
+        if cls in (no_grad, enable_grad) and callable(orig_func):
+            return cls()(orig_func)
+        return super().__new__(cls)
+
+    def __call__(self, func):
+        @functools.wraps(func)
+        def decorated(*args, **kwargs):
+            with self.clone():
+                return func(*args, **kwargs)
+
+        return decorated
+
+    def clone(self):
+        return self.__class__()
+
+
+class no_grad(_DecoratorContextManager):  # noqa: N801 - torch's name
+    """Disable gradient recording: results of ops are leaves with ``requires_grad=False``.
+
+    >>> import symgrad
+    >>> x = symgrad.ones(2, requires_grad=True)
+    >>> with symgrad.no_grad():
+    ...     y = x * 2
+    >>> y.requires_grad
+    False
+    """
+
+    def __init__(self, orig_func=None):
+        self.prev = None
+
+    def __enter__(self):
+        self.prev = is_grad_enabled()
+        _set_enabled(False)
+
+    def __exit__(self, *exc):
+        _set_enabled(self.prev)
+
+
+class enable_grad(_DecoratorContextManager):  # noqa: N801
+    """Enable gradient recording inside a ``no_grad`` block."""
+
+    def __init__(self, orig_func=None):
+        self.prev = None
+
+    def __enter__(self):
+        self.prev = is_grad_enabled()
+        _set_enabled(True)
+
+    def __exit__(self, *exc):
+        _set_enabled(self.prev)
+
+
+class set_grad_enabled(_DecoratorContextManager):  # noqa: N801
+    """Set grad mode on or off: as a plain call, a context manager, or a decorator."""
+
+    def __init__(self, mode: bool):
+        self.prev = is_grad_enabled()
+        self.mode = bool(mode)
+        _set_enabled(self.mode)
+
+    def __call__(self, func):
+        _set_enabled(self.prev)
+        return super().__call__(func)
+
+    def __enter__(self):
+        pass
+
+    def __exit__(self, *exc):
+        _set_enabled(self.prev)
+
+    def clone(self):
+        return self.__class__(self.mode)
+
+
+class inference_mode(_DecoratorContextManager):  # noqa: N801
+    """Like ``no_grad``; tensors made inside are inference tensors (no version counter)."""
+
+    def __new__(cls, mode=True):
+        if callable(mode):
+            return cls()(mode)
+        return super().__new__(cls)
+
+    def __init__(self, mode: bool = True):
+        self.mode = bool(mode)
+        self.prev = None
+
+    def __enter__(self):
+        self.prev = (is_grad_enabled(), is_inference_mode_enabled())
+        if self.mode:
+            _set_enabled(False)
+        _state.inference = self.mode
+
+    def __exit__(self, *exc):
+        _set_enabled(self.prev[0])
+        _state.inference = self.prev[1]
+
+    def clone(self):
+        return self.__class__(self.mode)

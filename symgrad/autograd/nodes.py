@@ -1,0 +1,285 @@
+"""Backward nodes (``AddBackward0`` ...), ``AccumulateGrad``, saved tensors and hook handles."""
+
+from __future__ import annotations
+
+import itertools
+import weakref
+
+from .. import dtypes
+
+_sequence = itertools.count()
+_node_classes: dict[str, type] = {}
+
+BACKWARD_TWICE = (
+    "Trying to backward through the graph a second time (or directly access saved tensors "
+    "after they have already been freed). Saved intermediate values of the graph are freed when "
+    "you call .backward() or autograd.grad(). Specify retain_graph=True if you need to backward "
+    "through the graph a second time or if you need to access saved tensors after calling "
+    "backward."
+)
+
+
+class RemovableHandle:
+    """Returned by hook registration; ``remove()`` unregisters the hook."""
+
+    _ids = itertools.count()
+
+    def __init__(self, hooks: HookDict, hook):
+        self.id = next(RemovableHandle._ids)
+        self._hooks_ref = weakref.ref(hooks)
+        hooks[self.id] = hook
+
+    def remove(self) -> None:
+        hooks = self._hooks_ref()
+        if hooks is not None:
+            hooks.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+class HookDict(dict):
+    """Hooks by handle id, in registration order; a handle references it weakly."""
+
+
+class SavedTensor:
+    """A tensor saved for backward, with the version it had when saved.
+
+    The output of the node that saves it is kept as data only (no reference back to the node,
+    so no cycle); unpacking re-attaches the node, as torch does.
+    """
+
+    __slots__ = ("tensor", "data", "version", "is_output", "requires_grad", "_counter")
+
+    def __init__(self, tensor, is_output: bool = False):
+        if tensor._inference:
+            raise RuntimeError(
+                "Inference tensors cannot be saved for backward. Please do not use Tensors "
+                "created in inference mode in computation tracked by autograd. To work around "
+                "this, you can make a clone to get a normal tensor and use it in autograd."
+            )
+        self.is_output = is_output
+        self._counter = tensor._version_counter
+        self.version = tensor._version_counter.value
+        # An output is saved while its node is being built: it will require grad.
+        self.requires_grad = is_output or tensor._requires_grad
+        self.tensor = None if is_output else tensor
+        self.data = tensor._data if is_output else None
+
+    def unpack(self, node):
+        from ..tensor import Tensor
+
+        if self._counter.value != self.version:
+            tensor = self.tensor
+            raise RuntimeError(_modified_message(tensor, node, self))
+        if not self.is_output:
+            return self.tensor
+        out = Tensor._wrap(self.data, self.requires_grad)
+        out._version_counter = self._counter
+        if self.requires_grad:
+            out._grad_fn = node
+        return out
+
+
+def _modified_message(tensor, node, saved: SavedTensor) -> str:
+    if tensor is None:
+        data, owner = saved.data, node
+    else:
+        data, owner = tensor._data, tensor._grad_fn
+    legacy = dtypes.LEGACY_NAMES[dtypes.from_numpy_dtype(data.dtype).name]
+    described = f"[torch.{legacy} [{', '.join(map(str, data.shape))}]]"
+    if owner is not None:
+        output_nr = 0 if tensor is None else tensor._output_nr
+        name = owner.name()
+        short = name[: name.rfind("Backward")] if "Backward" in name else name
+        described += f", which is output {output_nr} of {short},"
+    return (
+        "one of the variables needed for gradient computation has been modified by an inplace "
+        f"operation: {described} is at version {saved._counter.value}; expected version "
+        f"{saved.version} instead. Hint: enable anomaly detection to find the operation that "
+        "failed to compute its gradient, with torch.autograd.set_detect_anomaly(True, "
+        "check_nan=False)."
+    )
+
+
+class InputMeta:
+    """What a rule sees of an input that was not saved: its shape, dtype and ndim."""
+
+    __slots__ = ("shape", "dtype")
+
+    def __init__(self, tensor):
+        self.shape = tensor.shape
+        self.dtype = tensor.dtype
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    def dim(self) -> int:
+        return len(self.shape)
+
+
+class BackwardNode:
+    """A node of the backward graph; its class name is torch's (``MulBackward0``).
+
+    ``next_functions`` holds one ``(node, output_nr)`` edge per input, ``(None, 0)`` for inputs
+    that need no gradient. ``input_meta`` holds each input's (shape, dtype): the engine sums a
+    broadcast gradient to that shape and casts it to that dtype, in one place.
+    """
+
+    num_outputs = 1
+
+    def __init__(self, next_functions, input_meta):
+        self.next_functions = tuple(next_functions)
+        self.input_meta = tuple(input_meta)
+        self.sequence_nr = next(_sequence)
+        self.metadata: dict = {}
+        self._tensor_hooks: dict[int, HookDict] | None = None
+        self._retained: dict[int, weakref.ref] | None = None
+        self._hooks = HookDict()
+        self._prehooks = HookDict()
+        self._released = False
+
+    def name(self) -> str:
+        return type(self).__name__
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object at {id(self):#x}>"
+
+    def __call__(self, *grad_outputs):
+        return self.apply(list(grad_outputs))
+
+    def apply(self, grad_outputs: list):
+        raise NotImplementedError
+
+    def release(self) -> None:
+        """Drop saved values once backward ran without retain_graph."""
+        self._released = True
+
+    def register_hook(self, hook):
+        """``hook(grad_inputs, grad_outputs)`` runs after this node computed its gradients."""
+        return RemovableHandle(self._hooks, hook)
+
+    def register_prehook(self, hook):
+        """``hook(grad_outputs)`` runs before this node; it may return replacement gradients."""
+        return RemovableHandle(self._prehooks, hook)
+
+    def _register_tensor_hook(self, output_nr: int, hook):
+        if self._tensor_hooks is None:
+            self._tensor_hooks = {}
+        hooks = self._tensor_hooks.setdefault(output_nr, HookDict())
+        return RemovableHandle(hooks, hook)
+
+    def _retain_grad(self, output_nr: int, tensor_ref) -> None:
+        if self._retained is None:
+            self._retained = {}
+        self._retained[output_nr] = tensor_ref
+
+
+class OpBackward(BackwardNode):
+    """The backward of one OpDef call: runs ``op.vjp`` on the saved inputs and output."""
+
+    def __init__(self, op, attrs, args, result, next_functions, input_meta):
+        super().__init__(next_functions, input_meta)
+        self.op = op
+        self.attrs = attrs
+        saves_inputs = op.saves in ("inputs", "both")
+        self._saved_args = [
+            (SavedTensor(a) if saves_inputs else InputMeta(a)) if _is_tensor(a) else a
+            for a in args
+        ]
+        self._saved_out = SavedTensor(result, True) if op.saves in ("output", "both") else None
+
+    def apply(self, grad_outputs):
+        if self._released:
+            raise RuntimeError(BACKWARD_TWICE)
+        args = [s.unpack(self) if isinstance(s, SavedTensor) else s for s in self._saved_args]
+        out = self._saved_out.unpack(self) if self._saved_out is not None else None
+        grads = self.op.vjp(grad_outputs[0], out, *args, **self.attrs)
+        return grads if isinstance(grads, (tuple, list)) else (grads,)
+
+    def release(self) -> None:
+        super().release()
+        self._saved_args = None
+        self._saved_out = None
+
+    def __getattr__(self, name: str):
+        # torch exposes saved values as grad_fn._saved_self / _saved_other / _saved_result.
+        saved_names = {"_saved_self": 0, "_saved_other": 1}
+        if name in saved_names or name == "_saved_result":
+            if self.__dict__.get("_released"):
+                raise RuntimeError(BACKWARD_TWICE)
+            if name == "_saved_result" and self._saved_out is not None:
+                return self._saved_out.unpack(self)
+            index = saved_names.get(name)
+            if index is not None and index < len(self._saved_args):
+                saved = self._saved_args[index]
+                return saved.unpack(self) if isinstance(saved, SavedTensor) else saved
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+
+class AccumulateGrad(BackwardNode):
+    """The sink of a leaf tensor: adds the incoming gradient into ``variable.grad``."""
+
+    def __init__(self, variable):
+        super().__init__((), ((tuple(variable.shape), variable.dtype),))
+        self.variable = variable
+
+    def apply(self, grad_outputs):
+        return ()
+
+
+def _is_tensor(value) -> bool:
+    from ..tensor import Tensor
+
+    return isinstance(value, Tensor)
+
+
+def node_class(name: str, base: type = OpBackward) -> type:
+    """The node class torch names ``name`` (``AddBackward0``), created once."""
+    cls = _node_classes.get(name)
+    if cls is None:
+        cls = type(name, (base,), {})
+        _node_classes[name] = cls
+    return cls
+
+
+def accumulator_for(tensor) -> AccumulateGrad:
+    """The leaf's AccumulateGrad node, shared by every graph that uses the leaf."""
+    node = tensor._accumulator() if tensor._accumulator is not None else None
+    if node is None:
+        node = AccumulateGrad(tensor)
+        tensor._accumulator = weakref.ref(node)
+    return node
+
+
+def edge_of(value):
+    """The (node, output_nr) edge a gradient for ``value`` flows into."""
+    if not _is_tensor(value) or not value._requires_grad:
+        return (None, 0)
+    if value._grad_fn is not None:
+        return (value._grad_fn, value._output_nr)
+    return (accumulator_for(value), 0)
+
+
+def record(op, args, attrs, result) -> None:
+    """Attach ``result`` to the graph when some differentiable input requires grad."""
+    nondiff = op.nondifferentiable_inputs
+    needs = any(
+        _is_tensor(a) and a._requires_grad and i not in nondiff for i, a in enumerate(args)
+    )
+    if not needs:
+        return
+    if not result.dtype.is_floating_point:
+        return
+    edges = [(None, 0) if i in nondiff else edge_of(a) for i, a in enumerate(args)]
+    meta = [
+        (tuple(a._data.shape), a.dtype) if _is_tensor(a) else None for a in args
+    ]
+    name = op.backward_name
+    cls = node_class(name if isinstance(name, str) else name(args, attrs))
+    result._grad_fn = cls(op, attrs, args, result, edges, meta)
+    result._requires_grad = True

@@ -1,0 +1,219 @@
+"""Tensor factories (tensor, zeros, ones, arange, rand, ...) and symgrad's random generator."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import dtypes
+from .tensor import Tensor
+
+_generator = np.random.default_rng()
+
+
+def manual_seed(seed: int) -> np.random.Generator:
+    """Seed symgrad's own random generator (rand, randn, randint, dropout)."""
+    global _generator
+    _generator = np.random.default_rng(int(seed))
+    return _generator
+
+
+def default_generator() -> np.random.Generator:
+    return _generator
+
+
+def _finish(array: np.ndarray, dtype, requires_grad: bool) -> Tensor:
+    t = Tensor._wrap(array)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _sizes(size) -> tuple[int, ...]:
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    for n in size:
+        if not isinstance(n, (int, np.integer)):
+            raise TypeError(
+                f"empty(): argument 'size' must be tuple of ints, but found element of type "
+                f"{type(n).__name__} at pos 0"
+            )
+        if n < 0:
+            raise RuntimeError(
+                f"Trying to create tensor with negative dimension {n}: {list(size)}"
+            )
+    return tuple(int(n) for n in size)
+
+
+def _float_dtype(dtype) -> dtypes.dtype:
+    return dtypes.get_default_dtype() if dtype is None else dtypes.as_dtype(dtype)
+
+
+def _to_numpy(data):
+    """Nested Python data (numbers, lists, tensors, arrays) as an ndarray."""
+    if isinstance(data, Tensor):
+        return data._concrete("symgrad.tensor()")
+    if isinstance(data, (list, tuple)):
+        parts = [_to_numpy(d) for d in data]
+        return np.stack(parts) if parts else np.array([])
+    return np.asarray(data)
+
+
+def _infer_dtype(data, array: np.ndarray) -> dtypes.dtype:
+    if isinstance(data, (np.ndarray, np.generic, Tensor)):
+        return dtypes.from_numpy_dtype(array.dtype)
+    kind = array.dtype.kind
+    if kind == "b":
+        return dtypes.bool_
+    if kind in "iu":
+        return dtypes.int64
+    if kind == "f":
+        return dtypes.get_default_dtype() if not _contains_typed_float(data) else (
+            dtypes.from_numpy_dtype(array.dtype))
+    raise TypeError(f"Could not infer dtype of {type(data).__name__}")
+
+
+def _contains_typed_float(data) -> bool:
+    if isinstance(data, (list, tuple)):
+        return any(_contains_typed_float(d) for d in data)
+    return isinstance(data, (np.ndarray, np.floating, Tensor))
+
+
+def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A new tensor copying ``data`` (numbers, nested lists, arrays, tensors).
+
+    >>> import symgrad
+    >>> symgrad.tensor([1.0, 2.0])
+    tensor([1., 2.])
+    >>> symgrad.tensor([1, 2]).dtype
+    symgrad.int64
+    """
+    array = _to_numpy(data)
+    d = dtypes.as_dtype(dtype) if dtype is not None else _infer_dtype(data, array)
+    return _finish(np.array(array, dtype=d.numpy, copy=True), d, requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    """Like ``tensor`` but shares memory with an ndarray or tensor when the dtype allows."""
+    if isinstance(data, Tensor):
+        return data if dtype is None else data.to(dtype)
+    if isinstance(data, np.ndarray) and (dtype is None or dtypes.as_dtype(dtype).numpy ==
+                                         data.dtype):
+        return from_numpy(data)
+    return tensor(data, dtype=dtype)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor sharing memory with ``array``."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
+    dtypes.from_numpy_dtype(array.dtype)
+    return Tensor._wrap(array)
+
+
+def _factory(fill):
+    def build(*size, dtype=None, device=None, requires_grad: bool = False, out=None):
+        d = _float_dtype(dtype)
+        return _finish(fill(_sizes(size), d.numpy), d, requires_grad)
+
+    return build
+
+
+zeros = _factory(np.zeros)
+ones = _factory(np.ones)
+empty = _factory(np.empty)
+zeros.__name__, ones.__name__, empty.__name__ = "zeros", "ones", "empty"
+zeros.__doc__ = "A tensor of zeros of the given size (varargs or a tuple)."
+ones.__doc__ = "A tensor of ones of the given size (varargs or a tuple)."
+empty.__doc__ = "An uninitialized tensor of the given size."
+
+
+def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ``size`` filled with ``fill_value`` (its dtype follows the value)."""
+    d = dtypes.as_dtype(dtype) if dtype is not None else dtypes.scalar_dtype(fill_value)
+    return _finish(np.full(_sizes((size,)), fill_value, dtype=d.numpy), d, requires_grad)
+
+
+def _like(fill):
+    def build(input: Tensor, dtype=None, device=None, requires_grad: bool = False,
+              memory_format=None) -> Tensor:
+        d = dtypes.as_dtype(dtype) if dtype is not None else input.dtype
+        return _finish(fill(tuple(input.shape), d.numpy), d, requires_grad)
+
+    return build
+
+
+zeros_like = _like(np.zeros)
+ones_like = _like(np.ones)
+empty_like = _like(np.empty)
+
+
+def full_like(input: Tensor, fill_value, *, dtype=None, device=None,
+              requires_grad: bool = False) -> Tensor:
+    d = dtypes.as_dtype(dtype) if dtype is not None else input.dtype
+    return _finish(np.full(tuple(input.shape), fill_value, dtype=d.numpy), d, requires_grad)
+
+
+def arange(start, end=None, step=1, *, dtype=None, device=None,
+           requires_grad: bool = False) -> Tensor:
+    """Values from ``start`` to ``end`` (exclusive) by ``step``; int64 for integer arguments."""
+    if end is None:
+        start, end = 0, start
+    if dtype is None:
+        floats = any(isinstance(v, float) for v in (start, end, step))
+        d = dtypes.get_default_dtype() if floats else dtypes.int64
+    else:
+        d = dtypes.as_dtype(dtype)
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    count = int(np.ceil((end - start) / step))
+    values = start + step * np.arange(max(count, 0), dtype=np.float64)
+    return _finish(values.astype(d.numpy), d, requires_grad)
+
+
+def linspace(start, end, steps: int, *, dtype=None, device=None,
+             requires_grad: bool = False) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
+    d = _float_dtype(dtype)
+    return _finish(np.linspace(start, end, steps).astype(d.numpy), d, requires_grad)
+
+
+def eye(n: int, m: int | None = None, *, dtype=None, device=None,
+        requires_grad: bool = False) -> Tensor:
+    """The identity matrix (n x m)."""
+    d = _float_dtype(dtype)
+    return _finish(np.eye(n, m, dtype=d.numpy), d, requires_grad)
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """Uniform samples in [0, 1) from symgrad's generator."""
+    d = _float_dtype(dtype)
+    rng = generator or _generator
+    return _finish(rng.random(_sizes(size)).astype(d.numpy), d, requires_grad)
+
+
+def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """Standard normal samples from symgrad's generator."""
+    d = _float_dtype(dtype)
+    rng = generator or _generator
+    return _finish(rng.standard_normal(_sizes(size)).astype(d.numpy), d, requires_grad)
+
+
+def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None,
+            requires_grad: bool = False) -> Tensor:
+    """Integers in [low, high) (int64 unless ``dtype``)."""
+    if size is None:
+        low, high, size = 0, low, high
+    if high is None:
+        low, high = 0, low
+    d = dtypes.int64 if dtype is None else dtypes.as_dtype(dtype)
+    rng = generator or _generator
+    return _finish(rng.integers(low, high, size=_sizes((size,))).astype(d.numpy), d,
+                   requires_grad)
+
+
+def rand_like(input: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
+    return rand(tuple(input.shape), dtype=dtype or input.dtype, requires_grad=requires_grad)
+
+
+def randn_like(input: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
+    return randn(tuple(input.shape), dtype=dtype or input.dtype, requires_grad=requires_grad)

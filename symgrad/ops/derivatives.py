@@ -1,0 +1,124 @@
+"""Gradient rules derived from SymPy scalar definitions, and SymPy expressions run as ops.
+
+``derivative(op)`` differentiates an elementwise op's SymPy definition once (cached) and
+rewrites occurrences of the op itself as its output (``d exp(x) = exp(x)`` becomes ``out``).
+``evaluate(expr, env)`` turns a SymPy expression into symgrad ops on Tensors, so the derived
+rule runs eagerly, with ``create_graph=True`` and inside the compiler alike.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import sympy as sp
+
+X, Y, OUT = sp.symbols("x y out", real=True)
+
+# SymPy function class -> name of the symgrad function computing it.
+_FUNCTION_NAMES = {
+    sp.exp: "exp",
+    sp.log: "log",
+    sp.sin: "sin",
+    sp.cos: "cos",
+    sp.tan: "tan",
+    sp.asin: "asin",
+    sp.acos: "acos",
+    sp.atan: "atan",
+    sp.sinh: "sinh",
+    sp.cosh: "cosh",
+    sp.tanh: "tanh",
+    sp.asinh: "asinh",
+    sp.acosh: "acosh",
+    sp.atanh: "atanh",
+    sp.erf: "erf",
+    sp.erfc: "erfc",
+    sp.Abs: "abs",
+    sp.sign: "sign",
+    sp.atan2: "atan2",
+}
+
+
+@functools.cache
+def partials(op) -> tuple[sp.Expr, ...]:
+    """d op / d argument for each argument, with the op itself replaced by ``out``."""
+    symbols = (X, Y)[: op.arity]
+    expr = op.sympy(*symbols)
+    return tuple(sp.diff(expr, s).subs(expr, OUT) for s in symbols)
+
+
+def saves_for(op) -> str:
+    """What the derived rule reads: "inputs", "output", "both" or "none"."""
+    free = set().union(*(d.free_symbols for d in partials(op)))
+    uses_out = OUT in free
+    uses_inputs = bool(free - {OUT})
+    if uses_out and uses_inputs:
+        return "both"
+    return "output" if uses_out else ("inputs" if uses_inputs else "none")
+
+
+def derived_vjp(op):
+    """The vjp ``g * d/dx`` built from ``partials(op)``."""
+
+    def vjp(g, out, *inputs):
+        env = {X: inputs[0], OUT: out}
+        if len(inputs) > 1:
+            env[Y] = inputs[1]
+        return tuple(times(g, d, env) for d in partials(op))
+
+    return vjp
+
+
+def times(g, expr: sp.Expr, env):
+    """``g * expr`` written as (g * numerator) / denominator, so ``1/x`` costs one division."""
+    if expr == 0:
+        return None
+    numerator, denominator = sp.fraction(sp.factor_terms(expr))
+    result = g if numerator == 1 else g * evaluate(numerator, env)
+    if denominator != 1:
+        result = result / evaluate(denominator, env)
+    return result
+
+
+def evaluate(expr: sp.Expr, env):
+    """Evaluate a SymPy expression with symgrad ops; ``env`` maps symbols to Tensors."""
+    from .registry import FUNCTIONS
+
+    if expr in env:
+        return env[expr]
+    if expr.is_Number or expr.is_NumberSymbol:
+        value = float(expr)
+        return int(value) if expr.is_Integer else value
+    if expr.is_Add:
+        terms = [evaluate(a, env) for a in _ordered(expr.args)]
+        return functools.reduce(lambda a, b: a + b, terms)
+    if expr.is_Mul:
+        coefficient, rest = expr.as_coeff_Mul()
+        value = _product([evaluate(a, env) for a in _ordered(sp.Mul.make_args(rest))])
+        if coefficient == -1:
+            return -value
+        return value if coefficient == 1 else value * float(coefficient)
+    if expr.is_Pow:
+        base, exponent = expr.args
+        b = evaluate(base, env)
+        if exponent == sp.Rational(1, 2):
+            return FUNCTIONS["sqrt"](b)
+        if exponent == -sp.Rational(1, 2):
+            return FUNCTIONS["rsqrt"](b)
+        if exponent == -1:
+            return FUNCTIONS["reciprocal"](b)
+        if exponent == 2:
+            return b * b
+        return b ** evaluate(exponent, env)
+    name = _FUNCTION_NAMES.get(expr.func)
+    if name is None:
+        raise NotImplementedError(f"symgrad cannot evaluate the SymPy expression {expr}")
+    return FUNCTIONS[name](*(evaluate(a, env) for a in expr.args))
+
+
+def _ordered(args):
+    """Tensors first, so ``1 + x`` stays a tensor op and the order is deterministic."""
+    return sorted(args, key=lambda a: (a.is_Number, sp.default_sort_key(a)))
+
+
+def _product(values):
+    return functools.reduce(lambda a, b: a * b, values)

@@ -1,0 +1,443 @@
+"""Tensor: a payload (an ndarray, or a graph Node while tracing) plus autograd metadata.
+
+Ops are not defined here: each op module attaches its Tensor methods next to its OpDef
+(``symgrad/ops/``), so one op lives in one place.
+"""
+
+from __future__ import annotations
+
+import warnings
+import weakref
+
+import numpy as np
+
+from . import dtypes
+from .autograd import grad_mode
+
+NONLEAF_GRAD_WARNING = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+    "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
+    "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. "
+    "If you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor "
+    "instead. See github.com/pytorch/pytorch/pull/30531 for more informations."
+)
+
+
+class Size(tuple):
+    """A tensor shape: a tuple that prints as ``symgrad.Size([2, 3])``."""
+
+    def __repr__(self) -> str:
+        return f"symgrad.Size({list(self)})"
+
+    __str__ = __repr__
+
+    def numel(self) -> int:
+        return int(np.prod(self, dtype=np.int64))
+
+    def __getitem__(self, item):
+        result = super().__getitem__(item)
+        return Size(result) if isinstance(item, slice) else result
+
+    def __add__(self, other):
+        return Size(tuple(self) + tuple(other))
+
+
+class VersionCounter:
+    """Shared by a tensor, its views and its detached aliases; bumped by every in-place op."""
+
+    __slots__ = ("value",)
+
+    def __init__(self):
+        self.value = 0
+
+
+class Tensor:
+    """A multi-dimensional array with PyTorch's autograd semantics.
+
+    >>> import symgrad
+    >>> x = symgrad.ones(2, 2, requires_grad=True)
+    >>> y = (x + 2).mean()
+    >>> y.backward()
+    >>> x.grad
+    tensor([[0.2500, 0.2500],
+            [0.2500, 0.2500]])
+    """
+
+    __slots__ = (
+        "_data",
+        "_requires_grad",
+        "_grad",
+        "_grad_fn",
+        "_output_nr",
+        "_version_counter",
+        "_base",
+        "_view_fn",
+        "_retains_grad",
+        "_accumulator",
+        "_post_accumulate_hooks",
+        "_is_param",
+        "_inference",
+        "__weakref__",
+        "__dict__",
+    )
+
+    __array_priority__ = 1000
+
+    def __init__(self, *args, **kwargs):
+        raise TypeError(
+            "symgrad.Tensor cannot be constructed directly; use symgrad.tensor(data) or a "
+            "factory such as symgrad.zeros(shape)"
+        )
+
+    @classmethod
+    def _wrap(cls, data, requires_grad: bool = False) -> Tensor:
+        """A new leaf around ``data`` (an ndarray, or a graph Node while tracing)."""
+        t = object.__new__(cls)
+        t._data = data
+        t._requires_grad = requires_grad
+        t._grad = None
+        t._grad_fn = None
+        t._output_nr = 0
+        t._version_counter = VersionCounter()
+        t._base = None
+        t._view_fn = None
+        t._retains_grad = False
+        t._accumulator = None
+        t._post_accumulate_hooks = None
+        t._is_param = False
+        t._inference = grad_mode.is_inference_mode_enabled()
+        return t
+
+    # ----------------------------------------------------------------- payload
+    @property
+    def _is_symbolic(self) -> bool:
+        return not isinstance(self._data, np.ndarray)
+
+    def _concrete(self, what: str) -> np.ndarray:
+        """The ndarray, or the tracing error that names the user's line and arguments."""
+        if self._is_symbolic:
+            from .compiler.trace import concretization_error
+
+            raise concretization_error(self, what)
+        return self._data
+
+    # -------------------------------------------------------------- attributes
+    @property
+    def shape(self) -> Size:
+        return Size(self._data.shape)
+
+    def size(self, dim: int | None = None):
+        if dim is None:
+            return self.shape
+        return self._data.shape[_wrap_dim(dim, self.ndim)]
+
+    def dim(self) -> int:
+        return len(self._data.shape)
+
+    ndimension = dim
+
+    @property
+    def ndim(self) -> int:
+        return len(self._data.shape)
+
+    def numel(self) -> int:
+        return int(np.prod(self._data.shape, dtype=np.int64))
+
+    nelement = numel
+
+    @property
+    def dtype(self) -> dtypes.dtype:
+        return dtypes.from_numpy_dtype(self._data.dtype)
+
+    @property
+    def device(self) -> str:
+        return "cpu"
+
+    @property
+    def is_cuda(self) -> bool:
+        return False
+
+    def is_floating_point(self) -> bool:
+        return self.dtype.is_floating_point
+
+    def element_size(self) -> int:
+        return self._data.dtype.itemsize
+
+    def stride(self, dim: int | None = None):
+        strides = tuple(s // self._data.dtype.itemsize for s in self._data.strides)
+        return strides if dim is None else strides[_wrap_dim(dim, self.ndim)]
+
+    def is_contiguous(self) -> bool:
+        return bool(self._data.flags.c_contiguous)
+
+    @property
+    def _version(self) -> int:
+        if self._inference:
+            raise RuntimeError("Inference tensors do not track version counter.")
+        return self._version_counter.value
+
+    def _bump_version(self) -> None:
+        if not self._inference:
+            self._version_counter.value += 1
+
+    # ---------------------------------------------------------------- autograd
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if self._grad_fn is not None:
+            if value:
+                raise RuntimeError("you can only change requires_grad flags of leaf variables.")
+            raise RuntimeError(_LEAF_ONLY_FALSE)
+        if value and not self.dtype.is_floating_point:
+            raise RuntimeError(
+                "only Tensors of floating point and complex dtype can require gradients"
+            )
+        self._requires_grad = bool(value)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set ``requires_grad`` in place and return self."""
+        if self._grad_fn is not None:
+            if not requires_grad:
+                raise RuntimeError(_LEAF_ONLY_FALSE)
+            return self
+        if requires_grad and not self.dtype.is_floating_point:
+            raise RuntimeError(
+                "Only Tensors of floating point and complex dtype can require gradients"
+            )
+        self._requires_grad = bool(requires_grad)
+        return self
+
+    @property
+    def grad_fn(self):
+        return self._grad_fn
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._grad_fn is None
+
+    @property
+    def output_nr(self) -> int:
+        return self._output_nr
+
+    @property
+    def grad(self) -> Tensor | None:
+        if self._grad_fn is not None and not self._retains_grad:
+            warnings.warn(NONLEAF_GRAD_WARNING, UserWarning, stacklevel=2)
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(
+                    f"assigned grad expected to be a Tensor or None but got grad of type "
+                    f"{type(value).__name__}"
+                )
+            if value.dtype != self.dtype:
+                raise RuntimeError("assigned grad has data of a different type")
+            if value.shape != self.shape:
+                raise RuntimeError("assigned grad has data of a different size")
+        self._grad = value
+
+    @grad.deleter
+    def grad(self) -> None:
+        self._grad = None
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._retains_grad
+
+    def retain_grad(self) -> None:
+        """Populate ``.grad`` of this non-leaf tensor during backward."""
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self._grad_fn is None or self._retains_grad:
+            return
+        self._retains_grad = True
+        self._grad_fn._retain_grad(self._output_nr, weakref.ref(self))
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (torch.Tensor.backward)."""
+        from .autograd.engine import backward
+
+        backward((self,), (gradient,), retain_graph, create_graph, inputs)
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor
+        replaces the gradient. Returns a handle whose ``remove()`` unregisters it."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._grad_fn is not None:
+            return self._grad_fn._register_tensor_hook(self._output_nr, hook)
+        from .autograd.nodes import accumulator_for
+
+        return accumulator_for(self)._register_tensor_hook(0, hook)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(tensor)`` after ``.grad`` of this leaf was updated."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        from .autograd.nodes import HookDict, RemovableHandle
+
+        if self._post_accumulate_hooks is None:
+            self._post_accumulate_hooks = HookDict()
+        return RemovableHandle(self._post_accumulate_hooks, hook)
+
+    def detach(self) -> Tensor:
+        """A new leaf sharing data and the version counter, outside the graph."""
+        out = Tensor._wrap(self._data)
+        out._version_counter = self._version_counter
+        return out
+
+    def detach_(self) -> Tensor:
+        """Make this tensor a leaf that does not require grad, in place."""
+        if self._base is not None:
+            raise RuntimeError(
+                "Can't detach views in-place. Use detach() instead. If you are using "
+                "DistributedDataParallel (DDP) for training, and gradient_as_bucket_view is set "
+                "as True, gradients are views of DDP buckets, and hence detach_() cannot be "
+                "called on these gradients. To fix this error, please refer to the "
+                "Optimizer.zero_grad() function in torch/optim/optimizer.py as the solution."
+            )
+        self._grad_fn = None
+        self._requires_grad = False
+        self._output_nr = 0
+        return self
+
+    @property
+    def data(self) -> Tensor:
+        out = Tensor._wrap(self._data)
+        out._is_param = False
+        return out
+
+    @data.setter
+    def data(self, value: Tensor) -> None:
+        self._data = value._data
+
+    # -------------------------------------------------------------- conversion
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        """The values as an ndarray sharing memory (torch.Tensor.numpy)."""
+        if self._requires_grad and not force:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
+                "instead."
+            )
+        return self._concrete("numpy()")
+
+    def __array__(self, dtype=None, copy=None):
+        array = self.numpy()
+        if dtype is not None:
+            array = array.astype(dtype, copy=False)
+        return array
+
+    def item(self):
+        """The value of a one-element tensor as a Python number."""
+        data = self._concrete("item()")
+        if data.size != 1:
+            raise RuntimeError(
+                f"a Tensor with {data.size} elements cannot be converted to Scalar"
+            )
+        return data.reshape(()).item()
+
+    def tolist(self):
+        return self._concrete("tolist()").tolist()
+
+    def __float__(self) -> float:
+        return float(self._scalar_for("float()"))
+
+    def __int__(self) -> int:
+        return int(self._scalar_for("int()"))
+
+    def __index__(self) -> int:
+        data = self._concrete("__index__()")
+        if self.dtype.is_floating_point or data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(data.reshape(()))
+
+    def __bool__(self) -> bool:
+        data = self._concrete("bool()")
+        if data.size != 1:
+            raise RuntimeError(
+                f"Boolean value of Tensor with more than one value is ambiguous"
+                if data.size > 1
+                else "Boolean value of Tensor with no values is ambiguous"
+            )
+        return bool(data.reshape(()))
+
+    def _scalar_for(self, what: str):
+        data = self._concrete(what)
+        if data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return data.reshape(()).item()
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._data.shape[0]))
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __repr__(self) -> str:
+        if self._is_symbolic:
+            from .compiler.trace import symbolic_repr
+
+            return symbolic_repr(self)
+        from .printing import parameter_repr, tensor_repr
+
+        return parameter_repr(self) if self._is_param else tensor_repr(self)
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        if self.ndim == 0 and not self._is_symbolic:
+            return format(self.item(), spec)
+        return format(repr(self), spec)
+
+    def __reduce_ex__(self, protocol):
+        return (_rebuild, (self._concrete("pickle"), self._requires_grad))
+
+    def __deepcopy__(self, memo):
+        if self._grad_fn is not None:
+            raise RuntimeError(
+                "Only Tensors created explicitly by the user (graph leaves) support the "
+                "deepcopy protocol at the moment.  If you were attempting to deepcopy a module, "
+                "this may be because of a torch.nn.utils.weight_norm usage, see "
+                "https://github.com/pytorch/pytorch/pull/103001"
+            )
+        out = _rebuild(self._data.copy(), self._requires_grad)
+        out._is_param = self._is_param
+        if self._grad is not None:
+            out._grad = self._grad.__deepcopy__(memo)
+        memo[id(self)] = out
+        return out
+
+
+_LEAF_ONLY_FALSE = (
+    "you can only change requires_grad flags of leaf variables. If you want to use a computed "
+    "variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach()."
+)
+
+
+def _rebuild(data: np.ndarray, requires_grad: bool) -> Tensor:
+    return Tensor._wrap(np.array(data), requires_grad)
+
+
+def _wrap_dim(dim: int, ndim: int) -> int:
+    """Normalize a possibly negative dim, with torch's IndexError."""
+    low, high = (-1, 0) if ndim == 0 else (-ndim, ndim - 1)
+    if not low <= dim <= high:
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{low}, {high}], but got {dim})"
+        )
+    return dim % max(ndim, 1)

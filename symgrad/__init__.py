@@ -29,6 +29,7 @@ from .creation import (
     zeros,
     zeros_like,
 )
+from .dtypes import bool_ as bool  # noqa: A001 - torch's name
 from .dtypes import (
     dtype,
     float16,
@@ -43,7 +44,6 @@ from .dtypes import (
     set_default_dtype,
     uint8,
 )
-from .dtypes import bool_ as bool  # noqa: A001 - torch's name
 from .dtypes import result_type as _result_type
 from .printing import get_printoptions, set_printoptions
 from .tensor import Size, Tensor

@@ -93,7 +93,7 @@ class Tensor:
     def _wrap(cls, data, requires_grad: bool = False) -> Tensor:
         """A new leaf around ``data`` (an ndarray, or a graph Node while tracing)."""
         t = object.__new__(cls)
-        t._data = data
+        t._data = np.asarray(data) if isinstance(data, np.generic) else data
         t._requires_grad = requires_grad
         t._grad = None
         t._grad_fn = None
@@ -363,7 +363,7 @@ class Tensor:
         data = self._concrete("bool()")
         if data.size != 1:
             raise RuntimeError(
-                f"Boolean value of Tensor with more than one value is ambiguous"
+                "Boolean value of Tensor with more than one value is ambiguous"
                 if data.size > 1
                 else "Boolean value of Tensor with no values is ambiguous"
             )

@@ -12,7 +12,6 @@ import numpy as np
 
 from .. import dtypes
 from ..autograd import grad_mode
-from ..autograd.nodes import record
 from ..tensor import Tensor
 from .registry import OpDef, apply
 

@@ -27,9 +27,8 @@ def _matmul_shape(a, b):
 
 def _mismatch_message(a, b) -> str:
     if len(a) == 1 and len(b) == 1:
-        return ("inconsistent tensor size, expected tensor [{}] and src [{}] to have the same "
-                "number of elements, but got {} and {} elements respectively").format(
-                    a[0], b[0], a[0], b[0])
+        return (f"inconsistent tensor size, expected tensor [{a[0]}] and src [{b[0]}] to have the same "
+                f"number of elements, but got {a[0]} and {b[0]} elements respectively")
     if len(a) == 2 and len(b) == 1:
         return f"size mismatch, got input ({a[0]}), mat ({a[0]}x{a[1]}), vec ({b[0]})"
     a2 = a if len(a) >= 2 else (1,) + tuple(a)

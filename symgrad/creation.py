@@ -38,9 +38,7 @@ def _sizes(size) -> tuple[int, ...]:
                 f"{type(n).__name__} at pos 0"
             )
         if n < 0:
-            raise RuntimeError(
-                f"Trying to create tensor with negative dimension {n}: {list(size)}"
-            )
+            raise RuntimeError(f"Trying to create tensor with negative dimension {n}: {list(size)}")
     return tuple(int(n) for n in size)
 
 
@@ -67,8 +65,11 @@ def _infer_dtype(data, array: np.ndarray) -> dtypes.dtype:
     if kind in "iu":
         return dtypes.int64
     if kind == "f":
-        return dtypes.get_default_dtype() if not _contains_typed_float(data) else (
-            dtypes.from_numpy_dtype(array.dtype))
+        return (
+            dtypes.get_default_dtype()
+            if not _contains_typed_float(data)
+            else (dtypes.from_numpy_dtype(array.dtype))
+        )
     raise TypeError(f"Could not infer dtype of {type(data).__name__}")
 
 
@@ -96,8 +97,9 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
     """Like ``tensor`` but shares memory with an ndarray or tensor when the dtype allows."""
     if isinstance(data, Tensor):
         return data if dtype is None else data.to(dtype)
-    if isinstance(data, np.ndarray) and (dtype is None or dtypes.as_dtype(dtype).numpy ==
-                                         data.dtype):
+    if isinstance(data, np.ndarray) and (
+        dtype is None or dtypes.as_dtype(dtype).numpy == data.dtype
+    ):
         return from_numpy(data)
     return tensor(data, dtype=dtype)
 
@@ -134,8 +136,9 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = Fal
 
 
 def _like(fill):
-    def build(input: Tensor, dtype=None, device=None, requires_grad: bool = False,
-              memory_format=None) -> Tensor:
+    def build(
+        input: Tensor, dtype=None, device=None, requires_grad: bool = False, memory_format=None
+    ) -> Tensor:
         d = dtypes.as_dtype(dtype) if dtype is not None else input.dtype
         return _finish(fill(tuple(input.shape), d.numpy), d, requires_grad)
 
@@ -147,14 +150,16 @@ ones_like = _like(np.ones)
 empty_like = _like(np.empty)
 
 
-def full_like(input: Tensor, fill_value, *, dtype=None, device=None,
-              requires_grad: bool = False) -> Tensor:
+def full_like(
+    input: Tensor, fill_value, *, dtype=None, device=None, requires_grad: bool = False
+) -> Tensor:
     d = dtypes.as_dtype(dtype) if dtype is not None else input.dtype
     return _finish(np.full(tuple(input.shape), fill_value, dtype=d.numpy), d, requires_grad)
 
 
-def arange(start, end=None, step=1, *, dtype=None, device=None,
-           requires_grad: bool = False) -> Tensor:
+def arange(
+    start, end=None, step=1, *, dtype=None, device=None, requires_grad: bool = False
+) -> Tensor:
     """Values from ``start`` to ``end`` (exclusive) by ``step``; int64 for integer arguments."""
     if end is None:
         start, end = 0, start
@@ -170,15 +175,17 @@ def arange(start, end=None, step=1, *, dtype=None, device=None,
     return _finish(values.astype(d.numpy), d, requires_grad)
 
 
-def linspace(start, end, steps: int, *, dtype=None, device=None,
-             requires_grad: bool = False) -> Tensor:
+def linspace(
+    start, end, steps: int, *, dtype=None, device=None, requires_grad: bool = False
+) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
     d = _float_dtype(dtype)
     return _finish(np.linspace(start, end, steps).astype(d.numpy), d, requires_grad)
 
 
-def eye(n: int, m: int | None = None, *, dtype=None, device=None,
-        requires_grad: bool = False) -> Tensor:
+def eye(
+    n: int, m: int | None = None, *, dtype=None, device=None, requires_grad: bool = False
+) -> Tensor:
     """The identity matrix (n x m)."""
     d = _float_dtype(dtype)
     return _finish(np.eye(n, m, dtype=d.numpy), d, requires_grad)
@@ -198,8 +205,16 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = 
     return _finish(rng.standard_normal(_sizes(size)).astype(d.numpy), d, requires_grad)
 
 
-def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None,
-            requires_grad: bool = False) -> Tensor:
+def randint(
+    low,
+    high=None,
+    size=None,
+    *,
+    generator=None,
+    dtype=None,
+    device=None,
+    requires_grad: bool = False,
+) -> Tensor:
     """Integers in [low, high) (int64 unless ``dtype``)."""
     if size is None:
         low, high, size = 0, low, high
@@ -207,8 +222,7 @@ def randint(low, high=None, size=None, *, generator=None, dtype=None, device=Non
         low, high = 0, low
     d = dtypes.int64 if dtype is None else dtypes.as_dtype(dtype)
     rng = generator or _generator
-    return _finish(rng.integers(low, high, size=_sizes((size,))).astype(d.numpy), d,
-                   requires_grad)
+    return _finish(rng.integers(low, high, size=_sizes((size,))).astype(d.numpy), d, requires_grad)
 
 
 def rand_like(input: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:

@@ -134,7 +134,9 @@ def result_type(*operands) -> dtype:
     for op in operands:
         if isinstance(op, Tensor):
             if op.ndim > 0:
-                dimensioned = op.dtype if dimensioned is None else promote_types(dimensioned, op.dtype)
+                dimensioned = (
+                    op.dtype if dimensioned is None else promote_types(dimensioned, op.dtype)
+                )
             else:
                 zero_dim = op.dtype if zero_dim is None else promote_types(zero_dim, op.dtype)
         elif op is not None:

@@ -281,7 +281,9 @@ class Tensor:
         if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self._grad_fn is not None:
-            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+            raise RuntimeError(
+                "post accumulate grad hooks cannot be registered on non-leaf tensors"
+            )
         from .autograd.nodes import HookDict, RemovableHandle
 
         if self._post_accumulate_hooks is None:
@@ -339,9 +341,7 @@ class Tensor:
         """The value of a one-element tensor as a Python number."""
         data = self._concrete("item()")
         if data.size != 1:
-            raise RuntimeError(
-                f"a Tensor with {data.size} elements cannot be converted to Scalar"
-            )
+            raise RuntimeError(f"a Tensor with {data.size} elements cannot be converted to Scalar")
         return data.reshape(()).item()
 
     def tolist(self):

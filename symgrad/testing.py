@@ -58,8 +58,10 @@ def check_grads(
     inputs = _as_tensors(args)
     for t in inputs:
         if t.dtype.is_floating_point and t.dtype.name != "float64":
-            raise ValueError("check_grads needs float64 inputs (finite differences in float32 "
-                             "are too coarse to check anything)")
+            raise ValueError(
+                "check_grads needs float64 inputs (finite differences in float32 "
+                "are too coarse to check anything)"
+            )
     _check_order(fn, inputs, order, eps, rtol, atol, rng, level=1)
 
 
@@ -71,15 +73,18 @@ def _check_order(fn, inputs, order, eps, rtol, atol, rng, level):
     positions = _differentiable(inputs)
     if not positions:
         return
-    leaves = [t.detach().requires_grad_(i in positions) if i in positions else t
-              for i, t in enumerate(inputs)]
+    leaves = [
+        t.detach().requires_grad_(i in positions) if i in positions else t
+        for i, t in enumerate(inputs)
+    ]
     outputs = _flat_outputs(fn(*leaves))
     outputs = [o for o in outputs if o.dtype.is_floating_point]
     if not outputs:
         return
     cotangents = [Tensor._wrap(rng.standard_normal(o._data.shape)) for o in outputs]
-    differentiable_outputs = [(o, u) for o, u in zip(outputs, cotangents, strict=True)
-                              if o._requires_grad]
+    differentiable_outputs = [
+        (o, u) for o, u in zip(outputs, cotangents, strict=True) if o._requires_grad
+    ]
     if differentiable_outputs:
         grads = engine.grad(
             [o for o, _ in differentiable_outputs],
@@ -101,6 +106,7 @@ def _check_order(fn, inputs, order, eps, rtol, atol, rng, level):
                 f"reverse mode gives {analytic!r}, central differences give {numeric!r}"
             )
     if order > 1:
+
         def gradient_fn(*xs):
             live = list(xs)
             outs = [o for o in _flat_outputs(fn(*live)) if o.dtype.is_floating_point]
@@ -108,8 +114,13 @@ def _check_order(fn, inputs, order, eps, rtol, atol, rng, level):
             if not pairs:
                 return []
             wrt = [live[k] for k in _differentiable(live)]
-            gs = engine.grad([o for o, _ in pairs], wrt, [u for _, u in pairs],
-                             create_graph=True, allow_unused=True)
+            gs = engine.grad(
+                [o for o, _ in pairs],
+                wrt,
+                [u for _, u in pairs],
+                create_graph=True,
+                allow_unused=True,
+            )
             return [g for g in gs if g is not None]
 
         _check_order(gradient_fn, inputs, order - 1, eps, rtol, atol, rng, level + 1)
@@ -123,10 +134,10 @@ def _directional_difference(fn, inputs, index, direction, cotangents, eps) -> fl
         shifted = list(inputs)
         shifted[index] = Tensor._wrap(inputs[index]._data + sign * eps * direction)
         with grad_mode.enable_grad():
-            leaves = [t.detach().requires_grad_(True) if t.dtype.is_floating_point else t
-                      for t in shifted]
+            leaves = [
+                t.detach().requires_grad_(True) if t.dtype.is_floating_point else t for t in shifted
+            ]
             outs = [o for o in _flat_outputs(fn(*leaves)) if o.dtype.is_floating_point]
-        return sum(float(np.sum(o._data * u._data)) for o, u in zip(outs, cotangents,
-                                                                    strict=True))
+        return sum(float(np.sum(o._data * u._data)) for o, u in zip(outs, cotangents, strict=True))
 
     return (evaluate(+1) - evaluate(-1)) / (2 * eps)

@@ -38,8 +38,9 @@ class Arg:
             return rng.random(self.shape) < 0.5
         x = rng.uniform(self.low, self.high, size=self.shape)
         if self.positive_gap:
-            x = np.where(np.abs(x) < self.positive_gap, np.sign(x + 1e-300) * self.positive_gap
-                         + x, x)
+            x = np.where(
+                np.abs(x) < self.positive_gap, np.sign(x + 1e-300) * self.positive_gap + x, x
+            )
         return x.astype(dtype)
 
 

@@ -87,9 +87,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
             raise RuntimeError("'inputs' argument to backward() cannot be empty.")
     grad_tensors = _as_tuple(grad_tensors) or (None,) * len(tensors)
     if len(grad_tensors) != len(tensors):
-        raise RuntimeError(
-            f"got {len(grad_tensors)} tensors and {len(tensors)} gradients"
-        )
+        raise RuntimeError(f"got {len(grad_tensors)} tensors and {len(tensors)} gradients")
     grads = make_grads(tensors, grad_tensors)
     if retain_graph is None:
         retain_graph = create_graph

@@ -32,9 +32,7 @@ class FunctionCtx:
     def saved_tensors(self) -> tuple:
         if self._released:
             raise RuntimeError(BACKWARD_TWICE)
-        return tuple(
-            s.unpack(self) if isinstance(s, SavedTensor) else s for s in self._saved
-        )
+        return tuple(s.unpack(self) if isinstance(s, SavedTensor) else s for s in self._saved)
 
     saved_variables = saved_tensors
 

@@ -188,8 +188,7 @@ class OpBackward(BackwardNode):
         self.attrs = attrs
         saves_inputs = op.saves in ("inputs", "both")
         self._saved_args = [
-            (SavedTensor(a) if saves_inputs else InputMeta(a)) if _is_tensor(a) else a
-            for a in args
+            (SavedTensor(a) if saves_inputs else InputMeta(a)) if _is_tensor(a) else a for a in args
         ]
         self._saved_out = SavedTensor(result, True) if op.saves in ("output", "both") else None
 
@@ -268,17 +267,13 @@ def edge_of(value):
 def record(op, args, attrs, result) -> None:
     """Attach ``result`` to the graph when some differentiable input requires grad."""
     nondiff = op.nondifferentiable_inputs
-    needs = any(
-        _is_tensor(a) and a._requires_grad and i not in nondiff for i, a in enumerate(args)
-    )
+    needs = any(_is_tensor(a) and a._requires_grad and i not in nondiff for i, a in enumerate(args))
     if not needs:
         return
     if not result.dtype.is_floating_point:
         return
     edges = [(None, 0) if i in nondiff else edge_of(a) for i, a in enumerate(args)]
-    meta = [
-        (tuple(a._data.shape), a.dtype) if _is_tensor(a) else None for a in args
-    ]
+    meta = [(tuple(a._data.shape), a.dtype) if _is_tensor(a) else None for a in args]
     name = op.backward_name
     cls = node_class(name if isinstance(name, str) else name(args, attrs))
     result._grad_fn = cls(op, attrs, args, result, edges, meta)

@@ -85,8 +85,9 @@ def _vectorized_math(fn, x):
 
 # ---------------------------------------------------------------------------- unary math
 
-exp = _define_unary("exp", np.exp, sp.exp, "np.exp({0})", saves="output",
-                    vjp=lambda g, out, x: (g * out,))
+exp = _define_unary(
+    "exp", np.exp, sp.exp, "np.exp({0})", saves="output", vjp=lambda g, out, x: (g * out,)
+)
 log = _define_unary("log", np.log, sp.log, "np.log({0})", vjp=lambda g, out, x: (g / x,))
 exp2 = _define_unary("exp2", np.exp2, lambda x: 2**x, "np.exp2({0})")
 expm1 = _define_unary("expm1", np.expm1, lambda x: sp.exp(x) - 1, "np.expm1({0})")
@@ -94,11 +95,20 @@ log2 = _define_unary("log2", np.log2, lambda x: sp.log(x, 2), "np.log2({0})")
 log10 = _define_unary("log10", np.log10, lambda x: sp.log(x, 10), "np.log10({0})")
 log1p = _define_unary("log1p", np.log1p, lambda x: sp.log(1 + x), "np.log1p({0})")
 sqrt = _define_unary("sqrt", np.sqrt, sp.sqrt, "np.sqrt({0})")
-rsqrt = _define_unary("rsqrt", lambda x: 1 / np.sqrt(x), lambda x: 1 / sp.sqrt(x), "1 / np.sqrt({0})")
-square = _define_unary("square", np.square, lambda x: x**2, "np.square({0})",
-              vjp=lambda g, out, x: (g * (2 * x),))
-reciprocal = _define_unary("reciprocal", np.reciprocal, lambda x: 1 / x, "np.reciprocal({0})",
-              saves="output", vjp=lambda g, out, x: (-(g * out * out),))
+rsqrt = _define_unary(
+    "rsqrt", lambda x: 1 / np.sqrt(x), lambda x: 1 / sp.sqrt(x), "1 / np.sqrt({0})"
+)
+square = _define_unary(
+    "square", np.square, lambda x: x**2, "np.square({0})", vjp=lambda g, out, x: (g * (2 * x),)
+)
+reciprocal = _define_unary(
+    "reciprocal",
+    np.reciprocal,
+    lambda x: 1 / x,
+    "np.reciprocal({0})",
+    saves="output",
+    vjp=lambda g, out, x: (-(g * out * out),),
+)
 sin = _define_unary("sin", np.sin, sp.sin, "np.sin({0})")
 cos = _define_unary("cos", np.cos, sp.cos, "np.cos({0})")
 tan = _define_unary("tan", np.tan, sp.tan, "np.tan({0})")
@@ -108,11 +118,23 @@ atan = _define_unary("atan", np.arctan, sp.atan, "np.arctan({0})", methods=("ata
 sinh = _define_unary("sinh", np.sinh, sp.sinh, "np.sinh({0})")
 cosh = _define_unary("cosh", np.cosh, sp.cosh, "np.cosh({0})")
 tanh = _define_unary("tanh", np.tanh, sp.tanh, "np.tanh({0})")
-asinh = _define_unary("asinh", np.arcsinh, sp.asinh, "np.arcsinh({0})", methods=("asinh", "arcsinh"))
-acosh = _define_unary("acosh", np.arccosh, sp.acosh, "np.arccosh({0})", methods=("acosh", "arccosh"))
-atanh = _define_unary("atanh", np.arctanh, sp.atanh, "np.arctanh({0})", methods=("atanh", "arctanh"))
-sigmoid = _define_unary("sigmoid", _sigmoid_numpy, lambda x: 1 / (1 + sp.exp(-x)), "_sigmoid({0})",
-              saves="output", vjp=lambda g, out, x: (g * (out * (1 - out)),))
+asinh = _define_unary(
+    "asinh", np.arcsinh, sp.asinh, "np.arcsinh({0})", methods=("asinh", "arcsinh")
+)
+acosh = _define_unary(
+    "acosh", np.arccosh, sp.acosh, "np.arccosh({0})", methods=("acosh", "arccosh")
+)
+atanh = _define_unary(
+    "atanh", np.arctanh, sp.atanh, "np.arctanh({0})", methods=("atanh", "arctanh")
+)
+sigmoid = _define_unary(
+    "sigmoid",
+    _sigmoid_numpy,
+    lambda x: 1 / (1 + sp.exp(-x)),
+    "_sigmoid({0})",
+    saves="output",
+    vjp=lambda g, out, x: (g * (out * (1 - out)),),
+)
 erf = _define_unary("erf", _erf_numpy, sp.erf, "_erf({0})")
 erfc = _define_unary("erfc", _erfc_numpy, sp.erfc, "_erfc({0})")
 abs = _define_unary("abs", np.abs, sp.Abs, "np.abs({0})", methods=("abs", "absolute"))
@@ -122,17 +144,29 @@ def _zero_vjp(g, out, x):
     return (g * 0,)
 
 
-relu = _define_unary("relu", lambda x: np.maximum(x, 0).astype(x.dtype), None,
-              "np.maximum({0}, 0)", saves="output",
-              vjp=lambda g, out, x: (where(out > 0, g, 0),))
+relu = _define_unary(
+    "relu",
+    lambda x: np.maximum(x, 0).astype(x.dtype),
+    None,
+    "np.maximum({0}, 0)",
+    saves="output",
+    vjp=lambda g, out, x: (where(out > 0, g, 0),),
+)
 sign = _define_unary("sign", np.sign, None, "np.sign({0})", vjp=_zero_vjp, saves="none")
 floor = _define_unary("floor", np.floor, None, "np.floor({0})", vjp=_zero_vjp, saves="none")
 ceil = _define_unary("ceil", np.ceil, None, "np.ceil({0})", vjp=_zero_vjp, saves="none")
 round = _define_unary("round", np.round, None, "np.round({0})", vjp=_zero_vjp, saves="none")
-trunc = _define_unary("trunc", np.trunc, None, "np.trunc({0})", vjp=_zero_vjp, saves="none",
-              methods=("trunc", "fix"))
-frac = _define_unary("frac", lambda x: x - np.trunc(x), None, "{0} - np.trunc({0})",
-              vjp=lambda g, out, x: (g,), saves="none")
+trunc = _define_unary(
+    "trunc", np.trunc, None, "np.trunc({0})", vjp=_zero_vjp, saves="none", methods=("trunc", "fix")
+)
+frac = _define_unary(
+    "frac",
+    lambda x: x - np.trunc(x),
+    None,
+    "{0} - np.trunc({0})",
+    vjp=lambda g, out, x: (g,),
+    saves="none",
+)
 
 # -------------------------------------------------------------------------- arithmetic
 
@@ -141,8 +175,7 @@ def _neg_vjp(g, out, x):
     return (-g,)
 
 
-NEG = OpDef("neg", np.negative, vjp=_neg_vjp, spelling="-{0}", saves="none",
-            sympy=lambda x: -x)
+NEG = OpDef("neg", np.negative, vjp=_neg_vjp, spelling="-{0}", saves="none", sympy=lambda x: -x)
 
 
 @public("neg", methods=("neg", "negative", "__neg__"))
@@ -176,14 +209,37 @@ def _sub_name(args, attrs):
     return "SubBackward0" if isinstance(args[0], Tensor) else "RsubBackward1"
 
 
-ADD = OpDef("add", np.add, vjp=_add_vjp, spelling="{0} + {1}", saves="none",
-            sympy=lambda x, y: x + y, arity=2)
-SUB = OpDef("sub", np.subtract, vjp=_sub_vjp, spelling="{0} - {1}", saves="none",
-            sympy=lambda x, y: x - y, arity=2, backward_name=_sub_name)
-MUL = OpDef("mul", np.multiply, vjp=_mul_vjp, spelling="{0} * {1}", sympy=lambda x, y: x * y,
-            arity=2)
-DIV = OpDef("div", np.true_divide, vjp=_div_vjp, spelling="{0} / {1}", promote="float",
-            sympy=lambda x, y: x / y, arity=2)
+ADD = OpDef(
+    "add",
+    np.add,
+    vjp=_add_vjp,
+    spelling="{0} + {1}",
+    saves="none",
+    sympy=lambda x, y: x + y,
+    arity=2,
+)
+SUB = OpDef(
+    "sub",
+    np.subtract,
+    vjp=_sub_vjp,
+    spelling="{0} - {1}",
+    saves="none",
+    sympy=lambda x, y: x - y,
+    arity=2,
+    backward_name=_sub_name,
+)
+MUL = OpDef(
+    "mul", np.multiply, vjp=_mul_vjp, spelling="{0} * {1}", sympy=lambda x, y: x * y, arity=2
+)
+DIV = OpDef(
+    "div",
+    np.true_divide,
+    vjp=_div_vjp,
+    spelling="{0} / {1}",
+    promote="float",
+    sympy=lambda x, y: x / y,
+    arity=2,
+)
 
 
 def _alpha(other, alpha):
@@ -234,13 +290,21 @@ def _rounded_div_numpy(x, y, *, rounding_mode):
     if rounding_mode == "floor":
         return np.floor_divide(x, y)
     quotient = np.true_divide(x, y)
-    return np.trunc(quotient).astype(quotient.dtype) if x.dtype.kind == "f" else (
-        np.trunc(quotient).astype(np.result_type(x, y)))
+    return (
+        np.trunc(quotient).astype(quotient.dtype)
+        if x.dtype.kind == "f"
+        else (np.trunc(quotient).astype(np.result_type(x, y)))
+    )
 
 
-DIV_ROUNDED = OpDef("div_rounded", _rounded_div_numpy, vjp=lambda g, out, x, y, **_: (g * 0, None),
-                    spelling="_div_{rounding_mode}({0}, {1})", saves="none",
-                    backward_name="DivBackward1")
+DIV_ROUNDED = OpDef(
+    "div_rounded",
+    _rounded_div_numpy,
+    vjp=lambda g, out, x, y, **_: (g * 0, None),
+    spelling="_div_{rounding_mode}({0}, {1})",
+    saves="none",
+    backward_name="DivBackward1",
+)
 
 
 def _radd(self, other):
@@ -293,13 +357,26 @@ def _pow_tensor_vjp(g, out, x, y):
     return (gx, gy)
 
 
-POW = OpDef("pow", lambda x, *, exponent: np.power(x, exponent), vjp=_pow_scalar_vjp,
-            spelling="{0} ** {exponent}", backward_name="PowBackward0",
-            promote=lambda x, *, exponent=None: _pow_dtypes(x, exponent))
-POW_TENSOR = OpDef("pow_tensor", np.power, vjp=_pow_tensor_vjp, spelling="{0} ** {1}",
-                   saves="both", sympy=lambda x, y: x**y, arity=2,
-                   backward_name=lambda args, attrs: "PowBackward1"
-                   if isinstance(args[0], Tensor) else "PowBackward2")
+POW = OpDef(
+    "pow",
+    lambda x, *, exponent: np.power(x, exponent),
+    vjp=_pow_scalar_vjp,
+    spelling="{0} ** {exponent}",
+    backward_name="PowBackward0",
+    promote=lambda x, *, exponent=None: _pow_dtypes(x, exponent),
+)
+POW_TENSOR = OpDef(
+    "pow_tensor",
+    np.power,
+    vjp=_pow_tensor_vjp,
+    spelling="{0} ** {1}",
+    saves="both",
+    sympy=lambda x, y: x**y,
+    arity=2,
+    backward_name=lambda args, attrs: (
+        "PowBackward1" if isinstance(args[0], Tensor) else "PowBackward2"
+    ),
+)
 
 
 def _pow_dtypes(x, exponent):
@@ -346,9 +423,15 @@ def _where_eval(condition, a, b):
     return np.where(condition, a, b)
 
 
-WHERE = OpDef("where", _where_eval, vjp=_where_vjp, spelling="np.where({0}, {1}, {2})",
-              promote=lambda c, a, b: (None, _where_dtypes(c, a, b)[1]),
-              nondifferentiable_inputs=(0,), backward_name="WhereBackward0")
+WHERE = OpDef(
+    "where",
+    _where_eval,
+    vjp=_where_vjp,
+    spelling="np.where({0}, {1}, {2})",
+    promote=lambda c, a, b: (None, _where_dtypes(c, a, b)[1]),
+    nondifferentiable_inputs=(0,),
+    backward_name="WhereBackward0",
+)
 
 
 @public("where")
@@ -415,8 +498,9 @@ def _bool():
 logical_and = _logical("logical_and", np.logical_and, "np.logical_and({0}, {1})", ("__and__",))
 logical_or = _logical("logical_or", np.logical_or, "np.logical_or({0}, {1})", ("__or__",))
 logical_xor = _logical("logical_xor", np.logical_xor, "np.logical_xor({0}, {1})", ("__xor__",))
-LOGICAL_NOT = OpDef("logical_not", np.logical_not, spelling="np.logical_not({0})",
-                    promote=lambda x: (None, _bool()))
+LOGICAL_NOT = OpDef(
+    "logical_not", np.logical_not, spelling="np.logical_not({0})", promote=lambda x: (None, _bool())
+)
 
 
 @public("logical_not", methods=("logical_not", "__invert__"))
@@ -487,8 +571,13 @@ def _clamp_vjp(g, out, x, *, min, max):  # noqa: A002
     return (where(inside, g, 0.0),)
 
 
-CLAMP = OpDef("clamp", _clamp_numpy, vjp=_clamp_vjp, spelling="np.clip({0}, {min}, {max})",
-              promote=lambda x, *, min=None, max=None: (None, x.dtype))
+CLAMP = OpDef(
+    "clamp",
+    _clamp_numpy,
+    vjp=_clamp_vjp,
+    spelling="np.clip({0}, {min}, {max})",
+    promote=lambda x, *, min=None, max=None: (None, x.dtype),
+)
 
 
 @public("clamp", methods=("clamp", "clip"))

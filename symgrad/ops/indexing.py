@@ -62,9 +62,7 @@ def _normalize(item):
     if isinstance(item, (list, np.ndarray)):
         array = np.asarray(item)
         if array.dtype.kind not in "biu":
-            raise IndexError(
-                "tensors used as indices must be long, int, byte or bool tensors"
-            )
+            raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
         return array
     if isinstance(item, (bool, np.bool_)):
         return np.asarray(item)

@@ -21,7 +21,9 @@ def check_inplace(target: Tensor) -> None:
     if not grad_mode.is_grad_enabled():
         return
     if target._grad_fn is None and target._requires_grad and target._base is None:
-        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+        raise RuntimeError(
+            "a leaf Variable that requires grad is being used in an in-place operation."
+        )
     base = target._base
     if base is not None and base._grad_fn is None and base._requires_grad:
         raise RuntimeError(

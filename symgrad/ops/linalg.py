@@ -10,8 +10,9 @@ from .registry import OpDef, apply, public
 
 def _matmul_shape(a, b):
     if len(a) == 0 or len(b) == 0:
-        raise RuntimeError("both arguments to matmul need to be at least 1D, but they are "
-                           f"{len(a)}D and {len(b)}D")
+        raise RuntimeError(
+            f"both arguments to matmul need to be at least 1D, but they are {len(a)}D and {len(b)}D"
+        )
     a2 = (1,) + tuple(a) if len(a) == 1 else tuple(a)
     b2 = tuple(b) + (1,) if len(b) == 1 else tuple(b)
     if a2[-1] != b2[-2]:
@@ -27,14 +28,18 @@ def _matmul_shape(a, b):
 
 def _mismatch_message(a, b) -> str:
     if len(a) == 1 and len(b) == 1:
-        return (f"inconsistent tensor size, expected tensor [{a[0]}] and src [{b[0]}] to have the same "
-                f"number of elements, but got {a[0]} and {b[0]} elements respectively")
+        return (
+            f"inconsistent tensor size, expected tensor [{a[0]}] and src [{b[0]}] to have the same "
+            f"number of elements, but got {a[0]} and {b[0]} elements respectively"
+        )
     if len(a) == 2 and len(b) == 1:
         return f"size mismatch, got input ({a[0]}), mat ({a[0]}x{a[1]}), vec ({b[0]})"
     a2 = a if len(a) >= 2 else (1,) + tuple(a)
     b2 = b if len(b) >= 2 else tuple(b) + (1,)
-    return (f"mat1 and mat2 shapes cannot be multiplied ({int(np.prod(a2[:-1]))}x{a2[-1]} and "
-            f"{b2[-2]}x{b2[-1]})")
+    return (
+        f"mat1 and mat2 shapes cannot be multiplied ({int(np.prod(a2[:-1]))}x{a2[-1]} and "
+        f"{b2[-2]}x{b2[-1]})"
+    )
 
 
 def _matmul_vjp(g, out, x, y):
@@ -54,8 +59,12 @@ def _matmul_vjp(g, out, x, y):
 
 def _matmul_name(args, attrs):
     a, b = args[0].ndim, args[1].ndim
-    return {(1, 1): "DotBackward0", (2, 2): "MmBackward0", (2, 1): "MvBackward0",
-            (3, 3): "BmmBackward0"}.get((a, b), "UnsafeViewBackward0")
+    return {
+        (1, 1): "DotBackward0",
+        (2, 2): "MmBackward0",
+        (2, 1): "MvBackward0",
+        (3, 3): "BmmBackward0",
+    }.get((a, b), "UnsafeViewBackward0")
 
 
 MATMUL = OpDef(
@@ -92,8 +101,14 @@ def _check_same_dtype(a: Tensor, b: Tensor) -> None:
 
 
 def _dtype_word(d) -> str:
-    return {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",
-            "int32": "int", "bool": "bool"}.get(d.name, d.name)
+    return {
+        "float32": "float",
+        "float64": "double",
+        "float16": "c10::Half",
+        "int64": "long int",
+        "int32": "int",
+        "bool": "bool",
+    }.get(d.name, d.name)
 
 
 @public("mm", methods=("mm",))

@@ -90,8 +90,13 @@ MEAN = OpDef(
 @public("sum", methods=("sum",))
 def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: A001
     """Sum over ``dim`` (all dims when None); integer and bool inputs sum to int64."""
-    return apply(SUM, input, dim=normalize_dims(dim, input.ndim), keepdim=keepdim,
-                 dtype=dtypes.as_dtype(dtype) if dtype is not None else None)
+    return apply(
+        SUM,
+        input,
+        dim=normalize_dims(dim, input.ndim),
+        keepdim=keepdim,
+        dtype=dtypes.as_dtype(dtype) if dtype is not None else None,
+    )
 
 
 @public("mean", methods=("mean",))
@@ -102,13 +107,24 @@ def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tenso
             "mean(): could not infer output dtype. Input dtype must be either a floating point "
             f"or complex dtype. Got: {_torch_dtype_word(input.dtype)}"
         )
-    return apply(MEAN, input, dim=normalize_dims(dim, input.ndim), keepdim=keepdim,
-                 dtype=dtypes.as_dtype(dtype) if dtype is not None else None)
+    return apply(
+        MEAN,
+        input,
+        dim=normalize_dims(dim, input.ndim),
+        keepdim=keepdim,
+        dtype=dtypes.as_dtype(dtype) if dtype is not None else None,
+    )
 
 
 def _torch_dtype_word(d) -> str:
-    return {"int64": "Long", "int32": "Int", "bool": "Bool", "int16": "Short",
-            "int8": "Char", "uint8": "Byte"}.get(d.name, d.name)
+    return {
+        "int64": "Long",
+        "int32": "Int",
+        "bool": "Bool",
+        "int16": "Short",
+        "int8": "Char",
+        "uint8": "Byte",
+    }.get(d.name, d.name)
 
 
 def sum_to_shape(g: Tensor, shape: tuple[int, ...]) -> Tensor:

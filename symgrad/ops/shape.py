@@ -154,8 +154,10 @@ def _T(self: Tensor) -> Tensor:  # noqa: N802
 
 def _mT(self: Tensor) -> Tensor:  # noqa: N802
     if self.ndim < 2:
-        raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. "
-                           f"Got {self.ndim}-D tensor.")
+        raise RuntimeError(
+            "tensor.mT is only supported on matrices or batches of matrices. "
+            f"Got {self.ndim}-D tensor."
+        )
     return transpose(self, -2, -1)
 
 
@@ -239,8 +241,14 @@ def _clone_vjp(g, out, x):
     return (g,)
 
 
-CLONE = OpDef("clone", lambda x: np.array(x, copy=True), vjp=_clone_vjp, spelling="{0}.copy()",
-              promote="first", saves="none")
+CLONE = OpDef(
+    "clone",
+    lambda x: np.array(x, copy=True),
+    vjp=_clone_vjp,
+    spelling="{0}.copy()",
+    promote="first",
+    saves="none",
+)
 
 
 @public("clone", methods=("clone",))
@@ -285,8 +293,9 @@ def to(self: Tensor, *args, dtype=None, copy: bool = False, **kwargs) -> Tensor:
 
 def _is_numpy_dtype(value) -> bool:
     try:
-        return isinstance(value, np.dtype) or (isinstance(value, type) and
-                                               issubclass(value, np.generic))
+        return isinstance(value, np.dtype) or (
+            isinstance(value, type) and issubclass(value, np.generic)
+        )
     except TypeError:
         return False
 
@@ -299,8 +308,9 @@ def _type_cast(dtype):
 
 
 Tensor.to = to
-Tensor.type = lambda self, dtype=None: (f"torch.{dtypes.LEGACY_NAMES[self.dtype.name]}"
-                                        if dtype is None else to(self, dtype))
+Tensor.type = lambda self, dtype=None: (
+    f"torch.{dtypes.LEGACY_NAMES[self.dtype.name]}" if dtype is None else to(self, dtype)
+)
 Tensor.float = _type_cast(dtypes.float32)
 Tensor.double = _type_cast(dtypes.float64)
 Tensor.half = _type_cast(dtypes.float16)

@@ -6,21 +6,38 @@ from op_table import Arg, OpCase
 import symgrad
 
 BROADCAST = [[Arg((3, 4))], [Arg((2, 1, 5))], [Arg(())]]
-PAIRS = [[Arg((3, 4)), Arg((3, 4))], [Arg((3, 1)), Arg((1, 4))], [Arg((2, 3, 4)), Arg((4,))],
-         [Arg(()), Arg((3,))]]
+PAIRS = [
+    [Arg((3, 4)), Arg((3, 4))],
+    [Arg((3, 1)), Arg((1, 4))],
+    [Arg((2, 3, 4)), Arg((4,))],
+    [Arg(()), Arg((3,))],
+]
 
 
 def _unary(name, reference, low=-2.0, high=2.0, gap=0.0, **kw):
     variants = [[Arg(a.shape, low, high, positive_gap=gap)] for [a] in BROADCAST]
-    return OpCase(name, getattr(symgrad, name), reference, variants,
-                  torch_fn=lambda torch, x, _n=name: getattr(torch, _n)(x), **kw)
+    return OpCase(
+        name,
+        getattr(symgrad, name),
+        reference,
+        variants,
+        torch_fn=lambda torch, x, _n=name: getattr(torch, _n)(x),
+        **kw,
+    )
 
 
 def _binary(name, reference, low=-2.0, high=2.0, gap=0.0, **kw):
-    variants = [[Arg(a.shape, low, high), Arg(b.shape, low, high, positive_gap=gap)]
-                for a, b in PAIRS]
-    return OpCase(name, getattr(symgrad, name), reference, variants,
-                  torch_fn=lambda torch, x, y, _n=name: getattr(torch, _n)(x, y), **kw)
+    variants = [
+        [Arg(a.shape, low, high), Arg(b.shape, low, high, positive_gap=gap)] for a, b in PAIRS
+    ]
+    return OpCase(
+        name,
+        getattr(symgrad, name),
+        reference,
+        variants,
+        torch_fn=lambda torch, x, y, _n=name: getattr(torch, _n)(x, y),
+        **kw,
+    )
 
 
 CASES = [
@@ -35,11 +52,15 @@ CASES = [
     _binary("sub", np.subtract),
     _binary("mul", np.multiply),
     _binary("div", np.divide, gap=0.3),
-    OpCase("pow_scalar", lambda x: x**3, lambda x: x**3, BROADCAST,
-           torch_fn=lambda torch, x: x**3),
-    OpCase("pow_tensor", symgrad.pow, np.power,
-           [[Arg((3, 4), 0.2, 2.0), Arg((3, 4))], [Arg((3, 1), 0.2, 2.0), Arg((4,))]],
-           torch_fn=lambda torch, x, y: torch.pow(x, y)),
-    OpCase("rsub_scalar", lambda x: 2 - x, lambda x: 2 - x, BROADCAST,
-           torch_fn=lambda torch, x: 2 - x),
+    OpCase("pow_scalar", lambda x: x**3, lambda x: x**3, BROADCAST, torch_fn=lambda torch, x: x**3),
+    OpCase(
+        "pow_tensor",
+        symgrad.pow,
+        np.power,
+        [[Arg((3, 4), 0.2, 2.0), Arg((3, 4))], [Arg((3, 1), 0.2, 2.0), Arg((4,))]],
+        torch_fn=lambda torch, x, y: torch.pow(x, y),
+    ),
+    OpCase(
+        "rsub_scalar", lambda x: 2 - x, lambda x: 2 - x, BROADCAST, torch_fn=lambda torch, x: 2 - x
+    ),
 ]

@@ -4,7 +4,7 @@ readable, fused numpy forward/backward code.
 ``import symgrad as torch`` works for the autograd subset.
 """
 
-from . import autograd, dtypes, ops
+from . import autograd, dtypes, ops, optim
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .autograd.grad_mode import is_inference_mode_enabled
 from .creation import (
@@ -30,6 +30,8 @@ from .creation import (
     zeros_like,
 )
 from .dtypes import bool_ as bool  # noqa: A001 - torch's name
+from .compiler.api import compile
+from .compiler.transforms import grad, hessian, jacobian, jacrev, value_and_grad, vjp
 from .dtypes import (
     dtype,
     float16,

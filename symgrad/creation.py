@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from . import dtypes
@@ -24,22 +26,49 @@ def default_generator() -> np.random.Generator:
 def _finish(array: np.ndarray, dtype, requires_grad: bool) -> Tensor:
     t = Tensor._wrap(array)
     if requires_grad:
-        t.requires_grad_(True)
+        if not t.dtype.is_floating_point:
+            raise RuntimeError(
+                "Only Tensors of floating point and complex dtype can require gradients"
+            )
+        t._requires_grad = True
     return t
 
 
-def _sizes(size) -> tuple[int, ...]:
-    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+def _sizes(size: tuple, name: str) -> tuple[int, ...]:
+    """Sizes given as varargs or as one sequence, with the TypeErrors of torch's parser."""
+    as_sequence = len(size) == 1 and isinstance(size[0], (tuple, list))
+    if as_sequence:
         size = tuple(size[0])
-    for n in size:
-        if not isinstance(n, (int, np.integer)):
+    for i, n in enumerate(size):
+        if _is_int(n):
+            continue
+        kind = type(n).__name__
+        if i > 0:
             raise TypeError(
-                f"empty(): argument 'size' must be tuple of ints, but found element of type "
-                f"{type(n).__name__} at pos 0"
+                f"{name}(): argument 'size' failed to unpack the object at pos {i + 1} with "
+                f'error "type must be tuple of ints,but got {kind}"'
             )
+        if as_sequence:
+            raise TypeError(
+                f"{name}(): argument 'size' (position 1) must be tuple of ints, but found "
+                f"element of type {kind} at pos 0"
+            )
+        if len(size) > 1:
+            raise TypeError(f"{name}() takes 1 positional argument but {len(size)} were given")
+        raise TypeError(f"{name}(): argument 'size' (position 1) must be tuple of ints, not {kind}")
+    size = tuple(int(n) for n in size)
+    for n in size:
         if n < 0:
+            if name == "zeros":
+                raise RuntimeError("zeros: Dimension size must be non-negative.")
             raise RuntimeError(f"Trying to create tensor with negative dimension {n}: {list(size)}")
-    return tuple(int(n) for n in size)
+    return size
+
+
+def _is_int(value) -> bool:
+    if isinstance(value, Tensor):
+        return value.ndim == 0 and not value.dtype.is_floating_point
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
 def _float_dtype(dtype) -> dtypes.dtype:
@@ -88,6 +117,14 @@ def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor
     >>> symgrad.tensor([1, 2]).dtype
     symgrad.int64
     """
+    if isinstance(data, Tensor):
+        warnings.warn(
+            "To copy construct from a tensor, it is recommended to use "
+            "sourceTensor.detach().clone() or sourceTensor.detach().clone().requires_grad_(True), "
+            "rather than torch.tensor(sourceTensor).",
+            UserWarning,
+            stacklevel=2,
+        )
     array = _to_numpy(data)
     d = dtypes.as_dtype(dtype) if dtype is not None else _infer_dtype(data, array)
     return _finish(np.array(array, dtype=d.numpy, copy=True), d, requires_grad)
@@ -112,18 +149,18 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return Tensor._wrap(array)
 
 
-def _factory(fill):
+def _factory(fill, name: str):
     def build(*size, dtype=None, device=None, requires_grad: bool = False, out=None):
         d = _float_dtype(dtype)
-        return _finish(fill(_sizes(size), d.numpy), d, requires_grad)
+        return _finish(fill(_sizes(size, name), d.numpy), d, requires_grad)
 
+    build.__name__ = name
     return build
 
 
-zeros = _factory(np.zeros)
-ones = _factory(np.ones)
-empty = _factory(np.empty)
-zeros.__name__, ones.__name__, empty.__name__ = "zeros", "ones", "empty"
+zeros = _factory(np.zeros, "zeros")
+ones = _factory(np.ones, "ones")
+empty = _factory(np.empty, "empty")
 zeros.__doc__ = "A tensor of zeros of the given size (varargs or a tuple)."
 ones.__doc__ = "A tensor of ones of the given size (varargs or a tuple)."
 empty.__doc__ = "An uninitialized tensor of the given size."
@@ -132,7 +169,7 @@ empty.__doc__ = "An uninitialized tensor of the given size."
 def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A tensor of ``size`` filled with ``fill_value`` (its dtype follows the value)."""
     d = dtypes.as_dtype(dtype) if dtype is not None else dtypes.scalar_dtype(fill_value)
-    return _finish(np.full(_sizes((size,)), fill_value, dtype=d.numpy), d, requires_grad)
+    return _finish(np.full(_sizes((size,), "full"), fill_value, dtype=d.numpy), d, requires_grad)
 
 
 def _like(fill):
@@ -195,14 +232,14 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = F
     """Uniform samples in [0, 1) from symgrad's generator."""
     d = _float_dtype(dtype)
     rng = generator or _generator
-    return _finish(rng.random(_sizes(size)).astype(d.numpy), d, requires_grad)
+    return _finish(rng.random(_sizes(size, "rand")).astype(d.numpy), d, requires_grad)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Standard normal samples from symgrad's generator."""
     d = _float_dtype(dtype)
     rng = generator or _generator
-    return _finish(rng.standard_normal(_sizes(size)).astype(d.numpy), d, requires_grad)
+    return _finish(rng.standard_normal(_sizes(size, "randn")).astype(d.numpy), d, requires_grad)
 
 
 def randint(
@@ -222,7 +259,8 @@ def randint(
         low, high = 0, low
     d = dtypes.int64 if dtype is None else dtypes.as_dtype(dtype)
     rng = generator or _generator
-    return _finish(rng.integers(low, high, size=_sizes((size,))).astype(d.numpy), d, requires_grad)
+    values = rng.integers(low, high, size=_sizes((size,), "randint"))
+    return _finish(values.astype(d.numpy), d, requires_grad)
 
 
 def rand_like(input: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
@@ -231,3 +269,45 @@ def rand_like(input: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
 
 def randn_like(input: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
     return randn(tuple(input.shape), dtype=dtype or input.dtype, requires_grad=requires_grad)
+
+
+# ---------------------------------------------------------------- Tensor.new_* factories
+
+
+def _new_tensor(self: Tensor, data, dtype=None, device=None, requires_grad: bool = False):
+    """A new tensor copying ``data``, with this tensor's dtype unless ``dtype`` is given."""
+    if isinstance(data, Tensor):
+        warnings.warn(
+            "To copy construct from a tensor, it is recommended to use "
+            "sourceTensor.detach().clone() or sourceTensor.detach().clone().requires_grad_(True), "
+            "rather than tensor.new_tensor(sourceTensor).",
+            UserWarning,
+            stacklevel=2,
+        )
+    d = self.dtype if dtype is None else dtypes.as_dtype(dtype)
+    array = np.array(_to_numpy(data), dtype=d.numpy, copy=True)
+    return _finish(array, d, requires_grad)
+
+
+def _new_factory(fill, name: str):
+    def method(self: Tensor, *size, dtype=None, device=None, requires_grad: bool = False):
+        d = self.dtype if dtype is None else dtypes.as_dtype(dtype)
+        return _finish(fill(_sizes(size, name), d.numpy), d, requires_grad)
+
+    method.__name__ = name
+    method.__doc__ = f"``{name}`` with this tensor's dtype unless ``dtype`` is given."
+    return method
+
+
+def _new_full(self: Tensor, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+    """A tensor of ``size`` filled with ``fill_value``, with this tensor's dtype by default."""
+    d = self.dtype if dtype is None else dtypes.as_dtype(dtype)
+    array = np.full(_sizes((size,), "new_full"), fill_value, dtype=d.numpy)
+    return _finish(array, d, requires_grad)
+
+
+Tensor.new_tensor = _new_tensor
+Tensor.new_zeros = _new_factory(np.zeros, "new_zeros")
+Tensor.new_ones = _new_factory(np.ones, "new_ones")
+Tensor.new_empty = _new_factory(np.empty, "new_empty")
+Tensor.new_full = _new_full

@@ -31,6 +31,16 @@ class dtype:  # noqa: N801 - torch spells it lower-case
     def to_real(self) -> dtype:
         return self
 
+    @property
+    def _scalar_name(self) -> str:
+        """torch's ScalarType name (``Float``), used in some error messages."""
+        return SCALAR_TYPE_NAMES[self.name]
+
+    @property
+    def _cpp_name(self) -> str:
+        """The C++ type name (``float``, ``long int``), used in other error messages."""
+        return CPP_NAMES[self.name]
+
 
 _BOOL, _INT, _FLOAT = 0, 1, 2
 
@@ -60,6 +70,29 @@ LEGACY_NAMES = {
     "float64": "DoubleTensor",
 }
 
+SCALAR_TYPE_NAMES = {
+    "bool": "Bool",
+    "uint8": "Byte",
+    "int8": "Char",
+    "int16": "Short",
+    "int32": "Int",
+    "int64": "Long",
+    "float16": "Half",
+    "float32": "Float",
+    "float64": "Double",
+}
+CPP_NAMES = {
+    "bool": "bool",
+    "uint8": "unsigned char",
+    "int8": "signed char",
+    "int16": "short int",
+    "int32": "int",
+    "int64": "long int",
+    "float16": "c10::Half",
+    "float32": "float",
+    "float64": "double",
+}
+
 _default = float32
 
 
@@ -78,6 +111,8 @@ def set_default_dtype(d: dtype) -> None:
 
 
 def from_numpy_dtype(numpy_dtype) -> dtype:
+    if isinstance(numpy_dtype, dtype):
+        return numpy_dtype
     try:
         return _BY_NUMPY[np.dtype(numpy_dtype)]
     except KeyError:
@@ -106,9 +141,13 @@ def _category(d: dtype) -> int:
 
 
 def promote_types(a: dtype, b: dtype) -> dtype:
-    """torch.promote_types: the smallest dtype both values fit in."""
+    """torch.promote_types: the smallest dtype both values fit in. Unlike numpy, a float
+    type absorbs any integer type (int32 with float32 is float32, int64 with float16 is
+    float16)."""
     if a is b:
         return a
+    if a._kind != b._kind:
+        return a if a._kind > b._kind else b
     return from_numpy_dtype(np.promote_types(a.numpy, b.numpy))
 
 

@@ -42,6 +42,38 @@ class Size(tuple):
         return Size(tuple(self) + tuple(other))
 
 
+class device:  # noqa: N801 - torch spells it lower-case
+    """Where a tensor lives: always the CPU (``device(type='cpu')``, equal to ``"cpu"``)."""
+
+    __slots__ = ("type",)
+
+    def __init__(self, type: str = "cpu"):  # noqa: A002 - torch's argument name
+        if type != "cpu":
+            raise RuntimeError(f"symgrad runs on the CPU only; got device {type!r}")
+        self.type = type
+
+    @property
+    def index(self) -> None:
+        return None
+
+    def __repr__(self) -> str:
+        return f"device(type='{self.type}')"
+
+    def __str__(self) -> str:
+        return self.type
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, device):
+            return other.type == self.type
+        return isinstance(other, str) and other == self.type
+
+    def __hash__(self) -> int:
+        return hash(self.type)
+
+
+CPU = device("cpu")
+
+
 class VersionCounter:
     """Shared by a tensor, its views and its detached aliases; bumped by every in-place op."""
 
@@ -75,6 +107,7 @@ class Tensor:
         "_retains_grad",
         "_accumulator",
         "_post_accumulate_hooks",
+        "_backward_hooks",
         "_is_param",
         "_inference",
         "__weakref__",
@@ -104,6 +137,7 @@ class Tensor:
         t._retains_grad = False
         t._accumulator = None
         t._post_accumulate_hooks = None
+        t._backward_hooks = None
         t._is_param = False
         t._inference = grad_mode.is_inference_mode_enabled()
         return t
@@ -150,8 +184,8 @@ class Tensor:
         return dtypes.from_numpy_dtype(self._data.dtype)
 
     @property
-    def device(self) -> str:
-        return "cpu"
+    def device(self) -> device:
+        return CPU
 
     @property
     def is_cuda(self) -> bool:
@@ -176,6 +210,10 @@ class Tensor:
             raise RuntimeError("Inference tensors do not track version counter.")
         return self._version_counter.value
 
+    def is_inference(self) -> bool:
+        """True for tensors made under ``inference_mode``."""
+        return self._inference
+
     def _bump_version(self) -> None:
         if not self._inference:
             self._version_counter.value += 1
@@ -183,10 +221,12 @@ class Tensor:
     # ---------------------------------------------------------------- autograd
     @property
     def requires_grad(self) -> bool:
+        self._sync_view()
         return self._requires_grad
 
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
+        self._sync_view()
         if self._grad_fn is not None:
             if value:
                 raise RuntimeError("you can only change requires_grad flags of leaf variables.")
@@ -199,32 +239,52 @@ class Tensor:
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set ``requires_grad`` in place and return self."""
+        self._sync_view()
         if self._grad_fn is not None:
             if not requires_grad:
                 raise RuntimeError(_LEAF_ONLY_FALSE)
             return self
         if requires_grad and not self.dtype.is_floating_point:
-            raise RuntimeError(
-                "Only Tensors of floating point and complex dtype can require gradients"
-            )
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
         self._requires_grad = bool(requires_grad)
         return self
 
     @property
     def grad_fn(self):
+        self._sync_view()
         return self._grad_fn
 
     @property
     def is_leaf(self) -> bool:
+        self._sync_view()
         return self._grad_fn is None
 
     @property
     def output_nr(self) -> int:
+        self._sync_view()
         return self._output_nr
+
+    def _sync_view(self) -> None:
+        """Once an in-place op rewrote the history of this view's base (through the base or
+        through another view), take the grad_fn from the base again, named as torch names it."""
+        base = self._base
+        if base is None or base._grad_fn is None or self._view_fn is None or self._is_symbolic:
+            return
+        current = self._grad_fn
+        if current is not None and current.sequence_nr > base._grad_fn.sequence_nr:
+            return
+        from .autograd.nodes import node_class
+
+        with grad_mode.enable_grad():
+            replay = self._view_fn(base)
+        replay._grad_fn.__class__ = node_class("AsStridedBackward0")
+        self._grad_fn = replay._grad_fn
+        self._output_nr = replay._output_nr
+        self._requires_grad = True
 
     @property
     def grad(self) -> Tensor | None:
-        if self._grad_fn is not None and not self._retains_grad:
+        if self._grad is None and self._grad_fn is not None and not self._retains_grad:
             warnings.warn(NONLEAF_GRAD_WARNING, UserWarning, stacklevel=2)
         return self._grad
 
@@ -237,9 +297,20 @@ class Tensor:
                     f"{type(value).__name__}"
                 )
             if value.dtype != self.dtype:
-                raise RuntimeError("assigned grad has data of a different type")
+                raise RuntimeError(
+                    f"attempting to assign a gradient with dtype '{value.dtype._cpp_name}' to a "
+                    f"tensor with grad_dtype '{self.dtype._scalar_name}'. The gradient must match "
+                    "the tensor's grad_dtype (defaults to the tensor's dtype). You can set the "
+                    "tensor's grad_dtype attribute with a specific dtype, or None to allow any "
+                    "dtype. Set grad_dtype with caution. Diverging the dtypes of a tensor and its "
+                    "gradient may break downstream systems that assume they match."
+                )
             if value.shape != self.shape:
-                raise RuntimeError("assigned grad has data of a different size")
+                raise RuntimeError(
+                    f"attempting to assign a gradient of size '{list(value.shape)}' to a tensor "
+                    f"of size '{list(self.shape)}'. Please ensure that the gradient and the "
+                    "tensor are the same size"
+                )
         self._grad = value
 
     @grad.deleter
@@ -252,7 +323,7 @@ class Tensor:
 
     def retain_grad(self) -> None:
         """Populate ``.grad`` of this non-leaf tensor during backward."""
-        if not self._requires_grad:
+        if not self.requires_grad:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
         if self._grad_fn is None or self._retains_grad:
             return
@@ -263,22 +334,24 @@ class Tensor:
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (torch.Tensor.backward)."""
         from .autograd.engine import backward
 
-        backward((self,), (gradient,), retain_graph, create_graph, inputs)
+        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def register_hook(self, hook):
         """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor
         replaces the gradient. Returns a handle whose ``remove()`` unregisters it."""
-        if not self._requires_grad:
+        if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self._grad_fn is not None:
             return self._grad_fn._register_tensor_hook(self._output_nr, hook)
-        from .autograd.nodes import accumulator_for
+        from .autograd.nodes import HookDict, RemovableHandle
 
-        return accumulator_for(self)._register_tensor_hook(0, hook)
+        if self._backward_hooks is None:
+            self._backward_hooks = HookDict()
+        return RemovableHandle(self._backward_hooks, hook)
 
     def register_post_accumulate_grad_hook(self, hook):
         """Call ``hook(tensor)`` after ``.grad`` of this leaf was updated."""
-        if not self._requires_grad:
+        if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self._grad_fn is not None:
             raise RuntimeError(
@@ -348,6 +421,13 @@ class Tensor:
         return self._concrete("tolist()").tolist()
 
     def __float__(self) -> float:
+        if self._requires_grad:
+            warnings.warn(
+                "Converting a tensor with requires_grad=True to a scalar may lead to unexpected "
+                "behavior.\nConsider using tensor.detach() first.",
+                UserWarning,
+                stacklevel=2,
+            )
         return float(self._scalar_for("float()"))
 
     def __int__(self) -> int:
@@ -402,7 +482,7 @@ class Tensor:
     def __format__(self, spec: str) -> str:
         if self.ndim == 0 and not self._is_symbolic:
             return format(self.item(), spec)
-        return format(repr(self), spec)
+        return object.__format__(self, spec)
 
     def __reduce_ex__(self, protocol):
         return (_rebuild, (self._concrete("pickle"), self._requires_grad))

@@ -1,5 +1,6 @@
 """symgrad.autograd: the tape, backward, autograd.grad, custom Functions and grad modes."""
 
+from ..testing import gradcheck, gradgradcheck
 from .engine import backward, grad
 from .function import Function, FunctionCtx, once_differentiable
 from .grad_mode import (
@@ -17,6 +18,8 @@ __all__ = [
     "backward",
     "enable_grad",
     "grad",
+    "gradcheck",
+    "gradgradcheck",
     "inference_mode",
     "is_grad_enabled",
     "is_inference_mode_enabled",

@@ -7,6 +7,7 @@ with the output's broadcast shape are summed to the input's shape here, and only
 from __future__ import annotations
 
 import heapq
+import itertools
 import warnings
 
 import numpy as np
@@ -33,19 +34,14 @@ def make_grads(outputs, grad_outputs, is_grads_batched: bool = False):
     from ..tensor import Tensor
 
     grads = []
-    for i, (out, grad) in enumerate(zip(outputs, grad_outputs, strict=True)):
+    # zip stops at the shorter sequence, as torch's _make_grads; ``run`` checks the lengths.
+    for i, (out, grad) in enumerate(zip(outputs, grad_outputs, strict=False)):
         if isinstance(grad, Tensor):
             if tuple(grad.shape) != tuple(out.shape):
                 raise RuntimeError(
                     f"Mismatch in shape: grad_output[{i}] has a shape of "
                     f"{_size_text(grad.shape)} and output[{i}] has a shape of "
                     f"{_size_text(out.shape)}."
-                )
-            if grad.dtype.is_floating_point != out.dtype.is_floating_point:
-                raise RuntimeError(
-                    f"For complex Tensors, both grad_output and output are required to have the "
-                    f"same dtype. Mismatch in dtype: grad_output[{i}] has a dtype of "
-                    f"{grad.dtype} and output[{i}] has a dtype of {out.dtype}."
                 )
             grads.append(grad)
         elif grad is None:
@@ -74,6 +70,8 @@ def _as_tuple(value):
         return None
     if isinstance(value, Tensor):
         return (value,)
+    if type(value) is dict:
+        return tuple(value.values())
     return tuple(value)
 
 
@@ -84,10 +82,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     if inputs is not None:
         inputs = _as_tuple(inputs)
         if len(inputs) == 0:
-            raise RuntimeError("'inputs' argument to backward() cannot be empty.")
+            raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
     grad_tensors = _as_tuple(grad_tensors) or (None,) * len(tensors)
-    if len(grad_tensors) != len(tensors):
-        raise RuntimeError(f"got {len(grad_tensors)} tensors and {len(tensors)} gradients")
     grads = make_grads(tensors, grad_tensors)
     if retain_graph is None:
         retain_graph = create_graph
@@ -118,34 +114,30 @@ def grad(
         )
     if allow_unused is None:
         allow_unused = materialize_grads
-    is_tuple_input = not isinstance(inputs, Tensor)
+    names = tuple(inputs) if type(inputs) is dict else None
     outputs = _as_tuple(outputs)
     inputs = _as_tuple(inputs)
+    if len(inputs) == 0:
+        raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
     grad_outputs = _as_tuple(grad_outputs) or (None,) * len(outputs)
-    if len(grad_outputs) != len(outputs):
-        raise RuntimeError(
-            f"grad_outputs must be of same length as outputs ({len(grad_outputs)} vs "
-            f"{len(outputs)})"
-        )
-    for t in inputs:
-        if not t._requires_grad:
-            raise RuntimeError("One of the differentiated Tensors does not require grad")
     grads = make_grads(outputs, grad_outputs)
     if retain_graph is None:
         retain_graph = create_graph
     results = run(outputs, grads, retain_graph, create_graph, inputs=inputs, accumulate=False)
     final = []
-    for t, g in zip(inputs, results, strict=True):
+    for index, (t, g) in enumerate(zip(inputs, results, strict=True)):
         if g is None:
             if not allow_unused:
                 raise RuntimeError(
-                    "One of the differentiated Tensors appears to not have been used in the "
-                    "graph. Set allow_unused=True if this is the desired behavior."
+                    f"The differentiated Tensor at index {index} appears to not have been used "
+                    "in the graph. Set allow_unused=True if this is the desired behavior."
                 )
             if materialize_grads:
                 g = Tensor._wrap(np.zeros(t._data.shape, t._data.dtype))
         final.append(g)
-    return tuple(final) if is_tuple_input or len(final) != 1 else (final[0],)
+    if names is not None:
+        return dict(zip(names, final, strict=True))
+    return tuple(final)
 
 
 def _discover(roots):
@@ -207,18 +199,27 @@ def _priority(node) -> float:
 
 def run(outputs, grads, retain_graph, create_graph, inputs=None, accumulate=True):
     """Execute the backward graph. Returns the captured gradients of ``inputs`` (if any)."""
+    if len(outputs) != len(grads):
+        raise RuntimeError(f"got {len(outputs)} tensors and {len(grads)} gradients")
     roots = []
     for i, (out, g) in enumerate(zip(outputs, grads, strict=True)):
-        if not out._requires_grad:
+        if not out.requires_grad:
             raise RuntimeError(
                 f"element {i} of tensors does not require grad and does not have a grad_fn"
             )
+        if g is not None and g.dtype != out.dtype:
+            g = g.to(out.dtype)
         roots.append((edge_of(out), g))
 
     capture = None
     if inputs is not None:
         capture = {}
         for index, t in enumerate(inputs):
+            if accumulate:
+                # As in torch, backward(inputs=...) makes non-leaf inputs retain their grad.
+                t.retain_grad()
+            elif not t.requires_grad:
+                raise RuntimeError("One of the differentiated Tensors does not require grad")
             capture.setdefault(edge_of(t), []).append(index)
 
     root_nodes = list(dict.fromkeys(edge[0] for edge, _ in roots))
@@ -240,9 +241,10 @@ def run(outputs, grads, retain_graph, create_graph, inputs=None, accumulate=True
 
     captured: list = [None] * len(inputs) if inputs is not None else []
     ready = []
+    pushed = itertools.count()  # ties run in the order they became ready: deterministic
     for node in root_nodes:
         if dependencies.get(node, 0) == 0:
-            heapq.heappush(ready, (_priority(node), id(node), node))
+            heapq.heappush(ready, (_priority(node), next(pushed), node))
 
     executed = []
     with grad_mode.set_grad_enabled(create_graph):
@@ -254,10 +256,8 @@ def run(outputs, grads, retain_graph, create_graph, inputs=None, accumulate=True
                 for nr, g in enumerate(grad_outputs):
                     for index in capture.get((node, nr), ()):
                         captured[index] = g
-                        if accumulate:
-                            _accumulate_into(inputs[index], g, create_graph)
             if isinstance(node, AccumulateGrad):
-                if accumulate and capture is None and grad_outputs[0] is not None:
+                if accumulate and (needed is None or node in needed):
                     _accumulate_into(node.variable, grad_outputs[0], create_graph)
                 continue
             if needed is not None and node not in needed:
@@ -279,7 +279,7 @@ def run(outputs, grads, retain_graph, create_graph, inputs=None, accumulate=True
                     _add_to_buffer(buffers, child, nr, g)
                 dependencies[child] -= 1
                 if dependencies[child] == 0:
-                    heapq.heappush(ready, (_priority(child), id(child), child))
+                    heapq.heappush(ready, (_priority(child), next(pushed), child))
     if not retain_graph:
         for node in executed:
             node.release()
@@ -287,9 +287,13 @@ def run(outputs, grads, retain_graph, create_graph, inputs=None, accumulate=True
 
 
 def _call_node(node, grad_outputs):
-    """Run one node and normalize its gradients: sum to each input's shape, cast its dtype."""
+    """Run one node and normalize its gradients: sum to each input's shape, cast its dtype.
+    Inputs that need no gradient get None, as in torch (node hooks see None there)."""
     grad_inputs = list(node.apply(grad_outputs))
     for i, g in enumerate(grad_inputs):
+        if i < len(node.next_functions) and node.next_functions[i][0] is None:
+            grad_inputs[i] = None
+            continue
         if g is None or i >= len(node.input_meta) or node.input_meta[i] is None:
             continue
         shape, dtype = node.input_meta[i]
@@ -348,18 +352,21 @@ def _run_tensor_prehooks(node, grad_outputs):
             if tensor is None or g is None:
                 continue
             if tensor._grad is None:
-                tensor._grad = _fresh_copy(g, grad_mode.is_grad_enabled())
+                tensor._grad = g.clone() if grad_mode.is_grad_enabled() else _fresh_copy(g, False)
             else:
                 tensor._grad = tensor._grad + g
     return grad_outputs
 
 
 def _fresh_copy(g, create_graph: bool):
+    """A copy of ``g`` that shares no memory with it; under create_graph a differentiable
+    copy (``CopyBackwards``, as torch's AccumulateGrad makes it)."""
     from ..tensor import Tensor
 
-    if create_graph:
-        return g.clone()
-    return Tensor._wrap(np.array(g._data, copy=True))
+    out = Tensor._wrap(np.array(g._data, copy=True))
+    if create_graph and g._requires_grad:
+        out.copy_(g)
+    return out
 
 
 def _accumulate_into(variable, g, create_graph: bool) -> None:

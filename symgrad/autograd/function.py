@@ -92,6 +92,13 @@ class CustomBackward(FunctionCtx, BackwardNode):
         super().release()
         self._saved = ()
 
+    def __repr__(self) -> str:
+        # A Python class, so torch prints its module: <torch.autograd.function.FnBackward ...>
+        return f"<{__name__}.{self.name()} object at {id(self):#x}>"
+
+
+BackwardCFunction = CustomBackward  # torch's name for the base class of custom nodes
+
 
 class FunctionMeta(type):
     """Gives each Function subclass its node class, named ``<Name>Backward`` as in torch."""
@@ -155,14 +162,22 @@ class Function(metaclass=FunctionMeta):
             (tuple(o.shape), o.dtype) if isinstance(o, Tensor) else ((), None) for o in outputs
         )
         if recording:
-            node._saved = tuple(
-                SavedTensor(t, is_output=False) if isinstance(t, Tensor) else t
-                for t in node._to_save
-            )
+            node._saved = tuple(_saved(node, t, outputs) for t in node._to_save)
         else:
             node._saved = node._to_save
         node._to_save = ()
         return outputs if is_tuple else outputs[0]
+
+
+def _saved(node, value, outputs):
+    """Save an input or output of ``forward``; an output is saved without a reference back
+    to its node (no cycle), and its errors name the node, as in torch."""
+    from ..tensor import Tensor
+
+    if not isinstance(value, Tensor):
+        return value
+    is_output = any(value is o for o in outputs) and value._grad_fn is node
+    return SavedTensor(value, is_output=is_output)
 
 
 def _wrap_output(node, output, args, index, recording):
@@ -171,6 +186,10 @@ def _wrap_output(node, output, args, index, recording):
     if not isinstance(output, Tensor):
         return output
     dirty = any(output is d for d in node._dirty)
+    if dirty and recording and output._grad_fn is None and output._requires_grad:
+        raise RuntimeError(
+            "a leaf Variable that requires grad has been used in an in-place operation."
+        )
     if not dirty and any(output is a for a in args):
         alias = Tensor._wrap(output._data)
         alias._version_counter = output._version_counter

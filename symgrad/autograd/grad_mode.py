@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import threading
 
 _state = threading.local()
@@ -30,12 +31,42 @@ class _DecoratorContextManager:
         return super().__new__(cls)
 
     def __call__(self, func):
+        if inspect.isgeneratorfunction(func):
+            return self._wrap_generator(func)
+
         @functools.wraps(func)
         def decorated(*args, **kwargs):
             with self.clone():
                 return func(*args, **kwargs)
 
         return decorated
+
+    def _wrap_generator(self, func):
+        """The mode holds while the generator body runs, not while its caller does."""
+
+        @functools.wraps(func)
+        def generator(*args, **kwargs):
+            gen = func(*args, **kwargs)
+            try:
+                with self.clone():
+                    response = gen.send(None)
+                while True:
+                    try:
+                        request = yield response
+                    except GeneratorExit:
+                        with self.clone():
+                            gen.close()
+                        raise
+                    except BaseException as error:
+                        with self.clone():
+                            response = gen.throw(error)
+                    else:
+                        with self.clone():
+                            response = gen.send(request)
+            except StopIteration as stop:
+                return stop.value
+
+        return generator
 
     def clone(self):
         return self.__class__()
@@ -113,8 +144,8 @@ class inference_mode(_DecoratorContextManager):  # noqa: N801
 
     def __enter__(self):
         self.prev = (is_grad_enabled(), is_inference_mode_enabled())
-        if self.mode:
-            _set_enabled(False)
+        # inference_mode(False) is a normal mode: grad recording on, as in torch.
+        _set_enabled(not self.mode)
         _state.inference = self.mode
 
     def __exit__(self, *exc):

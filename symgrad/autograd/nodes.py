@@ -59,7 +59,8 @@ class SavedTensor:
             raise RuntimeError(
                 "Inference tensors cannot be saved for backward. Please do not use Tensors "
                 "created in inference mode in computation tracked by autograd. To work around "
-                "this, you can make a clone to get a normal tensor and use it in autograd."
+                "this, you can make a clone to get a normal tensor and use it in autograd, or use "
+                "`torch.no_grad()` instead of `torch.inference_mode()`."
             )
         self.is_output = is_output
         self._counter = tensor._version_counter
@@ -131,13 +132,14 @@ class BackwardNode:
     """
 
     num_outputs = 1
+    # Hooks registered on output tensors (``register_hook``), by output number.
+    _tensor_hooks: dict[int, HookDict] | None = None
 
     def __init__(self, next_functions, input_meta):
         self.next_functions = tuple(next_functions)
         self.input_meta = tuple(input_meta)
         self.sequence_nr = next(_sequence)
         self.metadata: dict = {}
-        self._tensor_hooks: dict[int, HookDict] | None = None
         self._retained: dict[int, weakref.ref] | None = None
         self._hooks = HookDict()
         self._prehooks = HookDict()
@@ -191,10 +193,15 @@ class OpBackward(BackwardNode):
             (SavedTensor(a) if saves_inputs else InputMeta(a)) if _is_tensor(a) else a for a in args
         ]
         self._saved_out = SavedTensor(result, True) if op.saves in ("output", "both") else None
+        # torch saves Python numbers as tensors too: after release only nodes that saved
+        # nothing (add, view, sum ...) can run again.
+        self._saves_values = self._saved_out is not None or (saves_inputs and bool(args))
 
     def apply(self, grad_outputs):
-        if self._released:
+        if self._released and self._saves_values:
             raise RuntimeError(BACKWARD_TWICE)
+        if all(g is None for g in grad_outputs):
+            return (None,) * len(self.next_functions)
         args = [s.unpack(self) if isinstance(s, SavedTensor) else s for s in self._saved_args]
         out = self._saved_out.unpack(self) if self._saved_out is not None else None
         grads = self.op.vjp(grad_outputs[0], out, *args, **self.attrs)
@@ -202,7 +209,8 @@ class OpBackward(BackwardNode):
 
     def release(self) -> None:
         super().release()
-        self._saved_args = None
+        if self._saves_values:
+            self._saved_args = None
         self._saved_out = None
 
     def __getattr__(self, name: str):
@@ -226,6 +234,12 @@ class AccumulateGrad(BackwardNode):
     def __init__(self, variable):
         super().__init__((), ((tuple(variable.shape), variable.dtype),))
         self.variable = variable
+
+    @property
+    def _tensor_hooks(self):
+        # A leaf keeps its own hooks: its AccumulateGrad node is only weakly referenced.
+        hooks = self.variable._backward_hooks
+        return {0: hooks} if hooks else None
 
     def apply(self, grad_outputs):
         return ()
@@ -257,7 +271,7 @@ def accumulator_for(tensor) -> AccumulateGrad:
 
 def edge_of(value):
     """The (node, output_nr) edge a gradient for ``value`` flows into."""
-    if not _is_tensor(value) or not value._requires_grad:
+    if not _is_tensor(value) or not value.requires_grad:
         return (None, 0)
     if value._grad_fn is not None:
         return (value._grad_fn, value._output_nr)
@@ -267,7 +281,7 @@ def edge_of(value):
 def record(op, args, attrs, result) -> None:
     """Attach ``result`` to the graph when some differentiable input requires grad."""
     nondiff = op.nondifferentiable_inputs
-    needs = any(_is_tensor(a) and a._requires_grad and i not in nondiff for i, a in enumerate(args))
+    needs = any(_is_tensor(a) and a.requires_grad and i not in nondiff for i, a in enumerate(args))
     if not needs:
         return
     if not result.dtype.is_floating_point:

@@ -12,20 +12,27 @@ import math
 import numpy as np
 import sympy as sp
 
+from .. import dtypes
 from ..tensor import Tensor
 from . import derivatives
+from .inplace import FILL, inplace
 from .registry import OpDef, apply, public
+from .shape import clone
 
 # --------------------------------------------------------------------- definition helpers
 
+_LN2 = math.log(2.0)
+_LN10 = math.log(10.0)
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
-def _unary_op(name, numpy_fn, expr, spelling, vjp=None, saves=None, backward_name=None):
+
+def _unary_op(name, numpy_fn, expr, spelling, vjp, saves, promote, backward_name):
     op = OpDef(
         name,
         numpy_fn,
         spelling=spelling,
         sympy=expr,
-        promote="float",
+        promote=promote,
         backward_name=backward_name,
         saves=saves or "inputs",
     )
@@ -37,50 +44,96 @@ def _unary_op(name, numpy_fn, expr, spelling, vjp=None, saves=None, backward_nam
     return op
 
 
-def _define_unary(name, numpy_fn, expr, spelling, vjp=None, saves=None, methods=None):
-    """An elementwise float function ``symgrad.<name>`` with Tensor methods ``name``/``name_``."""
-    op = _unary_op(name, numpy_fn, expr, spelling, vjp, saves)
+def _define_unary(
+    name,
+    numpy_fn,
+    expr,
+    spelling,
+    vjp=None,
+    saves=None,
+    methods=None,
+    *,
+    promote="float",
+    backward_name=None,
+    check=None,
+    aliases=(),
+):
+    """An elementwise function ``symgrad.<name>`` with Tensor methods ``name``/``name_``.
+
+    ``promote="float"`` turns integer inputs into the default float (torch's ``exp``);
+    ``"same"`` keeps the input's dtype (torch's ``floor``, ``abs``). ``check(input)`` raises
+    torch's error for dtypes torch has no kernel for.
+    """
+    op = _unary_op(name, numpy_fn, expr, spelling, vjp, saves, promote, backward_name)
 
     def function(input: Tensor) -> Tensor:
+        if check is not None:
+            check(input)
         return apply(op, input)
 
     function.__name__ = name
     function.__doc__ = f"Elementwise ``{name}`` (torch.{name}); spelled ``{spelling}``."
     function.op = op
-    public(name, methods=(name,) if methods is None else methods)(function)
-    _define_inplace(name, op)
+    public(name, methods=(name, *aliases) if methods is None else methods)(function)
+    for alias in aliases:
+        public(alias)(function)
+    _define_inplace(name, op, check)
     return function
 
 
-def _define_inplace(name, op) -> None:
-    from .inplace import inplace
-
+def _define_inplace(name, op, check=None) -> None:
     def method(self, *args, **kwargs):
+        if check is not None:
+            check(self)
         return inplace(self, op, *args, **kwargs)
 
     method.__name__ = f"{name}_"
     setattr(Tensor, f"{name}_", method)
 
 
+def _not_implemented_for(kernel: str, rejects):
+    """torch's error for a dtype its CPU kernel ``kernel`` does not handle."""
+
+    def check(input) -> None:
+        if isinstance(input, Tensor) and rejects(input.dtype):
+            raise NotImplementedError(
+                f"\"{kernel}\" not implemented for '{input.dtype._scalar_name}'"
+            )
+
+    return check
+
+
+def _is_bool(d) -> bool:
+    return d is dtypes.bool_
+
+
+def _is_integral(d) -> bool:
+    return not d.is_floating_point
+
+
+def _zeros_like(g):
+    """Zeros shaped like ``g`` (torch's ``zeros_like(grad)``: no NaN even where g is NaN)."""
+    return apply(FILL, g, value=0)
+
+
+def _zero_vjp(g, out, x, **_attrs):
+    return (_zeros_like(g),)
+
+
 def _sigmoid_numpy(x):
-    # exp of a negative argument only: finite for any input.
+    # exp of a non-positive argument only: finite for any input.
     positive = x >= 0
     z = np.exp(np.where(positive, -x, x))
     return np.where(positive, 1 / (1 + z), z / (1 + z))
 
 
 def _erf_numpy(x):
-    return _vectorized_math(math.erf, x)
+    # math.erf is exact to the last bit; numpy has no erf of its own.
+    return np.asarray(np.frompyfunc(math.erf, 1, 1)(x), dtype=x.dtype)
 
 
 def _erfc_numpy(x):
-    return _vectorized_math(math.erfc, x)
-
-
-def _vectorized_math(fn, x):
-    x = np.asarray(x)
-    out = np.frompyfunc(fn, 1, 1)(x.astype(np.float64))
-    return np.asarray(out, dtype=x.dtype)
+    return np.asarray(np.frompyfunc(math.erfc, 1, 1)(x), dtype=x.dtype)
 
 
 # ---------------------------------------------------------------------------- unary math
@@ -88,18 +141,39 @@ def _vectorized_math(fn, x):
 exp = _define_unary(
     "exp", np.exp, sp.exp, "np.exp({0})", saves="output", vjp=lambda g, out, x: (g * out,)
 )
+exp2 = _define_unary(
+    "exp2",
+    np.exp2,
+    lambda x: 2**x,
+    "np.exp2({0})",
+    saves="output",
+    vjp=lambda g, out, x: (g * (out * _LN2),),
+)
+expm1 = _define_unary(
+    "expm1",
+    np.expm1,
+    lambda x: sp.exp(x) - 1,
+    "np.expm1({0})",
+    saves="output",
+    vjp=lambda g, out, x: (g * (out + 1),),
+)
 log = _define_unary("log", np.log, sp.log, "np.log({0})", vjp=lambda g, out, x: (g / x,))
-exp2 = _define_unary("exp2", np.exp2, lambda x: 2**x, "np.exp2({0})")
-expm1 = _define_unary("expm1", np.expm1, lambda x: sp.exp(x) - 1, "np.expm1({0})")
-log2 = _define_unary("log2", np.log2, lambda x: sp.log(x, 2), "np.log2({0})")
-log10 = _define_unary("log10", np.log10, lambda x: sp.log(x, 10), "np.log10({0})")
-log1p = _define_unary("log1p", np.log1p, lambda x: sp.log(1 + x), "np.log1p({0})")
+log2 = _define_unary(
+    "log2", np.log2, lambda x: sp.log(x, 2), "np.log2({0})", vjp=lambda g, out, x: (g / (x * _LN2),)
+)
+log10 = _define_unary(
+    "log10",
+    np.log10,
+    lambda x: sp.log(x, 10),
+    "np.log10({0})",
+    vjp=lambda g, out, x: (g / (x * _LN10),),
+)
+log1p = _define_unary(
+    "log1p", np.log1p, lambda x: sp.log(1 + x), "np.log1p({0})", backward_name="Log1PBackward0"
+)
 sqrt = _define_unary("sqrt", np.sqrt, sp.sqrt, "np.sqrt({0})")
 rsqrt = _define_unary(
     "rsqrt", lambda x: 1 / np.sqrt(x), lambda x: 1 / sp.sqrt(x), "1 / np.sqrt({0})"
-)
-square = _define_unary(
-    "square", np.square, lambda x: x**2, "np.square({0})", vjp=lambda g, out, x: (g * (2 * x),)
 )
 reciprocal = _define_unary(
     "reciprocal",
@@ -112,36 +186,75 @@ reciprocal = _define_unary(
 sin = _define_unary("sin", np.sin, sp.sin, "np.sin({0})")
 cos = _define_unary("cos", np.cos, sp.cos, "np.cos({0})")
 tan = _define_unary("tan", np.tan, sp.tan, "np.tan({0})")
-asin = _define_unary("asin", np.arcsin, sp.asin, "np.arcsin({0})", methods=("asin", "arcsin"))
-acos = _define_unary("acos", np.arccos, sp.acos, "np.arccos({0})", methods=("acos", "arccos"))
-atan = _define_unary("atan", np.arctan, sp.atan, "np.arctan({0})", methods=("atan", "arctan"))
+asin = _define_unary("asin", np.arcsin, sp.asin, "np.arcsin({0})", aliases=("arcsin",))
+acos = _define_unary("acos", np.arccos, sp.acos, "np.arccos({0})", aliases=("arccos",))
+atan = _define_unary("atan", np.arctan, sp.atan, "np.arctan({0})", aliases=("arctan",))
 sinh = _define_unary("sinh", np.sinh, sp.sinh, "np.sinh({0})")
 cosh = _define_unary("cosh", np.cosh, sp.cosh, "np.cosh({0})")
 tanh = _define_unary("tanh", np.tanh, sp.tanh, "np.tanh({0})")
-asinh = _define_unary(
-    "asinh", np.arcsinh, sp.asinh, "np.arcsinh({0})", methods=("asinh", "arcsinh")
-)
-acosh = _define_unary(
-    "acosh", np.arccosh, sp.acosh, "np.arccosh({0})", methods=("acosh", "arccosh")
-)
-atanh = _define_unary(
-    "atanh", np.arctanh, sp.atanh, "np.arctanh({0})", methods=("atanh", "arctanh")
-)
+asinh = _define_unary("asinh", np.arcsinh, sp.asinh, "np.arcsinh({0})", aliases=("arcsinh",))
+acosh = _define_unary("acosh", np.arccosh, sp.acosh, "np.arccosh({0})", aliases=("arccosh",))
+atanh = _define_unary("atanh", np.arctanh, sp.atanh, "np.arctanh({0})", aliases=("arctanh",))
 sigmoid = _define_unary(
     "sigmoid",
     _sigmoid_numpy,
     lambda x: 1 / (1 + sp.exp(-x)),
-    "_sigmoid({0})",
+    None,
     saves="output",
     vjp=lambda g, out, x: (g * (out * (1 - out)),),
 )
-erf = _define_unary("erf", _erf_numpy, sp.erf, "_erf({0})")
-erfc = _define_unary("erfc", _erfc_numpy, sp.erfc, "_erfc({0})")
-abs = _define_unary("abs", np.abs, sp.Abs, "np.abs({0})", methods=("abs", "absolute"))
+# SymPy writes d erf = 2 exp(-x^2) / sqrt(pi); the constant is folded here so that it keeps
+# full precision in float64 (derivatives.evaluate would compute sqrt(pi) as a float32 tensor).
+erf = _define_unary(
+    "erf",
+    _erf_numpy,
+    sp.erf,
+    None,
+    vjp=lambda g, out, x: (g * (exp(-(x * x)) * _TWO_OVER_SQRT_PI),),
+)
+erfc = _define_unary(
+    "erfc",
+    _erfc_numpy,
+    sp.erfc,
+    None,
+    vjp=lambda g, out, x: (g * (exp(-(x * x)) * -_TWO_OVER_SQRT_PI),),
+)
+
+# ------------------------------------------------- unary ops that keep the input's dtype
+
+abs = _define_unary(  # noqa: A001 - torch's name
+    "abs",
+    np.abs,
+    sp.Abs,
+    "np.abs({0})",
+    methods=("abs", "absolute", "__abs__"),
+    promote="same",
+    check=_not_implemented_for("abs_cpu", _is_bool),
+    aliases=("absolute",),
+)
 
 
-def _zero_vjp(g, out, x):
-    return (g * 0,)
+def _square_dtypes(x):
+    d = dtypes.result_type(x)
+    d = dtypes.int64 if d is dtypes.bool_ else d
+    return d, d
+
+
+square = _define_unary(
+    "square",
+    np.square,
+    lambda x: x**2,
+    "np.square({0})",
+    vjp=lambda g, out, x: (g * (2 * x),),
+    # torch computes square as pow(x, 2); a bool square is an int64 one.
+    backward_name="PowBackward0",
+    promote=_square_dtypes,
+)
+
+
+def _relu_check(input) -> None:
+    if isinstance(input, Tensor) and input.dtype is dtypes.bool_:
+        raise RuntimeError("Boolean inputs not supported for relu")
 
 
 relu = _define_unary(
@@ -151,14 +264,30 @@ relu = _define_unary(
     "np.maximum({0}, 0)",
     saves="output",
     vjp=lambda g, out, x: (where(out > 0, g, 0),),
+    promote="same",
+    check=_relu_check,
 )
-sign = _define_unary("sign", np.sign, None, "np.sign({0})", vjp=_zero_vjp, saves="none")
-floor = _define_unary("floor", np.floor, None, "np.floor({0})", vjp=_zero_vjp, saves="none")
-ceil = _define_unary("ceil", np.ceil, None, "np.ceil({0})", vjp=_zero_vjp, saves="none")
-round = _define_unary("round", np.round, None, "np.round({0})", vjp=_zero_vjp, saves="none")
-trunc = _define_unary(
-    "trunc", np.trunc, None, "np.trunc({0})", vjp=_zero_vjp, saves="none", methods=("trunc", "fix")
-)
+
+
+def _rounding(name, numpy_fn, methods=None):
+    return _define_unary(
+        name,
+        numpy_fn,
+        None,
+        f"np.{name}({{0}})",
+        vjp=_zero_vjp,
+        saves="none",
+        methods=methods,
+        promote="same",
+        check=_not_implemented_for(f"{name}_vml_cpu", _is_bool),
+    )
+
+
+floor = _rounding("floor", np.floor)
+ceil = _rounding("ceil", np.ceil)
+trunc = _rounding("trunc", np.trunc, methods=("trunc", "fix"))
+public("fix")(trunc)
+Tensor.fix_ = Tensor.trunc_
 frac = _define_unary(
     "frac",
     lambda x: x - np.trunc(x),
@@ -166,9 +295,132 @@ frac = _define_unary(
     "{0} - np.trunc({0})",
     vjp=lambda g, out, x: (g,),
     saves="none",
+    promote="same",
+    check=_not_implemented_for("frac_cpu", _is_integral),
 )
 
+SIGN = _unary_op("sign", np.sign, None, "np.sign({0})", _zero_vjp, "none", "same", None)
+
+
+@public("sign", methods=("sign",))
+def sign(input: Tensor) -> Tensor:
+    """-1, 0 or 1 by the sign of each element (torch.sign); a bool tensor is its own sign."""
+    if isinstance(input, Tensor) and input.dtype is dtypes.bool_:
+        return clone(input)
+    return apply(SIGN, input)
+
+
+def _sign_(self: Tensor) -> Tensor:
+    return self if self.dtype is dtypes.bool_ else inplace(self, SIGN)
+
+
+Tensor.sign_ = _sign_
+
+
+def _round_name(args, attrs) -> str:
+    return "RoundBackward0" if attrs["decimals"] == 0 else "RoundBackward1"
+
+
+ROUND = OpDef(
+    "round",
+    lambda x, *, decimals: np.round(x, decimals),
+    vjp=_zero_vjp,
+    spelling="np.round({0}, {decimals})",
+    saves="none",
+    backward_name=_round_name,
+)
+
+
+def _round_check(input, decimals: int) -> None:
+    _not_implemented_for("round_vml_cpu", _is_bool)(input)
+    if decimals != 0:
+        _not_implemented_for("round_cpu", _is_integral)(input)
+
+
+@public("round", methods=("round",))
+def round(input: Tensor, *, decimals: int = 0) -> Tensor:  # noqa: A001 - torch's name
+    """Round half to even, to ``decimals`` decimal places (negative: to tens, hundreds...)."""
+    _round_check(input, decimals)
+    return apply(ROUND, input, decimals=int(decimals))
+
+
+def _round_(self: Tensor, *, decimals: int = 0) -> Tensor:
+    _round_check(self, decimals)
+    return inplace(self, ROUND, decimals=int(decimals))
+
+
+Tensor.round_ = _round_
+
+# --------------------------------------------------------------- non-finite values
+
+
+def _nan_to_num_vjp(g, out, x, **_attrs):
+    return (where(isfinite(x), g, 0.0),)
+
+
+NAN_TO_NUM = OpDef(
+    "nan_to_num",
+    lambda x, *, nan, posinf, neginf: np.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf),
+    vjp=_nan_to_num_vjp,
+    spelling="np.nan_to_num({0}, nan={nan}, posinf={posinf}, neginf={neginf})",
+    promote="same",
+)
+
+
+@public("nan_to_num", methods=("nan_to_num",))
+def nan_to_num(input: Tensor, nan: float = 0.0, posinf=None, neginf=None) -> Tensor:
+    """Replace NaN by ``nan`` and +-inf by ``posinf``/``neginf`` (default: the dtype's
+    largest finite values). Its gradient is zero where the input was not finite."""
+    return apply(
+        NAN_TO_NUM,
+        input,
+        nan=float(nan),
+        posinf=None if posinf is None else float(posinf),
+        neginf=None if neginf is None else float(neginf),
+    )
+
+
+def _nan_to_num_(self, nan=0.0, posinf=None, neginf=None):
+    return inplace(
+        self,
+        NAN_TO_NUM,
+        nan=float(nan),
+        posinf=None if posinf is None else float(posinf),
+        neginf=None if neginf is None else float(neginf),
+    )
+
+
+Tensor.nan_to_num_ = _nan_to_num_
+
+
+def _classify_dtypes(x):
+    # Integers are never NaN or inf; they are checked as floats so numpy has a loop for bool.
+    compute = x.dtype if x.dtype.is_floating_point else dtypes.float32
+    return compute, dtypes.bool_
+
+
+def _classifier(name, numpy_fn):
+    op = OpDef(name, numpy_fn, spelling=f"np.{name}({{0}})", promote=_classify_dtypes)
+
+    def function(input: Tensor) -> Tensor:
+        return apply(op, input)
+
+    function.__name__ = name
+    function.__doc__ = f"Elementwise ``{name}`` as a bool tensor (torch.{name})."
+    public(name, methods=(name,))(function)
+    return function
+
+
+isnan = _classifier("isnan", np.isnan)
+isinf = _classifier("isinf", np.isinf)
+isfinite = _classifier("isfinite", np.isfinite)
+
 # -------------------------------------------------------------------------- arithmetic
+
+NEG_BOOL_MESSAGE = (
+    "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert "
+    "a mask, use the `~` or `logical_not()` operator instead."
+)
 
 
 def _neg_vjp(g, out, x):
@@ -178,10 +430,21 @@ def _neg_vjp(g, out, x):
 NEG = OpDef("neg", np.negative, vjp=_neg_vjp, spelling="-{0}", saves="none", sympy=lambda x: -x)
 
 
+def _neg_check(input) -> None:
+    if isinstance(input, Tensor) and input.dtype is dtypes.bool_:
+        raise RuntimeError(NEG_BOOL_MESSAGE)
+
+
 @public("neg", methods=("neg", "negative", "__neg__"))
 def neg(input: Tensor) -> Tensor:
     """-input, elementwise."""
+    _neg_check(input)
     return apply(NEG, input)
+
+
+negative = public("negative")(neg)
+_define_inplace("neg", NEG, _neg_check)
+Tensor.negative_ = Tensor.neg_
 
 
 def _add_vjp(g, out, x, y):
@@ -258,7 +521,7 @@ def sub(input, other, *, alpha=1) -> Tensor:
     return apply(SUB, input, _alpha(other, alpha))
 
 
-subtract = sub
+subtract = public("subtract")(sub)
 
 
 @public("rsub")
@@ -273,37 +536,53 @@ def mul(input, other) -> Tensor:
     return apply(MUL, input, other)
 
 
+multiply = public("multiply")(mul)
+
+ROUNDING_MODE_MESSAGE = (
+    "div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{}'"
+)
+
+
 @public("div", methods=("div", "divide", "true_divide", "__truediv__"))
 def div(input, other, *, rounding_mode=None) -> Tensor:
-    """input / other; ``rounding_mode`` "trunc" or "floor" rounds the quotient (no gradient)."""
+    """input / other; ``rounding_mode`` "trunc" or "floor" rounds the quotient (zero gradient,
+    as torch's DivBackward2), and keeps integer inputs integer."""
     if rounding_mode is None:
         return apply(DIV, input, other)
     if rounding_mode not in ("trunc", "floor"):
-        raise RuntimeError(
-            "div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
-            f"'{rounding_mode}'"
-        )
+        raise RuntimeError(ROUNDING_MODE_MESSAGE.format(rounding_mode))
     return apply(DIV_ROUNDED, input, other, rounding_mode=rounding_mode)
 
 
+divide = public("divide")(div)
+true_divide = public("true_divide")(div)
+
+
 def _rounded_div_numpy(x, y, *, rounding_mode):
+    integral = np.asarray(x).dtype.kind in "iub"
+    if integral and np.any(np.asarray(y) == 0):
+        raise RuntimeError("ZeroDivisionError")
     if rounding_mode == "floor":
         return np.floor_divide(x, y)
-    quotient = np.true_divide(x, y)
+    if integral:
+        # x - fmod(x, y) is an exact multiple of y: no float rounding for large integers.
+        return (x - np.fmod(x, y)) // y
+    return np.trunc(x / y)
+
+
+def _rounded_div_vjp(g, out, x, y, *, rounding_mode):
     return (
-        np.trunc(quotient).astype(quotient.dtype)
-        if x.dtype.kind == "f"
-        else (np.trunc(quotient).astype(np.result_type(x, y)))
+        _zeros_like(g) if isinstance(x, Tensor) else None,
+        _zeros_like(g) if isinstance(y, Tensor) else None,
     )
 
 
 DIV_ROUNDED = OpDef(
     "div_rounded",
     _rounded_div_numpy,
-    vjp=lambda g, out, x, y, **_: (g * 0, None),
-    spelling="_div_{rounding_mode}({0}, {1})",
+    vjp=_rounded_div_vjp,
     saves="none",
-    backward_name="DivBackward1",
+    backward_name="DivBackward2",
 )
 
 
@@ -333,15 +612,18 @@ Tensor.__rtruediv__ = _rtruediv
 
 # ------------------------------------------------------------------------------- pow
 
+NEGATIVE_POWER_MESSAGE = "Integers to negative integer powers are not allowed."
 
-def _pow_scalar_vjp(g, out, x, *, exponent):
+
+def _pow_scalar_vjp(g, out, x, exponent):
     if exponent == 0:
-        return (g * 0,)
+        return (_zeros_like(g), None)
     if exponent == 1:
-        return (g,)
+        return (g, None)
     if exponent == 2:
-        return (g * (x * 2),)
-    return (g * (exponent * x ** (exponent - 1)),)
+        return (g * (x * 2), None)
+    # x ** (exponent - 1) with exponent >= 1 is 0 at x = 0: the slope there stays finite.
+    return (g * (exponent * x ** (exponent - 1)), None)
 
 
 def _pow_tensor_vjp(g, out, x, y):
@@ -351,23 +633,33 @@ def _pow_tensor_vjp(g, out, x, y):
     if isinstance(y, Tensor):
         if isinstance(x, Tensor):
             # 0 ** y has a finite (zero) slope in y for y >= 0, as in torch.
-            gy = where(logical_and(x == 0, y >= 0), 0.0, g * (out * x.log()))
+            gy = where(logical_and(x == 0, y >= 0), 0.0, g * (out * log(x)))
+        elif x == 0:
+            gy = where(y >= 0, 0.0, g * (out * -math.inf))
         else:
-            gy = g * (out * math.log(x))
+            gy = g * (out * (math.log(x) if x > 0 else math.nan))
     return (gx, gy)
+
+
+def _pow_numpy(x, y):
+    if x.dtype.kind in "iu" and np.any(y < 0):
+        # numpy refuses negative integer powers; torch truncates 1/x**n towards zero.
+        magnitude = np.power(x, np.abs(y))
+        inverse = np.where(np.abs(x) == 1, magnitude, 0)
+        return np.where(y < 0, inverse, magnitude)
+    return np.power(x, y)
 
 
 POW = OpDef(
     "pow",
-    lambda x, *, exponent: np.power(x, exponent),
+    _pow_numpy,
     vjp=_pow_scalar_vjp,
-    spelling="{0} ** {exponent}",
+    spelling="{0} ** {1}",
     backward_name="PowBackward0",
-    promote=lambda x, *, exponent=None: _pow_dtypes(x, exponent),
 )
 POW_TENSOR = OpDef(
     "pow_tensor",
-    np.power,
+    _pow_numpy,
     vjp=_pow_tensor_vjp,
     spelling="{0} ** {1}",
     saves="both",
@@ -379,19 +671,24 @@ POW_TENSOR = OpDef(
 )
 
 
-def _pow_dtypes(x, exponent):
-    from .. import dtypes
-
-    d = dtypes.result_type(x, exponent)
-    return d, d
+def _pow_op(input, exponent):
+    """POW (a Python-number exponent: PowBackward0) or POW_TENSOR, after torch's checks."""
+    if isinstance(exponent, Tensor) or not isinstance(input, Tensor):
+        return POW_TENSOR
+    if (
+        not dtypes.result_type(input, exponent).is_floating_point
+        and isinstance(exponent, (int, np.integer))
+        and exponent < 0
+    ):
+        raise RuntimeError(NEGATIVE_POWER_MESSAGE)
+    return POW
 
 
 @public("pow", methods=("pow", "__pow__"))
 def pow(input, exponent) -> Tensor:  # noqa: A001 - torch's name
-    """input ** exponent; a Python-number exponent is static (PowBackward0)."""
-    if isinstance(input, Tensor) and not isinstance(exponent, Tensor):
-        return apply(POW, input, exponent=exponent)
-    return apply(POW_TENSOR, input, exponent)
+    """input ** exponent; a Python-number exponent is static (PowBackward0). The gradient
+    stays finite at 0 for exponents >= 1 (torch's rule)."""
+    return apply(_pow_op(input, exponent), input, exponent)
 
 
 def _rpow(self, other):
@@ -413,8 +710,6 @@ def _where_vjp(g, out, condition, a, b):
 
 
 def _where_dtypes(condition, a, b):
-    from .. import dtypes
-
     d = dtypes.result_type(a, b)
     return d, d
 
@@ -438,8 +733,11 @@ WHERE = OpDef(
 def where(condition, input, other) -> Tensor:
     """Elementwise ``input if condition else other``. Its gradient sends zero (not NaN) to
     the branch that was not selected."""
-    from .. import dtypes
-
+    if isinstance(condition, Tensor) and condition.dtype is not dtypes.bool_:
+        raise RuntimeError(
+            "where expected condition to be a boolean tensor, but got a tensor with dtype "
+            f"{condition.dtype._scalar_name}"
+        )
     d = dtypes.result_type(input, other)
     return apply(WHERE, condition, _cast(input, d), _cast(other, d))
 
@@ -457,7 +755,7 @@ def _where_method(self, condition, other):
 Tensor.where = _where_method
 
 
-def _comparison(name, numpy_fn, spelling, dunder):
+def _comparison(name, numpy_fn, spelling, dunder, alias=None):
     op = OpDef(name, numpy_fn, spelling=spelling, promote="bool", arity=2)
 
     def function(input, other) -> Tensor:
@@ -465,45 +763,46 @@ def _comparison(name, numpy_fn, spelling, dunder):
 
     function.__name__ = name
     function.__doc__ = f"Elementwise ``{spelling.format('input', 'other')}`` as a bool tensor."
-    public(name, methods=(name, dunder))(function)
-    return op
+    aliases = () if alias is None else (alias,)
+    public(name, methods=(name, *aliases, dunder))(function)
+    for other_name in aliases:
+        public(other_name)(function)
+    return function
 
 
-_comparison("eq", np.equal, "{0} == {1}", "__eq__")
-_comparison("ne", np.not_equal, "{0} != {1}", "__ne__")
-_comparison("lt", np.less, "{0} < {1}", "__lt__")
-_comparison("le", np.less_equal, "{0} <= {1}", "__le__")
-_comparison("gt", np.greater, "{0} > {1}", "__gt__")
-_comparison("ge", np.greater_equal, "{0} >= {1}", "__ge__")
+# (torch.equal is a whole-tensor test, not an alias of eq.)
+eq = _comparison("eq", np.equal, "{0} == {1}", "__eq__")
+ne = _comparison("ne", np.not_equal, "{0} != {1}", "__ne__", "not_equal")
+lt = _comparison("lt", np.less, "{0} < {1}", "__lt__", "less")
+le = _comparison("le", np.less_equal, "{0} <= {1}", "__le__", "less_equal")
+gt = _comparison("gt", np.greater, "{0} > {1}", "__gt__", "greater")
+ge = _comparison("ge", np.greater_equal, "{0} >= {1}", "__ge__", "greater_equal")
 
 
-def _logical(name, numpy_fn, spelling, dunders=()):
-    op = OpDef(name, numpy_fn, spelling=spelling, promote=lambda *a: (None, _bool()), arity=2)
+def _logical(name, numpy_fn, spelling):
+    op = OpDef(name, numpy_fn, spelling=spelling, promote=lambda *a: (None, dtypes.bool_), arity=2)
 
     def function(input, other) -> Tensor:
         return apply(op, input, other)
 
     function.__name__ = name
     function.__doc__ = f"Elementwise ``{name}`` of the truth values, as a bool tensor."
-    public(name, methods=(name, *dunders))(function)
+    public(name, methods=(name,))(function)
     return function
 
 
-def _bool():
-    from .. import dtypes
-
-    return dtypes.bool_
-
-
-logical_and = _logical("logical_and", np.logical_and, "np.logical_and({0}, {1})", ("__and__",))
-logical_or = _logical("logical_or", np.logical_or, "np.logical_or({0}, {1})", ("__or__",))
-logical_xor = _logical("logical_xor", np.logical_xor, "np.logical_xor({0}, {1})", ("__xor__",))
+logical_and = _logical("logical_and", np.logical_and, "np.logical_and({0}, {1})")
+logical_or = _logical("logical_or", np.logical_or, "np.logical_or({0}, {1})")
+logical_xor = _logical("logical_xor", np.logical_xor, "np.logical_xor({0}, {1})")
 LOGICAL_NOT = OpDef(
-    "logical_not", np.logical_not, spelling="np.logical_not({0})", promote=lambda x: (None, _bool())
+    "logical_not",
+    np.logical_not,
+    spelling="np.logical_not({0})",
+    promote=lambda x: (None, dtypes.bool_),
 )
 
 
-@public("logical_not", methods=("logical_not", "__invert__"))
+@public("logical_not", methods=("logical_not",))
 def logical_not(input) -> Tensor:
     """Elementwise not, as a bool tensor."""
     return apply(LOGICAL_NOT, input)
@@ -513,8 +812,6 @@ def logical_not(input) -> Tensor:
 
 
 def _inplace_binary(op, alpha_allowed=True):
-    from .inplace import inplace
-
     def method(self, other, *, alpha=1):
         return inplace(self, op, _alpha(other, alpha))
 
@@ -525,87 +822,127 @@ def _inplace_binary(op, alpha_allowed=True):
 
 
 Tensor.add_ = Tensor.__iadd__ = _inplace_binary(ADD)
-Tensor.sub_ = Tensor.__isub__ = _inplace_binary(SUB)
-Tensor.mul_ = Tensor.__imul__ = _inplace_binary(MUL, alpha_allowed=False)
+Tensor.sub_ = Tensor.subtract_ = Tensor.__isub__ = _inplace_binary(SUB)
+Tensor.mul_ = Tensor.multiply_ = Tensor.__imul__ = _inplace_binary(MUL, alpha_allowed=False)
 
 
 def _div_(self, other, *, rounding_mode=None):
-    from .inplace import inplace
-
     if rounding_mode is None:
         return inplace(self, DIV, other)
+    if rounding_mode not in ("trunc", "floor"):
+        raise RuntimeError(ROUNDING_MODE_MESSAGE.format(rounding_mode))
     return inplace(self, DIV_ROUNDED, other, rounding_mode=rounding_mode)
 
 
-Tensor.div_ = Tensor.__itruediv__ = _div_
-Tensor.pow_ = Tensor.__ipow__ = lambda self, exponent: _pow_inplace(self, exponent)
+Tensor.div_ = Tensor.divide_ = Tensor.true_divide_ = Tensor.__itruediv__ = _div_
 
 
-def _pow_inplace(self, exponent):
-    from .inplace import inplace
+def _pow_(self, exponent):
+    return inplace(self, _pow_op(self, exponent), exponent)
 
-    if isinstance(exponent, Tensor):
-        return inplace(self, POW_TENSOR, exponent)
-    return inplace(self, POW, exponent=exponent)
 
+Tensor.pow_ = Tensor.__ipow__ = _pow_
 
 # ------------------------------------------------------------------------------- clamp
+#
+# Bounds are inputs (numbers or tensors), so dtype promotion sees them: clamp of an int
+# tensor to 0.5 is a float tensor, as in torch. One bound or two are separate ops (a graph
+# input is never None).
 
 
-def _clamp_numpy(x, *, min, max):  # noqa: A002 - torch's argument names
-    out = x
-    if min is not None:
-        out = np.maximum(out, min)
-    if max is not None:
-        out = np.minimum(out, max)
-    return out
+def _clamp_numpy(x, min, max):  # noqa: A002 - torch's argument names
+    # np.clip is minimum(maximum(x, min), max): NaNs propagate and min > max gives max.
+    return np.clip(x, min, max)
 
 
-def _clamp_vjp(g, out, x, *, min, max):  # noqa: A002
-    inside = None
-    if min is not None:
-        inside = x >= min
-    if max is not None:
-        below = x <= max
-        inside = below if inside is None else logical_and(inside, below)
-    return (where(inside, g, 0.0),)
+def _clamp_vjp(g, out, x, min, max):  # noqa: A002
+    """torch's clamp_backward_min_max: x keeps the gradient inside [min, max]; a tensor bound
+    takes it where it is the result (min only while min < max)."""
+    zero = 0.0
+    return (
+        where(logical_and(x >= min, x <= max), g, zero),
+        where(logical_and(x < min, min < max), g, zero) if isinstance(min, Tensor) else None,
+        where(logical_or(x > max, max < min), g, zero) if isinstance(max, Tensor) else None,
+    )
+
+
+def _clamp_min_vjp(g, out, x, min):  # noqa: A002
+    zero = 0.0
+    return (
+        where(x >= min, g, zero),
+        where(x < min, g, zero) if isinstance(min, Tensor) else None,
+    )
+
+
+def _clamp_max_vjp(g, out, x, max):  # noqa: A002
+    zero = 0.0
+    return (
+        where(x <= max, g, zero),
+        where(x > max, g, zero) if isinstance(max, Tensor) else None,
+    )
+
+
+def _clamp_dtypes(x, *bounds):
+    d = dtypes.result_type(x, *bounds)
+    return d, d
+
+
+def _clamp_name(args, attrs) -> str:
+    tensor_bound = any(isinstance(bound, Tensor) for bound in args[1:])
+    return "ClampBackward0" if tensor_bound else "ClampBackward1"
 
 
 CLAMP = OpDef(
     "clamp",
     _clamp_numpy,
     vjp=_clamp_vjp,
-    spelling="np.clip({0}, {min}, {max})",
-    promote=lambda x, *, min=None, max=None: (None, x.dtype),
+    spelling="np.clip({0}, {1}, {2})",
+    promote=_clamp_dtypes,
+    backward_name=_clamp_name,
 )
+CLAMP_MIN = OpDef(
+    "clamp_min",
+    np.maximum,
+    vjp=_clamp_min_vjp,
+    spelling="np.maximum({0}, {1})",
+    promote=_clamp_dtypes,
+    backward_name=_clamp_name,
+)
+CLAMP_MAX = OpDef(
+    "clamp_max",
+    np.minimum,
+    vjp=_clamp_max_vjp,
+    spelling="np.minimum({0}, {1})",
+    promote=_clamp_dtypes,
+    backward_name=_clamp_name,
+)
+
+
+def _clamp_call(min, max) -> tuple:  # noqa: A002
+    """(op, bounds) for the bounds given."""
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if max is None:
+        return CLAMP_MIN, (min,)
+    if min is None:
+        return CLAMP_MAX, (max,)
+    return CLAMP, (min, max)
 
 
 @public("clamp", methods=("clamp", "clip"))
 def clamp(input: Tensor, min=None, max=None) -> Tensor:  # noqa: A002
-    """Limit values to [min, max]; bounds are numbers or tensors (broadcast)."""
-    if min is None and max is None:
-        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-    if isinstance(min, Tensor) or isinstance(max, Tensor):
-        out = input
-        if min is not None:
-            out = where(out < min, min, out)
-        if max is not None:
-            out = where(out > max, max, out)
-        return out
-    return apply(CLAMP, input, min=min, max=max)
+    """Limit values to [min, max]; bounds are numbers or tensors (broadcast). Where
+    min > max the result is max. Tensor bounds get gradients where they are the result."""
+    op, bounds = _clamp_call(min, max)
+    return apply(op, input, *bounds)
 
 
-clip = clamp
+clip = public("clip")(clamp)
 
 
 def _clamp_(self, min=None, max=None):  # noqa: A002
-    from .inplace import inplace, write
-
-    if isinstance(min, Tensor) or isinstance(max, Tensor):
-        result = clamp(self, min, max)
-        write(self, result, result._grad_fn is not None)
-        return self
-    return inplace(self, CLAMP, min=min, max=max)
+    op, bounds = _clamp_call(min, max)
+    return inplace(self, op, *bounds)
 
 
 Tensor.clamp_ = Tensor.clip_ = _clamp_

@@ -50,6 +50,7 @@ def inplace(target: Tensor, op: OpDef, *args, **attrs) -> Tensor:
         from ..compiler.trace import rebind
 
         return rebind(target, apply(op, target, *args, **attrs))
+    target._sync_view()
     check_inplace(target)
     records = grad_mode.is_grad_enabled() and (
         target._requires_grad or _base_tracked(target) or _any_requires_grad(args)
@@ -92,10 +93,7 @@ def _rebase_view(view: Tensor, value: Tensor) -> None:
     base._grad_fn = new_base._grad_fn
     base._output_nr = 0
     base._requires_grad = True
-    replay = view._view_fn(base)
-    view._grad_fn = replay._grad_fn
-    view._output_nr = replay._output_nr
-    view._requires_grad = True
+    view._sync_view()  # the view's history now starts from the base's new one
 
 
 def _copy_slices_eval(base, value, *, view_fn):
@@ -162,6 +160,21 @@ FILL = OpDef(
     spelling="np.full_like({0}, {value})",
     promote="first",
     saves="none",
+    backward_name="FillBackward2",
+)
+
+
+def _zeros_numpy(x):
+    return np.zeros_like(x)
+
+
+ZERO = OpDef(
+    "zero",
+    _zeros_numpy,
+    vjp=lambda g, out, x: (g * 0,),
+    spelling="np.zeros_like({0})",
+    promote="first",
+    saves="none",
 )
 
 
@@ -169,27 +182,45 @@ def _copy_numpy(x, src):
     return np.broadcast_to(src, x.shape).astype(x.dtype)
 
 
+def _copy_vjp(g, out, x, src):
+    return (g * 0, g)  # the engine sums g to the shape of src
+
+
 COPY = OpDef(
     "copy",
     _copy_numpy,
-    vjp=lambda g, out, x, src: (g * 0, g),
+    vjp=_copy_vjp,
     spelling="np.broadcast_to({1}, {0}.shape).astype({0}.dtype)",
     promote=lambda x, src: (None, x.dtype),
     saves="none",
     backward_name="CopyBackwards",
 )
+FILL_TENSOR = OpDef(
+    "fill_tensor",
+    _copy_numpy,
+    vjp=_copy_vjp,
+    spelling="np.broadcast_to({1}, {0}.shape).astype({0}.dtype)",
+    promote=lambda x, src: (None, x.dtype),
+    saves="none",
+    backward_name="FillBackward3",
+)
 
 
 def fill_(self: Tensor, value) -> Tensor:
-    """Set every element to ``value``."""
+    """Set every element to ``value`` (a number or a 0-dim tensor)."""
     if isinstance(value, Tensor):
-        return inplace(self, COPY, value)
+        if value.ndim != 0:
+            raise RuntimeError(
+                "fill_ only supports 0-dimension value tensor but got tensor with "
+                f"{value.ndim} dimensions."
+            )
+        return inplace(self, FILL_TENSOR, value)
     return inplace(self, FILL, value=value)
 
 
 def zero_(self: Tensor) -> Tensor:
     """Set every element to zero."""
-    return inplace(self, FILL, value=0)
+    return inplace(self, ZERO)
 
 
 def copy_(self: Tensor, src, non_blocking: bool = False) -> Tensor:

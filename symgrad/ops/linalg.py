@@ -1,9 +1,11 @@
-"""Matrix products: matmul in every torch case (1-D, 2-D, batched, broadcast), mm."""
+"""Linear algebra: matmul in every torch case (1-D, 2-D, batched, broadcast), mm, bmm, mv,
+dot, outer, einsum, and torch.linalg's inv, solve and det (vector_norm is in reduce.py)."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from .. import creation, dtypes
 from ..tensor import Tensor
 from .registry import OpDef, apply, public
 
@@ -119,3 +121,424 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
     if mat2.ndim != 2:
         raise RuntimeError("mat2 must be a matrix")
     return matmul(input, mat2)
+
+
+@public("bmm", methods=("bmm",))
+def bmm(input: Tensor, mat2: Tensor) -> Tensor:
+    """Batched matrix product of two 3-D tensors with equal batch sizes (no broadcasting)."""
+    if input.ndim != 3:
+        raise RuntimeError("batch1 must be a 3D tensor")
+    if mat2.ndim != 3:
+        raise RuntimeError("batch2 must be a 3D tensor")
+    expected = [input.shape[0], input.shape[2]]
+    if [mat2.shape[0], mat2.shape[1]] != expected:
+        raise RuntimeError(
+            "Expected size for first two dimensions of batch2 tensor to be: "
+            f"[{expected[0]}, {expected[1]}] but got: [{mat2.shape[0]}, {mat2.shape[1]}]."
+        )
+    return matmul(input, mat2)
+
+
+@public("mv", methods=("mv",))
+def mv(input: Tensor, vec: Tensor) -> Tensor:
+    """Matrix-vector product."""
+    if input.ndim != 2 or vec.ndim != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got 1, {input.ndim}, {vec.ndim}")
+    return matmul(input, vec)
+
+
+@public("dot", methods=("dot",))
+def dot(input: Tensor, tensor: Tensor) -> Tensor:
+    """Inner product of two 1-D tensors."""
+    if input.ndim != 1 or tensor.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {tensor.ndim}D tensors")
+    if input.dtype is not tensor.dtype:
+        raise RuntimeError(
+            "dot : expected both vectors to have same dtype, but found "
+            f"{scalar_type_name(input.dtype)} and {scalar_type_name(tensor.dtype)}"
+        )
+    return matmul(input, tensor)
+
+
+@public("outer", methods=("outer", "ger"))
+def outer(input: Tensor, vec2: Tensor) -> Tensor:
+    """Outer product of two 1-D tensors: ``out[i, j] = input[i] * vec2[j]``."""
+    for name, value in (("self", input), ("vec2", vec2)):
+        if value.ndim != 1:
+            raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {value.ndim}-D")
+    # torch computes it as a broadcast product (its node is MulBackward0).
+    return input.reshape(input.shape[0], 1) * vec2
+
+
+public("ger")(outer)
+
+
+def scalar_type_name(d) -> str:
+    """torch's scalar type word for a dtype, as its error messages write it ("Float", "Long")."""
+    return dtypes.LEGACY_NAMES[d.name].removesuffix("Tensor")
+
+
+# ------------------------------------------------------------------------------ einsum
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _einsum_eval(*operands, equation):
+    return np.einsum(equation, *operands)
+
+
+def _einsum_shape(*shapes, equation):
+    inputs, output = equation.split("->")
+    sizes = {}
+    for subscripts, shape in zip(inputs.split(","), shapes, strict=True):
+        sizes.update(zip(subscripts, shape, strict=True))
+    return tuple(sizes[letter] for letter in output)
+
+
+def _einsum_vjp(g, out, *operands, equation):
+    inputs, output = equation.split("->")
+    subscripts = inputs.split(",")
+    return tuple(
+        _einsum_operand_grad(g, output, operands, subscripts, k) for k in range(len(operands))
+    )
+
+
+def _einsum_operand_grad(g, output, operands, subscripts, k):
+    """The gradient of operand ``k`` is itself an einsum: of ``g`` with the other operands,
+    written to operand k's subscripts. Letters only operand k has (summed away in the forward)
+    are broadcast back with a ones vector; a repeated letter (a diagonal) gets a fresh letter
+    and an identity matrix that puts the gradient on that diagonal."""
+    used = set("".join(subscripts)) | set(output)
+    fresh = iter(letter for letter in _LETTERS if letter not in used)
+    terms = [output] + [s for j, s in enumerate(subscripts) if j != k]
+    values = [g] + [operands[j] for j in range(len(operands)) if j != k]
+    available = set("".join(terms))
+    target = ""
+    for position, letter in enumerate(subscripts[k]):
+        size = operands[k].shape[position]
+        if letter in target:
+            new = next(fresh)
+            terms.append(letter + new)
+            values.append(creation.eye(size, dtype=g.dtype))
+            target += new
+            continue
+        if letter not in available:
+            terms.append(letter)
+            values.append(creation.ones(size, dtype=g.dtype))
+            available.add(letter)
+        target += letter
+    return einsum(",".join(terms) + "->" + target, *values)
+
+
+def _einsum_name(args, attrs):
+    inputs, output = attrs["equation"].split("->")
+    summed = bool(set(inputs.replace(",", "")) - set(output))
+    # torch's einsum is a composite; these are the nodes its decomposition ends with.
+    if len(args) == 1:
+        return "SumBackward1" if summed else "PermuteBackward0"
+    return "ViewBackward0" if summed else "MulBackward0"
+
+
+EINSUM = OpDef(
+    "einsum",
+    _einsum_eval,
+    vjp=_einsum_vjp,
+    shape=_einsum_shape,
+    backward_name=_einsum_name,
+)
+
+
+@public("einsum")
+def einsum(equation: str, *operands) -> Tensor:
+    """Einstein summation, as torch.einsum: explicit ('ij,jk->ik') or implicit ('ij,jk')
+    output, repeated subscripts (diagonals, traces), '...' and size-1 broadcasting.
+
+    >>> import symgrad
+    >>> a = symgrad.tensor([[1.0, 2.0], [3.0, 4.0]])
+    >>> symgrad.einsum("ii->", a)
+    tensor(5.)
+    """
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    subscripts, output = _parse_einsum(equation, operands)
+    sizes = _einsum_sizes(subscripts, operands)
+    for operand in operands[1:]:
+        if operand.dtype is not operands[0].dtype:
+            raise RuntimeError(
+                f"expected scalar type {scalar_type_name(operands[0].dtype)} but found "
+                f"{scalar_type_name(operand.dtype)}"
+            )
+    # Size-1 dims broadcast against the letter's size elsewhere: expand them here, so the
+    # op (and its gradient) only sees equal sizes; expand's gradient sums them back.
+    operands = tuple(
+        operand.expand(tuple(sizes[letter] for letter in s))
+        for operand, s in zip(operands, subscripts, strict=True)
+    )
+    return apply(EINSUM, *operands, equation=",".join(subscripts) + "->" + output)
+
+
+def _parse_einsum(equation: str, operands) -> tuple[list[str], str]:
+    """Subscripts of each operand and of the output, with '...' spelled out as letters."""
+    equation = equation.replace(" ", "")
+    inputs, arrow, output = equation.partition("->")
+    terms = inputs.split(",")
+    if len(terms) > len(operands):
+        raise RuntimeError("einsum(): fewer operands were provided than specified in the equation")
+    if len(terms) < len(operands):
+        raise RuntimeError("einsum(): more operands were provided than specified in the equation")
+    offset = 0
+    for k, term in enumerate(terms + [output]):
+        _check_letters(term, k, offset)
+        offset += len(term) + (2 if k == len(terms) - 1 else 1)
+    used = set(equation)
+    spare = [letter for letter in _LETTERS if letter not in used]
+    ellipsis_rank = 0
+    expanded = []
+    for k, (term, operand) in enumerate(zip(terms, operands, strict=True)):
+        named = len(term.replace("...", ""))
+        if "..." in term:
+            if named > operand.ndim:
+                raise RuntimeError(
+                    f"einsum(): the number of subscripts in the equation ({named}) is more than "
+                    f"the number of dimensions ({operand.ndim}) for operand {k}"
+                )
+            rank = operand.ndim - named
+            ellipsis_rank = max(ellipsis_rank, rank)
+        elif named != operand.ndim:
+            raise RuntimeError(
+                f"einsum(): the number of subscripts in the equation ({named}) does not match "
+                f"the number of dimensions ({operand.ndim}) for operand {k} and no ellipsis "
+                "was given"
+            )
+        expanded.append(term)
+    if ellipsis_rank > len(spare):
+        raise RuntimeError("einsum(): too many dimensions: not enough subscript letters")
+    # Ellipsis dims are aligned from the right, as in broadcasting.
+    ellipsis = "".join(spare[:ellipsis_rank])
+    subscripts = []
+    for term, operand in zip(expanded, operands, strict=True):
+        rank = operand.ndim - len(term.replace("...", ""))
+        subscripts.append(term.replace("...", ellipsis[ellipsis_rank - rank :]))
+    if arrow:
+        output = output.replace("...", ellipsis)
+        for letter in output:
+            if output.count(letter) > 1:
+                raise RuntimeError(
+                    f"einsum(): output subscript {letter} appears more than once in the output"
+                )
+            if not any(letter in s for s in subscripts):
+                raise RuntimeError(
+                    f"einsum(): output subscript {letter} does not appear in the equation for "
+                    "any input operand"
+                )
+    else:
+        counts = "".join(terms)
+        once = sorted(letter for letter in set(counts) if counts.count(letter) == 1)
+        output = ellipsis + "".join(once)
+    return subscripts, output
+
+
+def _check_letters(term: str, k: int, offset: int) -> None:
+    if "." in term.replace("...", ""):
+        raise RuntimeError(f"einsum(): found '.' for operand {k} that is not part of any ellipsis")
+    for i, letter in enumerate(term):
+        if letter != "." and letter not in _LETTERS:
+            raise RuntimeError(
+                f"einsum(): invalid subscript given at index {offset + i} in the equation "
+                "string, subscripts must be in [a-zA-Z]"
+            )
+
+
+def _einsum_sizes(subscripts, operands) -> dict[str, int]:
+    sizes: dict[str, int] = {}
+    for k, (term, operand) in enumerate(zip(subscripts, operands, strict=True)):
+        seen: dict[str, int] = {}
+        for letter, size in zip(term, operand.shape, strict=True):
+            if letter in seen and seen[letter] != size:
+                raise RuntimeError(
+                    f"einsum(): subscript {letter} is repeated for operand {k} but the sizes "
+                    f"don't match, {seen[letter]} != {size}"
+                )
+            seen[letter] = size
+            previous = sizes.get(letter, 1)
+            if previous != 1 and size not in (1, previous):
+                raise RuntimeError(
+                    f"einsum(): subscript {letter} has size {size} for operand {k} which does "
+                    f"not broadcast with previously seen size {previous}"
+                )
+            sizes[letter] = max(previous, size)
+    return sizes
+
+
+# ------------------------------------------------------------- inverse, solve, determinant
+
+
+class LinAlgError(RuntimeError):
+    """A linear algebra routine failed on its input (torch.linalg.LinAlgError)."""
+
+
+def _check_square(name: str, A: Tensor) -> None:
+    if A.ndim < 2:
+        raise RuntimeError(f"{name}: The input tensor A must have at least 2 dimensions.")
+    if A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(
+            f"{name}: A must be batches of square matrices, but they are {A.shape[-2]} by "
+            f"{A.shape[-1]} matrices"
+        )
+
+
+def _check_floating(name: str, A: Tensor) -> None:
+    if not A.dtype.is_floating_point:
+        raise RuntimeError(
+            f"{name}: Expected a floating point or complex tensor as input. "
+            f"Got {scalar_type_name(A.dtype)}"
+        )
+
+
+def _singular_batch(A: Tensor) -> tuple[int, int]:
+    """(batch element, 1-based pivot) of the first matrix whose LU factorization meets an
+    exactly zero pivot, as LAPACK's getrf reports it (only called once numpy said singular)."""
+    matrices = np.asarray(A._data, dtype=np.float64).reshape((-1,) + tuple(A.shape[-2:]))
+    for batch, matrix in enumerate(matrices):
+        pivot = _zero_pivot(matrix)
+        if pivot:
+            return batch, pivot
+    return 0, A.shape[-1]
+
+
+def _zero_pivot(matrix: np.ndarray) -> int:
+    lu = matrix.copy()
+    n = lu.shape[0]
+    for column in range(n):
+        row = column + int(np.argmax(np.abs(lu[column:, column])))
+        if lu[row, column] == 0:
+            return column + 1
+        lu[[column, row]] = lu[[row, column]]
+        below = lu[column + 1 :, column] / lu[column, column]
+        lu[column + 1 :, column:] -= np.outer(below, lu[column, column:])
+    return 0
+
+
+def _batch_prefix(A: Tensor, batch: int) -> str:
+    return f"(Batch element {batch}): " if A.ndim > 2 else ""
+
+
+def _inv_vjp(g, out, A):
+    inverse_t = out.mT
+    return (-(inverse_t @ g @ inverse_t),)
+
+
+LINALG_INV = OpDef(
+    "linalg_inv",
+    np.linalg.inv,
+    vjp=_inv_vjp,
+    spelling="np.linalg.inv({0})",
+    shape=lambda shape: tuple(shape),
+    saves="output",
+    backward_name="LinalgInvExBackward0",
+)
+
+
+@public("linalg_inv")
+def inv(A: Tensor, *, out=None) -> Tensor:
+    """The inverse of a square matrix (or of each matrix in a batch); torch.linalg.inv."""
+    _check_floating("linalg.inv", A)
+    _check_square("linalg.inv", A)
+    try:
+        return apply(LINALG_INV, A)
+    except np.linalg.LinAlgError:
+        batch, pivot = _singular_batch(A)
+        raise LinAlgError(
+            f"linalg.inv: {_batch_prefix(A, batch)}The diagonal element {pivot} is zero, the "
+            "inversion could not be completed because the input matrix is singular."
+        ) from None
+
+
+public("inverse", methods=("inverse",))(inv)
+
+
+def _solve_shape(a, b):
+    return tuple(np.broadcast_shapes(a[:-2], b[:-2])) + tuple(b[-2:])
+
+
+def _solve_vjp(g, out, A, B):
+    grad_B = _solve_matrix(A.mT, g)
+    return (-(grad_B @ out.mT), grad_B)
+
+
+LINALG_SOLVE = OpDef(
+    "linalg_solve",
+    np.linalg.solve,
+    vjp=_solve_vjp,
+    spelling="np.linalg.solve({0}, {1})",
+    shape=_solve_shape,
+    saves="both",
+    backward_name="LinalgSolveExBackward0",
+)
+
+
+def _solve_matrix(A: Tensor, B: Tensor) -> Tensor:
+    """X with A X = B for matrices B (batch dims broadcast)."""
+    try:
+        return apply(LINALG_SOLVE, A, B)
+    except np.linalg.LinAlgError:
+        batch, _ = _singular_batch(A.expand(_solve_shape(A.shape, B.shape)[:-2] + A.shape[-2:]))
+        raise LinAlgError(
+            f"torch.linalg.solve: {_batch_prefix(A, batch)}The solver failed because the input "
+            "matrix is singular."
+        ) from None
+
+
+@public("linalg_solve")
+def solve(A: Tensor, B: Tensor, *, left: bool = True, out=None) -> Tensor:
+    """The solution X of ``A X = B`` (``X A = B`` when ``left=False``); torch.linalg.solve.
+
+    B is a batch of vectors when it is 1-D or has A's shape without the last dim.
+    """
+    _check_floating("linalg.solve", A)
+    _check_square("linalg.solve", A)
+    if A.dtype is not B.dtype:
+        raise RuntimeError(
+            "linalg.solve: Expected A and B to have the same dtype, but found A of type "
+            f"{scalar_type_name(A.dtype)} and B of type {scalar_type_name(B.dtype)} instead"
+        )
+    vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
+    B2 = B.unsqueeze(-1) if vector else B
+    n = A.shape[-1]
+    if (B2.shape[-2] if left else B2.shape[-1]) != n:
+        equation = "AX = B" if left else "XA = B"
+        raise RuntimeError(
+            f"linalg.solve: Incompatible shapes of A and B for the equation {equation} "
+            f"({n}x{n} and {B2.shape[-2]}x{B2.shape[-1]})"
+        )
+    X = _solve_matrix(A, B2) if left else _solve_matrix(A.mT, B2.mT).mT
+    return X.squeeze(-1) if vector else X
+
+
+def _det_vjp(g, out, A):
+    # d det(A) / dA = det(A) * inv(A)^T; defined here for invertible A only.
+    scale = (g * out).unsqueeze(-1).unsqueeze(-1)
+    return (scale * inv(A).mT,)
+
+
+LINALG_DET = OpDef(
+    "linalg_det",
+    np.linalg.det,
+    vjp=_det_vjp,
+    spelling="np.linalg.det({0})",
+    shape=lambda shape: tuple(shape[:-2]),
+    saves="both",
+    backward_name="LinalgDetBackward0",
+)
+
+
+@public("linalg_det")
+def det(A: Tensor, *, out=None) -> Tensor:
+    """The determinant of a square matrix (or of each matrix in a batch); torch.linalg.det.
+    Its gradient needs an invertible A."""
+    _check_floating("linalg.det", A)
+    _check_square("linalg.det", A)
+    return apply(LINALG_DET, A)
+
+
+public("det", methods=("det",))(det)

@@ -16,6 +16,7 @@ import numpy as np
 from .. import dtypes
 from ..autograd import grad_mode
 from ..autograd.nodes import record
+from ..compiler import trace
 
 REGISTRY: dict[str, OpDef] = {}
 
@@ -115,11 +116,10 @@ def apply(op: OpDef, *args, **attrs):
     from ..tensor import Tensor
 
     compute_dtype, out_dtype = op.dtypes_for(args)
-    for a in args:
-        if isinstance(a, Tensor) and a._is_symbolic:
-            from ..compiler.trace import apply_symbolic
-
-            return apply_symbolic(op, args, attrs, compute_dtype, out_dtype)
+    if trace.current() is not None or any(
+        isinstance(a, Tensor) and a._is_symbolic for a in args
+    ):
+        return trace.apply_symbolic(op, args, attrs, compute_dtype, out_dtype)
     out = evaluate(op, args, attrs, compute_dtype, out_dtype)
     result = Tensor._wrap(out)
     if op.is_view and np.may_share_memory(out, args[0]._data):

@@ -1,0 +1,447 @@
+"""``symgrad.compile`` and the functional transforms built on the same machinery.
+
+A ``CompiledFunction`` keeps one generated module per cache key. Called with Tensors, its
+results carry a ``CompiledFunctionBackward`` grad_fn that runs the generated backward, so
+``.backward()`` behaves as in eager mode; called with numpy arrays, it returns numpy arrays.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import logging
+import os
+import threading
+import time
+import warnings
+
+import numpy as np
+
+from ..autograd import grad_mode
+from ..autograd.nodes import BACKWARD_TWICE, BackwardNode, edge_of
+from ..tensor import Tensor
+from . import cache, pipeline, trace
+from .pytree import flatten, unflatten
+
+logger = logging.getLogger("symgrad")
+_LOG_CHANNELS = {c.strip() for c in os.environ.get("SYMGRAD_LOGS", "").split(",") if c.strip()}
+if _LOG_CHANNELS and not logger.handlers:
+    _handler = logging.StreamHandler()
+    _handler.setFormatter(logging.Formatter("[symgrad] %(message)s"))
+    logger.addHandler(_handler)
+    logger.setLevel(logging.INFO)
+
+
+def _log(channel: str, message: str) -> None:
+    if channel in _LOG_CHANNELS:
+        logger.info(message)
+    elif channel == "recompiles":
+        logger.debug(message)
+
+
+def rebuild_arguments(signature_args, leaves):
+    """(args, kwargs) of a call from its flattened structure and (possibly new) leaves."""
+    structure = signature_args
+    args, kwargs = unflatten(structure, leaves)
+    return args, kwargs
+
+
+class _Entry:
+    """One cache entry: a Program plus its hit counter and recompile reason."""
+
+    __slots__ = ("program", "hits", "key", "reason", "captured_specs")
+
+    def __init__(self, program, key, reason):
+        self.program = program
+        self.hits = 0
+        self.key = key
+        self.reason = reason
+        self.captured_specs = [_captured_spec(v) for v in program.captured]
+
+
+def _captured_spec(value):
+    data = value._data if isinstance(value, Tensor) else value
+    return (data.shape, data.dtype, isinstance(value, Tensor) and value._requires_grad)
+
+
+class CompiledFunctionBackward(BackwardNode):
+    """The grad_fn of a compiled call's outputs: runs the generated ``backward``.
+
+    Under ``create_graph=True`` it replays the function eagerly instead, so that the
+    gradients it returns are themselves differentiable (higher-order derivatives)."""
+
+    def __init__(self, program, saved, inputs, outputs, replay):
+        super().__init__([edge_of(t) for t in inputs],
+                         [(tuple(t.shape), t.dtype) for t in inputs])
+        self.num_outputs = len(outputs)
+        self._program = program
+        self._saved = saved
+        self._inputs = inputs
+        self._replay = replay
+        self._output_meta = [(o.shape, o.dtype) for o in outputs]
+
+    def apply(self, grad_outputs):
+        if self._saved is None:
+            raise RuntimeError(BACKWARD_TWICE)
+        if grad_mode.is_grad_enabled():
+            return self._differentiable_backward(grad_outputs)
+        cotangents = [np.zeros(shape, dtype=d.numpy) if g is None else g._concrete("backward")
+                      for g, (shape, d) in zip(grad_outputs, self._output_meta, strict=True)]
+        grads = self._program.backward(*self._saved, *cotangents)
+        return [Tensor._wrap(np.asarray(g)) for g in grads]
+
+    def _differentiable_backward(self, grad_outputs):
+        from ..autograd.engine import grad
+
+        outputs = self._replay()
+        pairs = [(o, g) for o, g in zip(outputs, grad_outputs, strict=True) if g is not None]
+        grads = grad([o for o, _ in pairs], self._inputs, [g for _, g in pairs],
+                     create_graph=True, allow_unused=True, materialize_grads=True)
+        return list(grads)
+
+    def release(self) -> None:
+        super().release()
+        self._saved = None
+
+
+class CompiledFunction:
+    """A function compiled per input signature; see ``symgrad.compile``."""
+
+    def __init__(self, fn, *, static_argnums=(), static_argnames=(), recompile_limit=8,
+                 mode="call", argnums=None, has_aux=False):
+        functools.update_wrapper(self, fn)
+        self._fn = fn
+        self._signature = inspect.signature(fn)
+        self._static_argnums = _as_tuple(static_argnums)
+        self._static_argnames = _as_tuple(static_argnames)
+        self.recompile_limit = recompile_limit
+        self._mode = mode
+        self._argnums = argnums
+        self._has_aux = has_aux
+        self._cache: dict = {}
+        self._entries: list[_Entry] = []
+        self._paths: list[str] = []
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ key and lookup
+    def _arguments(self, args, kwargs):
+        """The call as a pytree whose static arguments are single (hashable) leaves."""
+        if self._static_argnums:
+            args = tuple(_Static(a) if i in self._static_argnums else a
+                         for i, a in enumerate(args))
+        if self._static_argnames:
+            kwargs = {k: _Static(v) if k in self._static_argnames else v
+                      for k, v in kwargs.items()}
+        return (args, kwargs)
+
+    def _key(self, args, kwargs):
+        leaves, structure, paths = flatten(self._arguments(args, kwargs))
+        name = self.__name__
+        specs = tuple(cache.leaf_spec(leaf, i, name, p) for i, (leaf, p) in
+                      enumerate(zip(leaves, paths, strict=True)))
+        return (structure, specs, grad_mode.is_grad_enabled()), leaves, structure, paths
+
+    def _lookup(self, args, kwargs):
+        key, leaves, structure, paths = self._key(args, kwargs)
+        entry = self._cache.get(key)
+        if entry is not None and not self._captured_changed(entry):
+            entry.hits += 1
+            return entry, leaves
+        with self._lock:
+            entry = self._cache.get(key)
+            if entry is None or self._captured_changed(entry):
+                entry = self._compile(key, leaves, structure, paths)
+            entry.hits += 1
+        return entry, leaves
+
+    def _captured_changed(self, entry) -> bool:
+        return any(_captured_spec(v) != s for v, s in zip(entry.program.captured,
+                                                          entry.captured_specs, strict=True))
+
+    # ----------------------------------------------------------------------- compile
+    def _compile(self, key, leaves, structure, paths) -> _Entry:
+        readable = _readable_paths(paths, self._signature, leaves)
+        reason = None
+        if self._entries:
+            stale = [e for e in self._entries if e.key == key]
+            if stale:
+                reason = "a captured tensor changed shape, dtype or requires_grad"
+                self._entries.remove(stale[0])
+            else:
+                reason = "; ".join(cache.closest_reasons(key, [e.key for e in self._entries],
+                                                         readable))
+            _log("recompiles", f"Recompiling {self.__name__}: {reason}")
+        dynamic = [isinstance(leaf, (Tensor, np.ndarray)) for leaf in leaves]
+        wrt = self._wrt(leaves, paths, dynamic)
+        differentiate_captured = self._mode == "call" and grad_mode.is_grad_enabled()
+        start = time.perf_counter()
+        program = pipeline.build(
+            self._fn, structure, [_unstatic(leaf) for leaf in leaves], readable, dynamic, wrt,
+            differentiate_captured, _name_resolver(self._fn), first_output_only=self._has_aux)
+        entry = _Entry(program, key, reason)
+        self._cache[key] = entry
+        self._entries.append(entry)
+        self._paths = readable
+        _log("code", f"Generated code for {self.__name__}:\n{program.source}")
+        _log("graph", f"Graph of {self.__name__}:\n{program.graph_text}")
+        logger.debug("compiled %s in %.1f ms", self.__name__,
+                     (time.perf_counter() - start) * 1000)
+        if len(self._entries) > self.recompile_limit:
+            warnings.warn(
+                f"symgrad.compile: {self.__name__} has been compiled {len(self._entries)} times, "
+                f"past recompile_limit={self.recompile_limit}; last reason: {reason}. Each new "
+                "input shape, dtype, requires_grad or static value compiles a new version (all "
+                "are kept and used). Keep input shapes fixed (pad batches), pass changing "
+                "numbers as tensors instead of Python values, or raise recompile_limit.",
+                UserWarning,
+                stacklevel=4,
+            )
+        return entry
+
+    def _wrt(self, leaves, paths, dynamic) -> list[int]:
+        """Leaves to differentiate: tensors that require grad (call mode), or float array
+        leaves of ``argnums`` (the transforms)."""
+        if self._mode == "call":
+            if not grad_mode.is_grad_enabled():
+                return []
+            return [i for i, leaf in enumerate(leaves)
+                    if isinstance(leaf, Tensor) and leaf._requires_grad]
+        argnums = self._argnums
+        wanted = {argnums} if isinstance(argnums, int) else set(argnums)
+        return [i for i, p in enumerate(paths) if dynamic[i] and _argnum_of(p) in wanted
+                and _floating(leaves[i])]
+
+    # -------------------------------------------------------------------------- call
+    def __call__(self, *args, **kwargs):
+        if trace.current() is not None:
+            return self._fn(*args, **kwargs)  # inside another trace: inline
+        entry, leaves = self._lookup(args, kwargs)
+        program = entry.program
+        arrays = [leaf._data if isinstance(leaf, Tensor) else leaf for leaf in leaves
+                  if isinstance(leaf, (Tensor, np.ndarray))]
+        arrays += [c._data if isinstance(c, Tensor) else c for c in program.captured]
+        as_tensors = any(isinstance(leaf, Tensor) for leaf in leaves)
+        results = program.forward(*arrays)
+        n_out = len(results) - program.n_saved
+        outputs = [_result(r, as_tensors) for r in results[:n_out]]
+        if as_tensors and (program.wrt or program.wrt_captured) and program.differentiable_outputs:
+            self._attach_backward(program, leaves, results[n_out:], outputs, args, kwargs)
+        return _build_outputs(program, outputs)
+
+    def _attach_backward(self, program, leaves, saved, outputs, args, kwargs) -> None:
+        inputs = [leaves[i] for i in program.wrt]
+        inputs += [program.captured[k] for k in program.wrt_captured]
+        differentiable = [outputs[k] for k in program.differentiable_outputs]
+
+        def replay():
+            with grad_mode.enable_grad():
+                result = self._fn(*args, **kwargs)
+            flat, _, _ = flatten(result)
+            tensors = [leaf for leaf in flat if isinstance(leaf, Tensor)]
+            return [tensors[k] for k in program.differentiable_outputs]
+
+        node = CompiledFunctionBackward(program, saved, inputs, differentiable, replay)
+        for nr, out in enumerate(differentiable):
+            out._grad_fn = node
+            out._output_nr = nr
+            out._requires_grad = True
+
+    # -------------------------------------------------------------------- inspection
+    def _entry_for(self, args, kwargs):
+        entry, _ = self._lookup(args, kwargs)
+        entry.hits -= 1
+        return entry
+
+    def source(self, *args, **kwargs) -> str:
+        """The generated module for these argument shapes (compiling if needed)."""
+        return self._entry_for(args, kwargs).program.source
+
+    def graph(self, *args, **kwargs) -> str:
+        """The simplified forward+backward graph, one node a line."""
+        return self._entry_for(args, kwargs).program.graph_text
+
+    def explain(self, *args, **kwargs) -> Explanation:
+        """How the entry for these arguments was built: node counts per stage, rules applied,
+        values saved for backward, the cache key, and time per phase."""
+        entry = self._entry_for(args, kwargs)
+        return Explanation(self.__name__, entry, self._paths)
+
+    def export(self, path: str, *args, **kwargs) -> str:
+        """Write the generated module for these argument shapes to ``path`` (needs only
+        numpy to import and run)."""
+        source = self.source(*args, **kwargs)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(source)
+        return path
+
+    def cache_info(self) -> cache.CacheInfo:
+        info = cache.CacheInfo(self.__name__)
+        for entry in self._entries:
+            info.entries.append(cache.EntryInfo(cache.key_text(entry.key, self._paths),
+                                                entry.hits, entry.program.phase_seconds,
+                                                entry.reason))
+            if entry.reason:
+                info.recompile_reasons.append(entry.reason)
+        return info
+
+    def cache_clear(self) -> None:
+        with self._lock:
+            self._cache.clear()
+            self._entries.clear()
+
+    def __repr__(self) -> str:
+        return f"<symgrad.compile of {self.__name__} ({len(self._entries)} entries)>"
+
+    def __get__(self, instance, owner):
+        if instance is None:
+            return self
+        return functools.partial(self, instance)
+
+
+class Explanation:
+    """What ``explain()`` returns; ``str()`` gives the report."""
+
+    def __init__(self, name, entry, paths):
+        program = entry.program
+        self.function = name
+        self.node_counts = dict(program.node_counts)
+        self.rule_hits = dict(program.rule_hits)
+        self.saved = list(program.saved)
+        self.key = cache.key_text(entry.key, paths)
+        self.phase_seconds = dict(program.phase_seconds)
+
+    def __str__(self) -> str:
+        lines = [f"symgrad explain: {self.function}", f"cache key: {self.key}", "nodes:"]
+        lines += [f"  {stage:<24} {count}" for stage, count in self.node_counts.items()]
+        lines.append("rules applied:" if self.rule_hits else "rules applied: none")
+        lines += [f"  {name:<24} {count}" for name, count in sorted(self.rule_hits.items())]
+        total = sum(b for _, _, b in self.saved)
+        lines.append(f"saved for backward: {len(self.saved)} values, {total} bytes")
+        lines += [f"  {name:<8} {type_text:<20} {nbytes} bytes"
+                  for name, type_text, nbytes in self.saved]
+        lines.append("time per phase:")
+        lines += [f"  {phase:<24} {seconds * 1000:.2f} ms"
+                  for phase, seconds in self.phase_seconds.items()]
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+
+class _Static:
+    """Wraps an argument named in static_argnums/static_argnames: one hashable leaf."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def __hash__(self):
+        return hash(self.value)
+
+    def __eq__(self, other):
+        return isinstance(other, _Static) and self.value == other.value
+
+    def __repr__(self):
+        return repr(self.value)
+
+
+def _unstatic(leaf):
+    return leaf.value if isinstance(leaf, _Static) else leaf
+
+
+def _as_tuple(value) -> tuple:
+    if isinstance(value, (int, str)):
+        return (value,)
+    return tuple(value)
+
+
+def _result(value, as_tensor: bool):
+    if isinstance(value, np.generic):
+        value = np.asarray(value)
+    return Tensor._wrap(value) if as_tensor else value
+
+
+def _build_outputs(program, outputs):
+    leaves = [outputs[kind[1]] if kind[0] == "node" else kind[1]
+              for kind in program.output_kinds]
+    return unflatten(program.output_structure, leaves)
+
+
+def _floating(leaf) -> bool:
+    data = leaf._data if isinstance(leaf, Tensor) else leaf
+    return data.dtype.kind == "f"
+
+
+def _argnum_of(path: str):
+    """``[0][1]...`` paths of positional arguments start with their position."""
+    if not path.startswith("[0]["):
+        return None
+    return int(path[4:path.index("]", 4)])
+
+
+def _readable_paths(paths: list[str], signature, leaves) -> list[str]:
+    """``[0][1]['w']`` -> ``b['w']`` using the function's parameter names."""
+    names = list(signature.parameters)
+    readable = []
+    for path in paths:
+        if path.startswith("[0]["):
+            end = path.index("]", 4)
+            position = int(path[4:end])
+            rest = path[end + 1:]
+            if position < len(names) and signature.parameters[names[position]].kind not in (
+                    inspect.Parameter.VAR_POSITIONAL,):
+                readable.append(names[position] + rest)
+            else:
+                readable.append(f"arg{position}{rest}")
+        elif path.startswith("[1]["):
+            end = path.index("]", 4)
+            readable.append(path[5:end - 1] + path[end + 1:])
+        else:
+            readable.append(path)
+    return readable
+
+
+def _name_resolver(fn):
+    """Name a captured value by the closure variable or global that holds it."""
+
+    def resolve(value):
+        code = getattr(fn, "__code__", None)
+        closure = getattr(fn, "__closure__", None) or ()
+        if code is not None:
+            for name, cell in zip(code.co_freevars, closure, strict=False):
+                try:
+                    if cell.cell_contents is value:
+                        return name
+                except ValueError:
+                    continue
+        for name, global_value in getattr(fn, "__globals__", {}).items():
+            if global_value is value:
+                return name
+        return None
+
+    return resolve
+
+
+def compile(fn=None, *, static_argnums=(), static_argnames=(), recompile_limit=8):  # noqa: A001
+    """Compile ``fn`` into generated numpy code for its forward and backward passes.
+
+    Usable as ``@symgrad.compile`` or ``symgrad.compile(fn, static_argnums=...)``. One version
+    is generated per argument structure, shapes, dtypes, requires_grad and static values;
+    ``fn.source(*args)``, ``fn.graph(*args)``, ``fn.explain(*args)`` and ``fn.cache_info()``
+    show what was built and why.
+
+    >>> import symgrad
+    >>> @symgrad.compile
+    ... def f(x):
+    ...     return (x * x).sum()
+    >>> x = symgrad.ones(3, requires_grad=True)
+    >>> f(x).backward()
+    >>> x.grad
+    tensor([2., 2., 2.])
+    """
+    if fn is None:
+        return functools.partial(compile, static_argnums=static_argnums,
+                                 static_argnames=static_argnames,
+                                 recompile_limit=recompile_limit)
+    return CompiledFunction(fn, static_argnums=static_argnums, static_argnames=static_argnames,
+                            recompile_limit=recompile_limit)

@@ -1,0 +1,199 @@
+"""Render scheduled functions as a numpy-only Python module, and load it for real.
+
+Op text comes from each OpDef's ``spelling``; an op without one is called through its numpy
+``eval`` function, whose source (and that of the same-module helpers it uses) is copied into
+the module. Constants are printed from numbers, names are sanitized identifiers, and the
+module is registered in ``linecache`` so tracebacks, ``inspect.getsource`` and pdb show it.
+"""
+
+from __future__ import annotations
+
+import dis
+import inspect
+import itertools
+import keyword
+import linecache
+import math
+import re
+import textwrap
+import types
+from functools import cache
+
+import jinja2
+import numpy as np
+
+from .. import dtypes
+from ..ops.indexing import Index
+from .graph import CONST, OP, Node
+
+_module_ids = itertools.count()
+
+
+class CodegenError(RuntimeError):
+    """An op cannot be written as numpy source."""
+
+
+# ------------------------------------------------------------------------------ literals
+
+
+def literal(value) -> str:
+    """Python source for a constant attribute value, built from numbers (never from text)."""
+    if value is None or isinstance(value, bool):
+        return repr(value)
+    if isinstance(value, (int, np.integer)):
+        return repr(int(value))
+    if isinstance(value, (float, np.floating)):
+        value = float(value)
+        if math.isnan(value):
+            return "np.nan"
+        if math.isinf(value):
+            return "np.inf" if value > 0 else "-np.inf"
+        return repr(value)
+    if isinstance(value, str):
+        if not re.fullmatch(r"[A-Za-z0-9_\-. ]*", value):
+            raise CodegenError(f"refusing to print the string {value!r} into generated code")
+        return repr(value)
+    if isinstance(value, dtypes.dtype):
+        return f"np.{value.numpy.name}"
+    if isinstance(value, slice):
+        return f"slice({literal(value.start)}, {literal(value.stop)}, {literal(value.step)})"
+    if value is Ellipsis:
+        return "Ellipsis"
+    if isinstance(value, np.ndarray):
+        return f"np.array({literal(tuple(value.tolist()))}, dtype=np.{value.dtype.name})"
+    if isinstance(value, Index):
+        return literal(value.items)
+    if isinstance(value, (tuple, list)):
+        items = ", ".join(literal(v) for v in value)
+        return f"({items},)" if len(value) == 1 else f"({items})"
+    raise CodegenError(f"cannot print a {type(value).__name__} attribute into generated code")
+
+
+def constant_text(node: Node) -> str:
+    """A scalar constant, in the shortest text that rounds to the same value in its dtype."""
+    value = node.value
+    if isinstance(value, float) and math.isfinite(value) and node.dtype.itemsize < 8:
+        text = str(node.dtype.numpy.type(value))
+    else:
+        text = literal(value)
+    return f"({text})" if text.startswith("-") else text
+
+
+def sanitize(name: str) -> str:
+    """A safe, readable identifier derived from a user-provided name."""
+    name = re.sub(r"\W+", "_", name).strip("_") or "arg"
+    if name[0].isdigit():
+        name = "_" + name
+    if keyword.iskeyword(name) or name in ("np", "math"):
+        name += "_"
+    return name
+
+
+# ----------------------------------------------------------------------- op expressions
+
+
+# A spelling that calls a private helper is served by copying the op's own numpy code instead.
+_PRIVATE_CALL = re.compile(r"(?<![\w.])_\w+\(")
+
+
+def _ufunc_name(op) -> str | None:
+    return op.eval.__name__ if isinstance(op.eval, np.ufunc) else None
+
+
+def expression(node: Node, operands: list[str], helpers: dict, out: str | None = None) -> str:
+    """The numpy expression computing ``node`` from operand names (``out=`` when reusing)."""
+    op = node.op
+    attrs = node.attr_dict
+    if out is not None:
+        return f"np.{_ufunc_name(op)}({', '.join(operands)}, out={out})"
+    if op.spelling is not None and not _PRIVATE_CALL.search(op.spelling):
+        printed = {k: literal(v) for k, v in attrs.items()}
+        try:
+            return op.spelling.format(*operands, **printed)
+        except (KeyError, IndexError, AttributeError) as error:
+            raise CodegenError(f"spelling of {op.name} does not fit its call: {error}") from None
+    fn = op.eval
+    if isinstance(fn, np.ufunc):
+        return f"np.{fn.__name__}({', '.join(operands)})"
+    name = _include(fn, helpers)
+    arguments = operands + [f"{k}={literal(v)}" for k, v in attrs.items()]
+    return f"{name}({', '.join(arguments)})"
+
+
+def _include(fn, helpers: dict) -> str:
+    """Copy a numpy implementation (and the module-level helpers it calls) into the module."""
+    if fn.__name__ == "<lambda>":
+        raise CodegenError(f"an op implemented by a lambda has no spelling ({fn.__qualname__})")
+    if fn.__name__ in helpers:
+        return fn.__name__
+    source, dependencies = _helper_source(fn)
+    for dependency in dependencies:
+        if callable(dependency):
+            _include(dependency, helpers)
+        else:
+            name, value = dependency
+            helpers.setdefault(name, f"{name} = {literal(value)}")
+    helpers[fn.__name__] = source
+    return fn.__name__
+
+
+def _global_names(code) -> list[str]:
+    """Names a code object (and the code nested in it) loads as globals."""
+    names = [i.argval for i in dis.get_instructions(code) if i.opname == "LOAD_GLOBAL"]
+    for const in code.co_consts:
+        if inspect.iscode(const):
+            names += _global_names(const)
+    return names
+
+
+@cache
+def _helper_source(fn):
+    source = textwrap.dedent(inspect.getsource(fn))
+    dependencies = []
+    for name in dict.fromkeys(_global_names(fn.__code__)):
+        value = fn.__globals__.get(name)
+        if inspect.isfunction(value) and value.__module__ == fn.__module__:
+            dependencies.append(value)
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            dependencies.append((name, value))
+    return source, tuple(dependencies)
+
+
+# ------------------------------------------------------------------------------ module
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    from . import templates_dir
+
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(templates_dir()),
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,
+    )
+
+
+def render_module(header: dict, functions: list, helpers: dict) -> str:
+    template = _environment().get_template("module.py.j2")
+    return template.render(header=header, functions=functions, helpers=list(helpers.values()),
+                           uses_math="math." in "".join(helpers.values()))
+
+
+def load_module(source: str, name: str) -> types.ModuleType:
+    """Compile the source with a real filename registered in linecache (tracebacks, pdb)."""
+    filename = f"<symgrad:{name}:{next(_module_ids)}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    module = types.ModuleType(f"symgrad_generated_{sanitize(name)}")
+    module.__file__ = filename
+    exec(compile(source, filename, "exec"), module.__dict__)  # noqa: S102 - our own source
+    return module
+
+
+def is_scalar_constant(node: Node) -> bool:
+    return node.kind == CONST
+
+
+def is_op(node: Node) -> bool:
+    return node.kind == OP

@@ -1,0 +1,196 @@
+"""Scheduling: statement order, names, what the forward saves for the backward, ``del`` of dead
+temporaries, and buffer reuse (``out=``) into the function's own dead temporaries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import codegen
+from .graph import CONST, OP, Node
+
+# Temporaries smaller than this are left to the garbage collector: ``del`` and ``out=`` cost
+# more than they save on small arrays.
+LARGE = 1024
+
+
+@dataclass
+class Function:
+    """One generated function: its parameters, body lines and return expression."""
+
+    name: str
+    params: list[str]
+    lines: list[str]
+    returns: str
+    doc: str
+    saved: list[Node] = field(default_factory=list)
+
+
+def saved_for_backward(forward_nodes: set[int], backward_roots: list[Node],
+                       cotangents: list[Node]) -> list[Node]:
+    """Forward values the backward reads: the boundary between the two programs.
+
+    Values computed only for the backward stay in the backward (they are not saved)."""
+    stop = {n.id for n in cotangents} | forward_nodes
+    saved: dict[int, Node] = {}
+    for node in _order(backward_roots, stop):
+        if node.id in forward_nodes and node.kind != CONST:
+            saved[node.id] = node
+            continue
+        for source in node.inputs:
+            if source.id in forward_nodes and source.kind != CONST:
+                saved[source.id] = source
+    return sorted(saved.values(), key=lambda n: n.id)
+
+
+def _order(roots: list[Node], stop: set[int]) -> list[Node]:
+    """Ancestors of roots in dependency order, not descending below ``stop`` nodes."""
+    seen: set[int] = set()
+    order: list[Node] = []
+    stack = [(n, False) for n in reversed(roots)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if node.id in seen:
+            continue
+        seen.add(node.id)
+        stack.append((node, True))
+        if node.id in stop:
+            continue
+        for child in reversed(node.inputs):
+            if child.id not in seen:
+                stack.append((child, False))
+    return order
+
+
+class Namer:
+    """Readable unique names: parameters keep theirs, temporaries are t0, t1, ..."""
+
+    def __init__(self, reserved=()):
+        self.names: dict[int, str] = {}
+        self.used = set(reserved)
+        self._counter = 0
+
+    def bind(self, node: Node, name: str) -> str:
+        name = codegen.sanitize(name)
+        base, k = name, 1
+        while name in self.used:
+            name = f"{base}_{k}"
+            k += 1
+        self.used.add(name)
+        self.names[node.id] = name
+        return name
+
+    def temporary(self, node: Node) -> str:
+        while f"t{self._counter}" in self.used:
+            self._counter += 1
+        return self.bind(node, f"t{self._counter}")
+
+
+def build_function(name: str, params: list[tuple[Node, str]], results: list[Node],
+                   result_names: list[str], helpers: dict, doc: str,
+                   namer: Namer | None = None) -> Function:
+    """Statements computing ``results`` from ``params`` in dependency order."""
+    namer = namer or Namer()
+    param_names = [namer.bind(node, pname) if node.id not in namer.names else namer.names[node.id]
+                   for node, pname in params]
+    param_ids = {node.id for node, _ in params}
+    order = [n for n in _order(results, param_ids) if n.kind == OP and n.id not in param_ids]
+    for node in _order(results, param_ids):
+        if node.kind not in (OP, CONST) and node.id not in param_ids:
+            raise codegen.CodegenError(f"{name} reads {node.name}, which is not its parameter")
+    role = {}
+    for node, rname in zip(results, result_names, strict=True):
+        if node.kind == OP and node.id not in role and node.id not in namer.names:
+            role[node.id] = rname
+    statements = _statements(order, results, param_ids, namer, role, helpers)
+    returns = ", ".join(_operand(n, namer) for n in results)
+    if len(results) == 1:
+        returns += ","
+    return Function(name, param_names, statements, f"({returns})", doc)
+
+
+def _operand(node: Node, namer: Namer) -> str:
+    if node.kind == CONST:
+        return codegen.constant_text(node)
+    return namer.names[node.id]
+
+
+def _statements(order, results, param_ids, namer, role, helpers) -> list[str]:
+    end = len(order)
+    last_use = {}
+    for i, node in enumerate(order):
+        for source in node.inputs:
+            last_use[source.id] = i
+    for node in results:
+        last_use[node.id] = end
+    buffer_of = {}
+    for node in order:
+        aliases = node.op.is_view and node.inputs and node.inputs[0].id in buffer_of
+        buffer_of[node.id] = buffer_of[node.inputs[0].id] if aliases else node.id
+    buffer_end: dict[int, int] = {}
+    for node_id, buffer in buffer_of.items():
+        buffer_end[buffer] = max(buffer_end.get(buffer, -1), last_use.get(node_id, -1))
+    owned = {n.id for n in order if _allocates(n)}
+
+    lines = []
+    for i, node in enumerate(order):
+        operands = [_operand(s, namer) for s in node.inputs]
+        reuse = _reusable(node, i, buffer_of, buffer_end, owned, param_ids)
+        if reuse is not None:
+            target = namer.names[reuse.id]
+            namer.names[node.id] = target
+            buffer_of[node.id] = buffer_of[reuse.id]
+            buffer_end[buffer_of[node.id]] = max(buffer_end[buffer_of[node.id]],
+                                                 last_use.get(node.id, -1))
+            text = codegen.expression(node, operands, helpers, out=target)
+        else:
+            target = (namer.bind(node, role[node.id]) if node.id in role
+                      else namer.temporary(node))
+            text = codegen.expression(node, operands, helpers)
+        lines.append(_with_comment(f"{target} = {text}", node))
+        dead = [s for s in _unique(node.inputs) if s.kind == OP and not s.op.is_view
+                and s.id not in param_ids
+                and last_use.get(s.id) == i and s.numel >= LARGE
+                and namer.names[s.id] != target
+                and buffer_end.get(buffer_of.get(s.id), -1) <= i]
+        if dead:
+            lines.append("del " + ", ".join(namer.names[s.id] for s in dead))
+    return lines
+
+
+def _unique(nodes):
+    seen = set()
+    for n in nodes:
+        if n.id not in seen:
+            seen.add(n.id)
+            yield n
+
+
+def _allocates(node: Node) -> bool:
+    return node.kind == OP and isinstance(node.op.eval, np.ufunc) and node.numel >= LARGE
+
+
+def _reusable(node, index, buffer_of, buffer_end, owned, param_ids):
+    """A dead input buffer of the same shape and dtype that ``node`` may write into."""
+    if not isinstance(node.op.eval, np.ufunc) or node.numel < LARGE:
+        return None
+    for source in node.inputs:
+        buffer = buffer_of.get(source.id)
+        if (source.kind == OP and source.id in owned and buffer == source.id
+                and source.id not in param_ids and buffer_end.get(buffer) == index
+                and source.shape == node.shape and source.dtype is node.dtype):
+            return source
+    return None
+
+
+def _with_comment(statement: str, node: Node) -> str:
+    p = node.provenance
+    if p is None:
+        return statement
+    tag = " (grad)" if p.grad else ""
+    return f"{statement:<40}  # {p.short()}{tag}  {p.source}"

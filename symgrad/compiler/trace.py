@@ -1,0 +1,207 @@
+"""Tracing: run the user's function on symbolic Tensors and record a hash-consed Graph.
+
+While a trace is active (thread-local), every op call lands in ``apply_symbolic``: symbolic
+inputs become node inputs, Python numbers become printed constants, and concrete tensors or
+arrays met along the way (globals, closures, factories) are lifted to captured inputs that are
+passed in at call time — never baked into the source.
+"""
+
+from __future__ import annotations
+
+import linecache
+import os
+import sys
+import threading
+from contextlib import contextmanager
+
+import numpy as np
+
+from .. import dtypes
+from .graph import CONST, INPUT, OP, Graph, Node, Provenance, toposort
+
+_SYMGRAD_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_state = threading.local()
+
+
+class TracingError(RuntimeError):
+    """The function cannot be traced as written (data-dependent Python, unsupported op)."""
+
+
+class ConcretizationError(TracingError):
+    """A traced value was needed as a concrete Python value (``bool(t)``, ``t.item()`` ...)."""
+
+
+class Trace:
+    """The state of one trace: its graph, the function, captured values, and provenance."""
+
+    def __init__(self, function_name: str, resolve_name=None):
+        self.graph = Graph()
+        self.function_name = function_name
+        self.captured_values: list = []  # concrete Tensors/arrays, in graph.captured order
+        self._captured_ids: dict[int, Node] = {}
+        self._resolve_name = resolve_name or (lambda value: None)
+        self.provenance_override: Provenance | None = None
+
+    def capture(self, value) -> Node:
+        """A concrete tensor or array met while tracing, as an input passed at call time."""
+        from ..tensor import Tensor
+
+        node = self._captured_ids.get(id(value))
+        if node is not None:
+            return node
+        data = value._data if isinstance(value, Tensor) else np.asarray(value)
+        name = self._resolve_name(value) or f"captured{len(self.captured_values)}"
+        node = self.graph.capture(name, data.shape, dtypes.from_numpy_dtype(data.dtype),
+                                  user_provenance())
+        self._captured_ids[id(value)] = node
+        self.captured_values.append(value)
+        return node
+
+
+def current() -> Trace | None:
+    return getattr(_state, "trace", None)
+
+
+@contextmanager
+def tracing(trace: Trace):
+    previous = current()
+    _state.trace = trace
+    try:
+        yield trace
+    finally:
+        _state.trace = previous
+
+
+@contextmanager
+def provenance(value: Provenance | None):
+    """Nodes created inside (by the reverse pass) carry ``value`` instead of a stack lookup."""
+    trace = current()
+    previous = trace.provenance_override
+    trace.provenance_override = value
+    try:
+        yield
+    finally:
+        trace.provenance_override = previous
+
+
+def user_provenance() -> Provenance | None:
+    """The innermost frame outside the symgrad package: the user's line."""
+    trace = current()
+    if trace is not None and trace.provenance_override is not None:
+        return trace.provenance_override
+    frame = sys._getframe(1)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if not filename.startswith(_SYMGRAD_DIR) and not filename.startswith("<frozen"):
+            line = frame.f_lineno
+            return Provenance(filename, line, linecache.getline(filename, line).strip())
+        frame = frame.f_back
+    return None
+
+
+def _node_of(trace: Trace, value, compute_dtype) -> Node | None:
+    from ..tensor import Tensor
+
+    if value is None:
+        return None
+    if isinstance(value, Tensor):
+        node = value._data if value._is_symbolic else trace.capture(value)
+    elif isinstance(value, np.ndarray):
+        node = trace.capture(value)
+    elif isinstance(value, (bool, int, float, np.number, np.bool_)):
+        d = compute_dtype or dtypes.scalar_dtype(value)
+        return trace.graph.const(value, d)
+    else:
+        return value
+    if compute_dtype is not None and node.dtype is not compute_dtype:
+        node = _cast(trace, node, compute_dtype)
+    return node
+
+
+def _cast(trace: Trace, node: Node, dtype) -> Node:
+    from ..ops.shape import TO_DTYPE
+
+    return trace.graph.op(TO_DTYPE, (node,), {"dtype": dtype}, node.shape, dtype,
+                          user_provenance())
+
+
+def apply_symbolic(op, args, attrs, compute_dtype, out_dtype):
+    """Record ``op(*args, **attrs)`` as a graph node and return it as a symbolic Tensor."""
+    from ..tensor import Tensor
+
+    trace = current()
+    if trace is None:
+        raise TracingError(
+            "a traced value escaped its trace: it was used after the compiled function "
+            "returned.\nsymgrad hint: return the value from the compiled function instead of "
+            "storing it."
+        )
+    inputs = tuple(_node_of(trace, a, compute_dtype) for a in args)
+    if any(i is not None and not isinstance(i, Node) for i in inputs):
+        bad = next(a for a, i in zip(args, inputs, strict=True)
+                   if i is not None and not isinstance(i, Node))
+        raise TracingError(f"symgrad.compile cannot pass a {type(bad).__name__} to {op.name} "
+                           f"while tracing ({_where()})")
+    if any(i is None for i in inputs):
+        raise TracingError(f"symgrad.compile cannot trace {op.name} with a None input "
+                           f"({_where()})")
+    try:
+        shape = op.shape(*(i.shape for i in inputs), **attrs)
+    except (ValueError, IndexError, TypeError) as error:
+        raise type(error)(f"{error} (while tracing {op.name} at {_where()})") from None
+    node = trace.graph.op(op, inputs, attrs, shape, out_dtype, user_provenance())
+    return Tensor._wrap(node)
+
+
+def rebind(target, result):
+    """An in-place op while tracing: the Python object now names the new value."""
+    target._data = result._data
+    return target
+
+
+def _where() -> str:
+    p = user_provenance()
+    return "unknown line" if p is None else f"{p.short()}: {p.source}"
+
+
+def inputs_reaching(node: Node) -> list[str]:
+    """Names of the function's arguments a traced value depends on."""
+    names = []
+    for n in toposort([node]):
+        if n.kind == INPUT and n.name not in names:
+            names.append(n.name)
+    return names
+
+
+def concretization_error(tensor, what: str) -> ConcretizationError:
+    """The error for ``bool(t)``/``t.item()``/... on a traced value, naming the function, the
+    user's line and the arguments the value depends on (as JAX does), with the fix."""
+    trace = current()
+    node = tensor._data
+    function = trace.function_name if trace is not None else "the compiled function"
+    where = user_provenance()
+    location = f" at {where.short()}: `{where.source}`" if where is not None else ""
+    depends = inputs_reaching(node)
+    depends_text = (f"it depends on the argument{'s' if len(depends) > 1 else ''} "
+                    f"{', '.join(repr(d) for d in depends)}" if depends
+                    else "it depends on no argument")
+    return ConcretizationError(
+        f"symgrad.compile cannot call {what} on a traced value of type {node.type_text()} while "
+        f"tracing {function}{location}: its value is only known when the compiled code runs "
+        f"({depends_text}).\n"
+        "symgrad hint: express data-dependent choices with symgrad.where(condition, a, b), or "
+        "pass the deciding value as a static argument (static_argnums / static_argnames)."
+    )
+
+
+def symbolic_repr(tensor) -> str:
+    node = tensor._data
+    return f"Traced<{node.type_text()}>(%{node.id} = {node.label()})"
+
+
+def is_constant(node: Node) -> bool:
+    return node.kind == CONST
+
+
+def is_op(node: Node, name: str | None = None) -> bool:
+    return node.kind == OP and (name is None or node.op.name == name)

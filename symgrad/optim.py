@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from .autograd import grad_mode
-from .ops.elementwise import where
+from .ops.binary import maximum
 from .tensor import Tensor
 
 __all__ = ["SGD", "Adam", "AdamW", "Optimizer", "required"]
@@ -386,9 +386,8 @@ class Adam(Optimizer):
             else:
                 grad = grad.add(p, alpha=weight_decay)
 
-        _lerp_(exp_avg, grad, 1 - beta1)
-        # torch's addcmul_(grad, grad, value=1 - beta2) computes (value * grad) * grad
-        exp_avg_sq.mul_(beta2).add_(grad * (1 - beta2) * grad)
+        exp_avg.lerp_(grad, 1 - beta1)
+        exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
 
         step = state["step"].item()
         bias_correction1 = 1 - beta1**step
@@ -398,12 +397,11 @@ class Adam(Optimizer):
 
         if group["amsgrad"]:
             max_exp_avg_sq = state["max_exp_avg_sq"]
-            max_exp_avg_sq.copy_(_maximum(max_exp_avg_sq, exp_avg_sq))
+            max_exp_avg_sq.copy_(maximum(max_exp_avg_sq, exp_avg_sq))
             denom = (max_exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(group["eps"])
         else:
             denom = (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(group["eps"])
-        # torch's addcdiv_(exp_avg, denom, value=-step_size) computes (value * exp_avg) / denom
-        p.add_(exp_avg * -step_size / denom)
+        p.addcdiv_(exp_avg, denom, value=-step_size)
 
 
 class AdamW(Adam):
@@ -454,18 +452,6 @@ def _scalar(value):
 def _step_tensor(value: float) -> Tensor:
     # torch keeps ``step`` as a float32 scalar tensor on the CPU
     return Tensor._wrap(np.array(value, dtype=np.float32))
-
-
-def _lerp_(start: Tensor, end: Tensor, weight: float) -> Tensor:
-    """``start.lerp_(end, weight)`` with torch's two formulas (each exact at its own end)."""
-    if abs(weight) < 0.5:
-        return start.add_((end - start) * weight)
-    return start.copy_(end - (end - start) * (1 - weight))
-
-
-def _maximum(a: Tensor, b: Tensor) -> Tensor:
-    """Elementwise maximum that propagates NaN from either side, like torch.maximum."""
-    return where((a < b) | (b != b), b, a)
 
 
 def _copy_state(param: Tensor, value):

@@ -208,7 +208,7 @@ def run(outputs, grads, retain_graph, create_graph, inputs=None, accumulate=True
                 f"element {i} of tensors does not require grad and does not have a grad_fn"
             )
         if g is not None and g.dtype != out.dtype:
-            g = g.to(out.dtype)
+            g = _cast(g, out.dtype)
         roots.append((edge_of(out), g))
 
     capture = None
@@ -316,8 +316,17 @@ def _fit_gradient(node, index, g, shape, dtype):
             )
         g = sum_to_shape(g, shape)
     if g.dtype != dtype:
-        g = g.to(dtype)
+        g = _cast(g, dtype)
     return g
+
+
+def _cast(g, dtype):
+    """``g.to(dtype)``; without recording when no graph is being built."""
+    from ..tensor import Tensor
+
+    if g._requires_grad:
+        return g.to(dtype)
+    return Tensor._wrap(g._data.astype(dtype.numpy))
 
 
 def _broadcastable_to(source: tuple, target: tuple) -> bool:

@@ -52,7 +52,7 @@ class SavedTensor:
     so no cycle); unpacking re-attaches the node, as torch does.
     """
 
-    __slots__ = ("tensor", "data", "version", "is_output", "requires_grad", "_counter")
+    __slots__ = ("tensor", "data", "version", "is_output", "requires_grad", "was_leaf", "_counter")
 
     def __init__(self, tensor, is_output: bool = False):
         if tensor._inference:
@@ -67,6 +67,7 @@ class SavedTensor:
         self.version = tensor._version_counter.value
         # An output is saved while its node is being built: it will require grad.
         self.requires_grad = is_output or tensor._requires_grad
+        self.was_leaf = tensor._grad_fn is None
         self.tensor = None if is_output else tensor
         self.data = tensor._data if is_output else None
 
@@ -77,6 +78,12 @@ class SavedTensor:
             tensor = self.tensor
             raise RuntimeError(_modified_message(tensor, node, self))
         if not self.is_output:
+            if not self.was_leaf and self.tensor._grad_fn is None:
+                raise RuntimeError(
+                    "Trying to use a saved tensor that has been detached in-place, i.e. with "
+                    ".detach_().This is not supported, please use out-of-place `.detach()` "
+                    "instead"
+                )
             return self.tensor
         out = Tensor._wrap(self.data, self.requires_grad)
         out._version_counter = self._counter

@@ -49,9 +49,10 @@ def rebuild_arguments(signature_args, leaves):
 class _Entry:
     """One cache entry: a Program plus its hit counter and recompile reason."""
 
-    __slots__ = ("program", "hits", "key", "reason", "captured_specs")
+    __slots__ = ("program", "hits", "key", "reason", "captured_specs", "runner")
 
     def __init__(self, program, key, reason):
+        self.runner = None  # a transform's specialized call for simple arguments
         self.program = program
         self.hits = 0
         self.key = key
@@ -119,6 +120,7 @@ class CompiledFunction:
         self._argnums = argnums
         self._has_aux = has_aux
         self._cache: dict = {}
+        self._fast: dict = {}  # cache by _fast_key, for calls with only arrays/tensors
         self._entries: list[_Entry] = []
         self._paths: list[str] = []
         self._lock = threading.Lock()
@@ -141,17 +143,45 @@ class CompiledFunction:
                       enumerate(zip(leaves, paths, strict=True)))
         return (structure, specs, grad_mode.is_grad_enabled()), leaves, structure, paths
 
+    def _fast_key(self, args, kwargs):
+        """A cheaper key for the common call: positional arrays or tensors only."""
+        if kwargs or self._static_argnums:
+            return None
+        specs = []
+        for a in args:
+            cls = type(a)
+            if cls is np.ndarray:
+                specs.append((a.shape, a.dtype))
+            elif cls is Tensor:
+                data = a._data
+                if type(data) is not np.ndarray:
+                    return None
+                specs.append((data.shape, data.dtype, a._requires_grad))
+            else:
+                return None
+        return (tuple(specs), grad_mode.is_grad_enabled())
+
+    def _fast_entry(self, args, kwargs):
+        """The entry for this call when the fast key knows it and its captures are unchanged."""
+        fast_key = self._fast_key(args, kwargs)
+        entry = self._fast.get(fast_key) if fast_key is not None else None
+        if entry is None or (entry.captured_specs and self._captured_changed(entry)):
+            return None
+        entry.hits += 1
+        return entry
+
     def _lookup(self, args, kwargs):
+        fast_key = self._fast_key(args, kwargs)
         key, leaves, structure, paths = self._key(args, kwargs)
         entry = self._cache.get(key)
-        if entry is not None and not self._captured_changed(entry):
-            entry.hits += 1
-            return entry, leaves
-        with self._lock:
-            entry = self._cache.get(key)
-            if entry is None or self._captured_changed(entry):
-                entry = self._compile(key, leaves, structure, paths)
-            entry.hits += 1
+        if entry is None or self._captured_changed(entry):
+            with self._lock:
+                entry = self._cache.get(key)
+                if entry is None or self._captured_changed(entry):
+                    entry = self._compile(key, leaves, structure, paths)
+        entry.hits += 1
+        if fast_key is not None:
+            self._fast[fast_key] = entry
         return entry, leaves
 
     def _captured_changed(self, entry) -> bool:
@@ -167,6 +197,7 @@ class CompiledFunction:
             if stale:
                 reason = "a captured tensor changed shape, dtype or requires_grad"
                 self._entries.remove(stale[0])
+                self._fast = {k: e for k, e in self._fast.items() if e is not stale[0]}
             else:
                 reason = "; ".join(cache.closest_reasons(key, [e.key for e in self._entries],
                                                          readable))
@@ -215,7 +246,11 @@ class CompiledFunction:
     def __call__(self, *args, **kwargs):
         if trace.current() is not None:
             return self._fn(*args, **kwargs)  # inside another trace: inline
-        entry, leaves = self._lookup(args, kwargs)
+        entry = self._fast_entry(args, kwargs)
+        if entry is not None:
+            leaves = args
+        else:
+            entry, leaves = self._lookup(args, kwargs)
         program = entry.program
         arrays = [leaf._data if isinstance(leaf, Tensor) else leaf for leaf in leaves
                   if isinstance(leaf, (Tensor, np.ndarray))]
@@ -287,6 +322,7 @@ class CompiledFunction:
     def cache_clear(self) -> None:
         with self._lock:
             self._cache.clear()
+            self._fast.clear()
             self._entries.clear()
 
     def __repr__(self) -> str:

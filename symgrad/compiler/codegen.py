@@ -148,7 +148,7 @@ def _global_names(code) -> list[str]:
 
 @cache
 def _helper_source(fn):
-    source = textwrap.dedent(inspect.getsource(fn))
+    source = textwrap.dedent(inspect.getsource(fn)).rstrip()
     dependencies = []
     for name in dict.fromkeys(_global_names(fn.__code__)):
         value = fn.__globals__.get(name)

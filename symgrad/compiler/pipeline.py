@@ -136,7 +136,8 @@ def build(fn, signature_args, leaves, paths, dynamic, wrt_leaves, differentiate_
     params = [(input_nodes[i], names[i]) for i in sorted(input_nodes)]
     params += [(node, node.name) for node in graph.captured]
     forward_ids = {n.id for n in toposort(output_nodes)} | {n.id for n, _ in params}
-    saved = schedule.saved_for_backward(forward_ids, grads, cotangents)
+    saved = schedule.saved_for_backward(forward_ids, grads, cotangents,
+                                        {n.id for n, _ in params})
     output_names = [_output_name(k, n_out) for k in range(n_out)]
     grad_names = [f"d_{_wrt_name(node)}" for node in wrt_nodes]
     forward_namer = schedule.Namer()
@@ -182,7 +183,8 @@ def build(fn, signature_args, leaves, paths, dynamic, wrt_leaves, differentiate_
         fused_takes_cotangents=fused_takes_cotangents,
         node_counts=counts,
         rule_hits=hits,
-        saved=[(forward_namer.names[n.id], n.type_text(), n.nbytes) for n in saved],
+        saved=[(forward_namer.names[n.id], n.type_text(),
+                0 if n.kind in (INPUT, CAPTURED) else n.nbytes) for n in saved],
         phase_seconds=timer.seconds,
         graph_text=graph_dump(output_nodes + grads + fused_grads),
     )

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
+from ..ops.registry import REGISTRY
 from .graph import CONST, OP, Node
 from .rewrite import Builder, Rule, fold_constants
 
@@ -189,25 +192,55 @@ def sum_of_broadcast(node: Node, b: Builder):
     return b.op("reshape", scaled, shape=node.shape)
 
 
-def _constant_behind(node: Node) -> Node | None:
-    """The scalar constant a chain of reshapes/expands broadcasts, if any."""
+def _scalar_behind(node: Node):
+    """The Python number a node holds everywhere (a constant, a fill, or a reshape/expand
+    of one), or None."""
     while node.kind == OP and node.op.name in ("reshape", "expand", "squeeze", "unsqueeze"):
         node = node.inputs[0]
-    return node if node.kind == CONST else None
+    if node.kind == CONST:
+        return node.value
+    if _is(node, "full"):
+        return node.attr_dict["value"]
+    return None
+
+
+ELEMENTWISE = ("add", "sub", "mul", "div", "neg")
+
+
+@rule("canonicalize")
+def fold_broadcast_constants(node: Node, b: Builder):
+    """op(fill(c1), fill(c2)) -> fill(op(c1, c2))  (elementwise arithmetic on constants
+    broadcast to a shape)"""
+    if not (node.kind == OP and node.op.name in ELEMENTWISE and node.shape != ()):
+        return None
+    values = [_scalar_behind(i) for i in node.inputs]
+    if any(v is None for v in values) or all(i.kind == CONST for i in node.inputs):
+        return None
+    scalars = [np.asarray(v, dtype=i.dtype.numpy) for v, i in zip(values, node.inputs,
+                                                                  strict=True)]
+    with np.errstate(all="ignore"):
+        value = np.asarray(node.op.eval(*scalars)).item()
+    return _fill(b, node, value)
+
+
+def _fill(b: Builder, node: Node, value) -> Node:
+    return b.graph.op(REGISTRY["full"], (), {"shape": node.shape, "value": value,
+                                             "dtype": node.dtype}, node.shape, node.dtype,
+                      node.provenance)
 
 
 @rule("canonicalize")
 def broadcast_constant_operand(node: Node, b: Builder):
-    """x * expand(reshape(c)) -> x * c  (when x alone already has the result's shape;
-    likewise for +, -, /)"""
+    """x * fill(c) -> x * c  (when x alone already has the result's shape; likewise for
+    +, -, /)"""
     if not (node.kind == OP and node.op.name in ("add", "sub", "mul", "div")):
         return None
     for i, operand in enumerate(node.inputs):
-        constant = _constant_behind(operand) if operand.kind == OP else None
+        value = _scalar_behind(operand) if operand.kind == OP else None
         other = node.inputs[1 - i]
-        if constant is not None and other.shape == node.shape and other.kind != CONST:
+        if value is not None and other.shape == node.shape and other.kind != CONST:
             inputs = list(node.inputs)
-            inputs[i] = constant
+            inputs[i] = b.const(value, operand.dtype)
             return b.op(node.op.name, *inputs, dtype=node.dtype)
     return None
 

@@ -28,11 +28,33 @@ class Function:
     saved: list[Node] = field(default_factory=list)
 
 
+# Ops cheap enough to recompute in the backward rather than keep a copy alive in between.
+RECOMPUTE = frozenset({"add", "sub", "mul", "div", "neg", "to_dtype"})
+
+
 def saved_for_backward(forward_nodes: set[int], backward_roots: list[Node],
-                       cotangents: list[Node]) -> list[Node]:
+                       cotangents: list[Node], params: set[int]) -> list[Node]:
     """Forward values the backward reads: the boundary between the two programs.
 
-    Values computed only for the backward stay in the backward (they are not saved)."""
+    Values computed only for the backward stay in the backward (they are not saved), and a
+    saved value that one cheap op makes from other saved values or inputs is recomputed
+    there instead of being kept alive (views, ``1 - p``, casts)."""
+    forward_nodes = set(forward_nodes)
+    while True:
+        saved = _boundary(forward_nodes, backward_roots, cotangents)
+        available = {n.id for n in saved} | params
+        recompute = [n for n in saved if n.id not in params and _cheap(n) and all(
+            i.kind == CONST or i.id in available for i in n.inputs)]
+        if not recompute:
+            return saved
+        forward_nodes -= {n.id for n in recompute}
+
+
+def _cheap(node: Node) -> bool:
+    return node.kind == OP and (node.op.is_view or node.op.name in RECOMPUTE)
+
+
+def _boundary(forward_nodes, backward_roots, cotangents) -> list[Node]:
     stop = {n.id for n in cotangents} | forward_nodes
     saved: dict[int, Node] = {}
     for node in _order(backward_roots, stop):

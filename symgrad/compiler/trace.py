@@ -20,7 +20,11 @@ from .. import dtypes
 from .graph import CONST, INPUT, OP, Graph, Node, Provenance, toposort
 
 _SYMGRAD_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-_state = threading.local()
+class _State(threading.local):
+    trace = None  # the active Trace of this thread
+
+
+_state = _State()
 
 
 class TracingError(RuntimeError):
@@ -59,7 +63,7 @@ class Trace:
 
 
 def current() -> Trace | None:
-    return getattr(_state, "trace", None)
+    return _state.trace
 
 
 @contextmanager

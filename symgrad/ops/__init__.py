@@ -1,6 +1,6 @@
 """The op library: every op is one OpDef in one of these modules (see registry.py)."""
 
-from . import activation, binary, elementwise, indexing, inplace, linalg, loss, reduce, shape  # noqa: F401  (registers ops)
+from . import activation, binary, elementwise, indexing, inplace, join, linalg, loss, reduce, shape  # noqa: F401  (registers ops)
 from . import constant
 from .registry import FUNCTIONS, REGISTRY, OpDef, apply
 

@@ -1,16 +1,41 @@
-"""Indexing: ``t[index]`` (basic indexing gives views) and ``t[index] = value`` with autograd.
+"""Indexing: ``t[index]`` (basic indices give views), ``t[index] = value`` with autograd, and
+the index-tensor ops gather, scatter, scatter_add, index_select, index_add, masked_fill,
+take_along_dim, take, select and masked_select.
 
-An index is normalized once into ``Index``, a hashable value (so it can be an op attribute and
-part of a compiled graph); gradients of indexing scatter-add, so repeated indices accumulate.
+A ``t[...]`` index is normalized once into ``Index``, a hashable value (so it can be an op
+attribute and part of a compiled graph), and checked against the tensor's shape with torch's
+messages. The index tensors of gather/scatter/index_select/index_add/masked_fill are op inputs
+instead, so new indices need no new graph. Gradients of indexing scatter-add: repeated indices
+accumulate.
 """
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
-from ..tensor import Tensor
+from .. import dtypes
+from ..autograd import grad_mode
+from ..tensor import Tensor, _wrap_dim
+from .elementwise import where
 from .inplace import inplace
-from .registry import OpDef, apply
+from .registry import OpDef, apply, public
+from .shape import CONSTANT_PAD_ND, expanded_shape, size_text
+
+# ---------------------------------------------------------------------------------- Index
+
+INDEX_TYPES = (
+    "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are valid "
+    "indices (got {})"
+)
+INDEX_TENSOR_TYPES = "tensors used as indices must be long, int, byte or bool tensors"
+SEQUENCE_AS_TUPLE = (
+    "Using a non-tuple sequence for multidimensional indexing is deprecated and will be changed "
+    "in pytorch 2.9; use x[tuple(seq)] instead of x[seq]. In pytorch 2.9 this will be "
+    "interpreted as tensor index, x[torch.tensor(seq)], which will result either in an error or "
+    "a different result"
+)
 
 
 class Index:
@@ -23,14 +48,21 @@ class Index:
         self._key = tuple(_item_key(i) for i in items)
 
     @classmethod
-    def from_user(cls, key) -> Index:
-        if not isinstance(key, tuple):
-            key = (key,)
-        return cls(tuple(_normalize(k) for k in key))
+    def from_user(cls, key, shape=None) -> Index:
+        """Normalize ``key`` as torch reads it; with ``shape``, check it with torch's errors."""
+        index = cls(tuple(_normalize(k) for k in _as_tuple(key)))
+        if shape is not None:
+            index.check(tuple(shape))
+        return index
 
     @property
     def is_advanced(self) -> bool:
         return any(isinstance(i, np.ndarray) for i in self.items)
+
+    @property
+    def is_alias(self) -> bool:
+        """Only Ellipsis (or nothing): the whole tensor."""
+        return all(i is Ellipsis for i in self.items)
 
     def __hash__(self) -> int:
         return hash(self._key)
@@ -41,39 +73,160 @@ class Index:
     def __repr__(self) -> str:
         return "[" + ", ".join(_item_text(i) for i in self.items) + "]"
 
-    def backward_name(self) -> str:
+    def check(self, shape: tuple[int, ...]) -> None:
+        """Raise torch's error for an index that does not fit a tensor of ``shape``."""
+        ndim = len(shape)
+        used = sum(_dims_used(i) for i in self.items)
+        if used > ndim:
+            if ndim == 0 and any(isinstance(i, (int, np.ndarray)) for i in self.items):
+                raise IndexError(
+                    "invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
+                    "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number"
+                )
+            raise IndexError(f"too many indices for tensor of dimension {ndim}")
+        dim = 0
+        advanced_shapes = []
+        for item in self.items:
+            if item is Ellipsis:
+                dim += ndim - used
+            elif isinstance(item, slice):
+                if item.step is not None and item.step <= 0:
+                    raise ValueError(
+                        "slice step cannot be zero"
+                        if item.step == 0
+                        else "step must be greater than zero"
+                    )
+                dim += 1
+            elif isinstance(item, int):
+                _check_bounds(np.asarray(item), dim, shape[dim])
+                dim += 1
+            elif isinstance(item, np.ndarray) and item.dtype == np.bool_:
+                for j in range(item.ndim):
+                    if item.shape[j] != shape[dim + j]:
+                        raise IndexError(
+                            f"The shape of the mask {size_text(item.shape)} at index {j} does "
+                            f"not match the shape of the indexed tensor {size_text(shape)} at "
+                            f"index {dim + j}"
+                        )
+                advanced_shapes += [(int(item.sum()),)] * max(item.ndim, 1)
+                dim += item.ndim
+            elif isinstance(item, np.ndarray):
+                _check_bounds(item, dim, shape[dim])
+                advanced_shapes.append(item.shape)
+                dim += 1
+        try:
+            np.broadcast_shapes(*advanced_shapes)
+        except ValueError:
+            raise IndexError(
+                "shape mismatch: indexing tensors could not be broadcast together with shapes "
+                + ", ".join(size_text(s) for s in advanced_shapes)
+            ) from None
+
+    def backward_name(self, shape=()) -> str:
+        """torch's node name: that of the last view op its indexing applies."""
         if self.is_advanced:
             return "IndexBackward0"
-        if any(isinstance(i, (int, np.integer)) for i in self.items):
-            return "SelectBackward0"
-        if any(isinstance(i, slice) for i in self.items):
-            return "SliceBackward0"
-        if any(i is None for i in self.items):
-            return "UnsqueezeBackward0"
-        return "AliasBackward0"
+        if len(self.items) == 1:
+            return _view_name(self.items[0]) or "AliasBackward0"
+        # In a tuple index torch skips the slices that select a whole dim.
+        used = sum(_dims_used(i) for i in self.items)
+        name, dim = "AliasBackward0", 0
+        for item in self.items:
+            if item is Ellipsis:
+                dim += len(shape) - used
+                continue
+            if not (isinstance(item, slice) and item.indices(shape[dim]) == (0, shape[dim], 1)):
+                name = _view_name(item)
+            dim += _dims_used(item)
+        return name
+
+
+def _view_name(item) -> str | None:
+    if isinstance(item, int):
+        return "SelectBackward0"
+    if isinstance(item, slice):
+        return "SliceBackward0"
+    if item is None:
+        return "UnsqueezeBackward0"
+    return None
+
+
+def _dims_used(item) -> int:
+    if item is None or item is Ellipsis:
+        return 0
+    if isinstance(item, np.ndarray) and item.dtype == np.bool_:
+        return item.ndim
+    return 1
+
+
+def _check_bounds(values: np.ndarray, dim: int, size: int) -> None:
+    outside = values[(values < -size) | (values >= size)]
+    if outside.size:
+        raise IndexError(
+            f"index {outside.flat[0]} is out of bounds for dimension {dim} with size {size}"
+        )
+
+
+def _as_tuple(key) -> tuple:
+    """torch reads a short list holding sequences, tensors, slices, None or ... as a tuple."""
+    if isinstance(key, tuple):
+        return key
+    if isinstance(key, list) and len(key) < 32:
+        if any(
+            isinstance(k, (Tensor, list, tuple, np.ndarray, slice)) or k is None or k is Ellipsis
+            for k in key
+        ):
+            warnings.warn(SEQUENCE_AS_TUPLE, UserWarning, stacklevel=4)
+            return tuple(key)
+    return (key,)
 
 
 def _normalize(item):
     if isinstance(item, Tensor):
         item = item._concrete("indexing with a tensor")
-        if item.ndim == 0 and item.dtype.kind in "iu":
+        if item.ndim == 0 and item.dtype.kind in "iu" and item.dtype != np.uint8:
+            _index_dtype(item)
             return int(item)
-        return item
-    if isinstance(item, (list, np.ndarray)):
+        return _index_array(item)
+    if isinstance(item, list):
         array = np.asarray(item)
-        if array.dtype.kind not in "biu":
-            raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
-        return array
+        return _index_array(array if array.size else array.astype(np.int64))
+    if isinstance(item, np.ndarray):
+        return _index_array(item)
     if isinstance(item, (bool, np.bool_)):
         return np.asarray(item)
-    if isinstance(item, np.integer):
+    if isinstance(item, (int, np.integer)):
         return int(item)
-    if isinstance(item, (int, slice)) or item is None or item is Ellipsis:
+    if isinstance(item, slice):
+        bounds = (item.start, item.stop, item.step)
+        return slice(*(None if v is None else _slice_bound(v) for v in bounds))
+    if item is None or item is Ellipsis:
         return item
-    raise IndexError(
-        "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are "
-        "valid indices (got " + type(item).__name__ + ")"
-    )
+    raise IndexError(INDEX_TYPES.format(type(item).__name__))
+
+
+def _slice_bound(value) -> int:
+    if isinstance(value, Tensor):
+        value = value._concrete("a slice bound")
+    return int(value.__index__()) if not isinstance(value, int) else value
+
+
+def _index_dtype(array: np.ndarray) -> None:
+    if array.dtype not in (np.int64, np.int32, np.uint8, np.bool_):
+        raise IndexError(INDEX_TENSOR_TYPES)
+
+
+def _index_array(array: np.ndarray) -> np.ndarray:
+    _index_dtype(array)
+    if array.dtype == np.uint8:
+        warnings.warn(
+            "indexing with dtype torch.uint8 is now deprecated, please use a dtype torch.bool "
+            "instead.",
+            UserWarning,
+            stacklevel=5,
+        )
+        return array.astype(np.bool_)
+    return array
 
 
 def _item_key(item):
@@ -96,18 +249,22 @@ def _item_text(item) -> str:
     return repr(item)
 
 
-def _getitem_numpy(x, *, index: Index):
-    try:
-        return x[index.items]
-    except IndexError as error:
-        raise IndexError(str(error).replace("axis", "dimension")) from None
+# ------------------------------------------------------------------------ t[index] (views)
 
 
-def _getitem_shape(shape, *, index: Index):
-    return np.empty(shape, dtype=np.bool_)[index.items].shape
+def _getitem_numpy(x, *, index):
+    key = getattr(index, "items", index)
+    # A trailing ... keeps an all-integer index a 0-d view (not a copied numpy scalar).
+    if not any(k is Ellipsis for k in key):
+        key = key + (Ellipsis,)
+    return x[key]
 
 
-def _getitem_vjp(g, out, x, *, index: Index):
+def _getitem_shape(shape, *, index):
+    return np.empty(shape, dtype=np.bool_)[getattr(index, "items", index)].shape
+
+
+def _getitem_vjp(g, out, x, *, index):
     return (apply(INDEX_BACKWARD, g, shape=tuple(x.shape), index=index),)
 
 
@@ -120,16 +277,17 @@ GETITEM = OpDef(
     promote="first",
     saves="none",
     is_view=True,
-    backward_name=lambda args, attrs: attrs["index"].backward_name(),
+    backward_name=lambda args, attrs: attrs["index"].backward_name(tuple(args[0].shape)),
 )
 
 
-def _index_backward_numpy(g, *, shape, index: Index):
+def _index_backward_numpy(g, *, shape, index):
+    key = getattr(index, "items", index)
     out = np.zeros(shape, dtype=g.dtype)
-    if index.is_advanced:
-        np.add.at(out, index.items, g)
+    if any(isinstance(k, np.ndarray) for k in key):
+        np.add.at(out, key, g)
     else:
-        out[index.items] = g
+        out[key] = g
     return out
 
 
@@ -137,48 +295,607 @@ INDEX_BACKWARD = OpDef(
     "index_backward",
     _index_backward_numpy,
     vjp=lambda g, out, x, *, shape, index: (apply(GETITEM, g, index=index),),
-    spelling="_index_backward({0}, {shape}, {index})",
     shape=lambda s, *, shape, index: shape,
     promote="first",
     saves="none",
 )
 
 
-def _index_put_numpy(x, value, *, index: Index):
+def _index_put_numpy(x, value, *, index):
     out = x.copy()
-    out[index.items] = value
+    out[getattr(index, "items", index)] = value
     return out
 
 
-def _index_put_vjp(g, out, x, value, *, index: Index):
+def _index_put_vjp(g, out, x, value, *, index):
     rest = apply(INDEX_PUT, g, 0.0, index=index)
-    return (rest, apply(GETITEM, g, index=index) if isinstance(value, Tensor) else None)
+    if not hasattr(value, "shape"):  # a Python number
+        return (rest, None)
+    region = apply(GETITEM, g, index=index)
+    if len(value.shape) > region.ndim:  # torch drops a value's leading 1s before assigning
+        region = region.reshape((1,) * (len(value.shape) - region.ndim) + tuple(region.shape))
+    return (rest, region)
 
 
 INDEX_PUT = OpDef(
     "index_put",
     _index_put_numpy,
     vjp=_index_put_vjp,
-    spelling="_index_put({0}, {1}, {index})",
     shape=lambda s, v, *, index: s,
-    promote=lambda x, value, *, index: (None, x.dtype),
+    promote=lambda x, value, **attrs: (None, x.dtype),
     saves="none",
+    backward_name=lambda args, attrs: (
+        "IndexPutBackward0" if attrs["index"].is_advanced else "CopySlices"
+    ),
 )
 
 
 def getitem(self: Tensor, key) -> Tensor:
     """``t[key]`` as torch indexes (basic indices give views)."""
-    return apply(GETITEM, self, index=Index.from_user(key))
+    return apply(GETITEM, self, index=Index.from_user(key, self.shape))
 
 
 def setitem(self: Tensor, key, value) -> None:
-    """``t[key] = value`` in place, recorded for autograd."""
-    if isinstance(value, np.ndarray):
-        value = Tensor._wrap(value.astype(self._data.dtype))
-    elif isinstance(value, Tensor) and value.dtype is not self.dtype:
-        value = value.to(self.dtype)
-    inplace(self, INDEX_PUT, value, index=Index.from_user(key))
+    """``t[key] = value`` in place, recorded for autograd (gradients reach both ``t``'s
+    old value outside the region and ``value``)."""
+    index = Index.from_user(key, self.shape)
+    if (
+        grad_mode.is_grad_enabled()
+        and self._requires_grad
+        and self._grad_fn is None
+        and self._base is None
+        and not index.is_advanced
+        and not index.is_alias
+    ):
+        # torch writes a basic index through a view of the leaf.
+        raise RuntimeError(
+            "a view of a leaf Variable that requires grad is being used in an in-place operation."
+        )
+    if isinstance(value, (np.ndarray, list, tuple)):
+        value = Tensor._wrap(np.asarray(value).astype(self._data.dtype))
+    if isinstance(value, Tensor):  # numpy casts it to self's dtype as it assigns
+        _check_assignable(tuple(value.shape), _getitem_shape(tuple(self.shape), index=index), index)
+    inplace(self, INDEX_PUT, value, index=index)
+
+
+def _check_assignable(value_shape, region, index: Index) -> None:
+    while value_shape and value_shape[0] == 1 and len(value_shape) > len(region):
+        value_shape = value_shape[1:]
+    if index.is_advanced:
+        if len(value_shape) > len(region) or any(
+            v not in (1, r) for v, r in zip(value_shape[::-1], region[::-1], strict=False)
+        ):
+            raise RuntimeError(
+                f"shape mismatch: value tensor of shape {size_text(value_shape)} cannot be "
+                f"broadcast to indexing result of shape {size_text(region)}"
+            )
+        return
+    expanded_shape(value_shape, region, dtypes.float32)
 
 
 Tensor.__getitem__ = getitem
 Tensor.__setitem__ = setitem
+
+
+# ------------------------------------------------------------------- index-tensor checks
+
+_CPP_NAMES = {
+    "float32": "float",
+    "float64": "double",
+    "float16": "c10::Half",
+    "int64": "long int",
+    "int32": "int",
+    "int16": "short int",
+    "int8": "signed char",
+    "uint8": "unsigned char",
+    "bool": "bool",
+}
+_SCALAR_NAMES = {
+    "float32": "Float",
+    "float64": "Double",
+    "float16": "Half",
+    "int64": "Long",
+    "int32": "Int",
+    "int16": "Short",
+    "int8": "Char",
+    "uint8": "Byte",
+    "bool": "Bool",
+}
+
+
+def _is_integer_index(index: Tensor) -> bool:
+    return index.dtype in (dtypes.int64, dtypes.int32)
+
+
+def _check_index_values(index: Tensor, dim: int, size: int) -> None:
+    """Every index in [0, size) (concrete indices only: traced ones are checked at run time
+    by numpy)."""
+    if index._is_symbolic:
+        return
+    values = index._data
+    outside = values[(values < 0) | (values >= size)]
+    if outside.size:
+        raise RuntimeError(
+            f"index {outside.flat[0]} is out of bounds for dimension {dim} with size {size}"
+        )
+
+
+def _check_no_larger(index: Tensor, input: Tensor, dim: int, src: Tensor | None = None) -> None:
+    for d in range(index.ndim):
+        too_large = d != dim and index.shape[d] > input.shape[d]
+        if too_large or (src is not None and index.shape[d] > src.shape[d]):
+            message = (
+                f"Expected index {size_text(index.shape)} to be no larger than self "
+                f"{size_text(input.shape)} apart from dimension {dim}"
+            )
+            if src is not None:
+                message += f" and to be no larger size than src {size_text(src.shape)}"
+            raise RuntimeError(message)
+
+
+def _padded_to(grad: Tensor, shape) -> Tensor:
+    """A gradient of an index's shape, zero-padded to a larger source's shape."""
+    shape = tuple(shape)
+    if tuple(grad.shape) == shape:
+        return grad
+    pad = tuple(p for d in reversed(range(len(shape))) for p in (0, shape[d] - grad.shape[d]))
+    return apply(CONSTANT_PAD_ND, grad, pad=pad, value=0.0)
+
+
+# -------------------------------------------------------------------------------- gather
+
+
+def _gather_numpy(x, index, *, dim):
+    positions = list(np.indices(index.shape, sparse=True))
+    positions[dim] = index
+    return x[tuple(positions)]
+
+
+def _gather_backward_numpy(g, index, *, shape, dim):
+    out = np.zeros(shape, dtype=g.dtype)
+    positions = list(np.indices(index.shape, sparse=True))
+    positions[dim] = index
+    np.add.at(out, tuple(positions), g)
+    return out
+
+
+GATHER = OpDef(
+    "gather",
+    _gather_numpy,
+    vjp=lambda g, out, x, index, *, dim: (
+        apply(GATHER_BACKWARD, g, index, shape=tuple(x.shape), dim=dim),
+        None,
+    ),
+    shape=lambda s, i, *, dim: tuple(i),
+    promote="first",
+    nondifferentiable_inputs=(1,),
+)
+GATHER_BACKWARD = OpDef(
+    "gather_backward",
+    _gather_backward_numpy,
+    vjp=lambda g, out, grad, index, *, shape, dim: (apply(GATHER, g, index, dim=dim), None),
+    shape=lambda s, i, *, shape, dim: shape,
+    promote="first",
+    nondifferentiable_inputs=(1,),
+    # torch computes this gradient as zeros.scatter_add(dim, index, grad).
+    backward_name="ScatterAddBackward0",
+)
+
+
+@public("gather", methods=("gather",))
+def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False) -> Tensor:
+    """``out[i][j][k] = input[index[i][j][k]][j][k]`` (for dim 0): values picked along ``dim``."""
+    if not _is_integer_index(index):
+        raise RuntimeError("gather(): Expected dtype int32/int64 for index")
+    if index.ndim == 0 and input.ndim <= 1:
+        return gather(input.reshape(-1), 0, index.reshape(1)).reshape(())
+    if index.ndim != input.ndim:
+        raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+    dim = _wrap_dim(dim, input.ndim)
+    for d in range(index.ndim):
+        if d != dim and index.shape[d] > input.shape[d]:
+            raise RuntimeError(
+                f"Size does not match at dimension {d} expected index {size_text(index.shape)} "
+                f"to be no larger than self {size_text(input.shape)} apart from dimension {dim}"
+            )
+    _check_index_values(index, dim, input.shape[dim])
+    return apply(GATHER, input, index, dim=dim)
+
+
+# ------------------------------------------------------------------- scatter, scatter_add
+
+
+def _scatter_numpy(x, index, src, *, dim):
+    out = x.copy()
+    positions = list(np.indices(index.shape, sparse=True))
+    positions[dim] = index
+    if np.ndim(src) == 0:
+        out[tuple(positions)] = src
+    else:
+        out[tuple(positions)] = src[tuple(slice(0, n) for n in index.shape)]
+    return out
+
+
+def _scatter_vjp(g, out, x, index, src, *, dim):
+    rest = apply(SCATTER, g, index, 0.0, dim=dim)
+    if not isinstance(src, Tensor):
+        return (rest, None, None)
+    return (rest, None, _padded_to(apply(GATHER, g, index, dim=dim), src.shape))
+
+
+SCATTER = OpDef(
+    "scatter",
+    _scatter_numpy,
+    vjp=_scatter_vjp,
+    shape=lambda s, i, v, *, dim: tuple(s),
+    promote="first",
+    nondifferentiable_inputs=(1,),
+    backward_name=lambda args, attrs: (
+        "ScatterBackward0" if isinstance(args[2], Tensor) else "ScatterBackward1"
+    ),
+)
+
+
+def _scatter_add_numpy(x, index, src, *, dim):
+    out = x.copy()
+    positions = list(np.indices(index.shape, sparse=True))
+    positions[dim] = index
+    np.add.at(out, tuple(positions), src[tuple(slice(0, n) for n in index.shape)])
+    return out
+
+
+SCATTER_ADD = OpDef(
+    "scatter_add",
+    _scatter_add_numpy,
+    vjp=lambda g, out, x, index, src, *, dim: (
+        g,
+        None,
+        _padded_to(apply(GATHER, g, index, dim=dim), src.shape),
+    ),
+    shape=lambda s, i, v, *, dim: tuple(s),
+    promote="first",
+    nondifferentiable_inputs=(1,),
+)
+
+
+def _scatter_arguments(input: Tensor, dim: int, index: Tensor, src) -> int:
+    """Check a scatter's arguments with torch's messages; returns the wrapped dim."""
+    if not _is_integer_index(index):
+        raise RuntimeError("scatter(): Expected dtype int32/int64 for index")
+    if isinstance(src, Tensor) and src.dtype is not input.dtype:
+        raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
+    dim = _wrap_dim(dim, max(input.ndim, 1))
+    if index.ndim != input.ndim:
+        raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
+    if isinstance(src, Tensor) and src.ndim != input.ndim:
+        raise RuntimeError("Index tensor must have the same number of dimensions as src tensor")
+    _check_no_larger(index, input, dim, src if isinstance(src, Tensor) else None)
+    _check_index_values(index, dim, input.shape[dim] if input.ndim else 1)
+    return dim
+
+
+def _scatter_source(src, value):
+    if src is None and value is None:
+        raise TypeError("scatter() missing 1 required positional argument: 'src' or 'value'")
+    return value if src is None else src
+
+
+@public("scatter", methods=("scatter",))
+def scatter(input: Tensor, dim: int, index: Tensor, src=None, value=None, *, reduce=None) -> Tensor:
+    """A copy of ``input`` with ``src`` (a tensor, or the number ``value``) written at
+    ``index`` along ``dim``."""
+    if reduce is not None:
+        raise NotImplementedError("symgrad's scatter has no reduce=; use scatter_add")
+    src = _scatter_source(src, value)
+    dim = _scatter_arguments(input, dim, index, src)
+    return apply(SCATTER, input, index, src, dim=dim)
+
+
+def _scatter_(self: Tensor, dim: int, index: Tensor, src=None, value=None, *, reduce=None):
+    if reduce is not None:
+        raise NotImplementedError("symgrad's scatter_ has no reduce=; use scatter_add_")
+    src = _scatter_source(src, value)
+    dim = _scatter_arguments(self, dim, index, src)
+    return inplace(self, SCATTER, index, src, dim=dim)
+
+
+@public("scatter_add", methods=("scatter_add",))
+def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
+    """A copy of ``input`` with ``src`` added at ``index`` along ``dim`` (repeats add up)."""
+    dim = _scatter_arguments(input, dim, index, src)
+    return apply(SCATTER_ADD, input, index, src, dim=dim)
+
+
+def _scatter_add_(self: Tensor, dim: int, index: Tensor, src: Tensor):
+    dim = _scatter_arguments(self, dim, index, src)
+    return inplace(self, SCATTER_ADD, index, src, dim=dim)
+
+
+Tensor.scatter_ = _scatter_
+Tensor.scatter_add_ = _scatter_add_
+
+
+# ---------------------------------------------------------------- index_select, index_add
+
+
+def _index_select_backward_numpy(g, index, *, shape, dim):
+    out = np.zeros(shape, dtype=g.dtype)
+    np.add.at(out, (slice(None),) * dim + (index,), g)
+    return out
+
+
+INDEX_SELECT = OpDef(
+    "index_select",
+    lambda x, index, *, dim: np.take(x, index, axis=dim),
+    vjp=lambda g, out, x, index, *, dim: (
+        apply(INDEX_SELECT_BACKWARD, g, index, shape=tuple(x.shape), dim=dim),
+        None,
+    ),
+    spelling="np.take({0}, {1}, axis={dim})",
+    shape=lambda s, i, *, dim: tuple(s[:dim]) + tuple(i) + tuple(s[dim + 1 :]),
+    promote="first",
+    nondifferentiable_inputs=(1,),
+)
+INDEX_SELECT_BACKWARD = OpDef(
+    "index_select_backward",
+    _index_select_backward_numpy,
+    vjp=lambda g, out, grad, index, *, shape, dim: (
+        apply(INDEX_SELECT, g, index, dim=dim),
+        None,
+    ),
+    shape=lambda s, i, *, shape, dim: shape,
+    promote="first",
+    nondifferentiable_inputs=(1,),
+    # torch computes this gradient as zeros.index_add(dim, index, grad).
+    backward_name="IndexAddBackward0",
+)
+
+
+@public("index_select", methods=("index_select",))
+def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
+    """The entries ``index`` (a vector) of dim ``dim``; repeated indices repeat entries."""
+    if not _is_integer_index(index):
+        raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
+    if index.ndim > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector")
+    if input.ndim == 0:
+        return index_select(input.reshape(1), 0, index).reshape(())
+    dim = _wrap_dim(dim, input.ndim)
+    index = index.reshape(1) if index.ndim == 0 else index
+    try:
+        _check_index_values(index, dim, input.shape[dim])
+    except RuntimeError:
+        raise IndexError("index out of range in self") from None
+    return apply(INDEX_SELECT, input, index, dim=dim)
+
+
+def _index_add_numpy(x, index, source, *, dim, alpha):
+    out = x.copy()
+    np.add.at(out, (slice(None),) * dim + (index,), source if alpha == 1 else source * alpha)
+    return out
+
+
+def _index_add_vjp(g, out, x, index, source, *, dim, alpha):
+    picked = apply(INDEX_SELECT, g, index, dim=dim)
+    return (g, None, picked if alpha == 1 else picked * alpha)
+
+
+INDEX_ADD = OpDef(
+    "index_add",
+    _index_add_numpy,
+    vjp=_index_add_vjp,
+    shape=lambda s, i, v, *, dim, alpha: tuple(s),
+    promote="first",
+    nondifferentiable_inputs=(1,),
+)
+
+
+def _index_add_arguments(input: Tensor, dim: int, index: Tensor, source: Tensor):
+    if not _is_integer_index(index):
+        raise RuntimeError(
+            "index_add_(): Expected dtype int32/int64 for index but got: "
+            f"{_SCALAR_NAMES[index.dtype.name]}"
+        )
+    if index.ndim > 1:
+        raise IndexError(
+            f"index_add_(): Index is supposed to be a vector, but got dim: {index.ndim} with "
+            f"type: {_SCALAR_NAMES[index.dtype.name]} and size: {size_text(index.shape)}"
+        )
+    if source.dtype is not input.dtype:
+        raise RuntimeError(
+            f"index_add_(): self ({_SCALAR_NAMES[input.dtype.name]}) and source "
+            f"({_SCALAR_NAMES[source.dtype.name]}) must have the same scalar type"
+        )
+    dim = _wrap_dim(dim, max(input.ndim, 1))
+    index = index.reshape(1) if index.ndim == 0 else index
+    others = [n for d, n in enumerate(input.shape) if d != dim]
+    if source.ndim != input.ndim or others != [n for d, n in enumerate(source.shape) if d != dim]:
+        raise RuntimeError(
+            "source tensor shape must match self tensor shape, excluding the specified "
+            f"dimension. Got self.shape = {size_text(input.shape)} source.shape = "
+            f"{size_text(source.shape)}"
+        )
+    if index.shape[0] != source.shape[dim]:
+        raise RuntimeError(
+            f"index_add_(): Number of indices ({index.shape[0]}) should be equal to "
+            f"source.size(dim): ({source.shape[dim]}), for dim: {dim}"
+        )
+    _check_index_values(index, dim, input.shape[dim])
+    return dim, index
+
+
+@public("index_add", methods=("index_add",))
+def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) -> Tensor:
+    """A copy of ``input`` with ``alpha * source`` added at entries ``index`` of dim ``dim``
+    (repeated indices add up)."""
+    dim, index = _index_add_arguments(input, dim, index, source)
+    return apply(INDEX_ADD, input, index, source, dim=dim, alpha=alpha)
+
+
+def _index_add_(self: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1):
+    dim, index = _index_add_arguments(self, dim, index, source)
+    return inplace(self, INDEX_ADD, index, source, dim=dim, alpha=alpha)
+
+
+Tensor.index_add_ = _index_add_
+
+
+# ---------------------------------------------------------------------------- masked_fill
+
+
+def _masked_fill_numpy(x, mask, value):
+    return np.where(mask, value, x).astype(x.dtype, copy=False)
+
+
+def _masked_fill_vjp(g, out, x, mask, value):
+    rest = where(mask, 0.0, g)
+    return (rest, None, where(mask, g, 0.0) if isinstance(value, Tensor) else None)
+
+
+MASKED_FILL = OpDef(
+    "masked_fill",
+    _masked_fill_numpy,
+    vjp=_masked_fill_vjp,
+    promote=lambda x, mask, value, **attrs: (None, x.dtype),
+    nondifferentiable_inputs=(1,),
+    backward_name=lambda args, attrs: (
+        "MaskedFillBackward1" if isinstance(args[2], Tensor) else "MaskedFillBackward0"
+    ),
+)
+
+
+def broadcast_error(a, b) -> str | None:
+    """torch's message when shapes ``a`` and ``b`` do not broadcast (None when they do)."""
+    ndim = max(len(a), len(b))
+    for i in reversed(range(ndim)):
+        offset = ndim - 1 - i
+        size_a = a[len(a) - 1 - offset] if offset < len(a) else 1
+        size_b = b[len(b) - 1 - offset] if offset < len(b) else 1
+        if size_a != size_b and size_a != 1 and size_b != 1:
+            return (
+                f"The size of tensor a ({size_a}) must match the size of tensor b ({size_b}) "
+                f"at non-singleton dimension {i}"
+            )
+    return None
+
+
+def _masked_fill_arguments(input: Tensor, mask: Tensor, value) -> None:
+    if mask.dtype is not dtypes.bool_:
+        raise RuntimeError(
+            "masked_fill_ only supports boolean masks, but got mask with dtype "
+            f"{_CPP_NAMES[mask.dtype.name]}"
+        )
+    if isinstance(value, Tensor) and value.ndim != 0:
+        raise RuntimeError(
+            "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+            f"{value.ndim} dimension(s)."
+        )
+    message = broadcast_error(tuple(mask.shape), tuple(input.shape))
+    if message:
+        raise RuntimeError(message)
+
+
+@public("masked_fill", methods=("masked_fill",))
+def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
+    """``value`` (a number or a 0-d tensor) where ``mask`` is True, ``input`` elsewhere."""
+    _masked_fill_arguments(input, mask, value)
+    return apply(MASKED_FILL, input, mask, value)
+
+
+def _masked_fill_(self: Tensor, mask: Tensor, value) -> Tensor:
+    _masked_fill_arguments(self, mask, value)
+    return inplace(self, MASKED_FILL, mask, value)
+
+
+Tensor.masked_fill_ = _masked_fill_
+
+
+# ------------------------------------------------- compositions: take_along_dim, take, ...
+
+
+@public("take_along_dim", methods=("take_along_dim",))
+def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:
+    """``gather`` with ``input`` and ``indices`` broadcast (except along ``dim``); with
+    ``dim=None``, indices into the flattened input."""
+    if indices.dtype is not dtypes.int64:
+        raise RuntimeError(
+            "torch.take_along_dim(): dtype of indices should be Long but got "
+            f"{_SCALAR_NAMES[indices.dtype.name]}"
+        )
+    if dim is None:
+        return gather(input.reshape(-1), 0, indices.reshape(-1))
+    if indices.ndim != input.ndim:
+        raise RuntimeError(
+            "torch.take_along_dim(): input and indices should have the same number of "
+            f"dimensions, but got {input.ndim} dimensions for input, and {indices.ndim} "
+            "dimensions for indices"
+        )
+    dim = _wrap_dim(dim, input.ndim)
+    input_shape, indices_shape = list(input.shape), list(indices.shape)
+    input_shape[dim] = indices_shape[dim] = 1
+    message = broadcast_error(tuple(input_shape), tuple(indices_shape))
+    if message:
+        raise RuntimeError(message)
+    common = list(np.broadcast_shapes(tuple(input_shape), tuple(indices_shape)))
+    input = _expanded(input, common, dim)
+    indices = _expanded(indices, common, dim)
+    return gather(input, dim, indices)
+
+
+def _expanded(tensor: Tensor, common: list[int], dim: int) -> Tensor:
+    shape = tuple(common[:dim] + [tensor.shape[dim]] + common[dim + 1 :])
+    return tensor if tuple(tensor.shape) == shape else tensor.expand(shape)
+
+
+@public("take", methods=("take",))
+def take(input: Tensor, index: Tensor) -> Tensor:
+    """Elements of the flattened ``input`` at ``index`` (negative indices count from the end);
+    the result has ``index``'s shape."""
+    if index.dtype is not dtypes.int64:
+        raise RuntimeError(
+            f"take(): Expected a long tensor for index, but got {_SCALAR_NAMES[index.dtype.name]}"
+        )
+    numel = input.numel()
+    if not index._is_symbolic:
+        values = index._data
+        outside = values[(values < -numel) | (values >= numel)]
+        if outside.size:
+            raise IndexError(
+                f"out of range: tried to access index {outside.flat[0]} on a tensor of {numel} "
+                "elements."
+            )
+    flat_index = index.reshape(-1)
+    flat_index = where(flat_index < 0, flat_index + numel, flat_index)
+    return gather(input.reshape(-1), 0, flat_index).reshape(tuple(index.shape))
+
+
+@public("select", methods=("select",))
+def select(input: Tensor, dim: int, index: int) -> Tensor:
+    """The view at position ``index`` of dim ``dim`` (that dim removed)."""
+    if input.ndim == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
+    dim = _wrap_dim(dim, input.ndim)
+    index = int(index)
+    size = input.shape[dim]
+    if not -size <= index < size:
+        raise IndexError(
+            f"select(): index {index} out of range for tensor of size {size_text(input.shape)} "
+            f"at dimension {dim}"
+        )
+    return apply(GETITEM, input, index=Index((slice(None),) * dim + (index,)))
+
+
+@public("masked_select", methods=("masked_select",))
+def masked_select(input: Tensor, mask: Tensor) -> Tensor:
+    """The elements where ``mask`` (broadcast with ``input``) is True, as a 1-D tensor."""
+    if mask.dtype is not dtypes.bool_:
+        raise RuntimeError("masked_select: expected BoolTensor for mask")
+    message = broadcast_error(tuple(input.shape), tuple(mask.shape))
+    if message:
+        raise RuntimeError(message)
+    shape = tuple(np.broadcast_shapes(tuple(input.shape), tuple(mask.shape)))
+    if tuple(input.shape) != shape:
+        input = input.expand(shape)
+    if tuple(mask.shape) != shape:
+        mask = mask.expand(shape)
+    return getitem(input, mask)

@@ -50,6 +50,12 @@ def inplace(target: Tensor, op: OpDef, *args, **attrs) -> Tensor:
         from ..compiler.trace import rebind
 
         return rebind(target, apply(op, target, *args, **attrs))
+    if target._inference and not grad_mode.is_inference_mode_enabled():
+        raise RuntimeError(
+            "Inplace update to inference tensor outside InferenceMode is not allowed.You can make "
+            "a clone to get a normal tensor before doing inplace update.See "
+            "https://github.com/pytorch/rfcs/pull/17 for more details."
+        )
     target._sync_view()
     check_inplace(target)
     records = grad_mode.is_grad_enabled() and (

@@ -60,13 +60,20 @@ def _matmul_vjp(g, out, x, y):
 
 
 def _matmul_name(args, attrs):
-    a, b = args[0].ndim, args[1].ndim
-    return {
-        (1, 1): "DotBackward0",
-        (2, 2): "MmBackward0",
-        (2, 1): "MvBackward0",
-        (3, 3): "BmmBackward0",
-    }.get((a, b), "UnsafeViewBackward0")
+    """The node torch's matmul ends with: dot/mv/mm for small operands; a batched product
+    ends with a view, or with a copy where torch computes it transposed (a matrix, or a
+    batch of one, times a larger batch)."""
+    x, y = args
+    a, b = x.ndim, y.ndim
+    small = {(1, 1): "DotBackward0", (2, 1): "MvBackward0", (1, 2): "SqueezeBackward4"}
+    if (a, b) in small:
+        return small[(a, b)]
+    if a == b == 2:
+        return "MmBackward0"
+    transposed = (a == 2 and b >= 3 and x.requires_grad) or (
+        a == b == 3 and x.shape[0] == 1 and y.shape[0] > 1
+    )
+    return "CloneBackward0" if transposed else "UnsafeViewBackward0"
 
 
 MATMUL = OpDef(
@@ -123,6 +130,15 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
     return matmul(input, mat2)
 
 
+BMM = OpDef(
+    "bmm",
+    np.matmul,
+    vjp=_matmul_vjp,
+    spelling="{0} @ {1}",
+    shape=_matmul_shape,
+)
+
+
 @public("bmm", methods=("bmm",))
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     """Batched matrix product of two 3-D tensors with equal batch sizes (no broadcasting)."""
@@ -136,7 +152,8 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:
             "Expected size for first two dimensions of batch2 tensor to be: "
             f"[{expected[0]}, {expected[1]}] but got: [{mat2.shape[0]}, {mat2.shape[1]}]."
         )
-    return matmul(input, mat2)
+    _check_same_dtype(input, mat2)
+    return apply(BMM, input, mat2)
 
 
 @public("mv", methods=("mv",))
@@ -457,32 +474,46 @@ def inv(A: Tensor, *, out=None) -> Tensor:
 public("inverse", methods=("inverse",))(inv)
 
 
-def _solve_shape(a, b):
-    return tuple(np.broadcast_shapes(a[:-2], b[:-2])) + tuple(b[-2:])
+def _solve_eval(A, B, *, left, vector):
+    if vector:
+        B = B[..., None]
+    if left:
+        X = np.linalg.solve(A, B)
+    else:
+        X = np.swapaxes(np.linalg.solve(np.swapaxes(A, -1, -2), np.swapaxes(B, -1, -2)), -1, -2)
+    return X[..., 0] if vector else X
 
 
-def _solve_vjp(g, out, A, B):
-    grad_B = _solve_matrix(A.mT, g)
-    return (-(grad_B @ out.mT), grad_B)
+def _solve_shape(a, b, *, left, vector):
+    b = tuple(b) + (1,) if vector else tuple(b)
+    shape = tuple(np.broadcast_shapes(tuple(a[:-2]), b[:-2])) + b[-2:]
+    return shape[:-1] if vector else shape
+
+
+def _solve_vjp(g, out, A, B, *, left, vector):
+    # X = A^-1 B: dB = A^-T g and dA = -dB X^T; X = B A^-1: dB = g A^-T and dA = -X^T dB.
+    grad_B = _solve(A.mT, g, left, vector)
+    column_B = grad_B.unsqueeze(-1) if vector else grad_B
+    column_X = out.unsqueeze(-1) if vector else out
+    grad_A = -(column_B @ column_X.mT) if left else -(column_X.mT @ column_B)
+    return (grad_A, grad_B)
 
 
 LINALG_SOLVE = OpDef(
     "linalg_solve",
-    np.linalg.solve,
+    _solve_eval,
     vjp=_solve_vjp,
-    spelling="np.linalg.solve({0}, {1})",
     shape=_solve_shape,
     saves="both",
     backward_name="LinalgSolveExBackward0",
 )
 
 
-def _solve_matrix(A: Tensor, B: Tensor) -> Tensor:
-    """X with A X = B for matrices B (batch dims broadcast)."""
+def _solve(A: Tensor, B: Tensor, left: bool, vector: bool) -> Tensor:
     try:
-        return apply(LINALG_SOLVE, A, B)
+        return apply(LINALG_SOLVE, A, B, left=left, vector=vector)
     except np.linalg.LinAlgError:
-        batch, _ = _singular_batch(A.expand(_solve_shape(A.shape, B.shape)[:-2] + A.shape[-2:]))
+        batch, _ = _singular_batch(A)
         raise LinAlgError(
             f"torch.linalg.solve: {_batch_prefix(A, batch)}The solver failed because the input "
             "matrix is singular."
@@ -493,7 +524,8 @@ def _solve_matrix(A: Tensor, B: Tensor) -> Tensor:
 def solve(A: Tensor, B: Tensor, *, left: bool = True, out=None) -> Tensor:
     """The solution X of ``A X = B`` (``X A = B`` when ``left=False``); torch.linalg.solve.
 
-    B is a batch of vectors when it is 1-D or has A's shape without the last dim.
+    B is a batch of vectors when it is 1-D or has A's shape without the last dim; batch dims
+    broadcast.
     """
     _check_floating("linalg.solve", A)
     _check_square("linalg.solve", A)
@@ -503,16 +535,14 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True, out=None) -> Tensor:
             f"{scalar_type_name(A.dtype)} and B of type {scalar_type_name(B.dtype)} instead"
         )
     vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
-    B2 = B.unsqueeze(-1) if vector else B
+    rows, columns = (B.shape[-1], 1) if vector else tuple(B.shape[-2:])
     n = A.shape[-1]
-    if (B2.shape[-2] if left else B2.shape[-1]) != n:
-        equation = "AX = B" if left else "XA = B"
+    if (rows if left else columns) != n:
         raise RuntimeError(
-            f"linalg.solve: Incompatible shapes of A and B for the equation {equation} "
-            f"({n}x{n} and {B2.shape[-2]}x{B2.shape[-1]})"
+            "linalg.solve: Incompatible shapes of A and B for the equation "
+            f"{'AX = B' if left else 'XA = B'} ({n}x{n} and {rows}x{columns})"
         )
-    X = _solve_matrix(A, B2) if left else _solve_matrix(A.mT, B2.mT).mT
-    return X.squeeze(-1) if vector else X
+    return _solve(A, B, left, vector)
 
 
 def _det_vjp(g, out, A):

@@ -159,9 +159,10 @@ def class_mask(target: Tensor, classes: int, ndim: int, ignore_index: int) -> Te
 
 def target_weights(mask: Tensor, weight, class_dim: int, dtype) -> Tensor:
     """Each target's class weight (0 where ignored), from ``class_mask``'s mask."""
+    from ..creation import full
+
     if not isinstance(weight, Tensor):
-        counted = mask.sum(class_dim).to(dtype)
-        return counted if _is_one(weight) else counted * weight
+        return where(mask, full((), weight, dtype=dtype), 0.0).sum(class_dim)
     shape = [1] * mask.ndim
     shape[class_dim] = -1
     return where(mask, weight.reshape(shape), 0.0).sum(class_dim)
@@ -242,6 +243,11 @@ def _check_nll_arguments(input: Tensor, target: Tensor, weight, ignore_index: in
         if target.ndim > 1:
             raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
         if input.ndim == 1 and target.ndim == 1:
+            if target.numel() != 1:
+                raise ValueError(
+                    "For 1D input, 1D target must have size 1, but got target size: "
+                    f"{target.numel()}"
+                )
             target = target.reshape(())
     elif input.ndim == 4 and target.ndim != 3:
         raise RuntimeError(

@@ -64,8 +64,12 @@ def _reshape_vjp(g, out, x, *, shape):
 
 
 def _reshape_name(args, attrs) -> str:
-    # torch's reshape copies (clone + _unsafe_view) exactly when no view has that shape.
-    return "ViewBackward0" if _viewable(args[0]._data, attrs["shape"]) else "UnsafeViewBackward0"
+    # torch views a contiguous input, aliases a non-contiguous one when strides allow, and
+    # otherwise copies (clone + _unsafe_view).
+    data = args[0]._data
+    if data.flags.c_contiguous:
+        return "ViewBackward0"
+    return "ReshapeAliasBackward0" if _viewable(data, attrs["shape"]) else "UnsafeViewBackward0"
 
 
 def _viewable(data: np.ndarray, shape) -> bool:
@@ -142,7 +146,9 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 
 @public("ravel", methods=("ravel",))
 def ravel(input: Tensor) -> Tensor:
-    """The elements as a 1-D tensor (a view when possible)."""
+    """The elements as a 1-D tensor (a view of a contiguous input, else a copy)."""
+    if not input._is_symbolic and not input.is_contiguous():
+        input = clone(input)
     return reshape(input, (-1,))
 
 
@@ -837,7 +843,7 @@ TO_DTYPE = OpDef(
     "to_dtype",
     lambda x, *, dtype: x.astype(dtype.numpy),
     vjp=lambda g, out, x, *, dtype: (g.to(x.dtype),),
-    spelling="{0}.astype(np.{dtype.name})",
+    spelling="{0}.astype({dtype})",
     promote=lambda x, *, dtype: (None, dtype),
     saves="none",
     backward_name="ToCopyBackward0",

@@ -173,12 +173,11 @@ KL_PAIRS = [
 
 
 def _cases(name, fn, reference, torch_fn, variants, reductions=REDUCTIONS, **options):
-    """One OpCase per reduction, with ``options`` (keyword arguments of all three functions)
-    bound in: check_grads passes only arrays."""
-    label = "".join(f"_{k}" if isinstance(v, tuple) else f"_{k}={v}" for k, v in options.items())
+    """One OpCase per reduction, named ``<name>_<reduction>``, with ``options`` (keyword
+    arguments of all three functions) bound in: check_grads passes only arrays."""
     return [
         OpCase(
-            f"{name}{label}_{reduction}",
+            f"{name}_{reduction}",
             lambda *a, _o=dict(options, reduction=reduction): fn(*a, **_o),
             lambda *a, _o=dict(options, reduction=reduction): reference(*a, **_o),
             variants,
@@ -273,7 +272,7 @@ KL_REDUCTIONS = ("none", "sum", "batchmean")  # 'mean' warns: tests/ops/test_los
 CASES = [
     *_cases("cross_entropy", _ce, _cross_entropy_reference, _torch_ce, CLASS_INDEX_SHAPES),
     *_cases(
-        "cross_entropy",
+        "cross_entropy_weighted_ignored",
         _ce,
         _cross_entropy_reference,
         _torch_ce,
@@ -282,7 +281,7 @@ CASES = [
         ignore_index=-1,
     ),
     *_cases(
-        "cross_entropy",
+        "cross_entropy_ignored_class",
         _ce,
         _cross_entropy_reference,
         _torch_ce,
@@ -290,7 +289,7 @@ CASES = [
         ignore_index=2,
     ),
     *_cases(
-        "cross_entropy",
+        "cross_entropy_smoothed",
         _ce,
         _cross_entropy_reference,
         _torch_ce,
@@ -298,7 +297,7 @@ CASES = [
         label_smoothing=0.2,
     ),
     *_cases(
-        "cross_entropy",
+        "cross_entropy_smoothed_weighted_ignored",
         _ce,
         _cross_entropy_reference,
         _torch_ce,
@@ -311,7 +310,7 @@ CASES = [
         "cross_entropy_probabilities", _ce, _cross_entropy_reference, _torch_ce, PROBABILITY_SHAPES
     ),
     *_cases(
-        "cross_entropy_probabilities",
+        "cross_entropy_probabilities_weighted_smoothed",
         _ce,
         _cross_entropy_reference,
         _torch_ce,
@@ -321,7 +320,7 @@ CASES = [
     ),
     *_cases("nll_loss", _nll_case, _nll_reference, _torch_nll, CLASS_INDEX_SHAPES),
     *_cases(
-        "nll_loss",
+        "nll_loss_weighted_ignored",
         _nll_case,
         _nll_reference,
         _torch_nll,
@@ -329,17 +328,28 @@ CASES = [
         weight=CLASS_WEIGHTS,
         ignore_index=-1,
     ),
-    *_cases("nll_loss", _nll_case, _nll_reference, _torch_nll, CLASS_INDEX_SHAPES, ignore_index=3),
+    *_cases(
+        "nll_loss_ignored_class",
+        _nll_case,
+        _nll_reference,
+        _torch_nll,
+        CLASS_INDEX_SHAPES[:1] + CLASS_INDEX_SHAPES[2:],  # unbatched: could ignore everything
+        ignore_index=3,
+    ),
     *_cases("mse_loss", MSE, _mse, TORCH_MSE, PAIRS),
     *_cases("l1_loss", L1, _l1, TORCH_L1, PAIRS),
     *_cases("smooth_l1_loss", SMOOTH_L1, _smooth_l1, TORCH_SMOOTH_L1, PAIRS, beta=1.0),
-    *_cases("smooth_l1_loss", SMOOTH_L1, _smooth_l1, TORCH_SMOOTH_L1, PAIRS[:1], beta=0.5),
-    *_cases("smooth_l1_loss", SMOOTH_L1, _smooth_l1, TORCH_SMOOTH_L1, PAIRS[:1], beta=0.0),
+    *_cases(
+        "smooth_l1_loss_beta_half", SMOOTH_L1, _smooth_l1, TORCH_SMOOTH_L1, PAIRS[:1], beta=0.5
+    ),
+    *_cases(
+        "smooth_l1_loss_beta_zero", SMOOTH_L1, _smooth_l1, TORCH_SMOOTH_L1, PAIRS[:1], beta=0.0
+    ),
     *_cases("huber_loss", HUBER, _huber, TORCH_HUBER, PAIRS, delta=1.0),
-    *_cases("huber_loss", HUBER, _huber, TORCH_HUBER, PAIRS[:1], delta=0.4),
+    *_cases("huber_loss_small_delta", HUBER, _huber, TORCH_HUBER, PAIRS[:1], delta=0.4),
     *_cases("binary_cross_entropy", _bce_case, _bce, _torch_bce, PROBABILITY_PAIRS),
     *_cases(
-        "binary_cross_entropy",
+        "binary_cross_entropy_weighted",
         _bce_case,
         _bce,
         _torch_bce,
@@ -354,7 +364,7 @@ CASES = [
         LOGIT_PAIRS,
     ),
     *_cases(
-        "binary_cross_entropy_with_logits",
+        "binary_cross_entropy_with_logits_weighted",
         _bce_logits_case,
         _bce_logits,
         _torch_bce_logits,
@@ -363,7 +373,7 @@ CASES = [
         pos_weight=(3.0, 0.5, 1.0, 2.0),
     ),
     *_cases(
-        "binary_cross_entropy_with_logits",
+        "binary_cross_entropy_with_logits_pos_weight",
         _bce_logits_case,
         _bce_logits,
         _torch_bce_logits,
@@ -371,5 +381,7 @@ CASES = [
         pos_weight=(3.0, 0.5, 2.0),
     ),
     *_cases("kl_div", KL_DIV, _kl_div, TORCH_KL_DIV, KL_PAIRS, KL_REDUCTIONS),
-    *_cases("kl_div", KL_DIV, _kl_div, TORCH_KL_DIV, KL_PAIRS, KL_REDUCTIONS, log_target=True),
+    *_cases(
+        "kl_div_log_target", KL_DIV, _kl_div, TORCH_KL_DIV, KL_PAIRS, KL_REDUCTIONS, log_target=True
+    ),
 ]

@@ -1,0 +1,146 @@
+"""Benchmarks: symgrad eager, compiled, and hand-written numpy, in one process.
+
+Run: python benchmarks/run.py [--repeats 9] [--quick]
+
+Per workload it prints the median time per call (microseconds) of: hand-written numpy
+forward+backward; symgrad compiled value_and_grad (numpy arrays in and out); compiled forward
+plus ``.backward()`` on Tensors; symgrad eager. Ratios are against hand-written numpy measured in
+the same run. Then: cache-hit overhead, first-call compile time of the MLP, and compile time
+against graph size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import symgrad  # noqa: E402
+from workloads import WORKLOADS, eager_value_and_grad  # noqa: E402
+
+
+def median_seconds(call, repeats: int, budget: float = 0.02) -> float:
+    """Median over ``repeats`` of the mean time per call in a batch lasting about ``budget``."""
+    call()
+    start = time.perf_counter()
+    call()
+    once = max(time.perf_counter() - start, 1e-7)
+    number = max(1, int(budget / once))
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(number):
+            call()
+        samples.append((time.perf_counter() - start) / number)
+    return statistics.median(samples)
+
+
+def _compiled_backward_call(workload, args):
+    compiled = symgrad.compile(workload.loss)
+    argnums = workload.argnums if isinstance(workload.argnums, tuple) else (workload.argnums,)
+    tensors = [symgrad.from_numpy(a) for a in args]
+    for i in argnums:
+        tensors[i].requires_grad_(True)
+    differentiated = [tensors[i] for i in argnums]
+
+    def call():
+        for t in differentiated:
+            t.grad = None
+        compiled(*tensors).backward()
+
+    return call
+
+
+def check_agreement(workload, args, value_and_grad) -> None:
+    expected_value, *expected_grads = workload.numpy_value_and_grad(*args)
+    value, grads = value_and_grad(*args)
+    grads = grads if isinstance(grads, tuple) else (grads,)
+    np.testing.assert_allclose(value, expected_value, rtol=2e-3, atol=1e-5)
+    for got, expected in zip(grads, expected_grads, strict=True):
+        np.testing.assert_allclose(got, expected, rtol=2e-3, atol=1e-5)
+
+
+def run_workloads(repeats: int) -> None:
+    header = (f"{'workload':<22}{'numpy us':>11}{'compiled':>11}{'ratio':>7}"
+              f"{'fwd+.backward':>15}{'ratio':>7}{'eager':>11}{'ratio':>7}")
+    print(header)
+    print("-" * len(header))
+    for workload in WORKLOADS:
+        args = workload.make_args()
+        value_and_grad = symgrad.value_and_grad(workload.loss, argnums=workload.argnums)
+        check_agreement(workload, args, value_and_grad)
+        numpy_time = median_seconds(lambda: workload.numpy_value_and_grad(*args), repeats)
+        compiled_time = median_seconds(lambda: value_and_grad(*args), repeats)
+        backward_time = median_seconds(_compiled_backward_call(workload, args), repeats)
+        eager_time = median_seconds(lambda: eager_value_and_grad(workload, args), repeats,
+                                    budget=0.05)
+        print(f"{workload.name:<22}{numpy_time * 1e6:>11.1f}{compiled_time * 1e6:>11.1f}"
+              f"{compiled_time / numpy_time:>7.2f}{backward_time * 1e6:>15.1f}"
+              f"{backward_time / numpy_time:>7.2f}{eager_time * 1e6:>11.1f}"
+              f"{eager_time / numpy_time:>7.2f}")
+
+
+def cache_hit_overhead(repeats: int) -> None:
+    workload = WORKLOADS[1]
+    args = workload.make_args()
+    value_and_grad = symgrad.value_and_grad(workload.loss)
+    value_and_grad(*args)
+    generated = value_and_grad._compiled._entries[0].program.forward_backward
+    full = median_seconds(lambda: value_and_grad(*args), repeats)
+    direct = median_seconds(lambda: generated(*args), repeats)
+    print(f"\ncache-hit overhead (value_and_grad call - generated function): "
+          f"{(full - direct) * 1e6:.2f} us  (call {full * 1e6:.2f} us, generated "
+          f"{direct * 1e6:.2f} us)")
+
+
+def first_call_compile() -> None:
+    workload = WORKLOADS[3]
+    args = workload.make_args()
+    times = []
+    for _ in range(5):
+        value_and_grad = symgrad.value_and_grad(workload.loss, argnums=workload.argnums)
+        start = time.perf_counter()
+        value_and_grad(*args)
+        first = time.perf_counter() - start
+        start = time.perf_counter()
+        value_and_grad(*args)
+        times.append(first - (time.perf_counter() - start))
+    print(f"first-call compile of the MLP: median {statistics.median(times) * 1e3:.1f} ms "
+          f"(of 5)")
+
+
+def compile_scaling() -> None:
+    print("compile time against graph size (elementwise chains, value_and_grad):")
+    for length in (100, 1_000, 10_000):
+        def chain(x, _n=length):
+            for _ in range(_n):
+                x = x * 1.0001
+            return x.sum()
+
+        start = time.perf_counter()
+        symgrad.value_and_grad(chain)(np.ones(4, np.float32))
+        seconds = time.perf_counter() - start
+        print(f"  {length:>6} ops: {seconds * 1e3:9.1f} ms  ({seconds / length * 1e6:.1f} us/op)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=9, help="repeats per median (>= 7)")
+    options = parser.parse_args()
+    print(f"symgrad {symgrad.__version__}, numpy {np.__version__}, medians of "
+          f"{options.repeats} repeats; ratios against hand-written numpy\n")
+    run_workloads(options.repeats)
+    cache_hit_overhead(options.repeats)
+    first_call_compile()
+    compile_scaling()
+
+
+if __name__ == "__main__":
+    main()

@@ -4,7 +4,7 @@ readable, fused numpy forward/backward code.
 ``import symgrad as torch`` works for the autograd subset.
 """
 
-from . import autograd, dtypes, ops, optim
+from . import autograd, dtypes, nn, ops, optim
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .autograd.grad_mode import is_inference_mode_enabled
 from .creation import (

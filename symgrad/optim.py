@@ -2,7 +2,9 @@
 
 Each optimizer follows torch's single-tensor implementation operation by operation (the order
 of operations decides the rounding), runs under ``no_grad`` and updates parameters in place, so
-version counters move and the engine's in-place rules hold.
+version counters move and the engine's in-place rules hold. torch's switches between
+implementations (``foreach``, ``fused``, ``capturable``, ``differentiable``) do not exist here:
+there is one numpy implementation.
 
 >>> import symgrad
 >>> w = symgrad.tensor([1.0, -2.0], requires_grad=True)
@@ -18,7 +20,7 @@ from __future__ import annotations
 import copy
 import warnings
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -28,6 +30,9 @@ from .ops.binary import maximum
 from .tensor import Tensor
 
 __all__ = ["SGD", "Adam", "AdamW", "Optimizer", "required"]
+
+# What an optimizer accepts as ``params``: tensors, (name, tensor) pairs, or param group dicts.
+Params = Iterable[Tensor] | Iterable[tuple[str, Tensor]] | Iterable[dict[str, Any]]
 
 
 class _RequiredParameter:
@@ -47,7 +52,7 @@ class Optimizer:
     entry per option in ``defaults``; ``state`` maps a parameter to a dict of its buffers.
     """
 
-    def __init__(self, params, defaults: dict[str, Any]) -> None:
+    def __init__(self, params: Params, defaults: dict[str, Any]) -> None:
         self.defaults = defaults
         if isinstance(params, Tensor):
             raise TypeError(
@@ -230,7 +235,7 @@ class SGD(Optimizer):
 
     def __init__(
         self,
-        params,
+        params: Params,
         lr: float = 1e-3,
         momentum: float = 0,
         dampening: float = 0,
@@ -300,7 +305,7 @@ class Adam(Optimizer):
 
     def __init__(
         self,
-        params,
+        params: Params,
         lr: float = 1e-3,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
@@ -410,7 +415,7 @@ class AdamW(Adam):
 
     def __init__(
         self,
-        params,
+        params: Params,
         lr: float = 1e-3,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
@@ -454,22 +459,16 @@ def _step_tensor(value: float) -> Tensor:
     return Tensor._wrap(np.array(value, dtype=np.float32))
 
 
-def _copy_state(param: Tensor, value):
-    """A deep copy of one parameter's state: floating tensors take the parameter's dtype,
-    except ``step`` (torch's _process_value_according_to_param_policy)."""
+def _copy_state(param: Tensor, value, key=None):
+    """A deep copy of one parameter's state in which floating tensors take the parameter's
+    dtype, except ``step`` (torch's _process_value_according_to_param_policy)."""
     if isinstance(value, dict):
-        return {k: _copy_tensor(param, v, k) for k, v in value.items()}
-    return _copy_tensor(param, value, None)
-
-
-def _copy_tensor(param: Tensor, value, key):
-    if isinstance(value, dict):
-        return _copy_state(param, value)
+        return {k: _copy_state(param, v, k) for k, v in value.items()}
     if not isinstance(value, Tensor):
         return copy.deepcopy(value)
     data = value.detach().numpy()
     if key != "step" and param.is_floating_point() and value.is_floating_point():
-        return Tensor._wrap(data.astype(param.dtype.numpy, copy=True))
+        return Tensor._wrap(data.astype(param.dtype.numpy))
     return Tensor._wrap(data.copy())
 
 

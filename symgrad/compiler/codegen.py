@@ -79,6 +79,10 @@ def constant_text(node: Node) -> str:
     return f"({text})" if text.startswith("-") else text
 
 
+def typed_constant(node: Node) -> str:
+    return f"np.{node.dtype.numpy.name}({constant_text(node)})"
+
+
 def sanitize(name: str) -> str:
     """A safe, readable identifier derived from a user-provided name."""
     name = re.sub(r"\W+", "_", name).strip("_") or "arg"
@@ -101,7 +105,10 @@ def _ufunc_name(op) -> str | None:
 
 
 def expression(node: Node, operands: list[str], helpers: dict, out: str | None = None) -> str:
-    """The numpy expression computing ``node`` from operand names (``out=`` when reusing)."""
+    """The numpy expression computing ``node`` from operand names (``out=`` when reusing).
+
+    Constant operands of an op called through its numpy function are typed numpy scalars
+    (the function may read ``.dtype``), as eager mode passes them."""
     op = node.op
     attrs = node.attr_dict
     if out is not None:
@@ -116,6 +123,8 @@ def expression(node: Node, operands: list[str], helpers: dict, out: str | None =
     if isinstance(fn, np.ufunc):
         return f"np.{fn.__name__}({', '.join(operands)})"
     name = _include(fn, helpers)
+    operands = [typed_constant(i) if i.kind == CONST else text
+                for i, text in zip(node.inputs, operands, strict=True)]
     arguments = operands + [f"{k}={literal(v)}" for k, v in attrs.items()]
     return f"{name}({', '.join(arguments)})"
 

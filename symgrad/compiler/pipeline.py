@@ -14,7 +14,7 @@ from .. import dtypes
 from ..autograd import grad_mode
 from ..ops.constant import FULL
 from ..tensor import Tensor
-from . import codegen, reverse, rewrite, rules, schedule, trace
+from . import codegen, reverse, rewrite, rules, schedule, sympy_bridge, trace
 from .graph import CAPTURED, CONST, INPUT, Node, count_ops, toposort
 
 
@@ -123,9 +123,12 @@ def build(fn, signature_args, leaves, paths, dynamic, wrt_leaves, differentiate_
         roots = output_nodes + grads + fused_grads
         counts["after reverse"] = count_ops(roots)
         timer.lap("reverse")
-        for phase in (*rules.PHASES, "canonicalize"):
+        for phase in rules.PHASES:
             roots = rewrite.rewrite(graph, roots, rules.RULES[phase], hits)
             counts[f"after {phase}"] = count_ops(roots)
+        roots = sympy_bridge.simplify(roots, rewrite.Builder(graph), hits)
+        roots = rewrite.rewrite(graph, roots, rules.RULES["canonicalize"], hits)
+        counts["after sympy clusters"] = count_ops(roots)
         timer.lap("rewrite")
     n_out, n_wrt = len(output_nodes), len(wrt_nodes)
     output_nodes = roots[:n_out]

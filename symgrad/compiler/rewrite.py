@@ -104,3 +104,15 @@ def _rewrite_node(node: Node, rules: list[Rule], builder: Builder, hits: Counter
         else:
             return node
     return node
+
+
+def replace(builder: Builder, roots: list[Node], replacements: dict[int, Node]) -> list[Node]:
+    """Rebuild the DAG under ``roots`` with some nodes (by id) replaced."""
+    rebuilt: dict[int, Node] = {}
+    for node in toposort(roots):
+        if node.id in replacements:
+            rebuilt[node.id] = replacements[node.id]
+            continue
+        inputs = tuple(rebuilt.get(i.id, i) for i in node.inputs)
+        rebuilt[node.id] = builder.rebuild(node, inputs) if inputs != node.inputs else node
+    return [rebuilt.get(r.id, r) for r in roots]

@@ -570,10 +570,16 @@ def _rounded_div_numpy(x, y, *, rounding_mode):
     return np.trunc(x / y)
 
 
+def _is_number(value) -> bool:
+    """A Python (or numpy) number among an op's inputs; an unsaved tensor input reaches a
+    rule as InputMeta eagerly and as a symbolic Tensor in the compiler."""
+    return isinstance(value, (bool, int, float, np.number, np.bool_))
+
+
 def _rounded_div_vjp(g, out, x, y, *, rounding_mode):
     return (
-        _zeros_like(g) if isinstance(x, Tensor) else None,
-        _zeros_like(g) if isinstance(y, Tensor) else None,
+        None if _is_number(x) else _zeros_like(g),
+        None if _is_number(y) else _zeros_like(g),
     )
 
 

@@ -41,11 +41,14 @@ SEQUENCE_AS_TUPLE = (
 class Index:
     """A normalized index: ints, slices, None, Ellipsis and integer/bool ndarrays."""
 
-    __slots__ = ("items", "_key")
+    __slots__ = ("items", "_key", "node_name")
 
-    def __init__(self, items: tuple):
+    def __init__(self, items: tuple, node_name: str | None = None):
         self.items = items
         self._key = tuple(_item_key(i) for i in items)
+        # The torch node name of the function that indexes (split, unbind ...); not part of
+        # the index's identity.
+        self.node_name = node_name
 
     @classmethod
     def from_user(cls, key, shape=None) -> Index:
@@ -124,6 +127,8 @@ class Index:
 
     def backward_name(self, shape=()) -> str:
         """torch's node name: that of the last view op its indexing applies."""
+        if self.node_name is not None:
+            return self.node_name
         if self.is_advanced:
             return "IndexBackward0"
         if len(self.items) == 1:

@@ -184,8 +184,9 @@ def column_stack(tensors: Sequence[Tensor]) -> Tensor:
 # ----------------------------------------------------------------- narrow and splitting
 
 
-def _slice_along(input: Tensor, dim: int, start: int, stop: int) -> Tensor:
-    return apply(GETITEM, input, index=Index((slice(None),) * dim + (slice(start, stop),)))
+def _slice_along(input: Tensor, dim: int, start: int, stop: int, node_name=None) -> Tensor:
+    items = (slice(None),) * dim + (slice(start, stop),)
+    return apply(GETITEM, input, index=Index(items, node_name))
 
 
 @public("narrow", methods=("narrow",))
@@ -245,10 +246,10 @@ def _split_sizes(tensor: Tensor, split_size_or_sections, dim: int) -> list[int]:
     return sizes
 
 
-def _pieces(tensor: Tensor, dim: int, sizes) -> tuple[Tensor, ...]:
+def _pieces(tensor: Tensor, dim: int, sizes, node_name=None) -> tuple[Tensor, ...]:
     pieces, start = [], 0
     for n in sizes:
-        pieces.append(_slice_along(tensor, dim, start, start + n))
+        pieces.append(_slice_along(tensor, dim, start, start + n, node_name))
         start += n
     return tuple(pieces)
 
@@ -258,7 +259,9 @@ def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple[Tensor,
     """Views of consecutive pieces along ``dim``: of ``split_size_or_sections`` entries each
     (the last may be smaller), or of the listed sizes."""
     dim = _split_dim(tensor, dim)
-    return _pieces(tensor, dim, _split_sizes(tensor, split_size_or_sections, dim))
+    sizes = _split_sizes(tensor, split_size_or_sections, dim)
+    by_size = isinstance(split_size_or_sections, (int, np.integer))
+    return _pieces(tensor, dim, sizes, "SplitBackward0" if by_size else "SplitWithSizesBackward0")
 
 
 def _split_method(self: Tensor, split_size, dim: int = 0) -> tuple[Tensor, ...]:
@@ -278,7 +281,7 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     dim = _wrap_dim(dim, input.ndim)
     size = input.shape[dim]
     if size == 0:
-        return _pieces(input, dim, [0] * chunks)
+        return _pieces(input, dim, [0] * chunks, "SplitBackward0")
     return split(input, -(-size // chunks), dim)
 
 
@@ -312,4 +315,7 @@ def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
         raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     dim = _wrap_dim(dim, input.ndim)
     prefix = (slice(None),) * dim
-    return tuple(apply(GETITEM, input, index=Index(prefix + (i,))) for i in range(input.shape[dim]))
+    return tuple(
+        apply(GETITEM, input, index=Index(prefix + (i,), "UnbindBackward0"))
+        for i in range(input.shape[dim])
+    )

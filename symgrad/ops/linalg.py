@@ -200,21 +200,18 @@ def scalar_type_name(d) -> str:
 _LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
-def _einsum_eval(*operands, equation):
-    return np.einsum(equation, *operands)
+def _einsum_eval(*operands, subscripts, output):
+    return np.einsum(",".join(subscripts) + "->" + output, *operands)
 
 
-def _einsum_shape(*shapes, equation):
-    inputs, output = equation.split("->")
+def _einsum_shape(*shapes, subscripts, output):
     sizes = {}
-    for subscripts, shape in zip(inputs.split(","), shapes, strict=True):
-        sizes.update(zip(subscripts, shape, strict=True))
+    for term, shape in zip(subscripts, shapes, strict=True):
+        sizes.update(zip(term, shape, strict=True))
     return tuple(sizes[letter] for letter in output)
 
 
-def _einsum_vjp(g, out, *operands, equation):
-    inputs, output = equation.split("->")
-    subscripts = inputs.split(",")
+def _einsum_vjp(g, out, *operands, subscripts, output):
     return tuple(
         _einsum_operand_grad(g, output, operands, subscripts, k) for k in range(len(operands))
     )
@@ -248,8 +245,7 @@ def _einsum_operand_grad(g, output, operands, subscripts, k):
 
 
 def _einsum_name(args, attrs):
-    inputs, output = attrs["equation"].split("->")
-    summed = bool(set(inputs.replace(",", "")) - set(output))
+    summed = bool(set("".join(attrs["subscripts"])) - set(attrs["output"]))
     # torch's einsum is a composite; these are the nodes its decomposition ends with.
     if len(args) == 1:
         return "SumBackward1" if summed else "PermuteBackward0"
@@ -291,7 +287,7 @@ def einsum(equation: str, *operands) -> Tensor:
         operand.expand(tuple(sizes[letter] for letter in s))
         for operand, s in zip(operands, subscripts, strict=True)
     )
-    return apply(EINSUM, *operands, equation=",".join(subscripts) + "->" + output)
+    return apply(EINSUM, *operands, subscripts=tuple(subscripts), output=output)
 
 
 def _parse_einsum(equation: str, operands) -> tuple[list[str], str]:

@@ -226,17 +226,14 @@ def nll_loss(
 
 
 def _check_nll_arguments(input: Tensor, target: Tensor, weight, ignore_index: int) -> Tensor:
-    """torch's checks, in torch's order; returns the target as int64."""
+    """torch's checks in torch's order (shapes, then dtypes, then values); returns the
+    target as int64."""
     if input.ndim < 1:
         raise ValueError(f"Expected 1 or more dimensions (got {input.ndim})")
     if input.ndim != 1 and input.shape[0] != (target.shape[0] if target.ndim else 0):
         batch = target.shape[0] if target.ndim else 0
         raise ValueError(
             f"Expected input batch_size ({input.shape[0]}) to match target batch_size ({batch})."
-        )
-    if target.dtype not in (dtypes.int64, dtypes.uint8):
-        raise RuntimeError(
-            "expected target dtype to be Long or Byte, but got " + _short_type_name(target.dtype)
         )
     classes = input.shape[0 if input.ndim == 1 else 1]
     if input.ndim <= 2:
@@ -267,11 +264,15 @@ def _check_nll_arguments(input: Tensor, target: Tensor, weight, ignore_index: in
                 f"weight tensor should be defined either for all {classes} classes or no "
                 f"classes but got weight tensor of shape: {list(weight.shape)}"
             )
-        if weight.dtype is not input.dtype:
-            raise RuntimeError(
-                f"expected scalar type {_short_type_name(input.dtype)} but found "
-                f"{_short_type_name(weight.dtype)}"
-            )
+    if target.dtype not in (dtypes.int64, dtypes.uint8):
+        raise RuntimeError(
+            "expected target dtype to be Long or Byte, but got " + _short_type_name(target.dtype)
+        )
+    if weight is not None and weight.dtype is not input.dtype:
+        raise RuntimeError(
+            f"expected scalar type {_short_type_name(input.dtype)} but found "
+            f"{_short_type_name(weight.dtype)}"
+        )
     values = _concrete(target)
     if values is not None:
         counted = values[values != ignore_index].astype(np.int64)

@@ -337,8 +337,8 @@ def cumprod(input: Tensor, dim: int, *, dtype=None) -> Tensor:
 
 def _products_of_the_others(x, dim: int):
     """prod_{j != i} x[j] along ``dim``, as (product before i) * (product after i)."""
-    before = shift(apply(CUMPROD, x, dim=dim, reverse=False), dim, 1, 1.0)
-    after = shift(apply(CUMPROD, x, dim=dim, reverse=True), dim, -1, 1.0)
+    before = shift(apply(CUMPROD, x, dim=dim, reverse=False, dtype=None), dim, 1, 1.0)
+    after = shift(apply(CUMPROD, x, dim=dim, reverse=True, dtype=None), dim, -1, 1.0)
     return before * after
 
 

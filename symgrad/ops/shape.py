@@ -147,9 +147,7 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 @public("ravel", methods=("ravel",))
 def ravel(input: Tensor) -> Tensor:
     """The elements as a 1-D tensor (a view of a contiguous input, else a copy)."""
-    if not input._is_symbolic and not input.is_contiguous():
-        input = clone(input)
-    return reshape(input, (-1,))
+    return reshape(input.contiguous(), (-1,))
 
 
 @public("unflatten", methods=("unflatten",))
@@ -813,15 +811,15 @@ def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) 
 # ---------------------------------------------------------------------------- clone, casts
 
 
-def _clone_vjp(g, out, x):
-    return (g,)
+def _clone_numpy(x, *, order):
+    return np.array(x, copy=True, order=order)
 
 
 CLONE = OpDef(
     "clone",
-    lambda x: np.array(x, copy=True),
-    vjp=_clone_vjp,
-    spelling="{0}.copy()",
+    _clone_numpy,
+    vjp=lambda g, out, x, *, order: (g,),
+    spelling="np.array({0}, order={order})",
     promote="first",
     saves="none",
 )
@@ -829,12 +827,14 @@ CLONE = OpDef(
 
 @public("clone", methods=("clone",))
 def clone(input: Tensor, *, memory_format=None) -> Tensor:
-    """A copy that does not share memory (its gradient flows back to ``input``)."""
-    return apply(CLONE, input)
+    """A copy that does not share memory (its gradient flows back to ``input``); it keeps the
+    input's memory layout, as torch's preserve_format does."""
+    return apply(CLONE, input, order="K")
 
 
 def _contiguous(self: Tensor, memory_format=None) -> Tensor:
-    return self if self.is_contiguous() else clone(self)
+    """Self when C-contiguous, else a C-contiguous copy."""
+    return self if self._is_symbolic or self.is_contiguous() else apply(CLONE, self, order="C")
 
 
 Tensor.contiguous = _contiguous

@@ -108,3 +108,11 @@ def test_rule_hits_are_counted():
     f = symgrad.compile(lambda x: (x * 1).log1p() + (1 + x).log())
     text = str(f.explain(X))
     assert "multiply_by_one" in text and "log_of_one_plus" in text
+
+
+def test_sympy_simplifies_small_elementwise_clusters():
+    f = symgrad.compile(lambda x, y: ((x * y) / y + x * 3 - x).exp())
+    code = _forward(f._fn if hasattr(f, "_fn") else f, X, X + 1)
+    assert code.count(" = ") == 2 and "np.exp" in code
+    assert "sympy_simplify" in str(symgrad.compile(f).explain(X, X + 1))
+    np.testing.assert_allclose(f(X, X + 1), np.exp(3 * X))

@@ -179,14 +179,12 @@ def test_max_and_argmax_propagate_nan_like_torch():
     assert symgrad.argmax(t([1.0, math.nan, 3.0, math.nan])).item() == 1
 
 
-def test_max_of_two_tensors_is_elementwise_maximum():
-    a, b = t([1.0, 5.0]), t([3.0, 2.0])
-    if "maximum" not in dir(symgrad):
-        with pytest.raises(NotImplementedError, match="symgrad.maximum"):
-            symgrad.max(a, b)
-        return
+def test_max_and_min_of_two_tensors_are_elementwise_maximum_and_minimum():
+    a, b = t([1.0, 5.0], requires_grad=True), t([3.0, 2.0])
     assert symgrad.max(a, b).tolist() == [3.0, 5.0]
+    assert a.max(b).grad_fn.name() == "MaximumBackward0"
     assert symgrad.min(a, other=b).tolist() == [1.0, 2.0]
+    assert symgrad.min(a, b).grad_fn.name() == "MinimumBackward0"
 
 
 @pytest.mark.parametrize(

@@ -68,8 +68,10 @@ def check_agreement(workload, args, value_and_grad) -> None:
 
 
 def run_workloads(repeats: int) -> None:
-    header = (f"{'workload':<22}{'numpy us':>11}{'compiled':>11}{'ratio':>7}"
-              f"{'fwd+.backward':>15}{'ratio':>7}{'eager':>11}{'ratio':>7}")
+    header = (
+        f"{'workload':<22}{'numpy us':>11}{'compiled':>11}{'ratio':>7}"
+        f"{'fwd+.backward':>15}{'ratio':>7}{'eager':>11}{'ratio':>7}"
+    )
     print(header)
     print("-" * len(header))
     for workload in WORKLOADS:
@@ -79,12 +81,15 @@ def run_workloads(repeats: int) -> None:
         numpy_time = median_seconds(lambda: workload.numpy_value_and_grad(*args), repeats)
         compiled_time = median_seconds(lambda: value_and_grad(*args), repeats)
         backward_time = median_seconds(_compiled_backward_call(workload, args), repeats)
-        eager_time = median_seconds(lambda: eager_value_and_grad(workload, args), repeats,
-                                    budget=0.05)
-        print(f"{workload.name:<22}{numpy_time * 1e6:>11.1f}{compiled_time * 1e6:>11.1f}"
-              f"{compiled_time / numpy_time:>7.2f}{backward_time * 1e6:>15.1f}"
-              f"{backward_time / numpy_time:>7.2f}{eager_time * 1e6:>11.1f}"
-              f"{eager_time / numpy_time:>7.2f}")
+        eager_time = median_seconds(
+            lambda: eager_value_and_grad(workload, args), repeats, budget=0.05
+        )
+        print(
+            f"{workload.name:<22}{numpy_time * 1e6:>11.1f}{compiled_time * 1e6:>11.1f}"
+            f"{compiled_time / numpy_time:>7.2f}{backward_time * 1e6:>15.1f}"
+            f"{backward_time / numpy_time:>7.2f}{eager_time * 1e6:>11.1f}"
+            f"{eager_time / numpy_time:>7.2f}"
+        )
 
 
 def cache_hit_overhead(repeats: int) -> None:
@@ -95,9 +100,11 @@ def cache_hit_overhead(repeats: int) -> None:
     generated = value_and_grad._compiled._entries[0].program.forward_backward
     full = median_seconds(lambda: value_and_grad(*args), repeats)
     direct = median_seconds(lambda: generated(*args), repeats)
-    print(f"\ncache-hit overhead (value_and_grad call - generated function): "
-          f"{(full - direct) * 1e6:.2f} us  (call {full * 1e6:.2f} us, generated "
-          f"{direct * 1e6:.2f} us)")
+    print(
+        f"\ncache-hit overhead (value_and_grad call - generated function): "
+        f"{(full - direct) * 1e6:.2f} us  (call {full * 1e6:.2f} us, generated "
+        f"{direct * 1e6:.2f} us)"
+    )
 
 
 def first_call_compile() -> None:
@@ -112,13 +119,13 @@ def first_call_compile() -> None:
         start = time.perf_counter()
         value_and_grad(*args)
         times.append(first - (time.perf_counter() - start))
-    print(f"first-call compile of the MLP: median {statistics.median(times) * 1e3:.1f} ms "
-          f"(of 5)")
+    print(f"first-call compile of the MLP: median {statistics.median(times) * 1e3:.1f} ms (of 5)")
 
 
 def compile_scaling() -> None:
     print("compile time against graph size (elementwise chains, value_and_grad):")
     for length in (100, 1_000, 10_000):
+
         def chain(x, _n=length):
             for _ in range(_n):
                 x = x * 1.0001
@@ -134,8 +141,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=9, help="repeats per median (>= 7)")
     options = parser.parse_args()
-    print(f"symgrad {symgrad.__version__}, numpy {np.__version__}, medians of "
-          f"{options.repeats} repeats; ratios against hand-written numpy\n")
+    print(
+        f"symgrad {symgrad.__version__}, numpy {np.__version__}, medians of "
+        f"{options.repeats} repeats; ratios against hand-written numpy\n"
+    )
     run_workloads(options.repeats)
     cache_hit_overhead(options.repeats)
     first_call_compile()

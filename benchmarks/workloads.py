@@ -90,8 +90,7 @@ def mix_numpy(x):
     square = x * x
     e = np.exp(-square)
     loss = (t * s * e + np.log1p(square)).sum()
-    grad = ((1 - t * t) * s * e + t * np.cos(x) * e - 2 * x * t * s * e
-            + 2 * x / (1 + square))
+    grad = (1 - t * t) * s * e + t * np.cos(x) * e - 2 * x * t * s * e + 2 * x / (1 + square)
     return loss, grad
 
 
@@ -140,24 +139,48 @@ def _rng():
 WORKLOADS = [
     Workload("tutorial 2x2", tutorial, tutorial_numpy, lambda: (np.ones((2, 2), F32),)),
     Workload("x*x+2x+1, 1 elem", quadratic, quadratic_numpy, lambda: (np.full(1, 3, F32),)),
-    Workload("logistic 1000x100", logistic, logistic_numpy,
-             lambda: (_rng().standard_normal(100).astype(F32) * F32(0.1), np.zeros((), F32),
-                      _rng().standard_normal((1000, 100)).astype(F32),
-                      (_rng().random(1000) < 0.5).astype(F32)), argnums=(0, 1)),
-    Workload("MLP 784-256-10 b128", mlp, mlp_numpy,
-             lambda: (_rng().standard_normal((784, 256)).astype(F32) * F32(0.05),
-                      np.zeros(256, F32),
-                      _rng().standard_normal((256, 10)).astype(F32) * F32(0.05),
-                      np.zeros(10, F32), _rng().standard_normal((128, 784)).astype(F32),
-                      _rng().integers(0, 10, 128)), argnums=(0, 1, 2, 3)),
-    Workload("mix 1e6", mix, mix_numpy,
-             lambda: (_rng().standard_normal(1_000_000).astype(F32),)),
-    Workload("rosenbrock n=10", rosenbrock, rosenbrock_numpy,
-             lambda: (_rng().standard_normal(10).astype(F32),)),
-    Workload("rosenbrock n=1e5", rosenbrock, rosenbrock_numpy,
-             lambda: (_rng().standard_normal(100_000).astype(F32),)),
-    Workload("chain 200 ops, 16", chain, chain_numpy,
-             lambda: (_rng().standard_normal(16).astype(F32),)),
+    Workload(
+        "logistic 1000x100",
+        logistic,
+        logistic_numpy,
+        lambda: (
+            _rng().standard_normal(100).astype(F32) * F32(0.1),
+            np.zeros((), F32),
+            _rng().standard_normal((1000, 100)).astype(F32),
+            (_rng().random(1000) < 0.5).astype(F32),
+        ),
+        argnums=(0, 1),
+    ),
+    Workload(
+        "MLP 784-256-10 b128",
+        mlp,
+        mlp_numpy,
+        lambda: (
+            _rng().standard_normal((784, 256)).astype(F32) * F32(0.05),
+            np.zeros(256, F32),
+            _rng().standard_normal((256, 10)).astype(F32) * F32(0.05),
+            np.zeros(10, F32),
+            _rng().standard_normal((128, 784)).astype(F32),
+            _rng().integers(0, 10, 128),
+        ),
+        argnums=(0, 1, 2, 3),
+    ),
+    Workload("mix 1e6", mix, mix_numpy, lambda: (_rng().standard_normal(1_000_000).astype(F32),)),
+    Workload(
+        "rosenbrock n=10",
+        rosenbrock,
+        rosenbrock_numpy,
+        lambda: (_rng().standard_normal(10).astype(F32),),
+    ),
+    Workload(
+        "rosenbrock n=1e5",
+        rosenbrock,
+        rosenbrock_numpy,
+        lambda: (_rng().standard_normal(100_000).astype(F32),),
+    ),
+    Workload(
+        "chain 200 ops, 16", chain, chain_numpy, lambda: (_rng().standard_normal(16).astype(F32),)
+    ),
 ]
 
 

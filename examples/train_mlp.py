@@ -1,7 +1,8 @@
 """Train a small MLP on two interleaved spirals with Adam and cross-entropy.
 
 The data come from numpy; the model is three weight matrices and biases used with ``@`` and
-``tanh``, written the way a PyTorch user would write them, with ``import symgrad as torch``.
+``tanh``, and the loss is ``F.cross_entropy``, written the way a PyTorch user would write them,
+with ``import symgrad as torch``.
 
 Run: python examples/train_mlp.py
 """
@@ -11,6 +12,7 @@ import math
 import numpy as np
 
 import symgrad as torch
+import symgrad.nn.functional as F
 
 
 def two_spirals(points_per_class: int, noise: float, rng: np.random.Generator):
@@ -32,12 +34,6 @@ def linear_parameters(fan_in: int, fan_out: int):
     weight = ((torch.rand(fan_in, fan_out) * 2 - 1) * bound).requires_grad_()
     bias = ((torch.rand(fan_out) * 2 - 1) * bound).requires_grad_()
     return weight, bias
-
-
-def cross_entropy(logits, target, classes: int):
-    """Mean negative log-likelihood of the target classes under softmax(logits)."""
-    one_hot = torch.from_numpy(np.eye(classes, dtype=np.float32)[target.numpy()])
-    return -(logits.log_softmax(dim=1) * one_hot).sum(dim=1).mean()
 
 
 torch.manual_seed(0)
@@ -62,7 +58,7 @@ optimizer = torch.optim.Adam(parameters, lr=0.01)
 for epoch in range(1, 301):
     optimizer.zero_grad()
     logits = model(x)
-    loss = cross_entropy(logits, y, classes=2)
+    loss = F.cross_entropy(logits, y)
     loss.backward()
     optimizer.step()
     if epoch % 25 == 0:

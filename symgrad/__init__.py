@@ -4,9 +4,11 @@ readable, fused numpy forward/backward code.
 ``import symgrad as torch`` works for the autograd subset.
 """
 
-from . import autograd, dtypes, nn, ops, optim
+from . import autograd, dtypes, linalg, nn, ops, optim
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .autograd.grad_mode import is_inference_mode_enabled
+from .compiler.api import compile
+from .compiler.transforms import grad, hessian, jacobian, jacrev, value_and_grad, vjp
 from .creation import (
     arange,
     as_tensor,
@@ -30,8 +32,6 @@ from .creation import (
     zeros_like,
 )
 from .dtypes import bool_ as bool  # noqa: A001 - torch's name
-from .compiler.api import compile
-from .compiler.transforms import grad, hessian, jacobian, jacrev, value_and_grad, vjp
 from .dtypes import (
     dtype,
     float16,
@@ -47,6 +47,7 @@ from .dtypes import (
     uint8,
 )
 from .dtypes import result_type as _result_type
+from .ops.reduce import return_types
 from .printing import get_printoptions, set_printoptions
 from .tensor import Size, Tensor
 
@@ -57,7 +58,8 @@ long = int64
 int = int32  # noqa: A001
 short = int16
 
-globals().update(ops.FUNCTIONS)
+# Every op's public function; torch.linalg names live in symgrad.linalg only.
+globals().update({name: fn for name, fn in ops.FUNCTIONS.items() if not name.startswith("linalg_")})
 
 
 def result_type(tensor1, tensor2) -> dtype:

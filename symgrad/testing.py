@@ -30,9 +30,12 @@ def _as_tensors(args) -> list[Tensor]:
     out = []
     for a in args:
         if isinstance(a, Tensor):
-            out.append(a.detach().to(a.dtype))
+            out.append(a.detach())
+        elif isinstance(a, (np.ndarray, list)):
+            array = np.asarray(a)
+            out.append(tensor(array.astype(np.float64) if array.dtype.kind == "f" else array))
         else:
-            out.append(tensor(np.asarray(a, dtype=np.float64)))
+            out.append(a)  # a static argument (a number, a dim, a flag) passes through
     return out
 
 
@@ -63,7 +66,7 @@ def check_grads(
     rng = np.random.default_rng(seed)
     inputs = _as_tensors(args)
     for t in inputs:
-        if t.dtype.is_floating_point and t.dtype.name != "float64":
+        if isinstance(t, Tensor) and t.dtype.is_floating_point and t.dtype.name != "float64":
             raise ValueError(
                 "check_grads needs float64 inputs (finite differences in float32 "
                 "are too coarse to check anything)"
@@ -72,7 +75,7 @@ def check_grads(
 
 
 def _differentiable(inputs) -> list[int]:
-    return [i for i, t in enumerate(inputs) if t.dtype.is_floating_point]
+    return [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.dtype.is_floating_point]
 
 
 def _check_order(fn, inputs, order, eps, rtol, atol, rng, level):
@@ -141,7 +144,10 @@ def _directional_difference(fn, inputs, index, direction, cotangents, eps) -> fl
         shifted[index] = Tensor._wrap(inputs[index]._data + sign * eps * direction)
         with grad_mode.enable_grad():
             leaves = [
-                t.detach().requires_grad_(True) if t.dtype.is_floating_point else t for t in shifted
+                t.detach().requires_grad_(True)
+                if isinstance(t, Tensor) and t.dtype.is_floating_point
+                else t
+                for t in shifted
             ]
             outs = [o for o in _flat_outputs(fn(*leaves)) if o.dtype.is_floating_point]
         return sum(float(np.sum(o._data * u._data)) for o, u in zip(outs, cotangents, strict=True))
@@ -236,7 +242,7 @@ def gradgradcheck(
     """torch.autograd.gradgradcheck: ``gradcheck`` of the function ``(inputs, grad_outputs) ->
     autograd.grad(func(inputs), inputs, grad_outputs, create_graph=True)``, i.e. of the
     second derivatives. Random ``grad_outputs`` in [-1, 1) are drawn from symgrad's generator
-    (``symgrad.manual_seed``) unless given.
+    (``symgrad.manual_seed``) unless given; given ones are differentiated if they require grad.
 
     >>> import symgrad
     >>> x = symgrad.tensor([0.5, -1.0], dtype=symgrad.float64, requires_grad=True)
@@ -267,21 +273,12 @@ def gradgradcheck(
     else:
         grad_outputs = _as_tuple(grad_outputs)
     num_inputs = len(inputs)
-    diff_inputs = {i for i, x in enumerate(inputs) if _requires_grad(x)}
-    diff_grad_outputs = {i for i, g in enumerate(grad_outputs) if _requires_grad(g)}
+    diff_inputs = [i for i, x in enumerate(inputs) if _requires_grad(x)]
 
     def gradient_function(*args):
-        # gradcheck may hand back the tensors with requires_grad changed: restore it
-        input_args = tuple(
-            x.requires_grad_() if i in diff_inputs else x for i, x in enumerate(args[:num_inputs])
-        )
-        outputs = _differentiable_outputs(func(*input_args))
-        cotangents = tuple(
-            g.requires_grad_() if i in diff_grad_outputs else g
-            for i, g in enumerate(args[num_inputs:])
-        )
-        wrt = tuple(x for i, x in enumerate(input_args) if i in diff_inputs)
-        grads = engine.grad(outputs, wrt, cotangents, create_graph=True, allow_unused=True)
+        outputs = _differentiable_outputs(func(*args[:num_inputs]))
+        wrt = tuple(args[i] for i in diff_inputs)
+        grads = engine.grad(outputs, wrt, args[num_inputs:], create_graph=True, allow_unused=True)
         return tuple(g for g in grads if g is not None)
 
     return gradcheck(
@@ -349,7 +346,7 @@ def _check_inputs(inputs: tuple) -> list[int]:
                 f"Input #{i} requires gradient and is not a double precision floating point "
                 "or complex. This check will likely fail if all the inputs are not of double "
                 "precision floating point or complex. ",
-                stacklevel=3,
+                stacklevel=4,
             )
         if not all(st > 0 or n <= 1 for st, n in zip(x.stride(), x.shape, strict=True)):
             raise RuntimeError(
@@ -573,19 +570,17 @@ def _check_backward_multiplies_by_grad_output(outputs, diff_inputs) -> None:
 
 
 def _check_undefined_grad_outputs(func, inputs, positions) -> None:
-    """Custom Functions must accept undefined (None) output gradients, as zeros.
-
-    Only outputs of custom Functions are checked: they alone may see None (after
-    ``ctx.set_materialize_grads(False)``); built-in ops never receive an undefined gradient.
-    """
-    from .autograd.function import CustomBackward
-
+    """Backward must accept undefined (None) output gradients and treat them as zeros: all
+    outputs undefined at once, then, with several outputs, one at a time (the rest zero)."""
     diff_inputs = [inputs[j] for j in positions]
     outputs = _differentiable_outputs(func(*inputs))
-    custom = [k for k, o in enumerate(outputs) if isinstance(o.grad_fn, CustomBackward)]
-    for k in custom:
-        grads = [Tensor._wrap(np.zeros_like(o._data)) for o in outputs]
-        grads[k] = None
+    cases = [[None] * len(outputs)]
+    if len(outputs) > 1:
+        for k in range(len(outputs)):
+            grads = [Tensor._wrap(np.zeros_like(o._data)) for o in outputs]
+            grads[k] = None
+            cases.append(grads)
+    for grads in cases:
         try:
             results = engine.run(outputs, grads, True, False, inputs=diff_inputs, accumulate=False)
         except (RuntimeError, TypeError) as error:

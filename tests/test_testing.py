@@ -125,6 +125,20 @@ class UnmaterializedSin(Function):
         return grad * x.cos()
 
 
+class TwoOutputs(Function):
+    """(2x, 3x) without materialized gradients: backward copes with either of them None."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.set_materialize_grads(False)
+        return x * 2, x * 3
+
+    @staticmethod
+    def backward(ctx, grad_first, grad_second):
+        grads = [g * k for g, k in ((grad_first, 2), (grad_second, 3)) if g is not None]
+        return sum(grads) if grads else None
+
+
 X = [0.3, -1.2, 2.0]
 
 
@@ -304,6 +318,12 @@ def test_gradcheck_checks_undefined_output_grads(monkeypatch):
     with pytest.raises(GradcheckError, match="^Expected backward function to handle undefined"):
         gradcheck(UnmaterializedSin.apply, (double(X),))
     assert gradcheck(UnmaterializedSin.apply, (double(X),), check_undefined_grad=False)
+
+
+def test_gradcheck_undefined_grads_of_several_outputs():
+    # each output's gradient is undefined in turn (and all at once): TwoOutputs copes
+    assert gradcheck(TwoOutputs.apply, (double(X),))
+    assert gradgradcheck(lambda x: TwoOutputs.apply(x.sin()), (double(X),))
 
 
 def test_gradcheck_without_differentiable_outputs():

@@ -67,7 +67,7 @@ class CustomBackward(FunctionCtx, BackwardNode):
             raise RuntimeError(BACKWARD_TWICE)
         if self._materialize_grads:
             grad_outputs = [
-                Tensor._wrap(np.zeros(shape, dtype.numpy)) if g is None else g
+                Tensor._wrap(np.zeros(shape, dtype.numpy)) if g is None and dtype is not None else g
                 for g, (shape, dtype) in zip(grad_outputs, self._output_meta, strict=True)
             ]
         grads = self._forward_cls.backward(self, *grad_outputs)

@@ -72,8 +72,7 @@ class CompiledFunctionBackward(BackwardNode):
     gradients it returns are themselves differentiable (higher-order derivatives)."""
 
     def __init__(self, program, saved, inputs, outputs, replay):
-        super().__init__([edge_of(t) for t in inputs],
-                         [(tuple(t.shape), t.dtype) for t in inputs])
+        super().__init__([edge_of(t) for t in inputs], [(tuple(t.shape), t.dtype) for t in inputs])
         self.num_outputs = len(outputs)
         self._program = program
         self._saved = saved
@@ -86,8 +85,10 @@ class CompiledFunctionBackward(BackwardNode):
             raise RuntimeError(BACKWARD_TWICE)
         if grad_mode.is_grad_enabled():
             return self._differentiable_backward(grad_outputs)
-        cotangents = [np.zeros(shape, dtype=d.numpy) if g is None else g._concrete("backward")
-                      for g, (shape, d) in zip(grad_outputs, self._output_meta, strict=True)]
+        cotangents = [
+            np.zeros(shape, dtype=d.numpy) if g is None else g._concrete("backward")
+            for g, (shape, d) in zip(grad_outputs, self._output_meta, strict=True)
+        ]
         grads = self._program.backward(*self._saved, *cotangents)
         return [Tensor._wrap(np.asarray(g)) for g in grads]
 
@@ -96,8 +97,14 @@ class CompiledFunctionBackward(BackwardNode):
 
         outputs = self._replay()
         pairs = [(o, g) for o, g in zip(outputs, grad_outputs, strict=True) if g is not None]
-        grads = grad([o for o, _ in pairs], self._inputs, [g for _, g in pairs],
-                     create_graph=True, allow_unused=True, materialize_grads=True)
+        grads = grad(
+            [o for o, _ in pairs],
+            self._inputs,
+            [g for _, g in pairs],
+            create_graph=True,
+            allow_unused=True,
+            materialize_grads=True,
+        )
         return list(grads)
 
     def release(self) -> None:
@@ -108,8 +115,17 @@ class CompiledFunctionBackward(BackwardNode):
 class CompiledFunction:
     """A function compiled per input signature; see ``symgrad.compile``."""
 
-    def __init__(self, fn, *, static_argnums=(), static_argnames=(), recompile_limit=8,
-                 mode="call", argnums=None, has_aux=False):
+    def __init__(
+        self,
+        fn,
+        *,
+        static_argnums=(),
+        static_argnames=(),
+        recompile_limit=8,
+        mode="call",
+        argnums=None,
+        has_aux=False,
+    ):
         functools.update_wrapper(self, fn)
         self._fn = fn
         self._signature = inspect.signature(fn)
@@ -129,18 +145,18 @@ class CompiledFunction:
     def _arguments(self, args, kwargs):
         """The call as a pytree whose static arguments are single (hashable) leaves."""
         if self._static_argnums:
-            args = tuple(_Static(a) if i in self._static_argnums else a
-                         for i, a in enumerate(args))
+            args = tuple(_Static(a) if i in self._static_argnums else a for i, a in enumerate(args))
         if self._static_argnames:
-            kwargs = {k: _Static(v) if k in self._static_argnames else v
-                      for k, v in kwargs.items()}
+            kwargs = {k: _Static(v) if k in self._static_argnames else v for k, v in kwargs.items()}
         return (args, kwargs)
 
     def _key(self, args, kwargs):
         leaves, structure, paths = flatten(self._arguments(args, kwargs))
         name = self.__name__
-        specs = tuple(cache.leaf_spec(leaf, i, name, p) for i, (leaf, p) in
-                      enumerate(zip(leaves, paths, strict=True)))
+        specs = tuple(
+            cache.leaf_spec(leaf, i, name, p)
+            for i, (leaf, p) in enumerate(zip(leaves, paths, strict=True))
+        )
         return (structure, specs, grad_mode.is_grad_enabled()), leaves, structure, paths
 
     def _fast_key(self, args, kwargs):
@@ -185,8 +201,10 @@ class CompiledFunction:
         return entry, leaves
 
     def _captured_changed(self, entry) -> bool:
-        return any(_captured_spec(v) != s for v, s in zip(entry.program.captured,
-                                                          entry.captured_specs, strict=True))
+        return any(
+            _captured_spec(v) != s
+            for v, s in zip(entry.program.captured, entry.captured_specs, strict=True)
+        )
 
     # ----------------------------------------------------------------------- compile
     def _compile(self, key, leaves, structure, paths) -> _Entry:
@@ -199,24 +217,32 @@ class CompiledFunction:
                 self._entries.remove(stale[0])
                 self._fast = {k: e for k, e in self._fast.items() if e is not stale[0]}
             else:
-                reason = "; ".join(cache.closest_reasons(key, [e.key for e in self._entries],
-                                                         readable))
+                reason = "; ".join(
+                    cache.closest_reasons(key, [e.key for e in self._entries], readable)
+                )
             _log("recompiles", f"Recompiling {self.__name__}: {reason}")
         dynamic = [isinstance(leaf, (Tensor, np.ndarray)) for leaf in leaves]
         wrt = self._wrt(leaves, paths, dynamic)
         differentiate_captured = self._mode == "call" and grad_mode.is_grad_enabled()
         start = time.perf_counter()
         program = pipeline.build(
-            self._fn, structure, [_unstatic(leaf) for leaf in leaves], readable, dynamic, wrt,
-            differentiate_captured, _name_resolver(self._fn), first_output_only=self._has_aux)
+            self._fn,
+            structure,
+            [_unstatic(leaf) for leaf in leaves],
+            readable,
+            dynamic,
+            wrt,
+            differentiate_captured,
+            _name_resolver(self._fn),
+            first_output_only=self._has_aux,
+        )
         entry = _Entry(program, key, reason)
         self._cache[key] = entry
         self._entries.append(entry)
         self._paths = readable
         _log("code", f"Generated code for {self.__name__}:\n{program.source}")
         _log("graph", f"Graph of {self.__name__}:\n{program.graph_text}")
-        logger.debug("compiled %s in %.1f ms", self.__name__,
-                     (time.perf_counter() - start) * 1000)
+        logger.debug("compiled %s in %.1f ms", self.__name__, (time.perf_counter() - start) * 1000)
         if len(self._entries) > self.recompile_limit:
             warnings.warn(
                 f"symgrad.compile: {self.__name__} has been compiled {len(self._entries)} times, "
@@ -235,12 +261,18 @@ class CompiledFunction:
         if self._mode == "call":
             if not grad_mode.is_grad_enabled():
                 return []
-            return [i for i, leaf in enumerate(leaves)
-                    if isinstance(leaf, Tensor) and leaf._requires_grad]
+            return [
+                i
+                for i, leaf in enumerate(leaves)
+                if isinstance(leaf, Tensor) and leaf._requires_grad
+            ]
         argnums = self._argnums
         wanted = {argnums} if isinstance(argnums, int) else set(argnums)
-        return [i for i, p in enumerate(paths) if dynamic[i] and _argnum_of(p) in wanted
-                and _floating(leaves[i])]
+        return [
+            i
+            for i, p in enumerate(paths)
+            if dynamic[i] and _argnum_of(p) in wanted and _floating(leaves[i])
+        ]
 
     # -------------------------------------------------------------------------- call
     def __call__(self, *args, **kwargs):
@@ -252,8 +284,11 @@ class CompiledFunction:
         else:
             entry, leaves = self._lookup(args, kwargs)
         program = entry.program
-        arrays = [leaf._data if isinstance(leaf, Tensor) else leaf for leaf in leaves
-                  if isinstance(leaf, (Tensor, np.ndarray))]
+        arrays = [
+            leaf._data if isinstance(leaf, Tensor) else leaf
+            for leaf in leaves
+            if isinstance(leaf, (Tensor, np.ndarray))
+        ]
         arrays += [c._data if isinstance(c, Tensor) else c for c in program.captured]
         as_tensors = any(isinstance(leaf, Tensor) for leaf in leaves)
         results = program.forward(*arrays)
@@ -312,9 +347,14 @@ class CompiledFunction:
     def cache_info(self) -> cache.CacheInfo:
         info = cache.CacheInfo(self.__name__)
         for entry in self._entries:
-            info.entries.append(cache.EntryInfo(cache.key_text(entry.key, self._paths),
-                                                entry.hits, entry.program.phase_seconds,
-                                                entry.reason))
+            info.entries.append(
+                cache.EntryInfo(
+                    cache.key_text(entry.key, self._paths),
+                    entry.hits,
+                    entry.program.phase_seconds,
+                    entry.reason,
+                )
+            )
             if entry.reason:
                 info.recompile_reasons.append(entry.reason)
         return info
@@ -353,11 +393,14 @@ class Explanation:
         lines += [f"  {name:<24} {count}" for name, count in sorted(self.rule_hits.items())]
         total = sum(b for _, _, b in self.saved)
         lines.append(f"saved for backward: {len(self.saved)} values, {total} bytes")
-        lines += [f"  {name:<8} {type_text:<20} {nbytes} bytes"
-                  for name, type_text, nbytes in self.saved]
+        lines += [
+            f"  {name:<8} {type_text:<20} {nbytes} bytes" for name, type_text, nbytes in self.saved
+        ]
         lines.append("time per phase:")
-        lines += [f"  {phase:<24} {seconds * 1000:.2f} ms"
-                  for phase, seconds in self.phase_seconds.items()]
+        lines += [
+            f"  {phase:<24} {seconds * 1000:.2f} ms"
+            for phase, seconds in self.phase_seconds.items()
+        ]
         return "\n".join(lines)
 
     __repr__ = __str__
@@ -398,8 +441,7 @@ def _result(value, as_tensor: bool):
 
 
 def _build_outputs(program, outputs):
-    leaves = [outputs[kind[1]] if kind[0] == "node" else kind[1]
-              for kind in program.output_kinds]
+    leaves = [outputs[kind[1]] if kind[0] == "node" else kind[1] for kind in program.output_kinds]
     return unflatten(program.output_structure, leaves)
 
 
@@ -412,7 +454,7 @@ def _argnum_of(path: str):
     """``[0][1]...`` paths of positional arguments start with their position."""
     if not path.startswith("[0]["):
         return None
-    return int(path[4:path.index("]", 4)])
+    return int(path[4 : path.index("]", 4)])
 
 
 def _readable_paths(paths: list[str], signature, leaves) -> list[str]:
@@ -423,15 +465,16 @@ def _readable_paths(paths: list[str], signature, leaves) -> list[str]:
         if path.startswith("[0]["):
             end = path.index("]", 4)
             position = int(path[4:end])
-            rest = path[end + 1:]
+            rest = path[end + 1 :]
             if position < len(names) and signature.parameters[names[position]].kind not in (
-                    inspect.Parameter.VAR_POSITIONAL,):
+                inspect.Parameter.VAR_POSITIONAL,
+            ):
                 readable.append(names[position] + rest)
             else:
                 readable.append(f"arg{position}{rest}")
         elif path.startswith("[1]["):
             end = path.index("]", 4)
-            readable.append(path[5:end - 1] + path[end + 1:])
+            readable.append(path[5 : end - 1] + path[end + 1 :])
         else:
             readable.append(path)
     return readable
@@ -476,8 +519,15 @@ def compile(fn=None, *, static_argnums=(), static_argnames=(), recompile_limit=8
     tensor([2., 2., 2.])
     """
     if fn is None:
-        return functools.partial(compile, static_argnums=static_argnums,
-                                 static_argnames=static_argnames,
-                                 recompile_limit=recompile_limit)
-    return CompiledFunction(fn, static_argnums=static_argnums, static_argnames=static_argnames,
-                            recompile_limit=recompile_limit)
+        return functools.partial(
+            compile,
+            static_argnums=static_argnums,
+            static_argnames=static_argnames,
+            recompile_limit=recompile_limit,
+        )
+    return CompiledFunction(
+        fn,
+        static_argnums=static_argnums,
+        static_argnames=static_argnames,
+        recompile_limit=recompile_limit,
+    )

@@ -51,8 +51,7 @@ def diff_keys(new, old, paths: list[str]) -> list[str]:
     old_structure, old_specs, old_mode = old
     reasons = []
     if new_structure != old_structure or len(new_specs) != len(old_specs):
-        reasons.append(f"argument structure {describe(old_structure)} -> "
-                       f"{describe(new_structure)}")
+        reasons.append(f"argument structure {describe(old_structure)} -> {describe(new_structure)}")
         return reasons
     for path, a, b in zip(paths, new_specs, old_specs, strict=True):
         if a == b:
@@ -71,8 +70,10 @@ def diff_keys(new, old, paths: list[str]) -> list[str]:
         if len(a) > 3 and a[3] != b[3]:
             reasons.append(f"arg {name!r}: requires_grad {b[3]} -> {a[3]}")
     if new_mode != old_mode:
-        reasons.append(f"grad mode {'enabled' if old_mode else 'disabled'} -> "
-                       f"{'enabled' if new_mode else 'disabled'}")
+        reasons.append(
+            f"grad mode {'enabled' if old_mode else 'disabled'} -> "
+            f"{'enabled' if new_mode else 'disabled'}"
+        )
     return reasons
 
 
@@ -113,8 +114,10 @@ class CacheInfo:
         return sum(e.hits for e in self.entries)
 
     def __str__(self) -> str:
-        lines = [f"cache of {self.function}: {len(self.entries)} entries, {self.hits} hits, "
-                 f"{self.misses} misses"]
+        lines = [
+            f"cache of {self.function}: {len(self.entries)} entries, {self.hits} hits, "
+            f"{self.misses} misses"
+        ]
         for i, entry in enumerate(self.entries):
             total = sum(entry.compile_seconds.values()) * 1000
             lines.append(f"  [{i}] {entry.key}  hits={entry.hits}  compile={total:.1f} ms")
@@ -127,6 +130,7 @@ class CacheInfo:
 
 def key_text(key, paths) -> str:
     _, specs, mode = key
-    parts = [f"{p or i}: {_spec_text(s)}" for i, (p, s) in enumerate(zip(paths, specs,
-                                                                        strict=True))]
+    parts = [
+        f"{p or i}: {_spec_text(s)}" for i, (p, s) in enumerate(zip(paths, specs, strict=True))
+    ]
     return "(" + ", ".join(parts) + f"){'' if mode else ' [no_grad]'}"

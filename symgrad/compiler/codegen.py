@@ -116,17 +116,37 @@ def expression(node: Node, operands: list[str], helpers: dict, out: str | None =
     if op.spelling is not None and not _PRIVATE_CALL.search(op.spelling):
         printed = {k: literal(v) for k, v in attrs.items()}
         try:
-            return op.spelling.format(*operands, **printed)
+            return _method_form(op.spelling.format(*operands, **printed))
         except (KeyError, IndexError, AttributeError) as error:
             raise CodegenError(f"spelling of {op.name} does not fit its call: {error}") from None
     fn = op.eval
     if isinstance(fn, np.ufunc):
         return f"np.{fn.__name__}({', '.join(operands)})"
     name = _include(fn, helpers)
-    operands = [typed_constant(i) if i.kind == CONST else text
-                for i, text in zip(node.inputs, operands, strict=True)]
+    operands = [
+        typed_constant(i) if i.kind == CONST else text
+        for i, text in zip(node.inputs, operands, strict=True)
+    ]
     arguments = operands + [f"{k}={literal(v)}" for k, v in attrs.items()]
     return f"{name}({', '.join(arguments)})"
+
+
+_REDUCTION = re.compile(
+    r"np\.(sum|mean|max|min|prod|any|all)\(([A-Za-z_]\w*), axis=(.+?), keepdims=(True|False)\)$"
+)
+
+
+def _method_form(text: str) -> str:
+    """``np.sum(t3, axis=None, keepdims=False)`` -> ``t3.sum()``: the ndarray method skips
+    numpy's Python-level dispatch, which dominates on small arrays."""
+    match = _REDUCTION.match(text)
+    if match is None:
+        return text
+    name, operand, axis, keepdims = match.groups()
+    arguments = [] if axis == "None" else [f"axis={axis}"]
+    if keepdims == "True":
+        arguments.append("keepdims=True")
+    return f"{operand}.{name}({', '.join(arguments)})"
 
 
 def _include(fn, helpers: dict) -> str:
@@ -186,8 +206,12 @@ def _environment() -> jinja2.Environment:
 
 def render_module(header: dict, functions: list, helpers: dict) -> str:
     template = _environment().get_template("module.py.j2")
-    return template.render(header=header, functions=functions, helpers=list(helpers.values()),
-                           uses_math="math." in "".join(helpers.values()))
+    return template.render(
+        header=header,
+        functions=functions,
+        helpers=list(helpers.values()),
+        uses_math="math." in "".join(helpers.values()),
+    )
 
 
 def load_module(source: str, name: str) -> types.ModuleType:

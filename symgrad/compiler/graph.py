@@ -41,11 +41,23 @@ class Node:
     scalar constant; ``name`` the readable name of an input.
     """
 
-    __slots__ = ("kind", "op", "inputs", "attrs", "shape", "dtype", "id", "provenance", "value",
-                 "name", "__weakref__")
+    __slots__ = (
+        "kind",
+        "op",
+        "inputs",
+        "attrs",
+        "shape",
+        "dtype",
+        "id",
+        "provenance",
+        "value",
+        "name",
+        "__weakref__",
+    )
 
-    def __init__(self, kind, op, inputs, attrs, shape, dtype, id, provenance, value=None,
-                 name=None):
+    def __init__(
+        self, kind, op, inputs, attrs, shape, dtype, id, provenance, value=None, name=None
+    ):
         self.kind = kind
         self.op = op
         self.inputs = inputs
@@ -88,8 +100,17 @@ class Node:
         return f"%{self.id}<{self.label()} :: {self.type_text()}>"
 
 
-_SHORT = {"float16": "f16", "float32": "f32", "float64": "f64", "int8": "i8", "int16": "i16",
-          "int32": "i32", "int64": "i64", "uint8": "u8", "bool": "bool"}
+_SHORT = {
+    "float16": "f16",
+    "float32": "f32",
+    "float64": "f64",
+    "int8": "i8",
+    "int16": "i16",
+    "int32": "i32",
+    "int64": "i64",
+    "uint8": "u8",
+    "bool": "bool",
+}
 
 
 def short_dtype(d: dtypes.dtype) -> str:
@@ -106,8 +127,9 @@ class Graph:
         self.captured: list[Node] = []
 
     def _new(self, kind, op, inputs, attrs, shape, dtype, provenance, value=None, name=None):
-        node = Node(kind, op, inputs, attrs, tuple(shape), dtype, self._next_id, provenance,
-                    value, name)
+        node = Node(
+            kind, op, inputs, attrs, tuple(shape), dtype, self._next_id, provenance, value, name
+        )
         self._next_id += 1
         return node
 
@@ -135,8 +157,9 @@ class Graph:
         key = (op.name, tuple(i.id for i in inputs), frozen, dtype.name)
         node = self._table.get(key)
         if node is None:
-            node = self._table[key] = self._new(OP, op, tuple(inputs), frozen, shape, dtype,
-                                                 provenance)
+            node = self._table[key] = self._new(
+                OP, op, tuple(inputs), frozen, shape, dtype, provenance
+            )
         return node
 
     def __len__(self) -> int:

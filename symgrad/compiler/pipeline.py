@@ -54,8 +54,17 @@ class _Timer:
         self._start = now
 
 
-def build(fn, signature_args, leaves, paths, dynamic, wrt_leaves, differentiate_captured,
-          resolve_name, first_output_only=False) -> Program:
+def build(
+    fn,
+    signature_args,
+    leaves,
+    paths,
+    dynamic,
+    wrt_leaves,
+    differentiate_captured,
+    resolve_name,
+    first_output_only=False,
+) -> Program:
     """Compile ``fn`` for these argument leaves (``dynamic[i]``: leaf i is an array).
 
     ``first_output_only``: differentiate only the first output (the others are auxiliary)."""
@@ -82,8 +91,11 @@ def build(fn, signature_args, leaves, paths, dynamic, wrt_leaves, differentiate_
         output_nodes, output_kinds = [], []
         for leaf in out_leaves:
             if isinstance(leaf, Tensor) or _is_array(leaf):
-                node = leaf._data if isinstance(leaf, Tensor) and leaf._is_symbolic else (
-                    active.capture(leaf))
+                node = (
+                    leaf._data
+                    if isinstance(leaf, Tensor) and leaf._is_symbolic
+                    else (active.capture(leaf))
+                )
                 output_kinds.append(("node", len(output_nodes)))
                 output_nodes.append(node)
             else:
@@ -94,32 +106,41 @@ def build(fn, signature_args, leaves, paths, dynamic, wrt_leaves, differentiate_
     hits: Counter = Counter()
 
     with trace.tracing(active):
-        output_nodes = rewrite.rewrite(graph, output_nodes,
-                                       rules.RULES["canonicalize"] + rules.RULES["stabilize"],
-                                       hits)
+        output_nodes = rewrite.rewrite(
+            graph, output_nodes, rules.RULES["canonicalize"] + rules.RULES["stabilize"], hits
+        )
         timer.lap("stabilize forward")
         wrt_nodes = [input_nodes[i] for i in wrt_leaves]
-        wrt_captured = [k for k, value in enumerate(active.captured_values)
-                        if differentiate_captured and isinstance(value, Tensor)
-                        and value._requires_grad]
+        wrt_captured = [
+            k
+            for k, value in enumerate(active.captured_values)
+            if differentiate_captured and isinstance(value, Tensor) and value._requires_grad
+        ]
         wrt_nodes += [graph.captured[k] for k in wrt_captured]
         reachable = _reaching(output_nodes, wrt_nodes)
-        differentiable = [k for k, node in enumerate(output_nodes)
-                          if node.id in reachable and node.dtype.is_floating_point
-                          and (k == 0 or not first_output_only)]
+        differentiable = [
+            k
+            for k, node in enumerate(output_nodes)
+            if node.id in reachable
+            and node.dtype.is_floating_point
+            and (k == 0 or not first_output_only)
+        ]
         diff_outputs = [output_nodes[k] for k in differentiable]
-        cotangents = [graph.input(f"d_{_output_name(k, len(output_nodes))}", node.shape,
-                                  node.dtype) for k, node in zip(differentiable, diff_outputs,
-                                                                 strict=True)]
-        grads = _zero_filled(graph, reverse.gradients(diff_outputs, cotangents, wrt_nodes),
-                             wrt_nodes)
+        cotangents = [
+            graph.input(f"d_{_output_name(k, len(output_nodes))}", node.shape, node.dtype)
+            for k, node in zip(differentiable, diff_outputs, strict=True)
+        ]
+        grads = _zero_filled(
+            graph, reverse.gradients(diff_outputs, cotangents, wrt_nodes), wrt_nodes
+        )
         fused_takes_cotangents = any(node.shape != () for node in diff_outputs)
         if fused_takes_cotangents or not diff_outputs:
             fused_grads = grads
         else:
             seeds = [graph.const(1.0, node.dtype) for node in diff_outputs]
-            fused_grads = _zero_filled(graph, reverse.gradients(diff_outputs, seeds, wrt_nodes),
-                                       wrt_nodes)
+            fused_grads = _zero_filled(
+                graph, reverse.gradients(diff_outputs, seeds, wrt_nodes), wrt_nodes
+            )
         roots = output_nodes + grads + fused_grads
         counts["after reverse"] = count_ops(roots)
         timer.lap("reverse")
@@ -132,36 +153,51 @@ def build(fn, signature_args, leaves, paths, dynamic, wrt_leaves, differentiate_
         timer.lap("rewrite")
     n_out, n_wrt = len(output_nodes), len(wrt_nodes)
     output_nodes = roots[:n_out]
-    grads = roots[n_out:n_out + n_wrt]
-    fused_grads = roots[n_out + n_wrt:]
+    grads = roots[n_out : n_out + n_wrt]
+    fused_grads = roots[n_out + n_wrt :]
 
     helpers: dict = {}
     params = [(input_nodes[i], names[i]) for i in sorted(input_nodes)]
     params += [(node, node.name) for node in graph.captured]
     forward_ids = {n.id for n in toposort(output_nodes)} | {n.id for n, _ in params}
-    saved = schedule.saved_for_backward(forward_ids, grads, cotangents,
-                                        {n.id for n, _ in params})
+    saved = schedule.saved_for_backward(forward_ids, grads, cotangents, {n.id for n, _ in params})
     output_names = [_output_name(k, n_out) for k in range(n_out)]
     grad_names = [f"d_{_wrt_name(node)}" for node in wrt_nodes]
     forward_namer = schedule.Namer()
     forward = schedule.build_function(
-        "forward", params, output_nodes + saved, output_names + [f"s{k}" for k in
-                                                                  range(len(saved))],
-        helpers, "Outputs, then the values backward needs.", forward_namer)
+        "forward",
+        params,
+        output_nodes + saved,
+        output_names + [f"s{k}" for k in range(len(saved))],
+        helpers,
+        "Outputs, then the values backward needs.",
+        forward_namer,
+    )
     saved_params = [(node, forward_namer.names[node.id]) for node in saved]
     cotangent_params = [(node, node.name) for node in cotangents]
     backward = schedule.build_function(
-        "backward", saved_params + cotangent_params, grads, grad_names, helpers,
-        "Gradients of the inputs, from the saved values and the outputs' cotangents.")
+        "backward",
+        saved_params + cotangent_params,
+        grads,
+        grad_names,
+        helpers,
+        "Gradients of the inputs, from the saved values and the outputs' cotangents.",
+    )
     fused_params = params + (cotangent_params if fused_takes_cotangents else [])
     forward_backward = schedule.build_function(
-        "forward_backward", fused_params, output_nodes + fused_grads, output_names + grad_names,
-        helpers, "Outputs and gradients in one pass" + (
-            "." if fused_takes_cotangents else " (the output's cotangent is 1)."))
+        "forward_backward",
+        fused_params,
+        output_nodes + fused_grads,
+        output_names + grad_names,
+        helpers,
+        "Outputs and gradients in one pass"
+        + ("." if fused_takes_cotangents else " (the output's cotangent is 1)."),
+    )
     timer.lap("schedule")
 
+    typed_params = ", ".join(f"{name}: {node.type_text()}" for node, name in params)
     header = {
-        "signature": f"{function_name}({', '.join(f'{name}: {node.type_text()}' for node, name in params)})",
+        "signature": f"{function_name}({typed_params})",
         "version": _version(),
         "function": function_name,
         "origin": _origin(fn),
@@ -186,8 +222,14 @@ def build(fn, signature_args, leaves, paths, dynamic, wrt_leaves, differentiate_
         fused_takes_cotangents=fused_takes_cotangents,
         node_counts=counts,
         rule_hits=hits,
-        saved=[(forward_namer.names[n.id], n.type_text(),
-                0 if n.kind in (INPUT, CAPTURED) else n.nbytes) for n in saved],
+        saved=[
+            (
+                forward_namer.names[n.id],
+                n.type_text(),
+                0 if n.kind in (INPUT, CAPTURED) else n.nbytes,
+            )
+            for n in saved
+        ],
         phase_seconds=timer.seconds,
         graph_text=graph_dump(output_nodes + grads + fused_grads),
     )
@@ -229,10 +271,19 @@ def _reaching(outputs: list[Node], sources: list[Node]) -> set[int]:
 
 def _zero_filled(graph, grads, wrt_nodes) -> list[Node]:
     """Inputs the outputs do not depend on get zero gradients (fresh arrays)."""
-    return [g if g is not None else graph.op(FULL, (), {"shape": node.shape, "value": 0.0,
-                                                        "dtype": node.dtype},
-                                             node.shape, node.dtype, None)
-            for g, node in zip(grads, wrt_nodes, strict=True)]
+    return [
+        g
+        if g is not None
+        else graph.op(
+            FULL,
+            (),
+            {"shape": node.shape, "value": 0.0, "dtype": node.dtype},
+            node.shape,
+            node.dtype,
+            None,
+        )
+        for g, node in zip(grads, wrt_nodes, strict=True)
+    ]
 
 
 def _check_inputs_not_mutated(symbolic_leaves, input_nodes, names) -> None:
@@ -254,10 +305,10 @@ def graph_dump(roots: list[Node]) -> str:
         if node.kind in (INPUT, CAPTURED):
             lines.append(f"%{node.id} = {node.kind} {node.name}  :: {node.type_text()}")
             continue
-        operands = ", ".join(codegen.constant_text(i) if i.kind == CONST else f"%{i.id}"
-                             for i in node.inputs)
-        attrs = ", ".join(f"{k}={codegen.literal(v)}" for k, v in node.attrs
-                          if _printable(v))
+        operands = ", ".join(
+            codegen.constant_text(i) if i.kind == CONST else f"%{i.id}" for i in node.inputs
+        )
+        attrs = ", ".join(f"{k}={codegen.literal(v)}" for k, v in node.attrs if _printable(v))
         text = f"%{node.id} = {node.op.name} {operands}" + (f" [{attrs}]" if attrs else "")
         where = ""
         if node.provenance is not None:

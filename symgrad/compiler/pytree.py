@@ -23,8 +23,7 @@ def flatten(tree, path: str = "") -> tuple[list, Any, list[str]]:
 
 def _flatten(tree, path, leaves, paths):
     if _is_namedtuple(tree):
-        children = [_flatten(getattr(tree, f), f"{path}.{f}", leaves, paths)
-                    for f in tree._fields]
+        children = [_flatten(getattr(tree, f), f"{path}.{f}", leaves, paths) for f in tree._fields]
         return ("namedtuple", type(tree), tuple(children))
     if isinstance(tree, (tuple, list)):
         children = [_flatten(v, f"{path}[{i}]", leaves, paths) for i, v in enumerate(tree)]
@@ -56,8 +55,9 @@ def _build(structure, leaves):
     if kind in ("tuple", "list"):
         return structure[1](_build(s, leaves) for s in structure[2])
     if kind == "dict":
-        return structure[1]((k, _build(s, leaves)) for k, s in zip(structure[2], structure[3],
-                                                                    strict=True))
+        return structure[1](
+            (k, _build(s, leaves)) for k, s in zip(structure[2], structure[3], strict=True)
+        )
     values = {n: _build(s, leaves) for n, s in zip(structure[2], structure[3], strict=True)}
     return structure[1](**values)
 
@@ -68,8 +68,9 @@ def describe(structure) -> str:
         return "*"
     kind = structure[0]
     if kind == "dict":
-        inner = ", ".join(f"{k!r}: {describe(s)}" for k, s in zip(structure[2], structure[3],
-                                                                  strict=True))
+        inner = ", ".join(
+            f"{k!r}: {describe(s)}" for k, s in zip(structure[2], structure[3], strict=True)
+        )
         return "{" + inner + "}"
     inner = ", ".join(describe(s) for s in structure[-1])
     if kind == "list":

@@ -47,8 +47,9 @@ class Builder:
         return self.graph.const(value, dtype)
 
     def rebuild(self, node: Node, inputs: tuple[Node, ...]) -> Node:
-        return self.graph.op(node.op, inputs, node.attr_dict, node.shape, node.dtype,
-                             node.provenance)
+        return self.graph.op(
+            node.op, inputs, node.attr_dict, node.shape, node.dtype, node.provenance
+        )
 
 
 def fold_constants(node: Node, builder: Builder) -> Node | None:
@@ -65,8 +66,9 @@ def fold_constants(node: Node, builder: Builder) -> Node | None:
     return builder.const(result.item(), node.dtype)
 
 
-def rewrite(graph: Graph, roots: list[Node], rules: list[Rule],
-            hits: Counter | None = None) -> list[Node]:
+def rewrite(
+    graph: Graph, roots: list[Node], rules: list[Rule], hits: Counter | None = None
+) -> list[Node]:
     """Rewrite the DAG under ``roots`` with ``rules`` until nothing changes (or the cap)."""
     hits = hits if hits is not None else Counter()
     builder = Builder(graph)

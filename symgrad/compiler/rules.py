@@ -79,8 +79,9 @@ def subtract_self(node: Node, b: Builder):
     """x - x -> 0  (broadcast to x's shape)"""
     if _is(node, "sub") and node.inputs[0] is node.inputs[1] and node.dtype.is_floating_point:
         zero = b.const(0.0, node.dtype)
-        return zero if node.shape == () else b.op("expand", zero, dtype=node.dtype,
-                                                  shape=node.shape)
+        return (
+            zero if node.shape == () else b.op("expand", zero, dtype=node.dtype, shape=node.shape)
+        )
     return None
 
 
@@ -152,8 +153,10 @@ def transpose_chain(node: Node, b: Builder):
     if _is(node, "t") and _is(x, "t"):
         return x.inputs[0]
     if _is(node, "transpose") and _is(x, "transpose"):
-        if {node.attr_dict["dim0"], node.attr_dict["dim1"]} == {x.attr_dict["dim0"],
-                                                                x.attr_dict["dim1"]}:
+        if {node.attr_dict["dim0"], node.attr_dict["dim1"]} == {
+            x.attr_dict["dim0"],
+            x.attr_dict["dim1"],
+        }:
             return x.inputs[0]
     if _is(node, "permute"):
         dims = node.attr_dict["dims"]
@@ -183,8 +186,9 @@ def sum_of_broadcast(node: Node, b: Builder):
     dims = node.attr_dict["dim"]
     dims = set(range(len(expanded))) if dims is None else set(dims)
     lead = len(expanded) - len(x.shape)
-    broadcast = {i for i in range(len(expanded))
-                 if i < lead or (x.shape[i - lead] == 1 and expanded[i] != 1)}
+    broadcast = {
+        i for i in range(len(expanded)) if i < lead or (x.shape[i - lead] == 1 and expanded[i] != 1)
+    }
     if dims != broadcast or x.dtype is not node.dtype or x.kind == CONST:
         return None
     count = math.prod(expanded[d] for d in dims)
@@ -216,17 +220,21 @@ def fold_broadcast_constants(node: Node, b: Builder):
     values = [_scalar_behind(i) for i in node.inputs]
     if any(v is None for v in values) or all(i.kind == CONST for i in node.inputs):
         return None
-    scalars = [np.asarray(v, dtype=i.dtype.numpy) for v, i in zip(values, node.inputs,
-                                                                  strict=True)]
+    scalars = [np.asarray(v, dtype=i.dtype.numpy) for v, i in zip(values, node.inputs, strict=True)]
     with np.errstate(all="ignore"):
         value = np.asarray(node.op.eval(*scalars)).item()
     return _fill(b, node, value)
 
 
 def _fill(b: Builder, node: Node, value) -> Node:
-    return b.graph.op(REGISTRY["full"], (), {"shape": node.shape, "value": value,
-                                             "dtype": node.dtype}, node.shape, node.dtype,
-                      node.provenance)
+    return b.graph.op(
+        REGISTRY["full"],
+        (),
+        {"shape": node.shape, "value": value, "dtype": node.dtype},
+        node.shape,
+        node.dtype,
+        node.provenance,
+    )
 
 
 @rule("canonicalize")
@@ -254,8 +262,13 @@ def matrix_times_column(node: Node, b: Builder):
     if not _is(product, "matmul") or product.inputs[1].kind != OP:
         return None
     column = product.inputs[1]
-    if _is(column, "reshape") and column.inputs[0].ndim == 1 and column.shape[-1] == 1 \
-            and column.ndim == 2 and product.inputs[0].ndim >= 2:
+    if (
+        _is(column, "reshape")
+        and column.inputs[0].ndim == 1
+        and column.shape[-1] == 1
+        and column.ndim == 2
+        and product.inputs[0].ndim >= 2
+    ):
         result = b.op("matmul", product.inputs[0], column.inputs[0], dtype=node.dtype)
         return _same_type(result, node)
     return None

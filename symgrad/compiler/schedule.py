@@ -32,8 +32,9 @@ class Function:
 RECOMPUTE = frozenset({"add", "sub", "mul", "div", "neg", "to_dtype"})
 
 
-def saved_for_backward(forward_nodes: set[int], backward_roots: list[Node],
-                       cotangents: list[Node], params: set[int]) -> list[Node]:
+def saved_for_backward(
+    forward_nodes: set[int], backward_roots: list[Node], cotangents: list[Node], params: set[int]
+) -> list[Node]:
     """Forward values the backward reads: the boundary between the two programs.
 
     Values computed only for the backward stay in the backward (they are not saved), and a
@@ -43,8 +44,13 @@ def saved_for_backward(forward_nodes: set[int], backward_roots: list[Node],
     while True:
         saved = _boundary(forward_nodes, backward_roots, cotangents)
         available = {n.id for n in saved} | params
-        recompute = [n for n in saved if n.id not in params and _cheap(n) and all(
-            i.kind == CONST or i.id in available for i in n.inputs)]
+        recompute = [
+            n
+            for n in saved
+            if n.id not in params
+            and _cheap(n)
+            and all(i.kind == CONST or i.id in available for i in n.inputs)
+        ]
         if not recompute:
             return saved
         forward_nodes -= {n.id for n in recompute}
@@ -113,13 +119,21 @@ class Namer:
         return self.bind(node, f"t{self._counter}")
 
 
-def build_function(name: str, params: list[tuple[Node, str]], results: list[Node],
-                   result_names: list[str], helpers: dict, doc: str,
-                   namer: Namer | None = None) -> Function:
+def build_function(
+    name: str,
+    params: list[tuple[Node, str]],
+    results: list[Node],
+    result_names: list[str],
+    helpers: dict,
+    doc: str,
+    namer: Namer | None = None,
+) -> Function:
     """Statements computing ``results`` from ``params`` in dependency order."""
     namer = namer or Namer()
-    param_names = [namer.bind(node, pname) if node.id not in namer.names else namer.names[node.id]
-                   for node, pname in params]
+    param_names = [
+        namer.bind(node, pname) if node.id not in namer.names else namer.names[node.id]
+        for node, pname in params
+    ]
     param_ids = {node.id for node, _ in params}
     order = [n for n in _order(results, param_ids) if n.kind == OP and n.id not in param_ids]
     for node in _order(results, param_ids):
@@ -167,19 +181,25 @@ def _statements(order, results, param_ids, namer, role, helpers) -> list[str]:
             target = namer.names[reuse.id]
             namer.names[node.id] = target
             buffer_of[node.id] = buffer_of[reuse.id]
-            buffer_end[buffer_of[node.id]] = max(buffer_end[buffer_of[node.id]],
-                                                 last_use.get(node.id, -1))
+            buffer_end[buffer_of[node.id]] = max(
+                buffer_end[buffer_of[node.id]], last_use.get(node.id, -1)
+            )
             text = codegen.expression(node, operands, helpers, out=target)
         else:
-            target = (namer.bind(node, role[node.id]) if node.id in role
-                      else namer.temporary(node))
+            target = namer.bind(node, role[node.id]) if node.id in role else namer.temporary(node)
             text = codegen.expression(node, operands, helpers)
         lines.append(_with_comment(f"{target} = {text}", node))
-        dead = [s for s in _unique(node.inputs) if s.kind == OP and not s.op.is_view
-                and s.id not in param_ids
-                and last_use.get(s.id) == i and s.numel >= LARGE
-                and namer.names[s.id] != target
-                and buffer_end.get(buffer_of.get(s.id), -1) <= i]
+        dead = [
+            s
+            for s in _unique(node.inputs)
+            if s.kind == OP
+            and not s.op.is_view
+            and s.id not in param_ids
+            and last_use.get(s.id) == i
+            and s.numel >= LARGE
+            and namer.names[s.id] != target
+            and buffer_end.get(buffer_of.get(s.id), -1) <= i
+        ]
         if dead:
             lines.append("del " + ", ".join(namer.names[s.id] for s in dead))
     return lines
@@ -203,9 +223,15 @@ def _reusable(node, index, buffer_of, buffer_end, owned, param_ids):
         return None
     for source in node.inputs:
         buffer = buffer_of.get(source.id)
-        if (source.kind == OP and source.id in owned and buffer == source.id
-                and source.id not in param_ids and buffer_end.get(buffer) == index
-                and source.shape == node.shape and source.dtype is node.dtype):
+        if (
+            source.kind == OP
+            and source.id in owned
+            and buffer == source.id
+            and source.id not in param_ids
+            and buffer_end.get(buffer) == index
+            and source.shape == node.shape
+            and source.dtype is node.dtype
+        ):
             return source
     return None
 

@@ -44,8 +44,13 @@ def _clusters(roots: list[Node]):
         while frontier and len(members) < MAX_CLUSTER:
             current = frontier.pop()
             for source in current.inputs:
-                if (_sympy_op(source) and users.get(source.id) == 1 and source.id not in claimed
-                        and source not in members and source.dtype is node.dtype):
+                if (
+                    _sympy_op(source)
+                    and users.get(source.id) == 1
+                    and source.id not in claimed
+                    and source not in members
+                    and source.dtype is node.dtype
+                ):
                     members.append(source)
                     frontier.append(source)
         claimed.update(m.id for m in members)
@@ -63,8 +68,9 @@ def to_sympy(root: Node, members: list[Node]):
         if node.id in built:
             continue
         if node.kind == CONST:
-            built[node.id] = sp.nsimplify(node.value) if float(node.value).is_integer() \
-                else sp.Float(node.value)
+            built[node.id] = (
+                sp.nsimplify(node.value) if float(node.value).is_integer() else sp.Float(node.value)
+            )
         elif node.id in inside:
             built[node.id] = node.op.sympy(*(built[i.id] for i in node.inputs))
         else:

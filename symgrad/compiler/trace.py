@@ -20,6 +20,8 @@ from .. import dtypes
 from .graph import CONST, INPUT, OP, Graph, Node, Provenance, toposort
 
 _SYMGRAD_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
 class _State(threading.local):
     trace = None  # the active Trace of this thread
 
@@ -55,8 +57,9 @@ class Trace:
             return node
         data = value._data if isinstance(value, Tensor) else np.asarray(value)
         name = self._resolve_name(value) or f"captured{len(self.captured_values)}"
-        node = self.graph.capture(name, data.shape, dtypes.from_numpy_dtype(data.dtype),
-                                  user_provenance())
+        node = self.graph.capture(
+            name, data.shape, dtypes.from_numpy_dtype(data.dtype), user_provenance()
+        )
         self._captured_ids[id(value)] = node
         self.captured_values.append(value)
         return node
@@ -125,8 +128,7 @@ def _node_of(trace: Trace, value, compute_dtype) -> Node | None:
 def _cast(trace: Trace, node: Node, dtype) -> Node:
     from ..ops.shape import TO_DTYPE
 
-    return trace.graph.op(TO_DTYPE, (node,), {"dtype": dtype}, node.shape, dtype,
-                          user_provenance())
+    return trace.graph.op(TO_DTYPE, (node,), {"dtype": dtype}, node.shape, dtype, user_provenance())
 
 
 def apply_symbolic(op, args, attrs, compute_dtype, out_dtype):
@@ -142,13 +144,17 @@ def apply_symbolic(op, args, attrs, compute_dtype, out_dtype):
         )
     inputs = tuple(_node_of(trace, a, compute_dtype) for a in args)
     if any(i is not None and not isinstance(i, Node) for i in inputs):
-        bad = next(a for a, i in zip(args, inputs, strict=True)
-                   if i is not None and not isinstance(i, Node))
-        raise TracingError(f"symgrad.compile cannot pass a {type(bad).__name__} to {op.name} "
-                           f"while tracing ({_where()})")
+        bad = next(
+            a
+            for a, i in zip(args, inputs, strict=True)
+            if i is not None and not isinstance(i, Node)
+        )
+        raise TracingError(
+            f"symgrad.compile cannot pass a {type(bad).__name__} to {op.name} "
+            f"while tracing ({_where()})"
+        )
     if any(i is None for i in inputs):
-        raise TracingError(f"symgrad.compile cannot trace {op.name} with a None input "
-                           f"({_where()})")
+        raise TracingError(f"symgrad.compile cannot trace {op.name} with a None input ({_where()})")
     try:
         shape = op.shape(*(i.shape for i in inputs), **attrs)
     except (ValueError, IndexError, TypeError) as error:
@@ -186,9 +192,12 @@ def concretization_error(tensor, what: str) -> ConcretizationError:
     where = user_provenance()
     location = f" at {where.short()}: `{where.source}`" if where is not None else ""
     depends = inputs_reaching(node)
-    depends_text = (f"it depends on the argument{'s' if len(depends) > 1 else ''} "
-                    f"{', '.join(repr(d) for d in depends)}" if depends
-                    else "it depends on no argument")
+    depends_text = (
+        f"it depends on the argument{'s' if len(depends) > 1 else ''} "
+        f"{', '.join(repr(d) for d in depends)}"
+        if depends
+        else "it depends on no argument"
+    )
     return ConcretizationError(
         f"symgrad.compile cannot call {what} on a traced value of type {node.type_text()} while "
         f"tracing {function}{location}: its value is only known when the compiled code runs "

@@ -38,8 +38,9 @@ def _grads_per_argument(args, argnums, grads, as_tensor):
     per_argument = []
     for argnum in (argnums,) if isinstance(argnums, int) else argnums:
         leaves, structure, _ = flatten(args[argnum])
-        filled = [_result(next(iterator), as_tensor) if _is_float_array(leaf) else None
-                  for leaf in leaves]
+        filled = [
+            _result(next(iterator), as_tensor) if _is_float_array(leaf) else None for leaf in leaves
+        ]
         per_argument.append(unflatten(structure, filled))
     return per_argument[0] if isinstance(argnums, int) else tuple(per_argument)
 
@@ -54,21 +55,32 @@ def _gradients_in_trace(fn, args, kwargs, argnums, has_aux):
     result = fn(*args, **kwargs)
     value, aux = result if has_aux else (result, None)
     if tuple(value.shape) != ():
-        raise TypeError(f"Gradient only defined for scalar-output functions. Output had "
-                        f"shape: {tuple(value.shape)}.")
+        raise TypeError(
+            f"Gradient only defined for scalar-output functions. Output had "
+            f"shape: {tuple(value.shape)}."
+        )
     graph = trace.current().graph
     positions = (argnums,) if isinstance(argnums, int) else argnums
     wrt_tensors = []
     for argnum in positions:
         leaves, _, _ = flatten(args[argnum])
-        wrt_tensors += [leaf if isinstance(leaf, Tensor) else Tensor._wrap(
-            trace.current().capture(leaf)) for leaf in leaves]
+        wrt_tensors += [
+            leaf if isinstance(leaf, Tensor) else Tensor._wrap(trace.current().capture(leaf))
+            for leaf in leaves
+        ]
     wrt_nodes = [t._data if t._is_symbolic else trace.current().capture(t) for t in wrt_tensors]
     seed = graph.const(1.0, value.dtype)
     grads = reverse.gradients([value._data], [seed], wrt_nodes)
-    grads = [Tensor._wrap(g if g is not None else graph.op(
-        FULL, (), {"shape": n.shape, "value": 0.0, "dtype": n.dtype}, n.shape, n.dtype, None))
-             for g, n in zip(grads, wrt_nodes, strict=True)]
+    grads = [
+        Tensor._wrap(
+            g
+            if g is not None
+            else graph.op(
+                FULL, (), {"shape": n.shape, "value": 0.0, "dtype": n.dtype}, n.shape, n.dtype, None
+            )
+        )
+        for g, n in zip(grads, wrt_nodes, strict=True)
+    ]
     structured = _grads_per_argument_symbolic(args, argnums, grads)
     return value, structured, aux
 
@@ -98,8 +110,13 @@ class value_and_grad:  # noqa: N801 - JAX's name
         self._fn = _unwrap(fn)
         self._argnums = argnums
         self._has_aux = has_aux
-        self._compiled = CompiledFunction(self._fn, mode="fused", argnums=argnums,
-                                          has_aux=has_aux, recompile_limit=recompile_limit)
+        self._compiled = CompiledFunction(
+            self._fn,
+            mode="fused",
+            argnums=argnums,
+            has_aux=has_aux,
+            recompile_limit=recompile_limit,
+        )
         # Cache hits of the common call (positional arrays/tensors, nothing captured): one
         # key tuple and one dict lookup, then the generated code.
         self._runners: dict = {}
@@ -113,8 +130,9 @@ class value_and_grad:  # noqa: N801 - JAX's name
                 entry.hits += 1
                 return entry.runner(args)
         if trace.current() is not None:
-            value, grads, aux = _gradients_in_trace(self._fn, args, kwargs, self._argnums,
-                                                    self._has_aux)
+            value, grads, aux = _gradients_in_trace(
+                self._fn, args, kwargs, self._argnums, self._has_aux
+            )
             return ((value, aux), grads) if self._has_aux else (value, grads)
         entry, leaves = self._compiled._lookup(args, kwargs)
         program = entry.program
@@ -124,8 +142,11 @@ class value_and_grad:  # noqa: N801 - JAX's name
         key = _array_key(args) if not kwargs else None
         if key is not None and entry.runner is not None:
             self._runners[key] = entry
-        arrays = [leaf._data if isinstance(leaf, Tensor) else leaf for leaf in leaves
-                  if isinstance(leaf, (Tensor, np.ndarray))]
+        arrays = [
+            leaf._data if isinstance(leaf, Tensor) else leaf
+            for leaf in leaves
+            if isinstance(leaf, (Tensor, np.ndarray))
+        ]
         arrays += [c._data if isinstance(c, Tensor) else c for c in program.captured]
         as_tensor = any(isinstance(leaf, Tensor) for leaf in leaves)
         results = program.forward_backward(*arrays)
@@ -171,9 +192,12 @@ def _fast_runner(program, args, argnums):
     """``(value, grads)`` for positional array/tensor arguments, straight from the generated
     ``forward_backward``: what a cache hit runs when the call has that simple form."""
     positions = (argnums,) if isinstance(argnums, int) else tuple(argnums)
-    if (program.output_structure is not None or program.captured
-            or list(program.wrt) != list(positions)
-            or not all(_is_float_array(args[p]) for p in positions)):
+    if (
+        program.output_structure is not None
+        or program.captured
+        or list(program.wrt) != list(positions)
+        or not all(_is_float_array(args[p]) for p in positions)
+    ):
         return None
     forward_backward = program.forward_backward
     as_tensor = any(isinstance(a, Tensor) for a in args)
@@ -217,8 +241,11 @@ def vjp(fn, *primals, has_aux=False):
     compiled = CompiledFunction(_unwrap(fn), mode="fused", argnums=argnums, has_aux=has_aux)
     entry, leaves = compiled._lookup(primals, {})
     program = entry.program
-    arrays = [leaf._data if isinstance(leaf, Tensor) else leaf for leaf in leaves
-              if isinstance(leaf, (Tensor, np.ndarray))]
+    arrays = [
+        leaf._data if isinstance(leaf, Tensor) else leaf
+        for leaf in leaves
+        if isinstance(leaf, (Tensor, np.ndarray))
+    ]
     arrays += [c._data if isinstance(c, Tensor) else c for c in program.captured]
     as_tensor = any(isinstance(leaf, Tensor) for leaf in leaves)
     results = program.forward(*arrays)
@@ -258,8 +285,10 @@ class jacrev:  # noqa: N801
         graph = trace.current().graph
         positions = (self._argnums,) if isinstance(self._argnums, int) else self._argnums
         targets = [args[p] for p in positions]
-        target_nodes = [t._data if isinstance(t, Tensor) and t._is_symbolic
-                        else trace.current().capture(t) for t in targets]
+        target_nodes = [
+            t._data if isinstance(t, Tensor) and t._is_symbolic else trace.current().capture(t)
+            for t in targets
+        ]
         flat = out.reshape(-1)
         rows = [[] for _ in targets]
         for k in range(flat.shape[0]):
@@ -268,11 +297,19 @@ class jacrev:  # noqa: N801
             grads = reverse.gradients([element._data], [seed], target_nodes)
             for slot, (g, node) in enumerate(zip(grads, target_nodes, strict=True)):
                 if g is None:
-                    g = graph.op(FULL, (), {"shape": node.shape, "value": 0.0,
-                                            "dtype": node.dtype}, node.shape, node.dtype, None)
+                    g = graph.op(
+                        FULL,
+                        (),
+                        {"shape": node.shape, "value": 0.0, "dtype": node.dtype},
+                        node.shape,
+                        node.dtype,
+                        None,
+                    )
                 rows[slot].append(Tensor._wrap(g))
-        jacobians = [FUNCTIONS["stack"](r).reshape(tuple(out.shape) + tuple(node.shape))
-                     for r, node in zip(rows, target_nodes, strict=True)]
+        jacobians = [
+            FUNCTIONS["stack"](r).reshape(tuple(out.shape) + tuple(node.shape))
+            for r, node in zip(rows, target_nodes, strict=True)
+        ]
         return jacobians[0] if isinstance(self._argnums, int) else tuple(jacobians)
 
     def __call__(self, *args, **kwargs):

@@ -32,6 +32,10 @@ class Parameter(metaclass=_ParameterType):
             from ..creation import empty
 
             data = empty(0)
+        if requires_grad and not data.dtype.is_floating_point:
+            raise RuntimeError(
+                "Only Tensors of floating point and complex dtype can require gradients"
+            )
         parameter = data.detach()  # shares storage and the version counter
         parameter.requires_grad_(requires_grad)
         parameter._is_param = True

@@ -72,53 +72,74 @@ def times(g, expr: sp.Expr, env):
     """``g * expr`` written as (g * numerator) / denominator, so ``1/x`` costs one division."""
     if expr == 0:
         return None
-    numerator, denominator = sp.fraction(sp.factor_terms(expr))
-    result = g if numerator == 1 else g * evaluate(numerator, env)
-    if denominator != 1:
-        result = result / evaluate(denominator, env)
+    numerator, denominator = _fraction(expr)
+    result = g if numerator is None else g * numerator(env)
+    if denominator is not None:
+        result = result / denominator(env)
     return result
+
+
+@functools.cache
+def _fraction(expr: sp.Expr):
+    """(numerator, denominator) of ``expr`` as evaluators (None for 1), split once."""
+    numerator, denominator = sp.fraction(sp.factor_terms(expr))
+    return (
+        None if numerator == 1 else _evaluator(numerator),
+        None if denominator == 1 else _evaluator(denominator),
+    )
 
 
 def evaluate(expr: sp.Expr, env):
     """Evaluate a SymPy expression with symgrad ops; ``env`` maps symbols to Tensors."""
+    return _evaluator(expr)(env)
+
+
+@functools.cache
+def _evaluator(expr: sp.Expr):
+    """A function of ``env`` computing ``expr`` with symgrad ops; the SymPy tree is walked
+    once per expression, not per call."""
     from .registry import FUNCTIONS
 
-    if expr in env:
-        return env[expr]
+    if expr.is_Symbol:
+        return lambda env: env[expr]
     if expr.is_Number or expr.is_NumberSymbol:
-        value = float(expr)
-        return int(value) if expr.is_Integer else value
+        value = int(expr) if expr.is_Integer else float(expr)
+        return lambda env: value
     if expr.is_Add:
-        terms = [evaluate(a, env) for a in _ordered(expr.args)]
-        return functools.reduce(lambda a, b: a + b, terms)
+        terms = [_evaluator(a) for a in _ordered(expr.args)]
+        return lambda env: functools.reduce(lambda a, b: a + b, (t(env) for t in terms))
     if expr.is_Mul:
         coefficient, rest = expr.as_coeff_Mul()
-        value = _product([evaluate(a, env) for a in _ordered(sp.Mul.make_args(rest))])
+        factors = [_evaluator(a) for a in _ordered(sp.Mul.make_args(rest))]
+        product = lambda env: functools.reduce(lambda a, b: a * b, (f(env) for f in factors))
         if coefficient == -1:
-            return -value
-        return value if coefficient == 1 else value * float(coefficient)
+            return lambda env: -product(env)
+        if coefficient == 1:
+            return product
+        scale = float(coefficient)
+        return lambda env: product(env) * scale
     if expr.is_Pow:
         base, exponent = expr.args
-        b = evaluate(base, env)
-        if exponent == sp.Rational(1, 2):
-            return FUNCTIONS["sqrt"](b)
-        if exponent == -sp.Rational(1, 2):
-            return FUNCTIONS["rsqrt"](b)
-        if exponent == -1:
-            return FUNCTIONS["reciprocal"](b)
+        b = _evaluator(base)
+        special = {sp.Rational(1, 2): "sqrt", -sp.Rational(1, 2): "rsqrt", -1: "reciprocal"}
+        name = special.get(exponent)
+        if name is not None:
+            return lambda env: FUNCTIONS[name](b(env))
         if exponent == 2:
-            return b * b
-        return b ** evaluate(exponent, env)
+            return lambda env: _square(b(env))
+        e = _evaluator(exponent)
+        return lambda env: b(env) ** e(env)
     name = _FUNCTION_NAMES.get(expr.func)
     if name is None:
         raise NotImplementedError(f"symgrad cannot evaluate the SymPy expression {expr}")
-    return FUNCTIONS[name](*(evaluate(a, env) for a in expr.args))
+    arguments = [_evaluator(a) for a in expr.args]
+    return lambda env: FUNCTIONS[name](*(a(env) for a in arguments))
+
+
+def _square(value):
+    return value * value
 
 
 def _ordered(args):
     """Tensors first, so ``1 + x`` stays a tensor op and the order is deterministic."""
     return sorted(args, key=lambda a: (a.is_Number, sp.default_sort_key(a)))
-
-
-def _product(values):
-    return functools.reduce(lambda a, b: a * b, values)

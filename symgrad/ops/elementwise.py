@@ -72,7 +72,8 @@ def _define_unary(
         return apply(op, input)
 
     function.__name__ = name
-    function.__doc__ = f"Elementwise ``{name}`` (torch.{name}); spelled ``{spelling}``."
+    spelled = f"; spelled ``{spelling}``" if spelling else ""
+    function.__doc__ = f"Elementwise ``{name}`` (torch.{name}){spelled}."
     function.op = op
     public(name, methods=(name, *aliases) if methods is None else methods)(function)
     for alias in aliases:

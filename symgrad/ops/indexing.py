@@ -451,14 +451,19 @@ def _padded_to(grad: Tensor, shape) -> Tensor:
 
 
 def _gather_numpy(x, index, *, dim):
-    positions = list(np.indices(index.shape, sparse=True))
+    if x.ndim == 0:
+        return x.copy()
+    # A 0-d index (of a 1-D input) has no positions of its own.
+    positions = list(np.indices(index.shape, sparse=True)) or [index]
     positions[dim] = index
     return x[tuple(positions)]
 
 
 def _gather_backward_numpy(g, index, *, shape, dim):
     out = np.zeros(shape, dtype=g.dtype)
-    positions = list(np.indices(index.shape, sparse=True))
+    if not shape:
+        return out + g
+    positions = list(np.indices(index.shape, sparse=True)) or [index]
     positions[dim] = index
     np.add.at(out, tuple(positions), g)
     return out
@@ -492,18 +497,16 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False)
     """``out[i][j][k] = input[index[i][j][k]][j][k]`` (for dim 0): values picked along ``dim``."""
     if not _is_integer_index(index):
         raise RuntimeError("gather(): Expected dtype int32/int64 for index")
-    if index.ndim == 0 and input.ndim <= 1:
-        return gather(input.reshape(-1), 0, index.reshape(1)).reshape(())
-    if index.ndim != input.ndim:
+    if index.ndim != input.ndim and not (index.ndim == 0 and input.ndim <= 1):
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
-    dim = _wrap_dim(dim, input.ndim)
+    dim = _wrap_dim(dim, max(input.ndim, 1))
     for d in range(index.ndim):
         if d != dim and index.shape[d] > input.shape[d]:
             raise RuntimeError(
                 f"Size does not match at dimension {d} expected index {size_text(index.shape)} "
                 f"to be no larger than self {size_text(input.shape)} apart from dimension {dim}"
             )
-    _check_index_values(index, dim, input.shape[dim])
+    _check_index_values(index, dim, input.shape[dim] if input.ndim else 1)
     return apply(GATHER, input, index, dim=dim)
 
 
@@ -852,6 +855,25 @@ def _expanded(tensor: Tensor, common: list[int], dim: int) -> Tensor:
     return tensor if tuple(tensor.shape) == shape else tensor.expand(shape)
 
 
+def _take_vjp(g, out, x, index):
+    numel = int(np.prod(x.shape, dtype=np.int64))
+    flat_index = index.reshape(-1)
+    flat_index = where(flat_index < 0, flat_index + numel, flat_index)
+    flat = apply(GATHER_BACKWARD, g.reshape(-1), flat_index, shape=(numel,), dim=0)
+    return (flat.reshape(tuple(x.shape)), None)
+
+
+TAKE = OpDef(
+    "take",
+    lambda x, index: np.take(x, index),
+    vjp=_take_vjp,
+    spelling="np.take({0}, {1})",
+    shape=lambda s, i: tuple(i),
+    promote="first",
+    nondifferentiable_inputs=(1,),
+)
+
+
 @public("take", methods=("take",))
 def take(input: Tensor, index: Tensor) -> Tensor:
     """Elements of the flattened ``input`` at ``index`` (negative indices count from the end);
@@ -869,9 +891,7 @@ def take(input: Tensor, index: Tensor) -> Tensor:
                 f"out of range: tried to access index {outside.flat[0]} on a tensor of {numel} "
                 "elements."
             )
-    flat_index = index.reshape(-1)
-    flat_index = where(flat_index < 0, flat_index + numel, flat_index)
-    return gather(input.reshape(-1), 0, flat_index).reshape(tuple(index.shape))
+    return apply(TAKE, input, index)
 
 
 @public("select", methods=("select",))
@@ -903,4 +923,6 @@ def masked_select(input: Tensor, mask: Tensor) -> Tensor:
         input = input.expand(shape)
     if tuple(mask.shape) != shape:
         mask = mask.expand(shape)
-    return getitem(input, mask)
+    index = Index.from_user(mask, shape)
+    index.node_name = "MaskedSelectBackward0"
+    return apply(GETITEM, input, index=index)

@@ -219,29 +219,32 @@ def _einsum_vjp(g, out, *operands, subscripts, output):
 
 def _einsum_operand_grad(g, output, operands, subscripts, k):
     """The gradient of operand ``k`` is itself an einsum: of ``g`` with the other operands,
-    written to operand k's subscripts. Letters only operand k has (summed away in the forward)
-    are broadcast back with a ones vector; a repeated letter (a diagonal) gets a fresh letter
-    and an identity matrix that puts the gradient on that diagonal."""
+    written to operand k's subscripts. A repeated letter (a diagonal) gets a fresh letter and
+    an identity matrix that puts the gradient on that diagonal; letters no other term has
+    (summed away in the forward) are broadcast back with expand."""
     used = set("".join(subscripts)) | set(output)
     fresh = iter(letter for letter in _LETTERS if letter not in used)
     terms = [output] + [s for j, s in enumerate(subscripts) if j != k]
     values = [g] + [operands[j] for j in range(len(operands)) if j != k]
-    available = set("".join(terms))
+    shape = tuple(operands[k].shape)
     target = ""
-    for position, letter in enumerate(subscripts[k]):
-        size = operands[k].shape[position]
+    for letter, size in zip(subscripts[k], shape, strict=True):
         if letter in target:
-            new = next(fresh)
-            terms.append(letter + new)
+            letter_on_diagonal = next(fresh)
+            terms.append(letter + letter_on_diagonal)
             values.append(creation.eye(size, dtype=g.dtype))
-            target += new
-            continue
-        if letter not in available:
-            terms.append(letter)
-            values.append(creation.ones(size, dtype=g.dtype))
-            available.add(letter)
+            letter = letter_on_diagonal
         target += letter
-    return einsum(",".join(terms) + "->" + target, *values)
+    available = set("".join(terms))
+    present = "".join(letter for letter in target if letter in available)
+    if terms == [present]:
+        grad = g
+    else:
+        grad = einsum(",".join(terms) + "->" + present, *values)
+    if present == target:
+        return grad
+    kept = tuple(n if letter in available else 1 for letter, n in zip(target, shape, strict=True))
+    return grad.reshape(kept).expand(shape)
 
 
 def _einsum_name(args, attrs):
@@ -284,10 +287,14 @@ def einsum(equation: str, *operands) -> Tensor:
     # Size-1 dims broadcast against the letter's size elsewhere: expand them here, so the
     # op (and its gradient) only sees equal sizes; expand's gradient sums them back.
     operands = tuple(
-        operand.expand(tuple(sizes[letter] for letter in s))
+        _expand_to(operand, tuple(sizes[letter] for letter in s))
         for operand, s in zip(operands, subscripts, strict=True)
     )
     return apply(EINSUM, *operands, subscripts=tuple(subscripts), output=output)
+
+
+def _expand_to(operand: Tensor, shape: tuple[int, ...]) -> Tensor:
+    return operand if tuple(operand.shape) == shape else operand.expand(shape)
 
 
 def _parse_einsum(equation: str, operands) -> tuple[list[str], str]:
@@ -306,7 +313,6 @@ def _parse_einsum(equation: str, operands) -> tuple[list[str], str]:
     used = set(equation)
     spare = [letter for letter in _LETTERS if letter not in used]
     ellipsis_rank = 0
-    expanded = []
     for k, (term, operand) in enumerate(zip(terms, operands, strict=True)):
         named = len(term.replace("...", ""))
         if "..." in term:
@@ -315,21 +321,19 @@ def _parse_einsum(equation: str, operands) -> tuple[list[str], str]:
                     f"einsum(): the number of subscripts in the equation ({named}) is more than "
                     f"the number of dimensions ({operand.ndim}) for operand {k}"
                 )
-            rank = operand.ndim - named
-            ellipsis_rank = max(ellipsis_rank, rank)
+            ellipsis_rank = max(ellipsis_rank, operand.ndim - named)
         elif named != operand.ndim:
             raise RuntimeError(
                 f"einsum(): the number of subscripts in the equation ({named}) does not match "
                 f"the number of dimensions ({operand.ndim}) for operand {k} and no ellipsis "
                 "was given"
             )
-        expanded.append(term)
     if ellipsis_rank > len(spare):
         raise RuntimeError("einsum(): too many dimensions: not enough subscript letters")
     # Ellipsis dims are aligned from the right, as in broadcasting.
     ellipsis = "".join(spare[:ellipsis_rank])
     subscripts = []
-    for term, operand in zip(expanded, operands, strict=True):
+    for term, operand in zip(terms, operands, strict=True):
         rank = operand.ndim - len(term.replace("...", ""))
         subscripts.append(term.replace("...", ellipsis[ellipsis_rank - rank :]))
     if arrow:

@@ -19,6 +19,7 @@ import numpy as np
 from .. import dtypes
 from ..autograd import grad_mode
 from ..tensor import Tensor
+from .activation import log_softmax
 from .elementwise import (
     abs,
     clamp,
@@ -159,10 +160,9 @@ def class_mask(target: Tensor, classes: int, ndim: int, ignore_index: int) -> Te
 
 def target_weights(mask: Tensor, weight, class_dim: int, dtype) -> Tensor:
     """Each target's class weight (0 where ignored), from ``class_mask``'s mask."""
-    from ..creation import full
-
     if not isinstance(weight, Tensor):
-        return where(mask, full((), weight, dtype=dtype), 0.0).sum(class_dim)
+        counted = mask.sum(class_dim).to(dtype)
+        return counted if _is_one(weight) else counted * weight
     shape = [1] * mask.ndim
     shape[class_dim] = -1
     return where(mask, weight.reshape(shape), 0.0).sum(class_dim)
@@ -258,12 +258,11 @@ def _check_nll_arguments(input: Tensor, target: Tensor, weight, ignore_index: in
     elif tuple(target.shape[1:]) != tuple(input.shape[2:]):
         expected = [input.shape[0], *input.shape[2:]]
         raise RuntimeError(f"Expected target size {expected}, got {list(target.shape)}")
-    if weight is not None:
-        if weight.ndim != 1 or weight.numel() != classes:
-            raise RuntimeError(
-                f"weight tensor should be defined either for all {classes} classes or no "
-                f"classes but got weight tensor of shape: {list(weight.shape)}"
-            )
+    if weight is not None and (weight.ndim != 1 or weight.numel() != classes):
+        raise RuntimeError(
+            f"weight tensor should be defined either for all {classes} classes or no "
+            f"classes but got weight tensor of shape: {list(weight.shape)}"
+        )
     if target.dtype not in (dtypes.int64, dtypes.uint8):
         raise RuntimeError(
             "expected target dtype to be Long or Byte, but got " + _short_type_name(target.dtype)
@@ -316,8 +315,6 @@ def cross_entropy(
         return _cross_entropy_smoothed(
             input, target, weight, reduction, ignore_index, label_smoothing
         )
-    from .activation import log_softmax
-
     class_dim = 0 if input.ndim == 1 else 1
     log_probabilities = log_softmax(input, class_dim)
     return nll_loss(
@@ -338,8 +335,6 @@ def _class_weights_view(weight: Tensor, ndim: int, class_dim: int) -> Tensor:
 
 
 def _cross_entropy_probabilities(input, target, weight, reduction, label_smoothing):
-    from .activation import log_softmax
-
     class_dim = 0 if input.ndim == 1 else 1
     classes = input.shape[class_dim]
     if weight is not None and (weight.ndim != 1 or weight.numel() != classes):
@@ -365,8 +360,6 @@ def _cross_entropy_probabilities(input, target, weight, reduction, label_smoothi
 
 def _cross_entropy_smoothed(input, target, weight, reduction, ignore_index, label_smoothing):
     """(1 - eps) * nll + eps / C * (the loss against a uniform target), ignoring as nll does."""
-    from .activation import log_softmax
-
     class_dim = 0 if input.ndim == 1 else 1
     classes = input.shape[class_dim]
     log_probabilities = log_softmax(input, class_dim)
@@ -523,7 +516,7 @@ def smooth_l1_loss(
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
     if beta == 0.0:
-        return l1_loss(input, target, reduction=reduction)
+        return apply_reduction(abs(input - target), reduction)
     return apply(SMOOTH_L1_LOSS, input, target, reduction=reduction, beta=float(beta))
 
 
@@ -551,7 +544,8 @@ HUBER_LOSS = OpDef(
     _huber_loss_numpy,
     vjp=_huber_loss_vjp,
     shape=lambda x, y, *, reduction, delta: _reduced_shape(_broadcast(x, y), reduction),
-    promote="float",
+    # torch writes the loss into a tensor like the input: mixed dtypes give the input's.
+    promote=lambda x, y, **attrs: (dtypes.result_type(x, y), x.dtype),
 )
 
 
@@ -681,7 +675,8 @@ BINARY_CROSS_ENTROPY_WITH_LOGITS = OpDef(
     _binary_cross_entropy_with_logits_numpy,
     vjp=_binary_cross_entropy_with_logits_vjp,
     shape=lambda x, y, w, p, *, reduction: _reduced_shape(_broadcast(x, y, w, p), reduction),
-    promote="float",
+    # torch accumulates the loss in place into (1 - target): the result has the target's dtype.
+    promote=lambda x, y, w, p, **attrs: (dtypes.result_type(x, y, w, p), y.dtype),
     nondifferentiable_inputs=(2, 3),
 )
 

@@ -67,11 +67,11 @@ class OpDef:
     def __repr__(self) -> str:
         return f"<OpDef {self.name}>"
 
-    def dtypes_for(self, args) -> tuple[dtypes.dtype | None, dtypes.dtype]:
+    def dtypes_for(self, args, attrs) -> tuple[dtypes.dtype | None, dtypes.dtype]:
         """(dtype the inputs are computed in, dtype of the output)."""
         rule = self.promote
         if callable(rule):
-            return rule(*args)
+            return rule(*args, **attrs)
         if rule == "first":
             return None, args[0].dtype
         computed = dtypes.result_type(*args)
@@ -115,7 +115,7 @@ def apply(op: OpDef, *args, **attrs):
     """Call ``op`` on Tensors and Python scalars: numpy eagerly, or a graph node while tracing."""
     from ..tensor import Tensor
 
-    compute_dtype, out_dtype = op.dtypes_for(args)
+    compute_dtype, out_dtype = op.dtypes_for(args, attrs)
     if trace.current() is not None or any(
         isinstance(a, Tensor) and a._is_symbolic for a in args
     ):

@@ -33,12 +33,20 @@ def arguments():
     rng = np.random.default_rng(0)
     f32 = np.float32
     return {
-        "logistic_regression": (rng.standard_normal(100).astype(f32), np.zeros((), f32),
-                                rng.standard_normal((1000, 100)).astype(f32),
-                                (rng.random(1000) < 0.5).astype(f32)),
-        "mlp": (rng.standard_normal((784, 256)).astype(f32) * f32(0.05), np.zeros(256, f32),
-                rng.standard_normal((256, 10)).astype(f32) * f32(0.05), np.zeros(10, f32),
-                rng.standard_normal((128, 784)).astype(f32), rng.integers(0, 10, 128)),
+        "logistic_regression": (
+            rng.standard_normal(100).astype(f32),
+            np.zeros((), f32),
+            rng.standard_normal((1000, 100)).astype(f32),
+            (rng.random(1000) < 0.5).astype(f32),
+        ),
+        "mlp": (
+            rng.standard_normal((784, 256)).astype(f32) * f32(0.05),
+            np.zeros(256, f32),
+            rng.standard_normal((256, 10)).astype(f32) * f32(0.05),
+            np.zeros(10, f32),
+            rng.standard_normal((128, 784)).astype(f32),
+            rng.integers(0, 10, 128),
+        ),
         "rosenbrock": (rng.standard_normal(10).astype(f32),),
         "stable_mix": (rng.standard_normal(1000).astype(f32),),
     }

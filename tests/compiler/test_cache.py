@@ -99,9 +99,15 @@ def test_explain_reports_stages_rules_saved_and_key():
     f = symgrad.compile(lambda x: (x * 1).log().sum())
     x = symgrad.rand(10, requires_grad=True)
     text = str(f.explain(x))
-    for expected in ("traced", "after reverse", "after canonicalize", "multiply_by_one",
-                     "saved for backward", "cache key: (x: tensor float32[10]",
-                     "time per phase"):
+    for expected in (
+        "traced",
+        "after reverse",
+        "after canonicalize",
+        "multiply_by_one",
+        "saved for backward",
+        "cache key: (x: tensor float32[10]",
+        "time per phase",
+    ):
         assert expected in text
 
 

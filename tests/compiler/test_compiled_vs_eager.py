@@ -32,8 +32,12 @@ def _weighted_sum(case, weights):
 
 
 def _leaves(inputs, dtype, requires_grad):
-    return [symgrad.tensor(v, requires_grad=requires_grad and v.dtype.kind == "f")
-            if isinstance(v, np.ndarray) else v for v in inputs]
+    return [
+        symgrad.tensor(v, requires_grad=requires_grad and v.dtype.kind == "f")
+        if isinstance(v, np.ndarray)
+        else v
+        for v in inputs
+    ]
 
 
 def _eager(case, inputs, weights):
@@ -83,8 +87,9 @@ def test_compiled_gradients_equal_eager(case, variant, dtype):
     for c, e in zip(compiled_grads, eager_grads, strict=True):
         np.testing.assert_allclose(c.numpy(), e.numpy(), rtol=tol * 10, atol=tol * 10)
 
-    float_positions = tuple(i for i, v in enumerate(inputs)
-                            if isinstance(v, np.ndarray) and v.dtype.kind == "f")
+    float_positions = tuple(
+        i for i, v in enumerate(inputs) if isinstance(v, np.ndarray) and v.dtype.kind == "f"
+    )
     value, grads = symgrad.value_and_grad(loss, argnums=float_positions)(*inputs)
     np.testing.assert_allclose(value, eager_loss.item(), rtol=tol, atol=tol)
     for g, e in zip(grads, eager_grads, strict=True):

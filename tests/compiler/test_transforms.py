@@ -77,9 +77,13 @@ def test_hessian_of_rosenbrock():
     x = np.array([1.2, 0.8, -0.5])
     hess = symgrad.hessian(rosenbrock)(x)
     step = 1e-5
-    numeric = np.stack([
-        (symgrad.grad(rosenbrock)(x + step * e) - symgrad.grad(rosenbrock)(x - step * e))
-        / (2 * step) for e in np.eye(3)])
+    numeric = np.stack(
+        [
+            (symgrad.grad(rosenbrock)(x + step * e) - symgrad.grad(rosenbrock)(x - step * e))
+            / (2 * step)
+            for e in np.eye(3)
+        ]
+    )
     np.testing.assert_allclose(hess, numeric, rtol=1e-6, atol=1e-4)
     np.testing.assert_allclose(hess, hess.T, rtol=1e-12)
 
@@ -92,5 +96,6 @@ def test_grad_composes_with_compile_both_ways():
 
 
 def test_check_grads_through_compiled_grad():
-    check_grads(lambda x: symgrad.compile(lambda v: (v.tanh() ** 3).sum())(x),
-                [np.random.rand(4)], order=2)
+    check_grads(
+        lambda x: symgrad.compile(lambda v: (v.tanh() ** 3).sum())(x), [np.random.rand(4)], order=2
+    )

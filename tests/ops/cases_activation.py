@@ -281,12 +281,4 @@ CASES = [
         torch_fn=lambda torch, x: torch.nn.functional.one_hot(x, 5),
         grad=False,
     ),
-    OpCase(
-        "one_hot_inferred",
-        F.one_hot,
-        lambda x: np.eye(x.max() + 1, dtype=np.int64)[x],
-        [[Arg((3, 4), 0, 5, kind="int")]],
-        torch_fn=lambda torch, x: torch.nn.functional.one_hot(x),
-        grad=False,
-    ),
 ]

@@ -3,6 +3,7 @@ functions (whose cases return tuples of views)."""
 
 import numpy as np
 from op_table import Arg
+
 from ops.cases_shape import case
 
 

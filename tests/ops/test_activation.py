@@ -142,6 +142,14 @@ def test_torch_level_names_and_tensor_methods():
     np.testing.assert_array_equal(x.relu().numpy(), x.numpy())
 
 
+def test_softmax_dtype_argument_casts_the_input_first():
+    x = symgrad.tensor([[1, 2, 3]])
+    out = F.softmax(x, 1, dtype=symgrad.float64)
+    assert out.dtype is symgrad.float64
+    np.testing.assert_allclose(out.numpy(), [np.exp([1, 2, 3]) / np.exp([1, 2, 3]).sum()])
+    assert F.log_softmax(symgrad.ones(2, 3), 1, dtype=symgrad.float64).dtype is symgrad.float64
+
+
 def test_softmax_of_zero_dim_tensor_is_one():
     out = F.softmax(symgrad.tensor(3.0), 0)
     assert out.shape == () and out.item() == 1.0
@@ -397,3 +405,13 @@ def test_one_hot_errors_match_torch(values, num_classes, message):
 def test_one_hot_of_empty_tensor_needs_num_classes():
     with pytest.raises(RuntimeError, match="Can not infer total number of classes from empty"):
         F.one_hot(symgrad.tensor([], dtype=symgrad.int64))
+
+
+def test_one_hot_with_inferred_classes_cannot_be_compiled():
+    # The number of classes (the output's shape) depends on the values.
+    from symgrad.compiler.trace import ConcretizationError
+
+    with pytest.raises(ConcretizationError, match=r"one_hot\(\) with num_classes=-1"):
+        symgrad.compile(F.one_hot)(symgrad.tensor([0, 2]))
+    compiled = symgrad.compile(lambda x: F.one_hot(x, 3))
+    np.testing.assert_array_equal(compiled(symgrad.tensor([0, 2])).numpy(), [[1, 0, 0], [0, 0, 1]])

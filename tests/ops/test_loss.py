@@ -272,11 +272,24 @@ def test_losses_keep_the_input_dtype(dtype):
         assert out.dtype is dtype
 
 
-def test_mixed_dtypes_promote_like_torch():
-    x = symgrad.randn(3, 4)
-    y = symgrad.rand(3, 4, dtype=symgrad.float64)
-    assert loss.mse_loss(x, y).dtype is symgrad.float64
-    assert loss.binary_cross_entropy_with_logits(x, y).dtype is symgrad.float64
+@pytest.mark.parametrize(
+    "function, first_second, second_first",
+    [
+        (loss.mse_loss, symgrad.float64, symgrad.float64),
+        (loss.l1_loss, symgrad.float64, symgrad.float64),
+        (loss.smooth_l1_loss, symgrad.float64, symgrad.float64),
+        # torch's quirks: huber writes into a tensor like the input, bce-with-logits
+        # accumulates into (1 - target)
+        (loss.huber_loss, symgrad.float32, symgrad.float64),
+        (loss.binary_cross_entropy_with_logits, symgrad.float64, symgrad.float32),
+    ],
+)
+def test_mixed_dtypes_promote_like_torch(function, first_second, second_first):
+    single = symgrad.rand(3, 4)
+    double = symgrad.rand(3, 4, dtype=symgrad.float64)
+    for reduction in ("none", "mean"):
+        assert function(single, double, reduction=reduction).dtype is first_second
+        assert function(double, single, reduction=reduction).dtype is second_first
 
 
 # ------------------------------------------------------------------------------- errors

@@ -22,8 +22,9 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import symgrad  # noqa: E402
 from workloads import WORKLOADS, eager_value_and_grad  # noqa: E402
+
+import symgrad  # noqa: E402
 
 
 def median_seconds(call, repeats: int, budget: float = 0.02) -> float:
@@ -67,6 +68,18 @@ def check_agreement(workload, args, value_and_grad) -> None:
         np.testing.assert_allclose(got, expected, rtol=2e-3, atol=1e-5)
 
 
+def measure(workload, repeats: int) -> tuple[float, float, float, float]:
+    """Median seconds per call: numpy, compiled value_and_grad, compiled + .backward(), eager."""
+    args = workload.make_args()
+    value_and_grad = symgrad.value_and_grad(workload.loss, argnums=workload.argnums)
+    check_agreement(workload, args, value_and_grad)
+    numpy_time = median_seconds(lambda: workload.numpy_value_and_grad(*args), repeats)
+    compiled_time = median_seconds(lambda: value_and_grad(*args), repeats)
+    backward_time = median_seconds(_compiled_backward_call(workload, args), repeats)
+    eager_time = median_seconds(lambda: eager_value_and_grad(workload, args), repeats, budget=0.05)
+    return numpy_time, compiled_time, backward_time, eager_time
+
+
 def run_workloads(repeats: int) -> None:
     header = (
         f"{'workload':<22}{'numpy us':>11}{'compiled':>11}{'ratio':>7}"
@@ -75,15 +88,7 @@ def run_workloads(repeats: int) -> None:
     print(header)
     print("-" * len(header))
     for workload in WORKLOADS:
-        args = workload.make_args()
-        value_and_grad = symgrad.value_and_grad(workload.loss, argnums=workload.argnums)
-        check_agreement(workload, args, value_and_grad)
-        numpy_time = median_seconds(lambda: workload.numpy_value_and_grad(*args), repeats)
-        compiled_time = median_seconds(lambda: value_and_grad(*args), repeats)
-        backward_time = median_seconds(_compiled_backward_call(workload, args), repeats)
-        eager_time = median_seconds(
-            lambda: eager_value_and_grad(workload, args), repeats, budget=0.05
-        )
+        numpy_time, compiled_time, backward_time, eager_time = measure(workload, repeats)
         print(
             f"{workload.name:<22}{numpy_time * 1e6:>11.1f}{compiled_time * 1e6:>11.1f}"
             f"{compiled_time / numpy_time:>7.2f}{backward_time * 1e6:>15.1f}"

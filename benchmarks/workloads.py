@@ -114,7 +114,7 @@ CHAIN = 200
 
 
 def chain(x):
-    for k in range(CHAIN // 4):
+    for _ in range(CHAIN // 4):
         x = (x.sin() * 0.9 + 0.1).tanh() * 1.1
     return x.sum()
 

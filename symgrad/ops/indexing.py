@@ -2,11 +2,12 @@
 the index-tensor ops gather, scatter, scatter_add, index_select, index_add, masked_fill,
 take_along_dim, take, select and masked_select.
 
-A ``t[...]`` index is normalized once into ``Index``, a hashable value (so it can be an op
-attribute and part of a compiled graph), and checked against the tensor's shape with torch's
-messages. The index tensors of gather/scatter/index_select/index_add/masked_fill are op inputs
-instead, so new indices need no new graph. Gradients of indexing scatter-add: repeated indices
-accumulate.
+A ``t[...]`` key is read as torch reads it and checked against the tensor's shape with torch's
+messages. Its ints, slices, None and ... become ``Index``, a hashable op attribute; its
+advanced parts (index tensors, lists, arrays; boolean masks as their ``nonzero()`` positions)
+become integer tensor *inputs* of the op, marked by ``TENSOR`` in the Index, so a compiled
+function takes new indices without a new graph. Gradients of indexing scatter-add: repeated
+indices accumulate.
 """
 
 from __future__ import annotations
@@ -36,94 +37,70 @@ SEQUENCE_AS_TUPLE = (
     "interpreted as tensor index, x[torch.tensor(seq)], which will result either in an error or "
     "a different result"
 )
+# Stands in an Index for the next integer index tensor among the op's inputs (a string, so
+# generated code can print it).
+TENSOR = "tensor"
 
 
 class Index:
-    """A normalized index: ints, slices, None, Ellipsis and integer/bool ndarrays."""
+    """The static part of a key: ints, slices, None, Ellipsis, and ``TENSOR`` where an index
+    tensor input goes."""
 
-    __slots__ = ("items", "_key", "node_name")
+    __slots__ = ("items", "node_name")
 
     def __init__(self, items: tuple, node_name: str | None = None):
         self.items = items
-        self._key = tuple(_item_key(i) for i in items)
         # The torch node name of the function that indexes (split, unbind ...); not part of
         # the index's identity.
         self.node_name = node_name
 
     @classmethod
-    def from_user(cls, key, shape=None) -> Index:
-        """Normalize ``key`` as torch reads it; with ``shape``, check it with torch's errors."""
-        index = cls(tuple(_normalize(k) for k in _as_tuple(key)))
-        if shape is not None:
-            index.check(tuple(shape))
-        return index
+    def from_user(cls, key, shape) -> tuple[Index, tuple[Tensor, ...]]:
+        """Read ``key`` as torch does, check it against ``shape`` with torch's errors, and
+        split it into an Index and its integer index tensors."""
+        items = tuple(_normalize(k) for k in _as_tuple(key))
+        _check(items, tuple(shape))
+        static, tensors = [], []
+        for item in items:
+            if isinstance(item, Tensor):
+                static.append(TENSOR)
+                tensors.append(item)
+            elif isinstance(item, np.ndarray) and item.dtype == np.bool_:
+                if item.ndim == 0:  # True/False: a new dim of size 1/0, indexed
+                    static += [None, TENSOR]
+                    tensors.append(Tensor._wrap(np.zeros(int(item), dtype=np.int64)))
+                else:
+                    static += [TENSOR] * item.ndim
+                    tensors += [Tensor._wrap(positions) for positions in np.nonzero(item)]
+            elif isinstance(item, np.ndarray):
+                static.append(TENSOR)
+                tensors.append(Tensor._wrap(item))
+            else:
+                static.append(item)
+        return cls(tuple(static)), tuple(tensors)
 
     @property
     def is_advanced(self) -> bool:
-        return any(isinstance(i, np.ndarray) for i in self.items)
+        return TENSOR in self.items
 
     @property
     def is_alias(self) -> bool:
         """Only Ellipsis (or nothing): the whole tensor."""
         return all(i is Ellipsis for i in self.items)
 
+    def _key(self) -> tuple:
+        return tuple(
+            ("slice", i.start, i.stop, i.step) if isinstance(i, slice) else i for i in self.items
+        )
+
     def __hash__(self) -> int:
-        return hash(self._key)
+        return hash(self._key())
 
     def __eq__(self, other) -> bool:
-        return isinstance(other, Index) and self._key == other._key
+        return isinstance(other, Index) and self._key() == other._key()
 
     def __repr__(self) -> str:
         return "[" + ", ".join(_item_text(i) for i in self.items) + "]"
-
-    def check(self, shape: tuple[int, ...]) -> None:
-        """Raise torch's error for an index that does not fit a tensor of ``shape``."""
-        ndim = len(shape)
-        used = sum(_dims_used(i) for i in self.items)
-        if used > ndim:
-            if ndim == 0 and any(isinstance(i, (int, np.ndarray)) for i in self.items):
-                raise IndexError(
-                    "invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
-                    "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number"
-                )
-            raise IndexError(f"too many indices for tensor of dimension {ndim}")
-        dim = 0
-        advanced_shapes = []
-        for item in self.items:
-            if item is Ellipsis:
-                dim += ndim - used
-            elif isinstance(item, slice):
-                if item.step is not None and item.step <= 0:
-                    raise ValueError(
-                        "slice step cannot be zero"
-                        if item.step == 0
-                        else "step must be greater than zero"
-                    )
-                dim += 1
-            elif isinstance(item, int):
-                _check_bounds(np.asarray(item), dim, shape[dim])
-                dim += 1
-            elif isinstance(item, np.ndarray) and item.dtype == np.bool_:
-                for j in range(item.ndim):
-                    if item.shape[j] != shape[dim + j]:
-                        raise IndexError(
-                            f"The shape of the mask {size_text(item.shape)} at index {j} does "
-                            f"not match the shape of the indexed tensor {size_text(shape)} at "
-                            f"index {dim + j}"
-                        )
-                advanced_shapes += [(int(item.sum()),)] * max(item.ndim, 1)
-                dim += item.ndim
-            elif isinstance(item, np.ndarray):
-                _check_bounds(item, dim, shape[dim])
-                advanced_shapes.append(item.shape)
-                dim += 1
-        try:
-            np.broadcast_shapes(*advanced_shapes)
-        except ValueError:
-            raise IndexError(
-                "shape mismatch: indexing tensors could not be broadcast together with shapes "
-                + ", ".join(size_text(s) for s in advanced_shapes)
-            ) from None
 
     def backward_name(self, shape=()) -> str:
         """torch's node name: that of the last view op its indexing applies."""
@@ -144,6 +121,57 @@ class Index:
                 name = _view_name(item)
             dim += _dims_used(item)
         return name
+
+
+def _check(items: tuple, shape: tuple[int, ...]) -> None:
+    """Raise torch's error for a normalized key that does not fit a tensor of ``shape``."""
+    ndim = len(shape)
+    used = sum(_dims_used(i) for i in items)
+    if used > ndim:
+        if ndim == 0 and any(isinstance(i, (int, np.ndarray, Tensor)) for i in items):
+            raise IndexError(
+                "invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
+                "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number"
+            )
+        raise IndexError(f"too many indices for tensor of dimension {ndim}")
+    dim = 0
+    advanced_shapes = []
+    for item in items:
+        if item is Ellipsis:
+            dim += ndim - used
+        elif isinstance(item, slice):
+            if item.step is not None and item.step <= 0:
+                raise ValueError(
+                    "slice step cannot be zero"
+                    if item.step == 0
+                    else "step must be greater than zero"
+                )
+            dim += 1
+        elif isinstance(item, int):
+            _check_bounds(np.asarray(item), dim, shape[dim])
+            dim += 1
+        elif isinstance(item, np.ndarray) and item.dtype == np.bool_:
+            for j in range(item.ndim):
+                if item.shape[j] != shape[dim + j]:
+                    raise IndexError(
+                        f"The shape of the mask {size_text(item.shape)} at index {j} does not "
+                        f"match the shape of the indexed tensor {size_text(shape)} at index "
+                        f"{dim + j}"
+                    )
+            advanced_shapes += [(int(item.sum()),)] * item.ndim
+            dim += item.ndim
+        elif isinstance(item, (np.ndarray, Tensor)):
+            if isinstance(item, np.ndarray):  # a traced index tensor is checked by numpy
+                _check_bounds(item, dim, shape[dim])
+            advanced_shapes.append(tuple(item.shape))
+            dim += 1
+    try:
+        np.broadcast_shapes(*advanced_shapes)
+    except ValueError:
+        raise IndexError(
+            "shape mismatch: indexing tensors could not be broadcast together with shapes "
+            + ", ".join(size_text(s) for s in advanced_shapes)
+        ) from None
 
 
 def _view_name(item) -> str | None:
@@ -187,10 +215,13 @@ def _as_tuple(key) -> tuple:
 
 
 def _normalize(item):
+    """One key item as an int, slice, None, Ellipsis, ndarray (integer or bool), or an integer
+    Tensor whose values are not known yet (while tracing)."""
     if isinstance(item, Tensor):
+        if item._is_symbolic and item.dtype in (dtypes.int64, dtypes.int32):
+            return item
         item = item._concrete("indexing with a tensor")
-        if item.ndim == 0 and item.dtype.kind in "iu" and item.dtype != np.uint8:
-            _index_dtype(item)
+        if item.ndim == 0 and item.dtype in (np.int64, np.int32):
             return int(item)
         return _index_array(item)
     if isinstance(item, list):
@@ -213,16 +244,12 @@ def _normalize(item):
 def _slice_bound(value) -> int:
     if isinstance(value, Tensor):
         value = value._concrete("a slice bound")
-    return int(value.__index__()) if not isinstance(value, int) else value
-
-
-def _index_dtype(array: np.ndarray) -> None:
-    if array.dtype not in (np.int64, np.int32, np.uint8, np.bool_):
-        raise IndexError(INDEX_TENSOR_TYPES)
+    return value if isinstance(value, int) else int(value.__index__())
 
 
 def _index_array(array: np.ndarray) -> np.ndarray:
-    _index_dtype(array)
+    if array.dtype not in (np.int64, np.int32, np.uint8, np.bool_):
+        raise IndexError(INDEX_TENSOR_TYPES)
     if array.dtype == np.uint8:
         warnings.warn(
             "indexing with dtype torch.uint8 is now deprecated, please use a dtype torch.bool "
@@ -234,14 +261,6 @@ def _index_array(array: np.ndarray) -> np.ndarray:
     return array
 
 
-def _item_key(item):
-    if isinstance(item, slice):
-        return ("slice", item.start, item.stop, item.step)
-    if isinstance(item, np.ndarray):
-        return ("array", item.shape, item.dtype.str, item.tobytes())
-    return item
-
-
 def _item_text(item) -> str:
     if isinstance(item, slice):
         parts = ["" if v is None else str(v) for v in (item.start, item.stop)]
@@ -249,12 +268,10 @@ def _item_text(item) -> str:
         return text + (f":{item.step}" if item.step is not None else "")
     if item is Ellipsis:
         return "..."
-    if isinstance(item, np.ndarray):
-        return repr(item.tolist())
     return repr(item)
 
 
-# ------------------------------------------------------------------------ t[index] (views)
+# ------------------------------------------------------------- t[index] with basic indices
 
 
 def _getitem_numpy(x, *, index):
@@ -266,17 +283,13 @@ def _getitem_numpy(x, *, index):
 
 
 def _getitem_shape(shape, *, index):
-    return np.empty(shape, dtype=np.bool_)[getattr(index, "items", index)].shape
-
-
-def _getitem_vjp(g, out, x, *, index):
-    return (apply(INDEX_BACKWARD, g, shape=tuple(x.shape), index=index),)
+    return np.broadcast_to(np.empty((), np.bool_), shape)[getattr(index, "items", index)].shape
 
 
 GETITEM = OpDef(
     "getitem",
     _getitem_numpy,
-    vjp=_getitem_vjp,
+    vjp=lambda g, out, x, *, index: (apply(INDEX_BACKWARD, g, shape=tuple(x.shape), index=index),),
     spelling="{0}[{index}]",
     shape=_getitem_shape,
     promote="first",
@@ -285,71 +298,136 @@ GETITEM = OpDef(
     backward_name=lambda args, attrs: attrs["index"].backward_name(tuple(args[0].shape)),
 )
 
+# -------------------------------------------------------- t[index] with index tensors (copy)
 
-def _index_backward_numpy(g, *, shape, index):
-    key = getattr(index, "items", index)
+
+def _index_numpy(x, *indices, index):
+    rest = iter(indices)
+    return x[tuple(next(rest) if isinstance(k, str) else k for k in getattr(index, "items", index))]
+
+
+def _index_shape(shape, *index_shapes, index):
+    rest = iter(index_shapes)
+    key = tuple(
+        np.zeros(next(rest), np.intp) if isinstance(k, str) else k
+        for k in getattr(index, "items", index)
+    )
+    return np.broadcast_to(np.empty((), np.bool_), shape)[key].shape
+
+
+def _index_vjp(g, out, x, *indices, index):
+    grad = apply(INDEX_BACKWARD, g, *indices, shape=tuple(x.shape), index=index)
+    return (grad,) + (None,) * len(indices)
+
+
+INDEX = OpDef(
+    "index",
+    _index_numpy,
+    vjp=_index_vjp,
+    shape=_index_shape,
+    promote="first",
+    backward_name=lambda args, attrs: attrs["index"].backward_name(),
+)
+
+
+def _index_backward_numpy(g, *indices, shape, index):
+    rest = iter(indices)
+    key = tuple(next(rest) if isinstance(k, str) else k for k in getattr(index, "items", index))
     out = np.zeros(shape, dtype=g.dtype)
-    if any(isinstance(k, np.ndarray) for k in key):
-        np.add.at(out, key, g)
+    if indices:
+        np.add.at(out, key, g)  # repeated indices accumulate
     else:
         out[key] = g
     return out
 
 
+def _index_backward_vjp(g, out, grad, *indices, shape, index):
+    picked = apply(INDEX if indices else GETITEM, g, *indices, index=index)
+    return (picked,) + (None,) * len(indices)
+
+
 INDEX_BACKWARD = OpDef(
     "index_backward",
     _index_backward_numpy,
-    vjp=lambda g, out, x, *, shape, index: (apply(GETITEM, g, index=index),),
-    shape=lambda s, *, shape, index: shape,
+    vjp=_index_backward_vjp,
+    shape=lambda s, *index_shapes, shape, index: shape,
     promote="first",
-    saves="none",
 )
 
+# ---------------------------------------------------------------------- t[index] = value
 
-def _index_put_numpy(x, value, *, index):
+
+def _setitem_numpy(x, value, *, index):
     out = x.copy()
     out[getattr(index, "items", index)] = value
     return out
 
 
-def _index_put_vjp(g, out, x, value, *, index):
-    rest = apply(INDEX_PUT, g, 0.0, index=index)
+def _value_gradient(g, value, indices, index):
+    """The region of ``g`` that ``value`` was written to, as ``value``'s gradient (which the
+    engine sums over broadcast dims)."""
     if not hasattr(value, "shape"):  # a Python number
-        return (rest, None)
-    region = apply(GETITEM, g, index=index)
+        return None
+    region = apply(INDEX if indices else GETITEM, g, *indices, index=index)
     if len(value.shape) > region.ndim:  # torch drops a value's leading 1s before assigning
         region = region.reshape((1,) * (len(value.shape) - region.ndim) + tuple(region.shape))
-    return (rest, region)
+    return region
+
+
+SETITEM = OpDef(
+    "setitem",
+    _setitem_numpy,
+    vjp=lambda g, out, x, value, *, index: (
+        apply(SETITEM, g, 0.0, index=index),
+        _value_gradient(g, value, (), index),
+    ),
+    shape=lambda s, v, *, index: s,
+    promote=lambda x, value, **attrs: (None, x.dtype),
+    saves="none",
+    backward_name="CopySlices",
+)
+
+
+def _index_put_numpy(x, value, *indices, index):
+    rest = iter(indices)
+    key = tuple(next(rest) if isinstance(k, str) else k for k in getattr(index, "items", index))
+    out = x.copy()
+    out[key] = value
+    return out
+
+
+def _index_put_vjp(g, out, x, value, *indices, index):
+    rest = apply(INDEX_PUT, g, 0.0, *indices, index=index)
+    return (rest, _value_gradient(g, value, indices, index)) + (None,) * len(indices)
 
 
 INDEX_PUT = OpDef(
     "index_put",
     _index_put_numpy,
     vjp=_index_put_vjp,
-    shape=lambda s, v, *, index: s,
-    promote=lambda x, value, **attrs: (None, x.dtype),
-    saves="none",
-    backward_name=lambda args, attrs: (
-        "IndexPutBackward0" if attrs["index"].is_advanced else "CopySlices"
-    ),
+    shape=lambda s, v, *index_shapes, index: s,
+    promote=lambda x, value, *indices, **attrs: (None, x.dtype),
 )
 
 
 def getitem(self: Tensor, key) -> Tensor:
-    """``t[key]`` as torch indexes (basic indices give views)."""
-    return apply(GETITEM, self, index=Index.from_user(key, self.shape))
+    """``t[key]`` as torch indexes: basic indices give views, index tensors and masks copies."""
+    index, tensors = Index.from_user(key, self.shape)
+    if tensors:
+        return apply(INDEX, self, *tensors, index=index)
+    return apply(GETITEM, self, index=index)
 
 
 def setitem(self: Tensor, key, value) -> None:
     """``t[key] = value`` in place, recorded for autograd (gradients reach both ``t``'s
     old value outside the region and ``value``)."""
-    index = Index.from_user(key, self.shape)
+    index, tensors = Index.from_user(key, self.shape)
     if (
         grad_mode.is_grad_enabled()
         and self._requires_grad
         and self._grad_fn is None
         and self._base is None
-        and not index.is_advanced
+        and not tensors
         and not index.is_alias
     ):
         # torch writes a basic index through a view of the leaf.
@@ -359,14 +437,18 @@ def setitem(self: Tensor, key, value) -> None:
     if isinstance(value, (np.ndarray, list, tuple)):
         value = Tensor._wrap(np.asarray(value).astype(self._data.dtype))
     if isinstance(value, Tensor):  # numpy casts it to self's dtype as it assigns
-        _check_assignable(tuple(value.shape), _getitem_shape(tuple(self.shape), index=index), index)
-    inplace(self, INDEX_PUT, value, index=index)
+        region = _index_shape(tuple(self.shape), *(t.shape for t in tensors), index=index)
+        _check_assignable(tuple(value.shape), region, bool(tensors))
+    if tensors:
+        inplace(self, INDEX_PUT, value, *tensors, index=index)
+    else:
+        inplace(self, SETITEM, value, index=index)
 
 
-def _check_assignable(value_shape, region, index: Index) -> None:
+def _check_assignable(value_shape, region, advanced: bool) -> None:
     while value_shape and value_shape[0] == 1 and len(value_shape) > len(region):
         value_shape = value_shape[1:]
-    if index.is_advanced:
+    if advanced:
         if len(value_shape) > len(region) or any(
             v not in (1, r) for v, r in zip(value_shape[::-1], region[::-1], strict=False)
         ):
@@ -923,6 +1005,6 @@ def masked_select(input: Tensor, mask: Tensor) -> Tensor:
         input = input.expand(shape)
     if tuple(mask.shape) != shape:
         mask = mask.expand(shape)
-    index = Index.from_user(mask, shape)
+    index, positions = Index.from_user(mask, shape)
     index.node_name = "MaskedSelectBackward0"
-    return apply(GETITEM, input, index=index)
+    return apply(INDEX, input, *positions, index=index)

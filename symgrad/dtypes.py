@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import tensor as _tensors  # a module: tensor.py imports this one
+
 
 class dtype:  # noqa: N801 - torch spells it lower-case
     """A tensor element type; ``symgrad.float32`` and friends are the only instances."""
@@ -167,7 +169,7 @@ def result_type(*operands) -> dtype:
     A lower class changes the result only when its category (bool < int < float) is higher,
     and then a scalar contributes the default dtype of its category, not its own width.
     """
-    from .tensor import Tensor
+    Tensor = _tensors.Tensor
 
     dimensioned = zero_dim = scalar = None
     for op in operands:

@@ -12,6 +12,7 @@ import warnings
 
 import numpy as np
 
+from .. import tensor as _tensors  # a module: tensor.py imports this one
 from . import grad_mode
 from .nodes import AccumulateGrad, edge_of
 
@@ -31,7 +32,7 @@ def _size_text(shape) -> str:
 
 def make_grads(outputs, grad_outputs, is_grads_batched: bool = False):
     """Validate user gradients; create the implicit ones for one-element outputs."""
-    from ..tensor import Tensor
+    Tensor = _tensors.Tensor
 
     grads = []
     # zip stops at the shorter sequence, as torch's _make_grads; ``run`` checks the lengths.
@@ -64,7 +65,7 @@ def make_grads(outputs, grad_outputs, is_grads_batched: bool = False):
 
 
 def _as_tuple(value):
-    from ..tensor import Tensor
+    Tensor = _tensors.Tensor
 
     if value is None:
         return None
@@ -105,7 +106,7 @@ def grad(
     materialize_grads=False,
 ):
     """symgrad.autograd.grad: gradients of ``outputs`` w.r.t. ``inputs``; ``.grad`` untouched."""
-    from ..tensor import Tensor
+    Tensor = _tensors.Tensor
 
     if materialize_grads and allow_unused is False:
         raise ValueError(
@@ -303,7 +304,8 @@ def _call_node(node, grad_outputs):
 
 def _fit_gradient(node, index, g, shape, dtype):
     from ..ops.reduce import sum_to_shape
-    from ..tensor import Tensor
+
+    Tensor = _tensors.Tensor
 
     if not isinstance(g, Tensor):
         g = Tensor._wrap(np.asarray(g, dtype=dtype.numpy))
@@ -322,7 +324,7 @@ def _fit_gradient(node, index, g, shape, dtype):
 
 def _cast(g, dtype):
     """``g.to(dtype)``; without recording when no graph is being built."""
-    from ..tensor import Tensor
+    Tensor = _tensors.Tensor
 
     if g._requires_grad:
         return g.to(dtype)
@@ -370,7 +372,7 @@ def _run_tensor_prehooks(node, grad_outputs):
 def _fresh_copy(g, create_graph: bool):
     """A copy of ``g`` that shares no memory with it; under create_graph a differentiable
     copy (``CopyBackwards``, as torch's AccumulateGrad makes it)."""
-    from ..tensor import Tensor
+    Tensor = _tensors.Tensor
 
     out = Tensor._wrap(np.array(g._data, copy=True))
     if create_graph and g._requires_grad:

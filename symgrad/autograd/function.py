@@ -9,6 +9,7 @@ import functools
 
 import numpy as np
 
+from .. import tensor as _tensors  # a module: tensor.py imports this one
 from . import grad_mode
 from .nodes import BACKWARD_TWICE, BackwardNode, SavedTensor, edge_of
 
@@ -43,7 +44,7 @@ class CustomBackward(FunctionCtx, BackwardNode):
     _forward_cls = None
 
     def __init__(self, args):
-        from ..tensor import Tensor
+        Tensor = _tensors.Tensor
 
         self.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
         tensor_args = [a for a in args if isinstance(a, Tensor)]
@@ -61,7 +62,7 @@ class CustomBackward(FunctionCtx, BackwardNode):
         self._output_meta = ()
 
     def apply(self, grad_outputs):
-        from ..tensor import Tensor
+        Tensor = _tensors.Tensor
 
         if self._released and self._saved:
             raise RuntimeError(BACKWARD_TWICE)
@@ -142,7 +143,7 @@ class Function(metaclass=FunctionMeta):
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        from ..tensor import Tensor
+        Tensor = _tensors.Tensor
 
         if any(isinstance(a, Tensor) and a._is_symbolic for a in args):
             raise RuntimeError(
@@ -172,7 +173,7 @@ class Function(metaclass=FunctionMeta):
 def _saved(node, value, outputs):
     """Save an input or output of ``forward``; an output is saved without a reference back
     to its node (no cycle), and its errors name the node, as in torch."""
-    from ..tensor import Tensor
+    Tensor = _tensors.Tensor
 
     if not isinstance(value, Tensor):
         return value
@@ -181,7 +182,7 @@ def _saved(node, value, outputs):
 
 
 def _wrap_output(node, output, args, index, recording):
-    from ..tensor import Tensor
+    Tensor = _tensors.Tensor
 
     if not isinstance(output, Tensor):
         return output

@@ -6,6 +6,7 @@ import itertools
 import weakref
 
 from .. import dtypes
+from .. import tensor as _tensors  # a module: tensor.py imports this one
 
 _sequence = itertools.count()
 _node_classes: dict[str, type] = {}
@@ -72,7 +73,7 @@ class SavedTensor:
         self.data = tensor._data if is_output else None
 
     def unpack(self, node):
-        from ..tensor import Tensor
+        Tensor = _tensors.Tensor
 
         if self._counter.value != self.version:
             tensor = self.tensor
@@ -253,7 +254,7 @@ class AccumulateGrad(BackwardNode):
 
 
 def _is_tensor(value) -> bool:
-    from ..tensor import Tensor
+    Tensor = _tensors.Tensor
 
     return isinstance(value, Tensor)
 

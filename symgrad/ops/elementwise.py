@@ -194,7 +194,16 @@ sinh = _define_unary("sinh", np.sinh, sp.sinh, "np.sinh({0})")
 cosh = _define_unary("cosh", np.cosh, sp.cosh, "np.cosh({0})")
 tanh = _define_unary("tanh", np.tanh, sp.tanh, "np.tanh({0})")
 asinh = _define_unary("asinh", np.arcsinh, sp.asinh, "np.arcsinh({0})", aliases=("arcsinh",))
-acosh = _define_unary("acosh", np.arccosh, sp.acosh, "np.arccosh({0})", aliases=("arccosh",))
+acosh = _define_unary(
+    "acosh",
+    np.arccosh,
+    sp.acosh,
+    "np.arccosh({0})",
+    # 1 / sqrt(x^2 - 1) as torch writes it (SymPy's 1 / (sqrt(x - 1) sqrt(x + 1)) is NaN for
+    # x <= -1, where torch's gradient is finite)
+    vjp=lambda g, out, x: (g * rsqrt(x * x - 1),),
+    aliases=("arccosh",),
+)
 atanh = _define_unary("atanh", np.arctanh, sp.atanh, "np.arctanh({0})", aliases=("arctanh",))
 sigmoid = _define_unary(
     "sigmoid",
@@ -260,11 +269,13 @@ def _relu_check(input) -> None:
 
 relu = _define_unary(
     "relu",
-    lambda x: np.maximum(x, 0).astype(x.dtype),
+    # torch keeps x where it is not negative: relu(-0.0) is -0.0 and relu(nan) is nan, whose
+    # gradient passes (threshold_backward zeroes only where the output is <= 0).
+    lambda x: np.where(x < 0, 0, x),
     None,
-    "np.maximum({0}, 0)",
+    "np.where({0} < 0, 0, {0})",
     saves="output",
-    vjp=lambda g, out, x: (where(out > 0, g, 0),),
+    vjp=lambda g, out, x: (where(out <= 0, 0, g),),
     promote="same",
     check=_relu_check,
 )
@@ -300,7 +311,17 @@ frac = _define_unary(
     check=_not_implemented_for("frac_cpu", _is_integral),
 )
 
-SIGN = _unary_op("sign", np.sign, None, "np.sign({0})", _zero_vjp, "none", "same", None)
+# torch's sign of NaN is 0 (numpy's is NaN).
+SIGN = _unary_op(
+    "sign",
+    lambda x: np.nan_to_num(np.sign(x)),
+    None,
+    "np.nan_to_num(np.sign({0}))",
+    _zero_vjp,
+    "none",
+    "same",
+    None,
+)
 
 
 @public("sign", methods=("sign",))

@@ -55,20 +55,26 @@ class Index:
         self.node_name = node_name
 
     @classmethod
-    def from_user(cls, key, shape) -> tuple[Index, tuple[Tensor, ...]]:
+    def from_user(cls, key, shape, masks=False) -> tuple[Index, tuple[Tensor, ...]]:
         """Read ``key`` as torch does, check it against ``shape`` with torch's errors, and
-        split it into an Index and its integer index tensors."""
+        split it into an Index and its index tensors: integer ones, and boolean masks as
+        their ``nonzero()`` positions unless ``masks`` keeps them (an assignment through a
+        mask has a shape known before the mask's values are)."""
         items = tuple(_normalize(k) for k in _as_tuple(key))
         _check(items, tuple(shape))
         static, tensors = [], []
         for item in items:
             if isinstance(item, Tensor):
+                if item.dtype is dtypes.bool_ and not masks:
+                    item._concrete("indexing with a boolean mask (the result's shape)")
                 static.append(TENSOR)
                 tensors.append(item)
             elif isinstance(item, np.ndarray) and item.dtype == np.bool_:
-                if item.ndim == 0:  # True/False: a new dim of size 1/0, indexed
-                    static += [None, TENSOR]
-                    tensors.append(Tensor._wrap(np.zeros(int(item), dtype=np.int64)))
+                if item.ndim == 0:  # True/False: a new dim of size 1/0 (numpy's meaning too)
+                    static.append(bool(item))
+                elif masks:
+                    static.append(TENSOR)
+                    tensors.append(Tensor._wrap(item))
                 else:
                     static += [TENSOR] * item.ndim
                     tensors += [Tensor._wrap(positions) for positions in np.nonzero(item)]
@@ -81,7 +87,7 @@ class Index:
 
     @property
     def is_advanced(self) -> bool:
-        return TENSOR in self.items
+        return any(isinstance(i, (str, bool)) for i in self.items)
 
     @property
     def is_alias(self) -> bool:
@@ -89,9 +95,7 @@ class Index:
         return all(i is Ellipsis for i in self.items)
 
     def _key(self) -> tuple:
-        return tuple(
-            ("slice", i.start, i.stop, i.step) if isinstance(i, slice) else i for i in self.items
-        )
+        return tuple(_item_key(i) for i in self.items)
 
     def __hash__(self) -> int:
         return hash(self._key())
@@ -150,7 +154,7 @@ def _check(items: tuple, shape: tuple[int, ...]) -> None:
         elif isinstance(item, int):
             _check_bounds(np.asarray(item), dim, shape[dim])
             dim += 1
-        elif isinstance(item, np.ndarray) and item.dtype == np.bool_:
+        elif _is_mask(item):
             for j in range(item.ndim):
                 if item.shape[j] != shape[dim + j]:
                     raise IndexError(
@@ -158,7 +162,8 @@ def _check(items: tuple, shape: tuple[int, ...]) -> None:
                         f"match the shape of the indexed tensor {size_text(shape)} at index "
                         f"{dim + j}"
                     )
-            advanced_shapes += [(int(item.sum()),)] * item.ndim
+            if isinstance(item, np.ndarray):  # a traced mask's count is not known yet
+                advanced_shapes += [(int(item.sum()),)] * item.ndim
             dim += item.ndim
         elif isinstance(item, (np.ndarray, Tensor)):
             if isinstance(item, np.ndarray):  # a traced index tensor is checked by numpy
@@ -174,6 +179,14 @@ def _check(items: tuple, shape: tuple[int, ...]) -> None:
         ) from None
 
 
+def _item_key(item):
+    if isinstance(item, slice):
+        return ("slice", item.start, item.stop, item.step)
+    if isinstance(item, bool):  # True == 1, but x[True] is not x[1]
+        return ("bool", item)
+    return item
+
+
 def _view_name(item) -> str | None:
     if isinstance(item, int):
         return "SelectBackward0"
@@ -187,9 +200,13 @@ def _view_name(item) -> str | None:
 def _dims_used(item) -> int:
     if item is None or item is Ellipsis:
         return 0
-    if isinstance(item, np.ndarray) and item.dtype == np.bool_:
-        return item.ndim
-    return 1
+    return item.ndim if _is_mask(item) else 1
+
+
+def _is_mask(item) -> bool:
+    if isinstance(item, np.ndarray):
+        return item.dtype == np.bool_
+    return isinstance(item, Tensor) and item.dtype is dtypes.bool_
 
 
 def _check_bounds(values: np.ndarray, dim: int, size: int) -> None:
@@ -218,7 +235,7 @@ def _normalize(item):
     """One key item as an int, slice, None, Ellipsis, ndarray (integer or bool), or an integer
     Tensor whose values are not known yet (while tracing)."""
     if isinstance(item, Tensor):
-        if item._is_symbolic and item.dtype in (dtypes.int64, dtypes.int32):
+        if item._is_symbolic and item.dtype in (dtypes.int64, dtypes.int32, dtypes.bool_):
             return item
         item = item._concrete("indexing with a tensor")
         if item.ndim == 0 and item.dtype in (np.int64, np.int32):
@@ -342,7 +359,7 @@ def _index_backward_numpy(g, *indices, shape, index):
 
 
 def _index_backward_vjp(g, out, grad, *indices, shape, index):
-    picked = apply(INDEX if indices else GETITEM, g, *indices, index=index)
+    picked = apply(INDEX if index.is_advanced else GETITEM, g, *indices, index=index)
     return (picked,) + (None,) * len(indices)
 
 
@@ -368,7 +385,16 @@ def _value_gradient(g, value, indices, index):
     engine sums over broadcast dims)."""
     if not hasattr(value, "shape"):  # a Python number
         return None
-    region = apply(INDEX if indices else GETITEM, g, *indices, index=index)
+    for i in indices:
+        if i.dtype is dtypes.bool_ and i._is_symbolic:
+            from ..compiler.trace import TracingError
+
+            raise TracingError(
+                "symgrad.compile cannot differentiate a value assigned through a boolean mask: "
+                "the gradient's shape depends on the mask's values.\nsymgrad hint: write "
+                "symgrad.where(mask, value, x) instead."
+            )
+    region = apply(INDEX if index.is_advanced else GETITEM, g, *indices, index=index)
     if len(value.shape) > region.ndim:  # torch drops a value's leading 1s before assigning
         region = region.reshape((1,) * (len(value.shape) - region.ndim) + tuple(region.shape))
     return region
@@ -413,7 +439,7 @@ INDEX_PUT = OpDef(
 def getitem(self: Tensor, key) -> Tensor:
     """``t[key]`` as torch indexes: basic indices give views, index tensors and masks copies."""
     index, tensors = Index.from_user(key, self.shape)
-    if tensors:
+    if index.is_advanced:
         return apply(INDEX, self, *tensors, index=index)
     return apply(GETITEM, self, index=index)
 
@@ -421,13 +447,13 @@ def getitem(self: Tensor, key) -> Tensor:
 def setitem(self: Tensor, key, value) -> None:
     """``t[key] = value`` in place, recorded for autograd (gradients reach both ``t``'s
     old value outside the region and ``value``)."""
-    index, tensors = Index.from_user(key, self.shape)
+    index, tensors = Index.from_user(key, self.shape, masks=True)
     if (
         grad_mode.is_grad_enabled()
         and self._requires_grad
         and self._grad_fn is None
         and self._base is None
-        and not tensors
+        and not index.is_advanced
         and not index.is_alias
     ):
         # torch writes a basic index through a view of the leaf.
@@ -437,12 +463,28 @@ def setitem(self: Tensor, key, value) -> None:
     if isinstance(value, (np.ndarray, list, tuple)):
         value = Tensor._wrap(np.asarray(value).astype(self._data.dtype))
     if isinstance(value, Tensor):  # numpy casts it to self's dtype as it assigns
-        region = _index_shape(tuple(self.shape), *(t.shape for t in tensors), index=index)
-        _check_assignable(tuple(value.shape), region, bool(tensors))
-    if tensors:
+        region = _region_shape(tuple(self.shape), index, tensors)
+        if region is not None:
+            _check_assignable(tuple(value.shape), region, index.is_advanced)
+    if index.is_advanced:
         inplace(self, INDEX_PUT, value, *tensors, index=index)
     else:
         inplace(self, SETITEM, value, index=index)
+
+
+def _region_shape(shape, index: Index, tensors) -> tuple[int, ...] | None:
+    """The shape of ``t[key]`` (None while a traced mask's count is unknown)."""
+    arrays = []
+    for t in tensors:
+        if t._is_symbolic:
+            if t.dtype is dtypes.bool_:
+                return None
+            arrays.append(np.zeros(tuple(t.shape), np.intp))
+        else:
+            arrays.append(t._data)
+    rest = iter(arrays)
+    key = tuple(next(rest) if isinstance(k, str) else k for k in index.items)
+    return np.broadcast_to(np.empty((), np.bool_), shape)[key].shape
 
 
 def _check_assignable(value_shape, region, advanced: bool) -> None:

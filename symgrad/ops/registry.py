@@ -17,6 +17,7 @@ from .. import dtypes
 from ..autograd import grad_mode
 from ..autograd.nodes import record
 from ..compiler import trace
+from ..tensor import Tensor
 
 REGISTRY: dict[str, OpDef] = {}
 
@@ -87,8 +88,6 @@ class OpDef:
 
 
 def _as_array(value, compute_dtype):
-    from ..tensor import Tensor
-
     if isinstance(value, Tensor):
         data = value._data
         if compute_dtype is not None and data.dtype != compute_dtype.numpy:
@@ -113,12 +112,8 @@ def evaluate(op: OpDef, args, attrs, compute_dtype, out_dtype) -> np.ndarray:
 
 def apply(op: OpDef, *args, **attrs):
     """Call ``op`` on Tensors and Python scalars: numpy eagerly, or a graph node while tracing."""
-    from ..tensor import Tensor
-
     compute_dtype, out_dtype = op.dtypes_for(args, attrs)
-    if trace.current() is not None or any(
-        isinstance(a, Tensor) and a._is_symbolic for a in args
-    ):
+    if trace.current() is not None or any(isinstance(a, Tensor) and a._is_symbolic for a in args):
         return trace.apply_symbolic(op, args, attrs, compute_dtype, out_dtype)
     out = evaluate(op, args, attrs, compute_dtype, out_dtype)
     result = Tensor._wrap(out)
@@ -152,8 +147,6 @@ def public(name: str | None = None, methods: tuple[str, ...] = ()):
     """
 
     def decorate(fn):
-        from ..tensor import Tensor
-
         FUNCTIONS[name or fn.__name__] = fn
         for method in methods:
             setattr(Tensor, method, fn)

@@ -43,7 +43,7 @@ class Size(tuple):
 
 
 class device:  # noqa: N801 - torch spells it lower-case
-    """Where a tensor lives: always the CPU (``device(type='cpu')``, equal to ``"cpu"``)."""
+    """Where a tensor lives: always the CPU (``device(type='cpu')``)."""
 
     __slots__ = ("type",)
 
@@ -63,9 +63,8 @@ class device:  # noqa: N801 - torch spells it lower-case
         return self.type
 
     def __eq__(self, other) -> bool:
-        if isinstance(other, device):
-            return other.type == self.type
-        return isinstance(other, str) and other == self.type
+        # As torch: equal to another device, not to the string "cpu".
+        return isinstance(other, device) and other.type == self.type
 
     def __hash__(self) -> int:
         return hash(self.type)

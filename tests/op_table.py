@@ -60,6 +60,9 @@ class OpCase:
     rtol: float = 1e-5
     atol: float = 1e-6
     marks: tuple = field(default_factory=tuple)
+    # False when the output's shape depends on input values (boolean-mask indexing): compile
+    # must refuse such an op with a ConcretizationError instead of compiling it.
+    compiles: bool = True
 
     def sample(self, variant: int, dtype=np.float64, seed: int = 0):
         rng = np.random.default_rng(seed)
@@ -84,14 +87,14 @@ def _load():
 ALL_CASES = _load()
 
 
-def params(differentiable_only: bool = False):
+def params(differentiable_only: bool = False, compiling_only: bool = False):
     """(case, variant) pairs for pytest.mark.parametrize, with readable ids."""
     import pytest
 
     return [
         pytest.param(case, v, id=f"{case.name}-{v}", marks=case.marks)
         for case in ALL_CASES
-        if case.grad or not differentiable_only
+        if (case.grad or not differentiable_only) and (case.compiles or not compiling_only)
         for v in range(len(case.variants))
     ]
 

@@ -177,31 +177,25 @@ def _statements(order, results, param_ids, namer, role, helpers) -> list[str]:
     for i, node in enumerate(order):
         operands = [_operand(s, namer) for s in node.inputs]
         reuse = _reusable(node, i, buffer_of, buffer_end, owned, param_ids)
+        target = namer.bind(node, role[node.id]) if node.id in role else None
         if reuse is not None:
-            target = namer.names[reuse.id]
-            namer.names[node.id] = target
+            buffer = namer.names[reuse.id]
+            if target is None:
+                target = namer.names[node.id] = buffer
             buffer_of[node.id] = buffer_of[reuse.id]
-            buffer_end[buffer_of[node.id]] = max(
-                buffer_end[buffer_of[node.id]], last_use.get(node.id, -1)
-            )
-            text = codegen.expression(node, operands, helpers, out=target)
+            end = max(buffer_end[buffer_of[node.id]], last_use.get(node.id, -1))
+            buffer_end[buffer_of[node.id]] = end
+            text = codegen.expression(node, operands, helpers, out=buffer)
         else:
-            target = namer.bind(node, role[node.id]) if node.id in role else namer.temporary(node)
+            target = target or namer.temporary(node)
             text = codegen.expression(node, operands, helpers)
         lines.append(_with_comment(f"{target} = {text}", node))
-        dead = [
-            s
-            for s in _unique(node.inputs)
-            if s.kind == OP
-            and not s.op.is_view
-            and s.id not in param_ids
-            and last_use.get(s.id) == i
-            and s.numel >= LARGE
-            and namer.names[s.id] != target
-            and buffer_end.get(buffer_of.get(s.id), -1) <= i
-        ]
+        dead = [s for s in _unique(node.inputs) if s.kind == OP and not s.op.is_view
+                and s.id not in param_ids and last_use.get(s.id) == i and s.numel >= LARGE
+                and namer.names[s.id] != target
+                and buffer_end.get(buffer_of.get(s.id), -1) <= i]
         if dead:
-            lines.append("del " + ", ".join(namer.names[s.id] for s in dead))
+            lines.append("del " + ", ".join(dict.fromkeys(namer.names[s.id] for s in dead)))
     return lines
 
 
@@ -218,20 +212,15 @@ def _allocates(node: Node) -> bool:
 
 
 def _reusable(node, index, buffer_of, buffer_end, owned, param_ids):
-    """A dead input buffer of the same shape and dtype that ``node`` may write into."""
+    """A dead input buffer of the same shape and dtype that ``node`` may write into: one the
+    function allocated itself (never an input or a view), whose every alias dies here."""
     if not isinstance(node.op.eval, np.ufunc) or node.numel < LARGE:
         return None
     for source in node.inputs:
         buffer = buffer_of.get(source.id)
-        if (
-            source.kind == OP
-            and source.id in owned
-            and buffer == source.id
-            and source.id not in param_ids
-            and buffer_end.get(buffer) == index
-            and source.shape == node.shape
-            and source.dtype is node.dtype
-        ):
+        if (source.kind == OP and buffer in owned and source.id not in param_ids
+                and buffer_end.get(buffer) == index
+                and source.shape == node.shape and source.dtype is node.dtype):
             return source
     return None
 

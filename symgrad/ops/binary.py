@@ -17,7 +17,6 @@ from .elementwise import (
     isnan,
     logical_or,
     sigmoid,
-    sign,
     where,
 )
 from .inplace import inplace
@@ -323,8 +322,11 @@ def logaddexp(input: Tensor, other: Tensor) -> Tensor:
 
 
 def _copysign_vjp(g, out, x, y):
-    # |x| with y's sign: slope sign(x) * sign(out) = +-1 in x, and 0 at x = 0 as in torch.
-    return (g * (sign(x) * sign(out)), _tensor_or_none(y, _zeros_like(g)))
+    # torch's slope out / x (+-1; NaN for NaN or infinite x), set to 0 where x == 0. The
+    # division sees 1 there, so no 0/0 reaches a second derivative.
+    zero = x == 0
+    ratio = where(zero, 0.0, out / where(zero, 1.0, x))
+    return (g * ratio, _tensor_or_none(y, _zeros_like(g)))
 
 
 COPYSIGN = OpDef(

@@ -271,6 +271,12 @@ CASES = [
         [_args((3, 4), _mask((3, 4)), ()), _args((4, 2), _mask((4,)), (2,))],
     ),
     case(
+        "setitem_mask_number",
+        lambda lib, x, m: _mask_assigned(x, m, -1.5),
+        lambda x, m: _mask_assigned_reference(x, m, -1.5),
+        [_args((3, 4), _mask((3, 4))), _args((4, 2), _mask((4,))), _args((2, 3), _mask((2,)))],
+    ),
+    case(
         "setitem_through_view",
         _through_view,
         _through_view_reference,

@@ -25,6 +25,10 @@ def case(name, op, reference, shapes, **kw):
     )
 
 
+def _like(shape):
+    return Arg(shape, 0, 5, kind="int")
+
+
 def _diagonal_reference(x, offset=0, dim1=0, dim2=1):
     return np.diagonal(x, offset, dim1, dim2).copy()
 
@@ -78,7 +82,8 @@ CASES = [
         "view_as",
         lambda lib, x, y: x.view_as(y),
         lambda x, y: x.reshape(y.shape),
-        [[Arg((2, 3)), Arg((3, 2))], [Arg((4,)), Arg((1, 4, 1))]],
+        # ``y`` only lends its shape: an int tensor, so nobody expects a gradient for it.
+        [[Arg((2, 3)), _like((3, 2))], [Arg((4,)), _like((1, 4, 1))]],
     ),
     case("flatten", lambda lib, x: lib.flatten(x), lambda x: x.reshape(-1), [(2, 3, 4), (1,), ()]),
     case(
@@ -174,7 +179,7 @@ CASES = [
         "expand_as",
         lambda lib, x, y: x.expand_as(y),
         lambda x, y: np.broadcast_to(x, y.shape),
-        [[Arg((1, 3)), Arg((2, 3))], [Arg((3, 1)), Arg((2, 3, 4))], [Arg(()), Arg((2,))]],
+        [[Arg((1, 3)), _like((2, 3))], [Arg((3, 1)), _like((2, 3, 4))], [Arg(()), _like((2,))]],
     ),
     case(
         "broadcast_to",

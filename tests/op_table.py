@@ -35,7 +35,7 @@ class Arg:
         if self.kind == "int":
             return rng.integers(int(self.low), int(self.high), size=self.shape).astype(np.int64)
         if self.kind == "bool":
-            return rng.random(self.shape) < 0.5
+            return np.asarray(rng.random(self.shape) < 0.5)
         x = rng.uniform(self.low, self.high, size=self.shape)
         if self.positive_gap:
             x = np.where(

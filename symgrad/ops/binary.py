@@ -12,6 +12,8 @@ import numpy as np
 from .. import dtypes
 from ..tensor import Tensor
 from .elementwise import (
+    _is_bool,
+    _is_integral,
     _zeros_like,
     div,
     isnan,
@@ -49,14 +51,6 @@ def _invalid_arguments(name: str, *args) -> TypeError:
 def _kernel_check(kernel: str, result_dtype, rejects) -> None:
     if rejects(result_dtype):
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{result_dtype._scalar_name}'")
-
-
-def _is_bool(d) -> bool:
-    return d is dtypes.bool_
-
-
-def _is_integral(d) -> bool:
-    return not d.is_floating_point
 
 
 def _is_float(d) -> bool:

@@ -102,7 +102,7 @@ def _evaluator(expr: sp.Expr):
 
     if expr.is_Symbol:
         return lambda env: env[expr]
-    if expr.is_Number or expr.is_NumberSymbol:
+    if expr.is_number:  # free of symbols (log(2), sqrt(pi) too): a Python number
         value = int(expr) if expr.is_Integer else float(expr)
         return lambda env: value
     if expr.is_Add:

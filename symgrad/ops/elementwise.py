@@ -79,6 +79,8 @@ def _define_unary(
     for alias in aliases:
         public(alias)(function)
     _define_inplace(name, op, check)
+    for alias in aliases:
+        setattr(Tensor, f"{alias}_", getattr(Tensor, f"{name}_"))
     return function
 
 
@@ -281,7 +283,7 @@ relu = _define_unary(
 )
 
 
-def _rounding(name, numpy_fn, methods=None):
+def _rounding(name, numpy_fn, aliases=()):
     return _define_unary(
         name,
         numpy_fn,
@@ -289,17 +291,15 @@ def _rounding(name, numpy_fn, methods=None):
         f"np.{name}({{0}})",
         vjp=_zero_vjp,
         saves="none",
-        methods=methods,
         promote="same",
         check=_not_implemented_for(f"{name}_vml_cpu", _is_bool),
+        aliases=aliases,
     )
 
 
 floor = _rounding("floor", np.floor)
 ceil = _rounding("ceil", np.ceil)
-trunc = _rounding("trunc", np.trunc, methods=("trunc", "fix"))
-public("fix")(trunc)
-Tensor.fix_ = Tensor.trunc_
+trunc = _rounding("trunc", np.trunc, aliases=("fix",))
 frac = _define_unary(
     "frac",
     lambda x: x - np.trunc(x),

@@ -140,6 +140,7 @@ def _check(items: tuple, shape: tuple[int, ...]) -> None:
         raise IndexError(f"too many indices for tensor of dimension {ndim}")
     dim = 0
     advanced_shapes = []
+    index_tensors = 0  # torch numbers an index tensor's dim among the index tensors
     for item in items:
         if item is Ellipsis:
             dim += ndim - used
@@ -164,11 +165,13 @@ def _check(items: tuple, shape: tuple[int, ...]) -> None:
                     )
             if isinstance(item, np.ndarray):  # a traced mask's count is not known yet
                 advanced_shapes += [(int(item.sum()),)] * item.ndim
+            index_tensors += item.ndim
             dim += item.ndim
         elif isinstance(item, (np.ndarray, Tensor)):
             if isinstance(item, np.ndarray):  # a traced index tensor is checked by numpy
-                _check_bounds(item, dim, shape[dim])
+                _check_bounds(item, index_tensors, shape[dim])
             advanced_shapes.append(tuple(item.shape))
+            index_tensors += 1
             dim += 1
     try:
         np.broadcast_shapes(*advanced_shapes)
@@ -209,11 +212,11 @@ def _is_mask(item) -> bool:
     return isinstance(item, Tensor) and item.dtype is dtypes.bool_
 
 
-def _check_bounds(values: np.ndarray, dim: int, size: int) -> None:
+def _check_bounds(values: np.ndarray, label: int, size: int) -> None:
     outside = values[(values < -size) | (values >= size)]
     if outside.size:
         raise IndexError(
-            f"index {outside.flat[0]} is out of bounds for dimension {dim} with size {size}"
+            f"index {outside.flat[0]} is out of bounds for dimension {label} with size {size}"
         )
 
 
@@ -385,19 +388,34 @@ def _value_gradient(g, value, indices, index):
     engine sums over broadcast dims)."""
     if not hasattr(value, "shape"):  # a Python number
         return None
-    for i in indices:
-        if i.dtype is dtypes.bool_ and i._is_symbolic:
-            from ..compiler.trace import TracingError
+    shape = tuple(value.shape)
+    while shape and shape[0] == 1:  # torch drops a value's leading 1s before assigning
+        shape = shape[1:]
+    if index.items == (TENSOR,) and indices[0].dtype is dtypes.bool_:
+        mask = indices[0]
+        kept = g.ndim - mask.ndim
+        if len(shape) <= kept:
+            # The value is broadcast over the masked positions: sum them, in a form whose
+            # shape does not depend on how many there are (so it compiles).
+            region = where(mask.reshape(tuple(mask.shape) + (1,) * kept), g, 0.0)
+            region = region.sum(tuple(range(mask.ndim)))
+            return _with_leading_ones(region, len(value.shape))
+    if any(i.dtype is dtypes.bool_ and i._is_symbolic for i in indices):
+        from ..compiler.trace import TracingError
 
-            raise TracingError(
-                "symgrad.compile cannot differentiate a value assigned through a boolean mask: "
-                "the gradient's shape depends on the mask's values.\nsymgrad hint: write "
-                "symgrad.where(mask, value, x) instead."
-            )
+        raise TracingError(
+            "symgrad.compile cannot differentiate a value assigned through a boolean mask "
+            "within a larger index: the gradient's shape depends on the mask's values.\n"
+            "symgrad hint: write symgrad.where(mask, value, x) instead."
+        )
     region = apply(INDEX if index.is_advanced else GETITEM, g, *indices, index=index)
-    if len(value.shape) > region.ndim:  # torch drops a value's leading 1s before assigning
-        region = region.reshape((1,) * (len(value.shape) - region.ndim) + tuple(region.shape))
-    return region
+    return _with_leading_ones(region, len(value.shape))
+
+
+def _with_leading_ones(region: Tensor, ndim: int) -> Tensor:
+    if ndim <= region.ndim:
+        return region
+    return region.reshape((1,) * (ndim - region.ndim) + tuple(region.shape))
 
 
 SETITEM = OpDef(
@@ -852,6 +870,11 @@ def _index_add_arguments(input: Tensor, dim: int, index: Tensor, source: Tensor)
             f"index_add_(): Number of indices ({index.shape[0]}) should be equal to "
             f"source.size(dim): ({source.shape[dim]}), for dim: {dim}"
         )
+    if input.ndim <= 1:  # torch's vector kernel has its own message
+        try:
+            _check_index_values(index, dim, input.shape[dim] if input.ndim else 1)
+        except RuntimeError:
+            raise IndexError("index out of range in self") from None
     _check_index_values(index, dim, input.shape[dim])
     return dim, index
 

@@ -282,15 +282,16 @@ def _swapped(shape, dim0, dim1):
 @public("permute", methods=("permute",))
 def permute(input: Tensor, *dims) -> Tensor:
     """Reorder the dimensions."""
-    dims = tuple(_wrap_dim(d, input.ndim) for d in _sizes(dims))
-    if sorted(dims) != list(range(input.ndim)):
+    dims = _sizes(dims)
+    if len(dims) != input.ndim:
         raise RuntimeError(
             "permute(sparse_coo): number of dimensions in the tensor input does not match the "
             "length of the desired ordering of dimensions i.e. input.dim() = "
             f"{input.ndim} is not equal to len(dims) = {len(dims)}"
-            if len(dims) != input.ndim
-            else "permute(): duplicate dims are not allowed."
         )
+    dims = tuple(_wrap_dim(d, input.ndim) for d in dims)
+    if len(set(dims)) != len(dims):
+        raise RuntimeError("permute(): duplicate dims are not allowed.")
     return apply(PERMUTE, input, dims=dims)
 
 
@@ -759,12 +760,12 @@ CONSTANT_PAD_ND = OpDef(
 )
 
 
-def _pad_widths(pad) -> tuple[int, ...]:
+def _pad_widths(pad, function: str) -> tuple[int, ...]:
     for position, p in enumerate(pad):
         if not isinstance(p, (int, np.integer)):
             raise TypeError(
-                "pad(): argument 'pad' (position 2) must be tuple of ints, but found element of "
-                f"type {type(p).__name__} at pos {position}"
+                f"{function}(): argument 'pad' (position 2) must be tuple of ints, but found "
+                f"element of type {type(p).__name__} at pos {position}"
             )
     return tuple(int(p) for p in pad)
 
@@ -780,7 +781,7 @@ def _check_padded_sizes(input: Tensor, pad: tuple[int, ...]) -> None:
 def constant_pad_nd(input: Tensor, pad, value: float = 0) -> Tensor:
     """Pad with ``value``: ``pad`` is (before, after) per dim, last dim first; negative
     widths crop."""
-    pad = _pad_widths(pad)
+    pad = _pad_widths(pad, "constant_pad_nd")
     if len(pad) % 2:
         raise RuntimeError(f"Length of pad must be even but instead it equals {len(pad)}")
     if len(pad) > 2 * input.ndim:
@@ -797,7 +798,7 @@ def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) 
     last dim first; negative widths crop."""
     if mode != "constant":
         raise NotImplementedError(f"symgrad's pad supports mode='constant' only, not {mode!r}")
-    widths = _pad_widths(pad)
+    widths = _pad_widths(pad, "pad")
     if len(widths) % 2:
         raise RuntimeError("Padding length must be divisible by 2")
     if len(widths) > 2 * input.ndim:

@@ -12,7 +12,7 @@ import weakref
 import numpy as np
 
 from . import dtypes
-from .autograd import grad_mode
+from .autograd import grad_mode, nodes
 
 NONLEAF_GRAD_WARNING = (
     "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
@@ -109,6 +109,7 @@ class Tensor:
         "_backward_hooks",
         "_is_param",
         "_inference",
+        "_created",
         "__weakref__",
         "__dict__",
     )
@@ -139,6 +140,9 @@ class Tensor:
         t._backward_hooks = None
         t._is_param = False
         t._inference = grad_mode.is_inference_mode_enabled()
+        # Position in the order nodes are created: tells whether a view predates its base's
+        # current history (see _sync_view).
+        t._created = next(nodes._sequence)
         return t
 
     # ----------------------------------------------------------------- payload
@@ -270,13 +274,12 @@ class Tensor:
         if base is None or base._grad_fn is None or self._view_fn is None or self._is_symbolic:
             return
         current = self._grad_fn
-        if current is not None and current.sequence_nr > base._grad_fn.sequence_nr:
-            return
-        from .autograd.nodes import node_class
-
+        made = current.sequence_nr if current is not None else self._created
+        if made > base._grad_fn.sequence_nr:
+            return  # the base's history is older than this view's: nothing to redo
         with grad_mode.enable_grad():
             replay = self._view_fn(base)
-        replay._grad_fn.__class__ = node_class("AsStridedBackward0")
+        replay._grad_fn.__class__ = nodes.node_class("AsStridedBackward0")
         self._grad_fn = replay._grad_fn
         self._output_nr = replay._output_nr
         self._requires_grad = True

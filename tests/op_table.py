@@ -60,8 +60,8 @@ class OpCase:
     rtol: float = 1e-5
     atol: float = 1e-6
     marks: tuple = field(default_factory=tuple)
-    # False when the output's shape depends on input values (boolean-mask indexing): compile
-    # must refuse such an op with a ConcretizationError instead of compiling it.
+    # False where compile must refuse the case with a TracingError instead of compiling it:
+    # an output shape that depends on input values (boolean masks), a write through a view.
     compiles: bool = True
 
     def sample(self, variant: int, dtype=np.float64, seed: int = 0):

@@ -361,3 +361,12 @@ def test_view_of_plain_tensor_filled_with_a_tracked_value():
     assert node_name(v) == "AsStridedBackward0"
     v.sum().backward()
     assert a.grad.tolist() == [0.0, 2.0, 2.0]
+
+
+def test_view_made_under_no_grad_has_no_history():
+    x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x * 2
+    with torch.no_grad():
+        v = y[0:2]
+    assert v.grad_fn is None and v.is_leaf  # also when read again later
+    assert v.tolist() == [2.0, 4.0]

@@ -160,11 +160,30 @@ def apply_symbolic(op, args, attrs, compute_dtype, out_dtype):
     except (ValueError, IndexError, TypeError) as error:
         raise type(error)(f"{error} (while tracing {op.name} at {_where()})") from None
     node = trace.graph.op(op, inputs, attrs, shape, out_dtype, user_provenance())
-    return Tensor._wrap(node)
+    result = Tensor._wrap(node)
+    if op.is_view and isinstance(args[0], Tensor):
+        # Views alias their base: remember it, so in-place writes through them are refused.
+        result._base = args[0]
+        args[0]._view_fn = _HAS_VIEWS
+    return result
+
+
+# Marks a traced tensor that views were taken of (Tensor._view_fn is unused while tracing).
+_HAS_VIEWS = object()
 
 
 def rebind(target, result):
-    """An in-place op while tracing: the Python object now names the new value."""
+    """An in-place op while tracing: the Python object now names the new value.
+
+    A traced value that aliases another (a view, or a tensor views were taken of) cannot be
+    updated that way without leaving the alias stale, so it is refused."""
+    if target._base is not None or target._view_fn is _HAS_VIEWS:
+        raise TracingError(
+            f"symgrad.compile cannot trace an in-place update of a tensor that shares memory "
+            f"with another (a view or the base of one) at {_where()}: the other would not see "
+            "the change.\nsymgrad hint: index the tensor itself (y[1, 1:] = v instead of "
+            "row = y[1]; row[1:] = v), or compute a new tensor (symgrad.where, cat)."
+        )
     target._data = result._data
     return target
 

@@ -153,7 +153,10 @@ def _check(items: tuple, shape: tuple[int, ...]) -> None:
                 )
             dim += 1
         elif isinstance(item, int):
-            _check_bounds(np.asarray(item), dim, shape[dim])
+            if not -shape[dim] <= item < shape[dim]:
+                raise IndexError(
+                    f"index {item} is out of bounds for dimension {dim} with size {shape[dim]}"
+                )
             dim += 1
         elif _is_mask(item):
             for j in range(item.ndim):
@@ -173,6 +176,8 @@ def _check(items: tuple, shape: tuple[int, ...]) -> None:
             advanced_shapes.append(tuple(item.shape))
             index_tensors += 1
             dim += 1
+    if len(advanced_shapes) < 2:
+        return
     try:
         np.broadcast_shapes(*advanced_shapes)
     except ValueError:
@@ -236,7 +241,7 @@ def _as_tuple(key) -> tuple:
 
 def _normalize(item):
     """One key item as an int, slice, None, Ellipsis, ndarray (integer or bool), or an integer
-    Tensor whose values are not known yet (while tracing)."""
+    or bool Tensor whose values are not known yet (while tracing)."""
     if isinstance(item, Tensor):
         if item._is_symbolic and item.dtype in (dtypes.int64, dtypes.int32, dtypes.bool_):
             return item
@@ -378,7 +383,7 @@ INDEX_BACKWARD = OpDef(
 
 
 def _setitem_numpy(x, value, *, index):
-    out = x.copy()
+    out = np.array(x)  # a copy, and an array even if generated code passes a numpy scalar
     out[getattr(index, "items", index)] = value
     return out
 
@@ -435,7 +440,7 @@ SETITEM = OpDef(
 def _index_put_numpy(x, value, *indices, index):
     rest = iter(indices)
     key = tuple(next(rest) if isinstance(k, str) else k for k in getattr(index, "items", index))
-    out = x.copy()
+    out = np.array(x)  # a copy, and an array even if generated code passes a numpy scalar
     out[key] = value
     return out
 
@@ -483,7 +488,7 @@ def setitem(self: Tensor, key, value) -> None:
     if isinstance(value, Tensor):  # numpy casts it to self's dtype as it assigns
         region = _region_shape(tuple(self.shape), index, tensors)
         if region is not None:
-            _check_assignable(tuple(value.shape), region, index.is_advanced)
+            _check_assignable(tuple(value.shape), region, index.is_advanced, value.dtype)
     if index.is_advanced:
         inplace(self, INDEX_PUT, value, *tensors, index=index)
     else:
@@ -505,7 +510,7 @@ def _region_shape(shape, index: Index, tensors) -> tuple[int, ...] | None:
     return np.broadcast_to(np.empty((), np.bool_), shape)[key].shape
 
 
-def _check_assignable(value_shape, region, advanced: bool) -> None:
+def _check_assignable(value_shape, region, advanced: bool, dtype) -> None:
     while value_shape and value_shape[0] == 1 and len(value_shape) > len(region):
         value_shape = value_shape[1:]
     if advanced:
@@ -517,7 +522,7 @@ def _check_assignable(value_shape, region, advanced: bool) -> None:
                 f"broadcast to indexing result of shape {size_text(region)}"
             )
         return
-    expanded_shape(value_shape, region, dtypes.float32)
+    expanded_shape(value_shape, region, dtype)  # torch expands the value: its errors
 
 
 Tensor.__getitem__ = getitem
@@ -656,7 +661,10 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False)
 
 
 def _scatter_numpy(x, index, src, *, dim):
-    out = x.copy()
+    out = np.array(x)  # a copy, and an array even if generated code passes a numpy scalar
+    if x.ndim == 0:  # its one element is written
+        out[...] = src
+        return out
     positions = list(np.indices(index.shape, sparse=True))
     positions[dim] = index
     if np.ndim(src) == 0:
@@ -687,7 +695,9 @@ SCATTER = OpDef(
 
 
 def _scatter_add_numpy(x, index, src, *, dim):
-    out = x.copy()
+    if x.ndim == 0:
+        return x + src
+    out = np.array(x)  # a copy, and an array even if generated code passes a numpy scalar
     positions = list(np.indices(index.shape, sparse=True))
     positions[dim] = index
     np.add.at(out, tuple(positions), src[tuple(slice(0, n) for n in index.shape)])
@@ -768,21 +778,26 @@ Tensor.scatter_add_ = _scatter_add_
 # ---------------------------------------------------------------- index_select, index_add
 
 
+def _index_select_numpy(x, index, *, dim):
+    return np.take(x, index, axis=dim) if x.ndim else x.copy()
+
+
 def _index_select_backward_numpy(g, index, *, shape, dim):
     out = np.zeros(shape, dtype=g.dtype)
+    if not shape:
+        return out + g
     np.add.at(out, (slice(None),) * dim + (index,), g)
     return out
 
 
 INDEX_SELECT = OpDef(
     "index_select",
-    lambda x, index, *, dim: np.take(x, index, axis=dim),
+    _index_select_numpy,
     vjp=lambda g, out, x, index, *, dim: (
         apply(INDEX_SELECT_BACKWARD, g, index, shape=tuple(x.shape), dim=dim),
         None,
     ),
-    spelling="np.take({0}, {1}, axis={dim})",
-    shape=lambda s, i, *, dim: tuple(s[:dim]) + tuple(i) + tuple(s[dim + 1 :]),
+    shape=lambda s, i, *, dim: tuple(s[:dim]) + tuple(i) + tuple(s[dim + 1 :]) if s else (),
     promote="first",
     nondifferentiable_inputs=(1,),
 )
@@ -808,19 +823,20 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
         raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
     if index.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
-    if input.ndim == 0:
-        return index_select(input.reshape(1), 0, index).reshape(())
-    dim = _wrap_dim(dim, input.ndim)
-    index = index.reshape(1) if index.ndim == 0 else index
+    dim = _wrap_dim(dim, max(input.ndim, 1))
+    if input.ndim and index.ndim == 0:
+        index = index.reshape(1)
     try:
-        _check_index_values(index, dim, input.shape[dim])
+        _check_index_values(index, dim, input.shape[dim] if input.ndim else 1)
     except RuntimeError:
         raise IndexError("index out of range in self") from None
     return apply(INDEX_SELECT, input, index, dim=dim)
 
 
 def _index_add_numpy(x, index, source, *, dim, alpha):
-    out = x.copy()
+    if x.ndim == 0:
+        return x + (source if alpha == 1 else source * alpha)
+    out = np.array(x)  # a copy, and an array even if generated code passes a numpy scalar
     np.add.at(out, (slice(None),) * dim + (index,), source if alpha == 1 else source * alpha)
     return out
 
@@ -857,7 +873,8 @@ def _index_add_arguments(input: Tensor, dim: int, index: Tensor, source: Tensor)
             f"({_SCALAR_NAMES[source.dtype.name]}) must have the same scalar type"
         )
     dim = _wrap_dim(dim, max(input.ndim, 1))
-    index = index.reshape(1) if index.ndim == 0 else index
+    if input.ndim and index.ndim == 0:
+        index = index.reshape(1)
     others = [n for d, n in enumerate(input.shape) if d != dim]
     if source.ndim != input.ndim or others != [n for d, n in enumerate(source.shape) if d != dim]:
         raise RuntimeError(
@@ -865,17 +882,18 @@ def _index_add_arguments(input: Tensor, dim: int, index: Tensor, source: Tensor)
             f"dimension. Got self.shape = {size_text(input.shape)} source.shape = "
             f"{size_text(source.shape)}"
         )
-    if index.shape[0] != source.shape[dim]:
+    if input.ndim and index.shape[0] != source.shape[dim]:
         raise RuntimeError(
             f"index_add_(): Number of indices ({index.shape[0]}) should be equal to "
             f"source.size(dim): ({source.shape[dim]}), for dim: {dim}"
         )
-    if input.ndim <= 1:  # torch's vector kernel has its own message
-        try:
-            _check_index_values(index, dim, input.shape[dim] if input.ndim else 1)
-        except RuntimeError:
-            raise IndexError("index out of range in self") from None
-    _check_index_values(index, dim, input.shape[dim])
+    if input.ndim > 1:
+        _check_index_values(index, dim, input.shape[dim])
+        return dim, index
+    try:
+        _check_index_values(index, dim, input.shape[dim] if input.ndim else 1)
+    except RuntimeError:  # torch's kernel for vectors has its own message
+        raise IndexError("index out of range in self") from None
     return dim, index
 
 

@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 
 from . import dtypes
+from .compiler import trace as tracing
 from .tensor import Tensor
 
 _generator = np.random.default_rng()
@@ -25,6 +26,9 @@ def default_generator() -> np.random.Generator:
 
 def _finish(array: np.ndarray, dtype, requires_grad: bool) -> Tensor:
     t = Tensor._wrap(array)
+    trace = tracing.current()
+    if trace is not None:
+        trace.created[id(t)] = t  # made while tracing: a constant of the compiled code
     if requires_grad:
         if not t.dtype.is_floating_point:
             raise RuntimeError(

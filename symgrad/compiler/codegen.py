@@ -107,12 +107,17 @@ def _ufunc_name(op) -> str | None:
 def expression(node: Node, operands: list[str], helpers: dict, out: str | None = None) -> str:
     """The numpy expression computing ``node`` from operand names (``out=`` when reusing).
 
+    A spelling is a format string (``"np.exp({0})"``) or, for ops whose text depends on their
+    attributes' structure, a function of the operand names and the attributes.
+
     Constant operands of an op called through its numpy function are typed numpy scalars
     (the function may read ``.dtype``), as eager mode passes them."""
     op = node.op
     attrs = node.attr_dict
     if out is not None:
         return f"np.{_ufunc_name(op)}({', '.join(operands)}, out={out})"
+    if callable(op.spelling):
+        return op.spelling(operands, **attrs)
     if op.spelling is not None and not _PRIVATE_CALL.search(op.spelling):
         printed = {k: literal(v) for k, v in attrs.items()}
         try:

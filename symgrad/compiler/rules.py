@@ -134,7 +134,8 @@ def power_one(node: Node, b: Builder):
 
 @rule("canonicalize")
 def reshape_chain(node: Node, b: Builder):
-    """reshape(reshape(x, s1), s2) -> reshape(x, s2) ;  reshape(x, shape(x)) -> x"""
+    """reshape(reshape(x, s1), s2) -> reshape(x, s2) ;  reshape(x, shape(x)) -> x ;
+    reshape(array(v, s1), s2) -> array(v, s2)"""
     if not _is(node, "reshape"):
         return None
     x = node.inputs[0]
@@ -142,6 +143,9 @@ def reshape_chain(node: Node, b: Builder):
         return x
     if _is(x, "reshape"):
         return b.op("reshape", x.inputs[0], shape=node.shape)
+    if _is(x, "array"):
+        attrs = dict(x.attr_dict, shape=node.shape)
+        return b.graph.op(x.op, (), attrs, node.shape, node.dtype, x.provenance)
     return None
 
 

@@ -14,6 +14,8 @@ from .graph import CONST, OP, Node
 # Temporaries smaller than this are left to the garbage collector: ``del`` and ``out=`` cost
 # more than they save on small arrays.
 LARGE = 1024
+# Generated lines are cut to about this width: the quoted user line is shortened, not the code.
+MAX_LINE = 110
 
 
 @dataclass
@@ -190,10 +192,17 @@ def _statements(order, results, param_ids, namer, role, helpers) -> list[str]:
             target = target or namer.temporary(node)
             text = codegen.expression(node, operands, helpers)
         lines.append(_with_comment(f"{target} = {text}", node))
-        dead = [s for s in _unique(node.inputs) if s.kind == OP and not s.op.is_view
-                and s.id not in param_ids and last_use.get(s.id) == i and s.numel >= LARGE
-                and namer.names[s.id] != target
-                and buffer_end.get(buffer_of.get(s.id), -1) <= i]
+        dead = [
+            s
+            for s in _unique(node.inputs)
+            if s.kind == OP
+            and not s.op.is_view
+            and s.id not in param_ids
+            and last_use.get(s.id) == i
+            and s.numel >= LARGE
+            and namer.names[s.id] != target
+            and buffer_end.get(buffer_of.get(s.id), -1) <= i
+        ]
         if dead:
             lines.append("del " + ", ".join(dict.fromkeys(namer.names[s.id] for s in dead)))
     return lines
@@ -218,9 +227,14 @@ def _reusable(node, index, buffer_of, buffer_end, owned, param_ids):
         return None
     for source in node.inputs:
         buffer = buffer_of.get(source.id)
-        if (source.kind == OP and buffer in owned and source.id not in param_ids
-                and buffer_end.get(buffer) == index
-                and source.shape == node.shape and source.dtype is node.dtype):
+        if (
+            source.kind == OP
+            and buffer in owned
+            and source.id not in param_ids
+            and buffer_end.get(buffer) == index
+            and source.shape == node.shape
+            and source.dtype is node.dtype
+        ):
             return source
     return None
 
@@ -230,4 +244,9 @@ def _with_comment(statement: str, node: Node) -> str:
     if p is None:
         return statement
     tag = " (grad)" if p.grad else ""
-    return f"{statement:<40}  # {p.short()}{tag}  {p.source}"
+    line = f"{statement:<40}  # {p.short()}{tag}  "
+    source = p.source
+    room = max(MAX_LINE - len(line), 20)
+    if len(source) > room:
+        source = source[: room - 3] + "..."
+    return line + source

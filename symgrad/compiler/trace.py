@@ -29,6 +29,19 @@ class _State(threading.local):
 _state = _State()
 
 
+# Constants made while tracing (arange(10) in a loss) with at most this many elements are
+# printed into the generated code; larger ones are passed in, like captured arrays.
+MAX_PRINTED_CONSTANT = 64
+
+
+def _array_constant(graph: Graph, data: np.ndarray) -> Node:
+    from ..ops.constant import ARRAY
+
+    d = dtypes.from_numpy_dtype(data.dtype)
+    attrs = {"values": tuple(data.ravel().tolist()), "shape": data.shape, "dtype": d}
+    return graph.op(ARRAY, (), attrs, data.shape, d, user_provenance())
+
+
 class TracingError(RuntimeError):
     """The function cannot be traced as written (data-dependent Python, unsupported op)."""
 
@@ -47,6 +60,9 @@ class Trace:
         self._captured_ids: dict[int, Node] = {}
         self._resolve_name = resolve_name or (lambda value: None)
         self.provenance_override: Provenance | None = None
+        # Tensors that factories created during this trace, by id: small ones are constants
+        # of the generated code, printed from their numbers.
+        self.created: dict[int, object] = {}
 
     def capture(self, value) -> Node:
         """A concrete tensor or array met while tracing, as an input passed at call time."""
@@ -56,7 +72,11 @@ class Trace:
         if node is not None:
             return node
         data = value._data if isinstance(value, Tensor) else np.asarray(value)
-        name = self._resolve_name(value) or f"captured{len(self.captured_values)}"
+        if id(value) in self.created and data.size <= MAX_PRINTED_CONSTANT:
+            node = _array_constant(self.graph, data)
+            self._captured_ids[id(value)] = node
+            return node
+        name = self._resolve_name(value) or f"const{len(self.captured_values)}"
         node = self.graph.capture(
             name, data.shape, dtypes.from_numpy_dtype(data.dtype), user_provenance()
         )

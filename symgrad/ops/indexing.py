@@ -311,11 +311,33 @@ def _getitem_shape(shape, *, index):
     return np.broadcast_to(np.empty((), np.bool_), shape)[getattr(index, "items", index)].shape
 
 
+def _subscript_item(item) -> str:
+    if isinstance(item, slice):
+        start, stop, step = (
+            "" if v is None else str(int(v)) for v in (item.start, item.stop, item.step)
+        )
+        return f"{start}:{stop}" + (f":{step}" if step else "")
+    if item is Ellipsis:
+        return "..."
+    if item is None or isinstance(item, bool):
+        return repr(item)
+    return str(int(item))
+
+
+def _getitem_spelling(operands, *, index) -> str:
+    """``x[1:, None]`` in generated code (an all-integer index keeps a trailing ``...`` so
+    that it gives a 0-d view, as the eager code does)."""
+    items = index.items
+    if all(isinstance(i, (int, np.integer)) and not isinstance(i, bool) for i in items):
+        items = items + (Ellipsis,)
+    return f"{operands[0]}[{', '.join(_subscript_item(i) for i in items)}]"
+
+
 GETITEM = OpDef(
     "getitem",
     _getitem_numpy,
     vjp=lambda g, out, x, *, index: (apply(INDEX_BACKWARD, g, shape=tuple(x.shape), index=index),),
-    spelling="{0}[{index}]",
+    spelling=_getitem_spelling,
     shape=_getitem_shape,
     promote="first",
     saves="none",

@@ -43,7 +43,7 @@ class OpDef:
     eval: Callable[..., Any]
     vjp: Callable[..., Any] | None = None
     backward_name: str | Callable[..., str] | None = None
-    spelling: str | None = None
+    spelling: str | Callable[..., str] | None = None
     shape: Callable[..., tuple[int, ...]] = broadcast_shape
     promote: str | Callable[..., Any] = "same"
     saves: str = "inputs"

@@ -150,6 +150,40 @@ def reshape_chain(node: Node, b: Builder):
 
 
 @rule("canonicalize")
+def reduce_over_every_dim(node: Node, b: Builder):
+    """sum(x, every dim, keepdim=False) -> sum(x)  (likewise mean: the plain form)"""
+    if node.kind != OP or node.op.name not in ("sum", "mean") or not node.inputs:
+        return None
+    attrs = node.attr_dict
+    dims = attrs.get("dim")
+    if dims is None or attrs.get("keepdim") or tuple(dims) != tuple(range(node.inputs[0].ndim)):
+        return None
+    return b.graph.op(
+        node.op, node.inputs, dict(attrs, dim=None), node.shape, node.dtype, node.provenance
+    )
+
+
+@rule("canonicalize")
+def drop_kept_dims(node: Node, b: Builder):
+    """reshape(sum(x, dims, keepdim=True), shape without them) -> sum(x, dims)"""
+    if not _is(node, "reshape") or not _is(node.inputs[0], "sum"):
+        return None
+    total = node.inputs[0]
+    attrs = total.attr_dict
+    if not attrs["keepdim"]:
+        return None
+    dims = attrs["dim"] if attrs["dim"] is not None else tuple(range(total.ndim))
+    kept = tuple(n for i, n in enumerate(total.shape) if i not in dims)
+    if kept != node.shape:
+        return None
+    x = total.inputs[0]
+    result = b.graph.op(
+        total.op, (x,), dict(attrs, keepdim=False), node.shape, node.dtype, total.provenance
+    )
+    return result
+
+
+@rule("canonicalize")
 def transpose_chain(node: Node, b: Builder):
     """permute(permute(x, p), q) -> permute(x, p[q]) ;  transpose(transpose(x)) -> x ;
     t(t(x)) -> x ;  permute(x, identity) -> x"""

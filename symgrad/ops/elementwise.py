@@ -124,10 +124,10 @@ def _zero_vjp(g, out, x, **_attrs):
 
 
 def _sigmoid_numpy(x):
-    # exp of a non-positive argument only: finite for any input.
-    positive = x >= 0
-    z = np.exp(np.where(positive, -x, x))
-    return np.where(positive, 1 / (1 + z), z / (1 + z))
+    # exp of a non-positive argument only: finite for any input, exact in both tails.
+    # The numerator is 1 for x >= 0 and z = exp(x) below: max(z, x >= 0) picks it cheaply.
+    z = np.exp(-np.abs(x))
+    return np.maximum(z, x >= 0) / (1 + z)
 
 
 def _erf_numpy(x):

@@ -641,12 +641,18 @@ def binary_cross_entropy(
 def _binary_cross_entropy_with_logits_numpy(x, y, weight, pos_weight, *, reduction):
     # log(1 + exp(-x)) without overflow: exp of a non-positive number only.
     softplus_neg = np.maximum(-x, 0) + np.log1p(np.exp(-np.abs(x)))
-    positive = 1 + (pos_weight - 1) * y
-    loss = (weight * ((1 - y) * x + positive * softplus_neg)).astype(x.dtype)
+    # Unit weights (the default, passed as numbers) cost no passes over the data.
+    if not isinstance(pos_weight, np.ndarray) and pos_weight == 1:
+        loss = x - x * y + softplus_neg
+    else:
+        loss = x - x * y + (1 + (pos_weight - 1) * y) * softplus_neg
+    if isinstance(weight, np.ndarray) or weight != 1:
+        loss = weight * loss
+    loss = loss.astype(x.dtype, copy=False)
     if reduction == "mean":
-        return np.mean(loss)
+        return loss.mean()
     if reduction == "sum":
-        return np.sum(loss)
+        return loss.sum()
     return loss
 
 

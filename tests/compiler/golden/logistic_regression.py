@@ -9,20 +9,26 @@ import numpy as np
 def _binary_cross_entropy_with_logits_numpy(x, y, weight, pos_weight, *, reduction):
     # log(1 + exp(-x)) without overflow: exp of a non-positive number only.
     softplus_neg = np.maximum(-x, 0) + np.log1p(np.exp(-np.abs(x)))
-    positive = 1 + (pos_weight - 1) * y
-    loss = (weight * ((1 - y) * x + positive * softplus_neg)).astype(x.dtype)
+    # Unit weights (the default, passed as numbers) cost no passes over the data.
+    if not isinstance(pos_weight, np.ndarray) and pos_weight == 1:
+        loss = x - x * y + softplus_neg
+    else:
+        loss = x - x * y + (1 + (pos_weight - 1) * y) * softplus_neg
+    if isinstance(weight, np.ndarray) or weight != 1:
+        loss = weight * loss
+    loss = loss.astype(x.dtype, copy=False)
     if reduction == "mean":
-        return np.mean(loss)
+        return loss.mean()
     if reduction == "sum":
-        return np.sum(loss)
+        return loss.sum()
     return loss
 
 
 def _sigmoid_numpy(x):
-    # exp of a non-positive argument only: finite for any input.
-    positive = x >= 0
-    z = np.exp(np.where(positive, -x, x))
-    return np.where(positive, 1 / (1 + z), z / (1 + z))
+    # exp of a non-positive argument only: finite for any input, exact in both tails.
+    # The numerator is 1 for x >= 0 and z = exp(x) below: max(z, x >= 0) picks it cheaply.
+    z = np.exp(-np.abs(x))
+    return np.maximum(z, x >= 0) / (1 + z)
 
 
 def forward(w, b, X, y):
@@ -41,8 +47,7 @@ def backward(X, y, s2, d_out):
     t3 = d_out * 0.001                        # golden_functions.py:14 (grad)  return F.binary_cross_entropy_wi...
     t4 = t2 * t3                              # golden_functions.py:14 (grad)  return F.binary_cross_entropy_wi...
     d_w = t0 @ t4                             # golden_functions.py:13 (grad)  z = X @ w + b
-    t5 = t4.sum(axis=(0,), keepdims=True)     # golden_functions.py:13 (grad)  z = X @ w + b
-    d_b = np.reshape(t5, ())                  # golden_functions.py:13 (grad)  z = X @ w + b
+    d_b = t4.sum()                            # golden_functions.py:13 (grad)  z = X @ w + b
     return (d_w, d_b)
 
 
@@ -56,6 +61,5 @@ def forward_backward(w, b, X, y):
     t4 = t3 - y                               # golden_functions.py:14 (grad)  return F.binary_cross_entropy_wi...
     t5 = t4 * 0.001                           # golden_functions.py:14 (grad)  return F.binary_cross_entropy_wi...
     d_w = t2 @ t5                             # golden_functions.py:13 (grad)  z = X @ w + b
-    t6 = t5.sum(axis=(0,), keepdims=True)     # golden_functions.py:13 (grad)  z = X @ w + b
-    d_b = np.reshape(t6, ())                  # golden_functions.py:13 (grad)  z = X @ w + b
+    d_b = t5.sum()                            # golden_functions.py:13 (grad)  z = X @ w + b
     return (out, d_w, d_b)

@@ -72,14 +72,12 @@ def backward(W2, x, labels, s3, s4, d_out):
     t17 = np.multiply(t17, t18, out=t17)      # golden_functions.py:18 (grad)  hidden = (x @ W1 + b1).tanh()
     del t18
     d_W1 = t0 @ t17                           # golden_functions.py:18 (grad)  hidden = (x @ W1 + b1).tanh()
-    t19 = t17.sum(axis=(0,), keepdims=True)   # golden_functions.py:18 (grad)  hidden = (x @ W1 + b1).tanh()
+    d_b1 = t17.sum(axis=(0,))                 # golden_functions.py:18 (grad)  hidden = (x @ W1 + b1).tanh()
     del t17
-    d_b1 = np.reshape(t19, (256,))            # golden_functions.py:18 (grad)  hidden = (x @ W1 + b1).tanh()
-    t20 = np.swapaxes(s3, 0, 1)               # golden_functions.py:19 (grad)  logits = hidden @ W2 + b2
-    d_W2 = t20 @ t14                          # golden_functions.py:19 (grad)  logits = hidden @ W2 + b2
-    t21 = t14.sum(axis=(0,), keepdims=True)   # golden_functions.py:19 (grad)  logits = hidden @ W2 + b2
+    t19 = np.swapaxes(s3, 0, 1)               # golden_functions.py:19 (grad)  logits = hidden @ W2 + b2
+    d_W2 = t19 @ t14                          # golden_functions.py:19 (grad)  logits = hidden @ W2 + b2
+    d_b2 = t14.sum(axis=(0,))                 # golden_functions.py:19 (grad)  logits = hidden @ W2 + b2
     del t14
-    d_b2 = np.reshape(t21, (10,))             # golden_functions.py:19 (grad)  logits = hidden @ W2 + b2
     return (d_W1, d_b1, d_W2, d_b2)
 
 
@@ -123,13 +121,11 @@ def forward_backward(W1, b1, W2, b2, x, labels):
     t19 = np.multiply(t19, t20, out=t19)      # golden_functions.py:18 (grad)  hidden = (x @ W1 + b1).tanh()
     del t20
     d_W1 = t3 @ t19                           # golden_functions.py:18 (grad)  hidden = (x @ W1 + b1).tanh()
-    t21 = t19.sum(axis=(0,), keepdims=True)   # golden_functions.py:18 (grad)  hidden = (x @ W1 + b1).tanh()
+    d_b1 = t19.sum(axis=(0,))                 # golden_functions.py:18 (grad)  hidden = (x @ W1 + b1).tanh()
     del t19
-    d_b1 = np.reshape(t21, (256,))            # golden_functions.py:18 (grad)  hidden = (x @ W1 + b1).tanh()
-    t22 = np.swapaxes(t0, 0, 1)               # golden_functions.py:19 (grad)  logits = hidden @ W2 + b2
+    t21 = np.swapaxes(t0, 0, 1)               # golden_functions.py:19 (grad)  logits = hidden @ W2 + b2
     del t0
-    d_W2 = t22 @ t16                          # golden_functions.py:19 (grad)  logits = hidden @ W2 + b2
-    t23 = t16.sum(axis=(0,), keepdims=True)   # golden_functions.py:19 (grad)  logits = hidden @ W2 + b2
+    d_W2 = t21 @ t16                          # golden_functions.py:19 (grad)  logits = hidden @ W2 + b2
+    d_b2 = t16.sum(axis=(0,))                 # golden_functions.py:19 (grad)  logits = hidden @ W2 + b2
     del t16
-    d_b2 = np.reshape(t23, (10,))             # golden_functions.py:19 (grad)  logits = hidden @ W2 + b2
     return (out, d_W1, d_b1, d_W2, d_b2)

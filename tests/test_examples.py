@@ -77,3 +77,12 @@ def test_train_mlp():
     assert losses[-1] < 0.1 and losses[-1] < losses[0] / 5
     final = float(re.search(r"final train accuracy: ([\d.]+)", output).group(1))
     assert final > 0.9
+
+
+def test_compile_tour():
+    output = run_example("compile_tour.py")
+    assert "def forward_backward(w, b, X, y):" in output
+    assert "symgrad explain: logistic_loss" in output
+    losses = [float(v) for v in re.findall(r"MLP step \d: loss ([\d.]+)", output)]
+    assert len(losses) == 3 and losses[2] < losses[0]
+    assert "recompiled because arg 'images': shape (128, 784) -> (17, 784)" in output

@@ -190,7 +190,14 @@ def _statements(order, results, param_ids, namer, role, helpers) -> list[str]:
             text = codegen.expression(node, operands, helpers, out=buffer)
         else:
             target = target or namer.temporary(node)
-            text = codegen.expression(node, operands, helpers)
+            try:
+                text = codegen.expression(node, operands, helpers)
+            except codegen.CodegenError as error:
+                where = node.provenance
+                line = f" at {where.short()}: {where.source}" if where else ""
+                raise codegen.CodegenError(
+                    f"symgrad.compile cannot generate code for {node.op.name}{line}: {error}"
+                ) from None
         lines.append(_with_comment(f"{target} = {text}", node))
         dead = [
             s

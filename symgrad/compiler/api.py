@@ -39,13 +39,6 @@ def _log(channel: str, message: str) -> None:
         logger.debug(message)
 
 
-def rebuild_arguments(signature_args, leaves):
-    """(args, kwargs) of a call from its flattened structure and (possibly new) leaves."""
-    structure = signature_args
-    args, kwargs = unflatten(structure, leaves)
-    return args, kwargs
-
-
 class _Entry:
     """One cache entry: a Program plus its hit counter and recompile reason."""
 
@@ -160,22 +153,11 @@ class CompiledFunction:
         return (structure, specs, grad_mode.is_grad_enabled()), leaves, structure, paths
 
     def _fast_key(self, args, kwargs):
-        """A cheaper key for the common call: positional arrays or tensors only."""
+        """``array_key`` of the call plus grad mode (None when the call is not that simple)."""
         if kwargs or self._static_argnums:
             return None
-        specs = []
-        for a in args:
-            cls = type(a)
-            if cls is np.ndarray:
-                specs.append((a.shape, a.dtype))
-            elif cls is Tensor:
-                data = a._data
-                if type(data) is not np.ndarray:
-                    return None
-                specs.append((data.shape, data.dtype, a._requires_grad))
-            else:
-                return None
-        return (tuple(specs), grad_mode.is_grad_enabled())
+        key = array_key(args)
+        return None if key is None else (key, grad_mode.is_grad_enabled())
 
     def _fast_entry(self, args, kwargs):
         """The entry for this call when the fast key knows it and its captures are unchanged."""
@@ -284,13 +266,7 @@ class CompiledFunction:
         else:
             entry, leaves = self._lookup(args, kwargs)
         program = entry.program
-        arrays = [
-            leaf._data if isinstance(leaf, Tensor) else leaf
-            for leaf in leaves
-            if isinstance(leaf, (Tensor, np.ndarray))
-        ]
-        arrays += [c._data if isinstance(c, Tensor) else c for c in program.captured]
-        as_tensors = any(isinstance(leaf, Tensor) for leaf in leaves)
+        arrays, as_tensors = call_arrays(leaves, program)
         results = program.forward(*arrays)
         n_out = len(results) - program.n_saved
         outputs = [_result(r, as_tensors) for r in results[:n_out]]
@@ -432,6 +408,36 @@ def _as_tuple(value) -> tuple:
     if isinstance(value, (int, str)):
         return (value,)
     return tuple(value)
+
+
+def call_arrays(leaves, program) -> tuple[list, bool]:
+    """The generated function's arguments for these argument leaves (arrays of the array
+    leaves, then the captured values), and whether the call was made with Tensors."""
+    arrays = [
+        leaf._data if isinstance(leaf, Tensor) else leaf
+        for leaf in leaves
+        if isinstance(leaf, (Tensor, np.ndarray))
+    ]
+    arrays += [c._data if isinstance(c, Tensor) else c for c in program.captured]
+    return arrays, any(isinstance(leaf, Tensor) for leaf in leaves)
+
+
+def array_key(args):
+    """The cache key of a call made of positional arrays/tensors only (None otherwise): one
+    tuple, so that a cache hit of the common call costs one build and one dict lookup."""
+    key = []
+    for a in args:
+        cls = type(a)
+        if cls is np.ndarray:
+            key.append(a.shape)
+            key.append(a.dtype)
+        elif cls is Tensor and type(a._data) is np.ndarray:
+            key.append(a._data.shape)
+            key.append(a._data.dtype)
+            key.append(a._requires_grad)
+        else:
+            return None
+    return tuple(key)
 
 
 def _result(value, as_tensor: bool):

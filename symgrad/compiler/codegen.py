@@ -24,7 +24,7 @@ import numpy as np
 
 from .. import dtypes
 from ..ops.indexing import Index
-from .graph import CONST, OP, Node
+from .graph import CONST, Node
 
 _module_ids = itertools.count()
 
@@ -227,11 +227,3 @@ def load_module(source: str, name: str) -> types.ModuleType:
     module.__file__ = filename
     exec(compile(source, filename, "exec"), module.__dict__)  # noqa: S102 - our own source
     return module
-
-
-def is_scalar_constant(node: Node) -> bool:
-    return node.kind == CONST
-
-
-def is_op(node: Node) -> bool:
-    return node.kind == OP

@@ -166,9 +166,10 @@ class Graph:
         return self._next_id
 
 
-def toposort(outputs) -> list[Node]:
-    """Ancestors of ``outputs`` in dependency order, by id among ready nodes (iterative)."""
-    seen = set()
+def toposort(outputs, stop: set[int] = frozenset()) -> list[Node]:
+    """Ancestors of ``outputs`` in dependency order, inputs first (iterative, so deep graphs
+    cannot overflow the stack); nodes whose id is in ``stop`` are included as leaves."""
+    seen: set[int] = set()
     order = []
     stack = [(n, False) for n in reversed(outputs)]
     while stack:
@@ -180,6 +181,8 @@ def toposort(outputs) -> list[Node]:
             continue
         seen.add(node.id)
         stack.append((node, True))
+        if node.id in stop:
+            continue
         for child in reversed(node.inputs):
             if child.id not in seen:
                 stack.append((child, False))

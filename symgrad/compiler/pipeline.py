@@ -10,6 +10,8 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from .. import dtypes
 from ..autograd import grad_mode
 from ..ops.constant import FULL
@@ -68,8 +70,7 @@ def build(
     """Compile ``fn`` for these argument leaves (``dynamic[i]``: leaf i is an array).
 
     ``first_output_only``: differentiate only the first output (the others are auxiliary)."""
-    from .api import rebuild_arguments
-    from .pytree import flatten
+    from .pytree import flatten, unflatten
 
     timer = _Timer()
     function_name = getattr(fn, "__qualname__", getattr(fn, "__name__", "function"))
@@ -84,13 +85,13 @@ def build(
             node = graph.input(names[i], data.shape, dtypes.from_numpy_dtype(data.dtype))
             input_nodes[i] = node
             symbolic_leaves[i] = Tensor._wrap(node)
-    args, kwargs = rebuild_arguments(signature_args, symbolic_leaves)
+    args, kwargs = unflatten(signature_args, symbolic_leaves)
     with trace.tracing(active), grad_mode.no_grad():
         result = fn(*args, **kwargs)
         out_leaves, out_structure, _ = flatten(result)
         output_nodes, output_kinds = [], []
         for leaf in out_leaves:
-            if isinstance(leaf, Tensor) or _is_array(leaf):
+            if isinstance(leaf, (Tensor, np.ndarray)):
                 node = (
                     leaf._data
                     if isinstance(leaf, Tensor) and leaf._is_symbolic
@@ -162,7 +163,7 @@ def build(
     forward_ids = {n.id for n in toposort(output_nodes)} | {n.id for n, _ in params}
     saved = schedule.saved_for_backward(forward_ids, grads, cotangents, {n.id for n, _ in params})
     output_names = [_output_name(k, n_out) for k in range(n_out)]
-    grad_names = [f"d_{_wrt_name(node)}" for node in wrt_nodes]
+    grad_names = [f"d_{node.name}" for node in wrt_nodes]
     forward_namer = schedule.Namer()
     forward = schedule.build_function(
         "forward",
@@ -235,12 +236,6 @@ def build(
     )
 
 
-def _is_array(value) -> bool:
-    import numpy as np
-
-    return isinstance(value, np.ndarray)
-
-
 def _argument_names(paths: list[str]) -> list[str]:
     names, used = [], set()
     for path in paths:
@@ -255,10 +250,6 @@ def _argument_names(paths: list[str]) -> list[str]:
 
 def _output_name(index: int, count: int) -> str:
     return "out" if count == 1 else f"out{index}"
-
-
-def _wrt_name(node: Node) -> str:
-    return node.name
 
 
 def _reaching(outputs: list[Node], sources: list[Node]) -> set[int]:

@@ -27,7 +27,8 @@ def _as_node(value, like: Node) -> Node:
     return graph_trace.graph.const(value, like.dtype)
 
 
-def _fit(g: Tensor, target: Node, op_name: str) -> Tensor:
+def _fit(g: Tensor, target: Node) -> Tensor:
+    """The one place a gradient is summed to its input's shape and cast to its dtype."""
     if tuple(g.shape) != target.shape:
         g = sum_to_shape(g, target.shape)
     if g.dtype is not target.dtype:
@@ -49,10 +50,10 @@ def gradients(outputs: list[Node], seeds: list[Node], wrt: list[Node]) -> list[N
     cotangents: dict[int, Tensor] = {}
     for out, seed in zip(outputs, seeds, strict=True):
         if out.id in depends:
-            _accumulate(cotangents, out, Tensor._wrap(seed), "output")
+            _accumulate(cotangents, out, Tensor._wrap(seed))
     for node in reversed(order):
         g = cotangents.get(node.id)
-        if g is None or node.kind != OP or node.id in wrt_ids and not node.inputs:
+        if g is None or node.kind != OP:
             continue
         if not any(i.id in depends for i in node.inputs):
             continue
@@ -80,10 +81,10 @@ def _differentiate(node: Node, g: Tensor, cotangents, depends) -> None:
                 continue
             if not isinstance(grad, Tensor):
                 grad = Tensor._wrap(_as_node(grad, source))
-            _accumulate(cotangents, source, _fit(grad, source, op.name), op.name)
+            _accumulate(cotangents, source, _fit(grad, source))
 
 
-def _accumulate(cotangents, node: Node, g: Tensor, op_name: str) -> None:
+def _accumulate(cotangents, node: Node, g: Tensor) -> None:
     previous = cotangents.get(node.id)
     cotangents[node.id] = g if previous is None else previous + g
 

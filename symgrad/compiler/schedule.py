@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import codegen
-from .graph import CONST, OP, Node
+from .graph import CONST, OP, Node, toposort
 
 # Temporaries smaller than this are left to the garbage collector: ``del`` and ``out=`` cost
 # more than they save on small arrays.
@@ -65,7 +65,7 @@ def _cheap(node: Node) -> bool:
 def _boundary(forward_nodes, backward_roots, cotangents) -> list[Node]:
     stop = {n.id for n in cotangents} | forward_nodes
     saved: dict[int, Node] = {}
-    for node in _order(backward_roots, stop):
+    for node in toposort(backward_roots, stop):
         if node.id in forward_nodes and node.kind != CONST:
             saved[node.id] = node
             continue
@@ -73,28 +73,6 @@ def _boundary(forward_nodes, backward_roots, cotangents) -> list[Node]:
             if source.id in forward_nodes and source.kind != CONST:
                 saved[source.id] = source
     return sorted(saved.values(), key=lambda n: n.id)
-
-
-def _order(roots: list[Node], stop: set[int]) -> list[Node]:
-    """Ancestors of roots in dependency order, not descending below ``stop`` nodes."""
-    seen: set[int] = set()
-    order: list[Node] = []
-    stack = [(n, False) for n in reversed(roots)]
-    while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
-            continue
-        if node.id in seen:
-            continue
-        seen.add(node.id)
-        stack.append((node, True))
-        if node.id in stop:
-            continue
-        for child in reversed(node.inputs):
-            if child.id not in seen:
-                stack.append((child, False))
-    return order
 
 
 class Namer:
@@ -137,8 +115,8 @@ def build_function(
         for node, pname in params
     ]
     param_ids = {node.id for node, _ in params}
-    order = [n for n in _order(results, param_ids) if n.kind == OP and n.id not in param_ids]
-    for node in _order(results, param_ids):
+    order = [n for n in toposort(results, param_ids) if n.kind == OP and n.id not in param_ids]
+    for node in toposort(results, param_ids):
         if node.kind not in (OP, CONST) and node.id not in param_ids:
             raise codegen.CodegenError(f"{name} reads {node.name}, which is not its parameter")
     role = {}

@@ -1,4 +1,4 @@
-"""SymPy where it is cheap: simplify small elementwise clusters, and show formulas.
+"""SymPy where it is cheap: simplify small elementwise clusters.
 
 Never the whole graph (expression swell makes that explode): a cluster is at most
 ``MAX_CLUSTER`` elementwise ops that feed one result, each used only inside the cluster. Its
@@ -118,12 +118,3 @@ def simplify(roots: list[Node], builder: Builder, hits) -> list[Node]:
     from .rewrite import replace
 
     return replace(builder, roots, replacements)
-
-
-def formula(root: Node, names: dict[int, str] | None = None) -> str:
-    """A readable formula of an elementwise cluster ending at ``root`` (for display)."""
-    members = [n for n in toposort([root]) if _sympy_op(n)]
-    expr, leaves = to_sympy(root, members)
-    if names:
-        expr = expr.subs({s: sp.Symbol(names.get(n.id, str(s))) for s, n in leaves.items()})
-    return str(expr)

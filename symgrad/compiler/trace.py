@@ -17,7 +17,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from .. import dtypes
-from .graph import CONST, INPUT, OP, Graph, Node, Provenance, toposort
+from .graph import INPUT, Graph, Node, Provenance, toposort
 
 _SYMGRAD_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -249,11 +249,3 @@ def concretization_error(tensor, what: str) -> ConcretizationError:
 def symbolic_repr(tensor) -> str:
     node = tensor._data
     return f"Traced<{node.type_text()}>(%{node.id} = {node.label()})"
-
-
-def is_constant(node: Node) -> bool:
-    return node.kind == CONST
-
-
-def is_op(node: Node, name: str | None = None) -> bool:
-    return node.kind == OP and (name is None or node.op.name == name)

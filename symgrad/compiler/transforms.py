@@ -13,7 +13,7 @@ import numpy as np
 from ..ops.constant import FULL
 from ..tensor import Tensor
 from . import reverse, trace
-from .api import CompiledFunction, _build_outputs, _result
+from .api import CompiledFunction, _build_outputs, _result, array_key, call_arrays
 from .pytree import flatten, unflatten
 
 
@@ -125,7 +125,7 @@ class value_and_grad:  # noqa: N801 - JAX's name
 
     def __call__(self, *args, **kwargs):
         if not kwargs and trace._state.trace is None:
-            entry = self._runners.get(_array_key(args))
+            entry = self._runners.get(array_key(args))
             if entry is not None:
                 entry.hits += 1
                 return entry.runner(args)
@@ -139,16 +139,10 @@ class value_and_grad:  # noqa: N801 - JAX's name
         _check_scalar(program, "value_and_grad")
         if not kwargs and entry.runner is None:
             entry.runner = _fast_runner(program, args, self._argnums)
-        key = _array_key(args) if not kwargs else None
+        key = array_key(args) if not kwargs else None
         if key is not None and entry.runner is not None:
             self._runners[key] = entry
-        arrays = [
-            leaf._data if isinstance(leaf, Tensor) else leaf
-            for leaf in leaves
-            if isinstance(leaf, (Tensor, np.ndarray))
-        ]
-        arrays += [c._data if isinstance(c, Tensor) else c for c in program.captured]
-        as_tensor = any(isinstance(leaf, Tensor) for leaf in leaves)
+        arrays, as_tensor = call_arrays(leaves, program)
         results = program.forward_backward(*arrays)
         n_out = len(results) - len(program.wrt)
         outputs = _build_outputs(program, [_result(r, as_tensor) for r in results[:n_out]])
@@ -169,23 +163,6 @@ class value_and_grad:  # noqa: N801 - JAX's name
 
     def export(self, path: str, *args, **kwargs) -> str:
         return self._compiled.export(path, *args, **kwargs)
-
-
-def _array_key(args):
-    """The cache key of a call made of positional arrays/tensors only (None otherwise)."""
-    key = []
-    for a in args:
-        cls = type(a)
-        if cls is np.ndarray:
-            key.append(a.shape)
-            key.append(a.dtype)
-        elif cls is Tensor and type(a._data) is np.ndarray:
-            key.append(a._data.shape)
-            key.append(a._data.dtype)
-            key.append(a._requires_grad)
-        else:
-            return None
-    return tuple(key)
 
 
 def _fast_runner(program, args, argnums):
@@ -241,13 +218,7 @@ def vjp(fn, *primals, has_aux=False):
     compiled = CompiledFunction(_unwrap(fn), mode="fused", argnums=argnums, has_aux=has_aux)
     entry, leaves = compiled._lookup(primals, {})
     program = entry.program
-    arrays = [
-        leaf._data if isinstance(leaf, Tensor) else leaf
-        for leaf in leaves
-        if isinstance(leaf, (Tensor, np.ndarray))
-    ]
-    arrays += [c._data if isinstance(c, Tensor) else c for c in program.captured]
-    as_tensor = any(isinstance(leaf, Tensor) for leaf in leaves)
+    arrays, as_tensor = call_arrays(leaves, program)
     results = program.forward(*arrays)
     n_out = len(results) - program.n_saved
     outputs = [_result(r, as_tensor) for r in results[:n_out]]

@@ -368,6 +368,43 @@ def log_of_sum_of_exp(node: Node, b: Builder):
     return _same_type(b.op("logsumexp", x, dim=dim, keepdim=attrs["keepdim"]), node)
 
 
+def _masked_zero(node: Node):
+    """(condition, value, value_first) of where(c, v, 0) or where(c, 0, v), else None."""
+    if not _is(node, "where"):
+        return None
+    condition, a, b = node.inputs
+    if _const(b, 0):
+        return condition, a, True
+    if _const(a, 0):
+        return condition, b, False
+    return None
+
+
+@rule("stabilize")
+def nan_safe_masked_gradient(node: Node, b: Builder):
+    """where(c, g, 0) * h -> where(c, g * h, 0) ;  where(c, g, 0) / h -> where(c, g / h, 0)
+    (a gradient masked by where stays 0 where the unselected branch's slope is inf or NaN)"""
+    if not (node.kind == OP and node.op.name in ("mul", "div")):
+        return None
+    for index, operand in enumerate(node.inputs):
+        if index == 1 and node.op.name == "div":
+            break
+        masked = _masked_zero(operand)
+        if masked is None:
+            continue
+        condition, value, value_first = masked
+        other = node.inputs[1 - index]
+        pair = (value, other) if index == 0 else (other, value)
+        inner = b.op(node.op.name, *pair, dtype=node.dtype)
+        zero = b.const(0.0, node.dtype)
+        branches = (inner, zero) if value_first else (zero, inner)
+        result = b.graph.op(
+            operand.op, (condition, *branches), {}, node.shape, node.dtype, node.provenance
+        )
+        return _same_type(result, node)
+    return None
+
+
 # ----------------------------------------------------------------------------- specialize
 
 

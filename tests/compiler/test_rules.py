@@ -116,3 +116,32 @@ def test_sympy_simplifies_small_elementwise_clusters():
     assert code.count(" = ") == 2 and "np.exp" in code
     assert "sympy_simplify" in str(symgrad.compile(f).explain(X, X + 1))
     np.testing.assert_allclose(f(X, X + 1), np.exp(3 * X))
+
+
+def test_masked_gradients_are_nan_safe():
+    def f(x):
+        return symgrad.where(x > 0, x.sqrt(), 0.0).sum()
+
+    x = np.array([-1.0, 0.0, 4.0])
+    grad = symgrad.grad(f)(x)
+    np.testing.assert_array_equal(grad, [0.0, 0.0, 0.25])
+
+
+def test_generated_code_does_not_warn_about_inf_and_nan():
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import numpy as np, symgrad\n"
+        "print(symgrad.value_and_grad(lambda x: x.log().sum())(np.array([0.0, 1.0])))\n"
+    )
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    result = subprocess.run(
+        [sys.executable, "-W", "error::RuntimeWarning", "-c", script],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=root),
+    )
+    assert result.returncode == 0, result.stderr
+    assert "-inf" in result.stdout

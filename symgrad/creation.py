@@ -20,8 +20,22 @@ def manual_seed(seed: int) -> np.random.Generator:
     return _generator
 
 
+def _generator_for(generator) -> np.random.Generator:
+    """The generator to draw from, refusing while tracing: numbers drawn then would be
+    constants of the compiled code, the same on every call."""
+    if tracing.current() is not None:
+        raise tracing.TracingError(
+            "symgrad.compile cannot trace random sampling: numbers drawn while tracing would "
+            "be constants of the compiled code, the same on every call.\nsymgrad hint: draw "
+            "them outside the compiled function (symgrad.rand, dropout masks) and pass them "
+            "in as an argument."
+        )
+    return generator or _generator
+
+
 def default_generator() -> np.random.Generator:
-    return _generator
+    """symgrad's generator (what ``manual_seed`` seeds), for ops that sample."""
+    return _generator_for(None)
 
 
 def _finish(array: np.ndarray, dtype, requires_grad: bool) -> Tensor:
@@ -235,14 +249,14 @@ def eye(
 def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Uniform samples in [0, 1) from symgrad's generator."""
     d = _float_dtype(dtype)
-    rng = generator or _generator
+    rng = _generator_for(generator)
     return _finish(rng.random(_sizes(size, "rand")).astype(d.numpy), d, requires_grad)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Standard normal samples from symgrad's generator."""
     d = _float_dtype(dtype)
-    rng = generator or _generator
+    rng = _generator_for(generator)
     return _finish(rng.standard_normal(_sizes(size, "randn")).astype(d.numpy), d, requires_grad)
 
 
@@ -262,7 +276,7 @@ def randint(
     if high is None:
         low, high = 0, low
     d = dtypes.int64 if dtype is None else dtypes.as_dtype(dtype)
-    rng = generator or _generator
+    rng = _generator_for(generator)
     values = rng.integers(low, high, size=_sizes((size,), "randint"))
     return _finish(values.astype(d.numpy), d, requires_grad)
 

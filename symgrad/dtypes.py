@@ -57,7 +57,7 @@ float32 = dtype("float32", np.float32, _FLOAT)
 float64 = dtype("float64", np.float64, _FLOAT)
 
 ALL = (bool_, uint8, int8, int16, int32, int64, float16, float32, float64)
-_BY_NUMPY = {d.numpy: d for d in ALL}
+BY_NUMPY = {d.numpy: d for d in ALL}
 
 # torch's legacy type names, used in the "modified by an inplace operation" message.
 LEGACY_NAMES = {
@@ -116,7 +116,7 @@ def from_numpy_dtype(numpy_dtype) -> dtype:
     if isinstance(numpy_dtype, dtype):
         return numpy_dtype
     try:
-        return _BY_NUMPY[np.dtype(numpy_dtype)]
+        return BY_NUMPY[np.dtype(numpy_dtype)]
     except KeyError:
         raise TypeError(
             f"can't convert np.ndarray of type numpy.{np.dtype(numpy_dtype)}. The only "

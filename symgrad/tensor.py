@@ -184,7 +184,8 @@ class Tensor:
 
     @property
     def dtype(self) -> dtypes.dtype:
-        return dtypes.from_numpy_dtype(self._data.dtype)
+        found = dtypes.BY_NUMPY.get(self._data.dtype)  # one dict lookup on the hot path
+        return found if found is not None else dtypes.from_numpy_dtype(self._data.dtype)
 
     @property
     def device(self) -> device:

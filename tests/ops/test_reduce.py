@@ -379,20 +379,6 @@ def test_sum_of_integers_gives_int64():
     assert symgrad.sum(t([True, True], symgrad.bool)).item() == 2
 
 
-def _promote_sees_attrs() -> bool:
-    """Whether the registry passes an op's attrs to its promote rule (``to(dtype)`` needs it)."""
-    try:
-        symgrad.tensor([1.0]).double()
-    except TypeError:
-        return False
-    return True
-
-
-@pytest.mark.xfail(
-    not _promote_sees_attrs(),
-    reason="registry: OpDef.dtypes_for does not pass attrs to promote rules",
-    strict=True,
-)
 def test_sum_mean_prod_cumsum_dtype_argument_sets_the_result_dtype():
     x = t([[1.0, 2.0]], symgrad.float32, requires_grad=True)
     for out in (

@@ -56,6 +56,31 @@ class _Timer:
         self._start = now
 
 
+@dataclass
+class _Traced:
+    """What tracing the user's function produced."""
+
+    trace: trace.Trace
+    names: list[str]  # generated-code names of the argument leaves
+    input_nodes: dict[int, Node]  # leaf position -> input node
+    outputs: list[Node]
+    output_kinds: list
+    output_structure: object
+
+
+@dataclass
+class _Differentiated:
+    """The reverse pass: gradients with symbolic cotangents, and with cotangent 1 (fused)."""
+
+    wrt: list[Node]
+    wrt_captured: list[int]
+    differentiable: list[int]
+    cotangents: list[Node]
+    grads: list[Node]
+    fused_grads: list[Node]
+    fused_takes_cotangents: bool
+
+
 def build(
     fn,
     signature_args,
@@ -70,132 +95,31 @@ def build(
     """Compile ``fn`` for these argument leaves (``dynamic[i]``: leaf i is an array).
 
     ``first_output_only``: differentiate only the first output (the others are auxiliary)."""
-    from .pytree import flatten, unflatten
-
     timer = _Timer()
-    function_name = getattr(fn, "__qualname__", getattr(fn, "__name__", "function"))
-    active = trace.Trace(function_name, resolve_name)
-    graph = active.graph
-    names = _argument_names(paths)
-    input_nodes: dict[int, Node] = {}
-    symbolic_leaves = list(leaves)
-    for i, leaf in enumerate(leaves):
-        if dynamic[i]:
-            data = leaf._data if isinstance(leaf, Tensor) else leaf
-            node = graph.input(names[i], data.shape, dtypes.from_numpy_dtype(data.dtype))
-            input_nodes[i] = node
-            symbolic_leaves[i] = Tensor._wrap(node)
-    args, kwargs = unflatten(signature_args, symbolic_leaves)
-    with trace.tracing(active), grad_mode.no_grad():
-        result = fn(*args, **kwargs)
-        out_leaves, out_structure, _ = flatten(result)
-        output_nodes, output_kinds = [], []
-        for leaf in out_leaves:
-            if isinstance(leaf, (Tensor, np.ndarray)):
-                node = (
-                    leaf._data
-                    if isinstance(leaf, Tensor) and leaf._is_symbolic
-                    else (active.capture(leaf))
-                )
-                output_kinds.append(("node", len(output_nodes)))
-                output_nodes.append(node)
-            else:
-                output_kinds.append(("static", leaf))
-    _check_inputs_not_mutated(symbolic_leaves, input_nodes, names)
-    timer.lap("trace")
-    counts = {"traced": count_ops(output_nodes)}
     hits: Counter = Counter()
-
-    with trace.tracing(active):
-        output_nodes = rewrite.rewrite(
-            graph, output_nodes, rules.RULES["canonicalize"] + rules.RULES["stabilize"], hits
-        )
+    traced = _trace(fn, signature_args, leaves, paths, dynamic, resolve_name)
+    graph = traced.trace.graph
+    timer.lap("trace")
+    counts = {"traced": count_ops(traced.outputs)}
+    with trace.tracing(traced.trace):
+        stable = rules.RULES["canonicalize"] + rules.RULES["stabilize"]
+        outputs = rewrite.rewrite(graph, traced.outputs, stable, hits)
         timer.lap("stabilize forward")
-        wrt_nodes = [input_nodes[i] for i in wrt_leaves]
-        wrt_captured = [
-            k
-            for k, value in enumerate(active.captured_values)
-            if differentiate_captured and isinstance(value, Tensor) and value._requires_grad
-        ]
-        wrt_nodes += [graph.captured[k] for k in wrt_captured]
-        reachable = _reaching(output_nodes, wrt_nodes)
-        differentiable = [
-            k
-            for k, node in enumerate(output_nodes)
-            if node.id in reachable
-            and node.dtype.is_floating_point
-            and (k == 0 or not first_output_only)
-        ]
-        diff_outputs = [output_nodes[k] for k in differentiable]
-        cotangents = [
-            graph.input(f"d_{_output_name(k, len(output_nodes))}", node.shape, node.dtype)
-            for k, node in zip(differentiable, diff_outputs, strict=True)
-        ]
-        grads = _zero_filled(
-            graph, reverse.gradients(diff_outputs, cotangents, wrt_nodes), wrt_nodes
+        diff = _differentiate(
+            traced, outputs, wrt_leaves, differentiate_captured, first_output_only
         )
-        fused_takes_cotangents = any(node.shape != () for node in diff_outputs)
-        if fused_takes_cotangents or not diff_outputs:
-            fused_grads = grads
-        else:
-            seeds = [graph.const(1.0, node.dtype) for node in diff_outputs]
-            fused_grads = _zero_filled(
-                graph, reverse.gradients(diff_outputs, seeds, wrt_nodes), wrt_nodes
-            )
-        roots = output_nodes + grads + fused_grads
+        roots = outputs + diff.grads + diff.fused_grads
         counts["after reverse"] = count_ops(roots)
         timer.lap("reverse")
-        for phase in rules.PHASES:
-            roots = rewrite.rewrite(graph, roots, rules.RULES[phase], hits)
-            counts[f"after {phase}"] = count_ops(roots)
-        roots = sympy_bridge.simplify(roots, rewrite.Builder(graph), hits)
-        roots = rewrite.rewrite(graph, roots, rules.RULES["canonicalize"], hits)
-        counts["after sympy clusters"] = count_ops(roots)
+        roots = _simplify(graph, roots, hits, counts)
         timer.lap("rewrite")
-    n_out, n_wrt = len(output_nodes), len(wrt_nodes)
-    output_nodes = roots[:n_out]
-    grads = roots[n_out : n_out + n_wrt]
-    fused_grads = roots[n_out + n_wrt :]
-
-    helpers: dict = {}
-    params = [(input_nodes[i], names[i]) for i in sorted(input_nodes)]
-    params += [(node, node.name) for node in graph.captured]
-    forward_ids = {n.id for n in toposort(output_nodes)} | {n.id for n, _ in params}
-    saved = schedule.saved_for_backward(forward_ids, grads, cotangents, {n.id for n, _ in params})
-    output_names = [_output_name(k, n_out) for k in range(n_out)]
-    grad_names = [f"d_{node.name}" for node in wrt_nodes]
-    forward_namer = schedule.Namer()
-    forward = schedule.build_function(
-        "forward",
-        params,
-        output_nodes + saved,
-        output_names + [f"s{k}" for k in range(len(saved))],
-        helpers,
-        "Outputs, then the values backward needs.",
-        forward_namer,
-    )
-    saved_params = [(node, forward_namer.names[node.id]) for node in saved]
-    cotangent_params = [(node, node.name) for node in cotangents]
-    backward = schedule.build_function(
-        "backward",
-        saved_params + cotangent_params,
-        grads,
-        grad_names,
-        helpers,
-        "Gradients of the inputs, from the saved values and the outputs' cotangents.",
-    )
-    fused_params = params + (cotangent_params if fused_takes_cotangents else [])
-    forward_backward = schedule.build_function(
-        "forward_backward",
-        fused_params,
-        output_nodes + fused_grads,
-        output_names + grad_names,
-        helpers,
-        "Outputs and gradients in one pass"
-        + ("." if fused_takes_cotangents else " (the output's cotangent is 1)."),
-    )
+    n_out, n_wrt = len(outputs), len(diff.wrt)
+    outputs = roots[:n_out]
+    diff.grads = roots[n_out : n_out + n_wrt]
+    diff.fused_grads = roots[n_out + n_wrt :]
+    functions, helpers, params, saved = _schedule(traced, outputs, diff)
     timer.lap("schedule")
-
+    function_name = traced.trace.function_name
     typed_params = ", ".join(f"{name}: {node.type_text()}" for node, name in params)
     header = {
         "signature": f"{function_name}({typed_params})",
@@ -203,7 +127,7 @@ def build(
         "function": function_name,
         "origin": _origin(fn),
     }
-    source = codegen.render_module(header, [forward, backward, forward_backward], helpers)
+    source = codegen.render_module(header, functions, helpers)
     module = codegen.load_module(source, function_name)
     timer.lap("render and load")
     return Program(
@@ -212,28 +136,148 @@ def build(
         forward=module.forward,
         backward=module.backward,
         forward_backward=module.forward_backward,
-        output_structure=out_structure,
-        output_kinds=output_kinds,
-        output_types=[(node.shape, node.dtype) for node in output_nodes],
-        captured=list(active.captured_values),
-        differentiable_outputs=differentiable,
+        output_structure=traced.output_structure,
+        output_kinds=traced.output_kinds,
+        output_types=[(node.shape, node.dtype) for node in outputs],
+        captured=list(traced.trace.captured_values),
+        differentiable_outputs=diff.differentiable,
         wrt=list(wrt_leaves),
-        wrt_captured=wrt_captured,
+        wrt_captured=diff.wrt_captured,
         n_saved=len(saved),
-        fused_takes_cotangents=fused_takes_cotangents,
+        fused_takes_cotangents=diff.fused_takes_cotangents,
         node_counts=counts,
         rule_hits=hits,
-        saved=[
-            (
-                forward_namer.names[n.id],
-                n.type_text(),
-                0 if n.kind in (INPUT, CAPTURED) else n.nbytes,
-            )
-            for n in saved
-        ],
+        saved=saved,
         phase_seconds=timer.seconds,
-        graph_text=graph_dump(output_nodes + grads + fused_grads),
+        graph_text=graph_dump(roots),
     )
+
+
+def _trace(fn, signature_args, leaves, paths, dynamic, resolve_name) -> _Traced:
+    """Run ``fn`` on symbolic tensors: one input node per array leaf."""
+    from .pytree import flatten, unflatten
+
+    function_name = getattr(fn, "__qualname__", getattr(fn, "__name__", "function"))
+    active = trace.Trace(function_name, resolve_name)
+    names = _argument_names(paths)
+    input_nodes: dict[int, Node] = {}
+    symbolic_leaves = list(leaves)
+    for i, leaf in enumerate(leaves):
+        if dynamic[i]:
+            data = leaf._data if isinstance(leaf, Tensor) else leaf
+            node = active.graph.input(names[i], data.shape, dtypes.from_numpy_dtype(data.dtype))
+            input_nodes[i] = node
+            symbolic_leaves[i] = Tensor._wrap(node)
+    args, kwargs = unflatten(signature_args, symbolic_leaves)
+    with trace.tracing(active), grad_mode.no_grad():
+        result = fn(*args, **kwargs)
+        out_leaves, out_structure, _ = flatten(result)
+        outputs, kinds = [], []
+        for leaf in out_leaves:
+            if isinstance(leaf, (Tensor, np.ndarray)):
+                symbolic = isinstance(leaf, Tensor) and leaf._is_symbolic
+                kinds.append(("node", len(outputs)))
+                outputs.append(leaf._data if symbolic else active.capture(leaf))
+            else:
+                kinds.append(("static", leaf))
+    _check_inputs_not_mutated(symbolic_leaves, input_nodes, names)
+    return _Traced(active, names, input_nodes, outputs, kinds, out_structure)
+
+
+def _differentiate(traced, outputs, wrt_leaves, differentiate_captured, first_output_only):
+    """Gradients of the differentiable outputs w.r.t. the leaves that need them (and the
+    captured tensors that require grad, in call mode)."""
+    active = traced.trace
+    graph = active.graph
+    wrt = [traced.input_nodes[i] for i in wrt_leaves]
+    wrt_captured = [
+        k
+        for k, value in enumerate(active.captured_values)
+        if differentiate_captured and isinstance(value, Tensor) and value._requires_grad
+    ]
+    wrt += [graph.captured[k] for k in wrt_captured]
+    reachable = _reaching(outputs, wrt)
+    differentiable = [
+        k
+        for k, node in enumerate(outputs)
+        if node.id in reachable
+        and node.dtype.is_floating_point
+        and (k == 0 or not first_output_only)
+    ]
+    diff_outputs = [outputs[k] for k in differentiable]
+    cotangents = [
+        graph.input(f"d_{_output_name(k, len(outputs))}", node.shape, node.dtype)
+        for k, node in zip(differentiable, diff_outputs, strict=True)
+    ]
+    grads = _zero_filled(graph, reverse.gradients(diff_outputs, cotangents, wrt), wrt)
+    # forward_backward seeds a scalar output with the constant 1, which then folds away.
+    fused_takes_cotangents = any(node.shape != () for node in diff_outputs)
+    fused_grads = grads
+    if diff_outputs and not fused_takes_cotangents:
+        seeds = [graph.const(1.0, node.dtype) for node in diff_outputs]
+        fused_grads = _zero_filled(graph, reverse.gradients(diff_outputs, seeds, wrt), wrt)
+    return _Differentiated(
+        wrt, wrt_captured, differentiable, cotangents, grads, fused_grads, fused_takes_cotangents
+    )
+
+
+def _simplify(graph, roots, hits, counts) -> list[Node]:
+    """The rewrite phases, then SymPy on small elementwise clusters, then canonical again."""
+    for phase in rules.PHASES:
+        roots = rewrite.rewrite(graph, roots, rules.RULES[phase], hits)
+        counts[f"after {phase}"] = count_ops(roots)
+    roots = sympy_bridge.simplify(roots, rewrite.Builder(graph), hits)
+    roots = rewrite.rewrite(graph, roots, rules.RULES["canonicalize"], hits)
+    counts["after sympy clusters"] = count_ops(roots)
+    return roots
+
+
+def _schedule(traced, outputs, diff):
+    """The three generated functions; what forward saves for backward, with its bytes."""
+    graph = traced.trace.graph
+    helpers: dict = {}
+    params = [(traced.input_nodes[i], traced.names[i]) for i in sorted(traced.input_nodes)]
+    params += [(node, node.name) for node in graph.captured]
+    param_ids = {n.id for n, _ in params}
+    forward_ids = {n.id for n in toposort(outputs)} | param_ids
+    saved = schedule.saved_for_backward(forward_ids, diff.grads, diff.cotangents, param_ids)
+    output_names = [_output_name(k, len(outputs)) for k in range(len(outputs))]
+    grad_names = [f"d_{node.name}" for node in diff.wrt]
+    namer = schedule.Namer()
+    forward = schedule.build_function(
+        "forward",
+        params,
+        outputs + saved,
+        output_names + [f"s{k}" for k in range(len(saved))],
+        helpers,
+        "Outputs, then the values backward needs.",
+        namer,
+    )
+    saved_params = [(node, namer.names[node.id]) for node in saved]
+    cotangent_params = [(node, node.name) for node in diff.cotangents]
+    backward = schedule.build_function(
+        "backward",
+        saved_params + cotangent_params,
+        diff.grads,
+        grad_names,
+        helpers,
+        "Gradients of the inputs, from the saved values and the outputs' cotangents.",
+    )
+    fused_params = params + (cotangent_params if diff.fused_takes_cotangents else [])
+    forward_backward = schedule.build_function(
+        "forward_backward",
+        fused_params,
+        outputs + diff.fused_grads,
+        output_names + grad_names,
+        helpers,
+        "Outputs and gradients in one pass"
+        + ("." if diff.fused_takes_cotangents else " (the output's cotangent is 1)."),
+    )
+    saved_report = [
+        (namer.names[n.id], n.type_text(), 0 if n.kind in (INPUT, CAPTURED) else n.nbytes)
+        for n in saved
+    ]
+    return [forward, backward, forward_backward], helpers, params, saved_report
 
 
 def _argument_names(paths: list[str]) -> list[str]:

@@ -42,10 +42,11 @@ def _log(channel: str, message: str) -> None:
 class _Entry:
     """One cache entry: a Program plus its hit counter and recompile reason."""
 
-    __slots__ = ("program", "hits", "key", "reason", "captured_specs", "runner")
+    __slots__ = ("program", "hits", "key", "reason", "captured_specs", "runner", "paths")
 
-    def __init__(self, program, key, reason):
+    def __init__(self, program, key, reason, paths):
         self.runner = None  # a transform's specialized call for simple arguments
+        self.paths = paths  # readable argument paths, for texts about the key
         self.program = program
         self.hits = 0
         self.key = key
@@ -131,7 +132,6 @@ class CompiledFunction:
         self._cache: dict = {}
         self._fast: dict = {}  # cache by _fast_key, for calls with only arrays/tensors
         self._entries: list[_Entry] = []
-        self._paths: list[str] = []
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ key and lookup
@@ -218,10 +218,9 @@ class CompiledFunction:
             _name_resolver(self._fn),
             first_output_only=self._has_aux,
         )
-        entry = _Entry(program, key, reason)
+        entry = _Entry(program, key, reason, readable)
         self._cache[key] = entry
         self._entries.append(entry)
-        self._paths = readable
         _log("code", f"Generated code for {self.__name__}:\n{program.source}")
         _log("graph", f"Graph of {self.__name__}:\n{program.graph_text}")
         logger.debug("compiled %s in %.1f ms", self.__name__, (time.perf_counter() - start) * 1000)
@@ -310,7 +309,7 @@ class CompiledFunction:
         """How the entry for these arguments was built: node counts per stage, rules applied,
         values saved for backward, the cache key, and time per phase."""
         entry = self._entry_for(args, kwargs)
-        return Explanation(self.__name__, entry, self._paths)
+        return Explanation(self.__name__, entry, entry.paths)
 
     def export(self, path: str, *args, **kwargs) -> str:
         """Write the generated module for these argument shapes to ``path`` (needs only
@@ -325,7 +324,7 @@ class CompiledFunction:
         for entry in self._entries:
             info.entries.append(
                 cache.EntryInfo(
-                    cache.key_text(entry.key, self._paths),
+                    cache.key_text(entry.key, entry.paths),
                     entry.hits,
                     entry.program.phase_seconds,
                     entry.reason,

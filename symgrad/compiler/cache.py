@@ -121,6 +121,10 @@ class CacheInfo:
         for i, entry in enumerate(self.entries):
             total = sum(entry.compile_seconds.values()) * 1000
             lines.append(f"  [{i}] {entry.key}  hits={entry.hits}  compile={total:.1f} ms")
+            phases = ", ".join(
+                f"{phase} {seconds * 1000:.1f}" for phase, seconds in entry.compile_seconds.items()
+            )
+            lines.append(f"      ms per phase: {phases}")
             if entry.reason:
                 lines.append(f"      recompiled because {entry.reason}")
         return "\n".join(lines)

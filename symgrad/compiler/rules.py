@@ -383,8 +383,11 @@ def _masked_zero(node: Node):
 @rule("stabilize")
 def nan_safe_masked_gradient(node: Node, b: Builder):
     """where(c, g, 0) * h -> where(c, g * h, 0) ;  where(c, g, 0) / h -> where(c, g / h, 0)
-    (a gradient masked by where stays 0 where the unselected branch's slope is inf or NaN)"""
+    (a gradient masked by where stays 0 where the unselected branch's slope is inf or NaN;
+    only on the backward's nodes: the forward computes exactly what eager mode computes)"""
     if not (node.kind == OP and node.op.name in ("mul", "div")):
+        return None
+    if node.provenance is None or not node.provenance.grad:
         return None
     for index, operand in enumerate(node.inputs):
         if index == 1 and node.op.name == "div":

@@ -28,20 +28,24 @@ from workloads import WORKLOADS, eager_value_and_grad  # noqa: E402
 import symgrad  # noqa: E402
 
 
-def median_seconds(call, repeats: int, budget: float = 0.02) -> float:
-    """Median over ``repeats`` of the mean time per call in a batch lasting about ``budget``."""
-    call()
-    start = time.perf_counter()
-    call()
-    once = max(time.perf_counter() - start, 1e-7)
-    number = max(1, int(budget / once))
-    samples = []
-    for _ in range(repeats):
+def interleaved_medians(calls, repeats: int, budget: float = 0.1) -> list[float]:
+    """Median seconds per call of each callable, their batches interleaved repeat by repeat,
+    so that a change in machine load shifts every variant alike and the ratios hold."""
+    numbers = []
+    for call in calls:
+        call()
         start = time.perf_counter()
-        for _ in range(number):
-            call()
-        samples.append((time.perf_counter() - start) / number)
-    return statistics.median(samples)
+        call()
+        once = max(time.perf_counter() - start, 1e-7)
+        numbers.append(max(1, int(budget / once)))
+    samples: list[list[float]] = [[] for _ in calls]
+    for _ in range(repeats):
+        for call, number, bucket in zip(calls, numbers, samples, strict=True):
+            start = time.perf_counter()
+            for _ in range(number):
+                call()
+            bucket.append((time.perf_counter() - start) / number)
+    return [statistics.median(bucket) for bucket in samples]
 
 
 def _compiled_backward_call(workload, args):
@@ -74,10 +78,13 @@ def measure(workload, repeats: int) -> tuple[float, float, float, float]:
     args = workload.make_args()
     value_and_grad = symgrad.value_and_grad(workload.loss, argnums=workload.argnums)
     check_agreement(workload, args, value_and_grad)
-    numpy_time = median_seconds(lambda: workload.numpy_value_and_grad(*args), repeats)
-    compiled_time = median_seconds(lambda: value_and_grad(*args), repeats)
-    backward_time = median_seconds(_compiled_backward_call(workload, args), repeats)
-    eager_time = median_seconds(lambda: eager_value_and_grad(workload, args), repeats, budget=0.05)
+    calls = [
+        lambda: workload.numpy_value_and_grad(*args),
+        lambda: value_and_grad(*args),
+        _compiled_backward_call(workload, args),
+        lambda: eager_value_and_grad(workload, args),
+    ]
+    numpy_time, compiled_time, backward_time, eager_time = interleaved_medians(calls, repeats)
     return numpy_time, compiled_time, backward_time, eager_time
 
 
@@ -104,8 +111,9 @@ def cache_hit_overhead(repeats: int) -> None:
     value_and_grad = symgrad.value_and_grad(workload.loss)
     value_and_grad(*args)
     generated = value_and_grad._compiled._entries[0].program.forward_backward
-    full = median_seconds(lambda: value_and_grad(*args), repeats)
-    direct = median_seconds(lambda: generated(*args), repeats)
+    full, direct = interleaved_medians(
+        [lambda: value_and_grad(*args), lambda: generated(*args)], repeats
+    )
     print(
         f"\ncache-hit overhead (value_and_grad call - generated function): "
         f"{(full - direct) * 1e6:.2f} us  (call {full * 1e6:.2f} us, generated "

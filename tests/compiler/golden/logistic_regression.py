@@ -7,12 +7,13 @@ import numpy as np
 
 
 def _binary_cross_entropy_with_logits_numpy(x, y, weight, pos_weight, *, reduction):
-    # log(1 + exp(-x)) without overflow: exp of a non-positive number only.
-    softplus_neg = np.maximum(-x, 0) + np.log1p(np.exp(-np.abs(x)))
+    # log(1 + exp(-|x|)): exp of a non-positive number only, so nothing overflows.
+    log_term = np.log1p(np.exp(-np.abs(x)))
     # Unit weights (the default, passed as numbers) cost no passes over the data.
     if not isinstance(pos_weight, np.ndarray) and pos_weight == 1:
-        loss = x - x * y + softplus_neg
+        loss = np.maximum(x, 0) - x * y + log_term
     else:
+        softplus_neg = np.maximum(-x, 0) + log_term  # log(1 + exp(-x))
         loss = x - x * y + (1 + (pos_weight - 1) * y) * softplus_neg
     if isinstance(weight, np.ndarray) or weight != 1:
         loss = weight * loss

@@ -20,22 +20,28 @@ def manual_seed(seed: int) -> np.random.Generator:
     return _generator
 
 
-def _generator_for(generator) -> np.random.Generator:
-    """The generator to draw from, refusing while tracing: numbers drawn then would be
-    constants of the compiled code, the same on every call."""
+def default_generator() -> np.random.Generator:
+    """symgrad's generator (what ``manual_seed`` seeds). Code that may be traced samples
+    through ``symgrad.ops.random.sample`` instead, so compiled code draws on every call."""
     if tracing.current() is not None:
         raise tracing.TracingError(
-            "symgrad.compile cannot trace random sampling: numbers drawn while tracing would "
-            "be constants of the compiled code, the same on every call.\nsymgrad hint: draw "
-            "them outside the compiled function (symgrad.rand, dropout masks) and pass them "
-            "in as an argument."
+            "symgrad.compile cannot read the random generator while tracing: numbers drawn "
+            "then would be constants of the compiled code, the same on every call.\n"
+            "symgrad hint: sample with symgrad.rand/randn/randint (compiled code draws anew "
+            "on every call), or pass the numbers in as an argument."
         )
-    return generator or _generator
+    return _generator
 
 
-def default_generator() -> np.random.Generator:
-    """symgrad's generator (what ``manual_seed`` seeds), for ops that sample."""
-    return _generator_for(None)
+def _sampled(distribution, size, dtype, generator, requires_grad, low=0, high=0) -> Tensor:
+    """Random numbers from ``generator`` (symgrad's own by default); while tracing, a
+    sampling node of the compiled code."""
+    from .ops.random import sample
+
+    values = sample(distribution, size, dtype, generator, low, high)
+    if isinstance(values, Tensor):
+        return values
+    return _finish(values, dtype, requires_grad)
 
 
 def _finish(array: np.ndarray, dtype, requires_grad: bool) -> Tensor:
@@ -248,16 +254,12 @@ def eye(
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Uniform samples in [0, 1) from symgrad's generator."""
-    d = _float_dtype(dtype)
-    rng = _generator_for(generator)
-    return _finish(rng.random(_sizes(size, "rand")).astype(d.numpy), d, requires_grad)
+    return _sampled("uniform", _sizes(size, "rand"), _float_dtype(dtype), generator, requires_grad)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Standard normal samples from symgrad's generator."""
-    d = _float_dtype(dtype)
-    rng = _generator_for(generator)
-    return _finish(rng.standard_normal(_sizes(size, "randn")).astype(d.numpy), d, requires_grad)
+    return _sampled("normal", _sizes(size, "randn"), _float_dtype(dtype), generator, requires_grad)
 
 
 def randint(
@@ -276,9 +278,7 @@ def randint(
     if high is None:
         low, high = 0, low
     d = dtypes.int64 if dtype is None else dtypes.as_dtype(dtype)
-    rng = _generator_for(generator)
-    values = rng.integers(low, high, size=_sizes((size,), "randint"))
-    return _finish(values.astype(d.numpy), d, requires_grad)
+    return _sampled("integers", _sizes((size,), "randint"), d, generator, requires_grad, low, high)
 
 
 def rand_like(input: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:

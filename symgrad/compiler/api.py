@@ -19,6 +19,7 @@ import numpy as np
 
 from ..autograd import grad_mode
 from ..autograd.nodes import BACKWARD_TWICE, BackwardNode, edge_of
+from ..ops import random
 from ..tensor import Tensor
 from . import cache, pipeline, trace
 from .pytree import flatten, unflatten
@@ -55,6 +56,8 @@ class _Entry:
 
 
 def _captured_spec(value):
+    if random.is_generator(value):
+        return ("generator",)
     data = value._data if isinstance(value, Tensor) else value
     return (data.shape, data.dtype, isinstance(value, Tensor) and value._requires_grad)
 
@@ -417,7 +420,7 @@ def call_arrays(leaves, program) -> tuple[list, bool]:
         for leaf in leaves
         if isinstance(leaf, (Tensor, np.ndarray))
     ]
-    arrays += [c._data if isinstance(c, Tensor) else c for c in program.captured]
+    arrays += [random.call_value(c) for c in program.captured]
     return arrays, any(isinstance(leaf, Tensor) for leaf in leaves)
 
 

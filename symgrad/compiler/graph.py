@@ -86,7 +86,9 @@ class Node:
         return self.numel * self.dtype.itemsize
 
     def type_text(self) -> str:
-        """``f32[128,256]`` style type, as in jaxprs."""
+        """``f32[128,256]`` style type, as in jaxprs (a random generator has none)."""
+        if self.dtype is None:
+            return "Generator"
         return f"{short_dtype(self.dtype)}[{','.join(map(str, self.shape))}]"
 
     def label(self) -> str:

@@ -66,10 +66,16 @@ class Trace:
 
     def capture(self, value) -> Node:
         """A concrete tensor or array met while tracing, as an input passed at call time."""
+        from ..ops.random import is_generator
         from ..tensor import Tensor
 
         node = self._captured_ids.get(id(value))
         if node is not None:
+            return node
+        if is_generator(value):
+            node = self.graph.capture(self._resolve_name(value) or "rng", (), None)
+            self._captured_ids[id(value)] = node
+            self.captured_values.append(value)
             return node
         data = value._data if isinstance(value, Tensor) else np.asarray(value)
         if id(value) in self.created and data.size <= MAX_PRINTED_CONSTANT:
@@ -127,6 +133,7 @@ def user_provenance() -> Provenance | None:
 
 
 def _node_of(trace: Trace, value, compute_dtype) -> Node | None:
+    from ..ops.random import is_generator
     from ..tensor import Tensor
 
     if value is None:
@@ -135,6 +142,8 @@ def _node_of(trace: Trace, value, compute_dtype) -> Node | None:
         node = value._data if value._is_symbolic else trace.capture(value)
     elif isinstance(value, np.ndarray):
         node = trace.capture(value)
+    elif is_generator(value):
+        return trace.capture(value)
     elif isinstance(value, (bool, int, float, np.number, np.bool_)):
         d = compute_dtype or dtypes.scalar_dtype(value)
         return trace.graph.const(value, d)

@@ -11,6 +11,7 @@ from . import (
     join,
     linalg,
     loss,
+    random,
     reduce,
     shape,
 )

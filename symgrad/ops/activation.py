@@ -14,8 +14,9 @@ import warnings
 
 import numpy as np
 
-from .. import creation, dtypes
+from .. import dtypes
 from ..tensor import Tensor, _wrap_dim
+from . import random
 from .elementwise import erf, exp, logical_and, rsqrt, sigmoid, tanh, where
 from .elementwise import relu as _relu
 from .inplace import inplace
@@ -420,9 +421,12 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
             "result type Float can't be cast to the desired output type "
             f"{scalar_type_name(input.dtype)}"
         )
-    keep = creation.default_generator().random(tuple(input.shape)) >= p
+    # Uniform draws in float64 compared with p, as eagerly before; compiled code draws a new
+    # mask on every call.
+    uniform = random.sample("uniform", tuple(input.shape), dtypes.float64)
+    keep = uniform >= p if isinstance(uniform, Tensor) else Tensor._wrap(uniform >= p)
     scale = 0.0 if p == 1 else 1.0 / (1.0 - p)
-    mask = Tensor._wrap((keep * scale).astype(input.dtype.numpy))
+    mask = keep.to(input.dtype) * scale
     return input.mul_(mask) if inplace else input * mask
 
 

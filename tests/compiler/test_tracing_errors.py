@@ -72,21 +72,3 @@ def test_ten_thousand_node_graph_compiles():
 
     value, grad = symgrad.value_and_grad(chain)(np.ones(4))
     np.testing.assert_allclose(grad, np.full(4, 1.0001**10_000), rtol=1e-9)
-
-
-@pytest.mark.parametrize(
-    "sample",
-    [
-        lambda x: x * symgrad.rand(3),
-        lambda x: x + symgrad.randn(3),
-        lambda x: symgrad.nn.functional.dropout(x, 0.5),
-    ],
-)
-def test_random_sampling_is_refused_not_frozen(sample):
-    with pytest.raises(symgrad.compiler.trace.TracingError, match="random sampling"):
-        symgrad.compile(sample)(np.ones(3))
-
-
-def test_dropout_in_eval_mode_compiles():
-    f = symgrad.compile(lambda x: symgrad.nn.functional.dropout(x, 0.5, training=False) * 2)
-    np.testing.assert_array_equal(f(np.ones(3)), [2.0, 2.0, 2.0])

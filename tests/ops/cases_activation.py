@@ -261,7 +261,6 @@ CASES = [
         _seeded_dropout,
         lambda x: x * (np.random.default_rng(7).random(x.shape) >= 0.3) / 0.7,
         [[Arg((3, 4))], [Arg((2, 1, 5))], [Arg(())]],
-        compiles=False,  # random sampling while tracing is refused (it would be frozen)
     ),
     OpCase(
         "dropout_eval",

@@ -218,7 +218,8 @@ def _dtype_suffixes(values: np.ndarray, dtype) -> list[str]:
 
 def _autograd_suffixes(tensor) -> list[str]:
     if tensor.grad_fn is not None:
-        return [f"grad_fn=<{tensor.grad_fn.name()}>"]
+        # As torch: the node's name without a C++ namespace (CopySlices, not torch::...).
+        return [f"grad_fn=<{tensor.grad_fn.name().rsplit('::', 1)[-1]}>"]
     if tensor.requires_grad:
         return ["requires_grad=True"]
     return []

@@ -107,6 +107,7 @@ def test_next_functions_with_accumulate_grad_and_none():
     y = x * w
     (acc, nr), (missing, missing_nr) = y.grad_fn.next_functions
     assert type(acc).__name__ == "AccumulateGrad" and nr == 0
+    assert acc.name() == "torch::autograd::AccumulateGrad"  # torch's C++ node names
     assert re.fullmatch(r"<AccumulateGrad object at 0x[0-9a-f]+>", repr(acc))
     assert acc.variable is x
     assert (missing, missing_nr) == (None, 0)

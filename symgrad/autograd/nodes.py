@@ -102,7 +102,7 @@ def _modified_message(tensor, node, saved: SavedTensor) -> str:
     described = f"[torch.{legacy} [{', '.join(map(str, data.shape))}]]"
     if owner is not None:
         output_nr = 0 if tensor is None else tensor._output_nr
-        name = owner.name()
+        name = type(owner).__name__
         short = name[: name.rfind("Backward")] if "Backward" in name else name
         described += f", which is output {output_nr} of {short},"
     return (
@@ -153,11 +153,15 @@ class BackwardNode:
         self._prehooks = HookDict()
         self._released = False
 
+    # torch's C++-only nodes (AccumulateGrad, CopySlices, ...) name themselves with their
+    # namespace; their class name, shown in reprs, has none.
+    _namespace = ""
+
     def name(self) -> str:
-        return type(self).__name__
+        return self._namespace + type(self).__name__
 
     def __repr__(self) -> str:
-        return f"<{self.name()} object at {id(self):#x}>"
+        return f"<{type(self).__name__} object at {id(self):#x}>"
 
     def __call__(self, *grad_outputs):
         return self.apply(list(grad_outputs))
@@ -239,6 +243,8 @@ class OpBackward(BackwardNode):
 class AccumulateGrad(BackwardNode):
     """The sink of a leaf tensor: adds the incoming gradient into ``variable.grad``."""
 
+    _namespace = "torch::autograd::"
+
     def __init__(self, variable):
         super().__init__((), ((tuple(variable.shape), variable.dtype),))
         self.variable = variable
@@ -263,9 +269,14 @@ def node_class(name: str, base: type = OpBackward) -> type:
     """The node class torch names ``name`` (``AddBackward0``), created once."""
     cls = _node_classes.get(name)
     if cls is None:
-        cls = type(name, (base,), {})
+        namespace = "torch::autograd::" if name in _CPP_NODES else ""
+        cls = type(name, (base,), {"_namespace": namespace})
         _node_classes[name] = cls
     return cls
+
+
+# Nodes that torch implements only in C++: their name() carries the namespace.
+_CPP_NODES = frozenset({"CopySlices", "CopyBackwards"})
 
 
 def accumulator_for(tensor) -> AccumulateGrad:

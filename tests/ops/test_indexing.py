@@ -134,7 +134,7 @@ def test_assignment_gradients_reach_the_old_values_and_the_value(key, value_shap
     w = np.random.default_rng(0).standard_normal((4, 3))
     y = x * 1
     y[key] = value
-    assert y.grad_fn.name() == node
+    assert type(y.grad_fn).__name__ == node
     (y * symgrad.tensor(w)).sum().backward()
     expected = w.copy()
     expected[key] = 0.0
@@ -192,7 +192,7 @@ def test_assignment_of_a_value_that_requires_grad_to_a_plain_tensor_records_hist
     value = symgrad.tensor([1.0, 2.0], requires_grad=True)
     y = symgrad.zeros(3, 2)
     y[1] = value
-    assert y.grad_fn.name() == "CopySlices" and y.requires_grad
+    assert y.grad_fn.name() == "torch::autograd::CopySlices" and y.requires_grad
     (y * 3).sum().backward()
     assert value.grad.tolist() == [3.0, 3.0]
 
@@ -220,7 +220,7 @@ def test_assignment_through_a_view_rewrites_the_base_history():
     y = x * 1
     row = y[1]
     row[1:] = value
-    assert y.grad_fn.name() == "CopySlices"
+    assert y.grad_fn.name() == "torch::autograd::CopySlices"
     assert y[1].tolist() == [4.0, 7.0, 7.0, 7.0]
     y.sum().backward()
     assert value.grad.item() == 3.0

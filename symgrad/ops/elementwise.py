@@ -124,10 +124,8 @@ def _zero_vjp(g, out, x, **_attrs):
 
 
 def _sigmoid_numpy(x):
-    # exp of a non-positive argument only: finite for any input, exact in both tails.
-    # The numerator is 1 for x >= 0 and z = exp(x) below: max(z, x >= 0) picks it cheaply.
-    z = np.exp(-np.abs(x))
-    return np.maximum(z, x >= 0) / (1 + z)
+    # torch's own formula: exp(-x) overflows to inf for very negative x, giving exactly 0.
+    return 1 / (1 + np.exp(-x))
 
 
 def _erf_numpy(x):

@@ -209,16 +209,32 @@ def _differentiate(traced, outputs, wrt_leaves, differentiate_captured, first_ou
         graph.input(f"d_{_output_name(k, len(outputs))}", node.shape, node.dtype)
         for k, node in zip(differentiable, diff_outputs, strict=True)
     ]
-    grads = _zero_filled(graph, reverse.gradients(diff_outputs, cotangents, wrt), wrt)
     # forward_backward seeds a scalar output with the constant 1, which then folds away.
     fused_takes_cotangents = any(node.shape != () for node in diff_outputs)
-    fused_grads = grads
-    if diff_outputs and not fused_takes_cotangents:
-        seeds = [graph.const(1.0, node.dtype) for node in diff_outputs]
-        fused_grads = _zero_filled(graph, reverse.gradients(diff_outputs, seeds, wrt), wrt)
+    if len(diff_outputs) == 1 and not fused_takes_cotangents:
+        seed = graph.const(1.0, diff_outputs[0].dtype)
+        fused_grads = _zero_filled(graph, reverse.gradients(diff_outputs, [seed], wrt), wrt)
+        # The gradient is linear in the cotangent: backward scales the seed-1 gradients
+        # once at the end instead of carrying the cotangent through every statement.
+        grads = [_scaled(g, cotangents[0]) for g in fused_grads]
+    else:
+        grads = _zero_filled(graph, reverse.gradients(diff_outputs, cotangents, wrt), wrt)
+        fused_grads = grads
+        if diff_outputs and not fused_takes_cotangents:
+            seeds = [graph.const(1.0, node.dtype) for node in diff_outputs]
+            fused_grads = _zero_filled(graph, reverse.gradients(diff_outputs, seeds, wrt), wrt)
     return _Differentiated(
         wrt, wrt_captured, differentiable, cotangents, grads, fused_grads, fused_takes_cotangents
     )
+
+
+def _scaled(gradient: Node, cotangent: Node) -> Node:
+    """``gradient * cotangent`` for a scalar cotangent, in the gradient's dtype."""
+    with trace.provenance(gradient.provenance):
+        product = Tensor._wrap(gradient) * Tensor._wrap(cotangent)
+        if product.dtype is not gradient.dtype:
+            product = product.to(gradient.dtype)
+    return product._data
 
 
 def _simplify(graph, roots, hits, counts) -> list[Node]:

@@ -134,6 +134,7 @@ class value_and_grad:  # noqa: N801 - JAX's name
                 self._fn, args, kwargs, self._argnums, self._has_aux
             )
             return ((value, aux), grads) if self._has_aux else (value, grads)
+        args = _differentiable_arguments(args, self._argnums)
         entry, leaves = self._compiled._lookup(args, kwargs)
         program = entry.program
         _check_scalar(program, "value_and_grad")
@@ -163,6 +164,34 @@ class value_and_grad:  # noqa: N801 - JAX's name
 
     def export(self, path: str, *args, **kwargs) -> str:
         return self._compiled.export(path, *args, **kwargs)
+
+
+def _differentiable_arguments(args, argnums):
+    """Differentiated arguments as arrays: a Python float becomes a 0-d array of the default
+    dtype (as JAX accepts ``grad(f)(3.0)``); an integer or bool leaf is an error, not a
+    silent None gradient."""
+    from .. import dtypes
+
+    positions = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    args = list(args)
+    for position in positions:
+        if position >= len(args):
+            raise ValueError(
+                f"argnums {argnums} refers to argument {position}, but the "
+                f"function was called with {len(args)} positional arguments"
+            )
+        if isinstance(args[position], float):
+            args[position] = np.asarray(args[position], dtype=dtypes.get_default_dtype().numpy)
+        leaves, _, _ = flatten(args[position])
+        for leaf in leaves:
+            data = leaf._data if isinstance(leaf, Tensor) else np.asarray(leaf)
+            if data.dtype.kind not in "f":
+                raise TypeError(
+                    "grad requires real-valued inputs (input dtype that is a sub-dtype of "
+                    f"np.inexact), but got {data.dtype.name}. If you want to use integer "
+                    "inputs, leave them out of argnums."
+                )
+    return tuple(args)
 
 
 def _fast_runner(program, args, argnums):

@@ -99,3 +99,9 @@ def test_check_grads_through_compiled_grad():
     check_grads(
         lambda x: symgrad.compile(lambda v: (v.tanh() ** 3).sum())(x), [np.random.rand(4)], order=2
     )
+
+
+def test_python_float_argument_and_integer_error():
+    assert float(symgrad.grad(lambda x: x * x)(3.0)) == 6.0
+    with pytest.raises(TypeError, match="grad requires real-valued inputs"):
+        symgrad.grad(lambda x: (x * 2).sum())(np.arange(3))

@@ -252,11 +252,25 @@ class CompiledFunction:
             ]
         argnums = self._argnums
         wanted = {argnums} if isinstance(argnums, int) else set(argnums)
-        return [
-            i
-            for i, p in enumerate(paths)
-            if dynamic[i] and _argnum_of(p) in wanted and _floating(leaves[i])
-        ]
+        positions = {_argnum_of(p) for p in paths}
+        for argnum in wanted - positions:
+            raise ValueError(
+                f"argnums {argnums} refers to argument {argnum}, which the call does not have"
+            )
+        selected = [i for i, p in enumerate(paths) if _argnum_of(p) in wanted]
+        for i in selected:
+            if not (dynamic[i] and _floating(leaves[i])):
+                kind = (
+                    type(leaves[i]).__name__
+                    if not dynamic[i]
+                    else (np.dtype(getattr(leaves[i], "_data", leaves[i]).dtype).name)
+                )
+                raise TypeError(
+                    "grad requires real-valued inputs (input dtype that is a sub-dtype of "
+                    f"np.inexact), but got {kind}.\nsymgrad hint: leave integer inputs "
+                    "out of argnums."
+                )
+        return selected
 
     # -------------------------------------------------------------------------- call
     def __call__(self, *args, **kwargs):

@@ -167,31 +167,18 @@ class value_and_grad:  # noqa: N801 - JAX's name
 
 
 def _differentiable_arguments(args, argnums):
-    """Differentiated arguments as arrays: a Python float becomes a 0-d array of the default
-    dtype (as JAX accepts ``grad(f)(3.0)``); an integer or bool leaf is an error, not a
-    silent None gradient."""
+    """Differentiated Python floats become 0-d arrays of the default dtype (as JAX accepts
+    ``grad(f)(3.0)``); checked per call, so kept to one isinstance per argnum."""
     from .. import dtypes
 
     positions = (argnums,) if isinstance(argnums, int) else tuple(argnums)
-    args = list(args)
-    for position in positions:
-        if position >= len(args):
-            raise ValueError(
-                f"argnums {argnums} refers to argument {position}, but the "
-                f"function was called with {len(args)} positional arguments"
-            )
-        if isinstance(args[position], float):
-            args[position] = np.asarray(args[position], dtype=dtypes.get_default_dtype().numpy)
-        leaves, _, _ = flatten(args[position])
-        for leaf in leaves:
-            data = leaf._data if isinstance(leaf, Tensor) else np.asarray(leaf)
-            if data.dtype.kind not in "f":
-                raise TypeError(
-                    "grad requires real-valued inputs (input dtype that is a sub-dtype of "
-                    f"np.inexact), but got {data.dtype.name}. If you want to use integer "
-                    "inputs, leave them out of argnums."
-                )
-    return tuple(args)
+    if not any(p < len(args) and isinstance(args[p], float) for p in positions):
+        return args
+    default = dtypes.get_default_dtype().numpy
+    return tuple(
+        np.asarray(a, dtype=default) if i in positions and isinstance(a, float) else a
+        for i, a in enumerate(args)
+    )
 
 
 def _fast_runner(program, args, argnums):
@@ -242,8 +229,11 @@ class grad(value_and_grad):  # noqa: N801
 
 
 def vjp(fn, *primals, has_aux=False):
-    """``(out, vjp_fn)``: ``vjp_fn(cotangent)`` returns one gradient per primal (JAX's vjp)."""
-    argnums = tuple(range(len(primals)))
+    """``(out, vjp_fn)``: ``vjp_fn(cotangent)`` returns one gradient per primal (JAX's vjp);
+    primals that are not floating point (indices, labels) get None."""
+    argnums = tuple(
+        i for i, p in enumerate(primals) if all(_is_float_array(leaf) for leaf in flatten(p)[0])
+    )
     compiled = CompiledFunction(_unwrap(fn), mode="fused", argnums=argnums, has_aux=has_aux)
     entry, leaves = compiled._lookup(primals, {})
     program = entry.program
@@ -259,7 +249,8 @@ def vjp(fn, *primals, has_aux=False):
         cotangents = [c._data if isinstance(c, Tensor) else np.asarray(c) for c in flat]
         cotangents = [cotangents[k] for k in program.differentiable_outputs]
         grads = program.backward(*saved, *cotangents)
-        return _grads_per_argument(primals, argnums, grads, as_tensor)
+        differentiated = iter(_grads_per_argument(primals, argnums, grads, as_tensor))
+        return tuple(next(differentiated) if i in argnums else None for i in range(len(primals)))
 
     if has_aux:
         return out[0], vjp_fn, out[1]

@@ -105,3 +105,11 @@ def test_python_float_argument_and_integer_error():
     assert float(symgrad.grad(lambda x: x * x)(3.0)) == 6.0
     with pytest.raises(TypeError, match="grad requires real-valued inputs"):
         symgrad.grad(lambda x: (x * 2).sum())(np.arange(3))
+
+
+def test_vjp_gives_none_for_integer_primals():
+    out, vjp_fn = symgrad.vjp(lambda x, i: x[i] * 2, np.arange(4.0), np.array([0, 0, 3]))
+    grad_x, grad_i = vjp_fn(np.ones(3))
+    np.testing.assert_array_equal(out, [0.0, 0.0, 6.0])
+    np.testing.assert_array_equal(grad_x, [4.0, 0.0, 0.0, 2.0])
+    assert grad_i is None

@@ -69,9 +69,14 @@ def _name_by_other(scalar_name: str, tensor_name: str):
 # -------------------------------------------------------- floor_divide, remainder, fmod
 
 
-def _floor_divide_numpy(x, y):
+def _check_integer_divisor(x, y):
+    # Integer division by zero has no value: torch raises where numpy would warn.
     if np.result_type(x, y).kind in "iu" and np.any(np.asarray(y) == 0):
         raise RuntimeError("ZeroDivisionError")
+
+
+def _floor_divide_numpy(x, y):
+    _check_integer_divisor(x, y)
     return np.floor_divide(x, y)
 
 
@@ -100,8 +105,7 @@ def floor_divide(input, other) -> Tensor:
 
 
 def _remainder_numpy(x, y):
-    if np.result_type(x, y).kind in "iu" and np.any(np.asarray(y) == 0):
-        raise RuntimeError("ZeroDivisionError")
+    _check_integer_divisor(x, y)
     return np.remainder(x, y)
 
 
@@ -130,8 +134,7 @@ def remainder(input, other) -> Tensor:
 
 
 def _fmod_numpy(x, y):
-    if np.result_type(x, y).kind in "iu" and np.any(np.asarray(y) == 0):
-        raise RuntimeError("ZeroDivisionError")
+    _check_integer_divisor(x, y)
     return np.fmod(x, y)
 
 

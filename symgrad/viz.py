@@ -15,6 +15,7 @@ digraph {
 from __future__ import annotations
 
 import os
+import shutil
 
 from .autograd.nodes import AccumulateGrad, OpBackward, SavedTensor
 from .compiler import codegen
@@ -34,6 +35,11 @@ INSTALL_HINT = (
 _NODE_STYLE = (
     '  node [style=filled, shape=box, align=left, fontsize=10, height=0.2, fontname="monospace"]'
 )
+
+
+def can_render() -> bool:
+    """Whether pictures can be made here: the graphviz package and Graphviz's ``dot``."""
+    return graphviz is not None and shutil.which("dot") is not None
 
 
 class RenderError(RuntimeError):

@@ -111,7 +111,7 @@ def build(
     """Compile ``fn`` for these argument leaves (``dynamic[i]``: leaf i is an array).
 
     ``first_output_only``: differentiate only the first output (the others are auxiliary)."""
-    timer = _Timer(getattr(fn, "__qualname__", getattr(fn, "__name__", "function")))
+    timer = _Timer(getattr(fn, "__name__", "function"))
     hits: Counter = Counter()
     traced = _trace(fn, signature_args, leaves, paths, dynamic, resolve_name)
     graph = traced.trace.graph

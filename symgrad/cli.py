@@ -221,7 +221,7 @@ def run(argv: list[str] | None = None) -> int:
     parser = build_parser()
     arguments = parser.parse_args(argv)
     function = load_function(arguments.target)
-    compiled = function if isinstance(function, CompiledFunction) else compile_function(function)
+    compiled = function if _is_compiled(function) else compile_function(function)
     args, kwargs = example_inputs(compiled._fn, arguments.arg, arguments.wrt)
     try:
         if arguments.command == "export":
@@ -238,6 +238,14 @@ def run(argv: list[str] | None = None) -> int:
         ) from None
     print(result)
     return 0
+
+
+def _is_compiled(value) -> bool:
+    """``symgrad.compile`` results and the transforms (``value_and_grad`` ...) are used as
+    they are; a plain function is compiled."""
+    return isinstance(value, CompiledFunction) or all(
+        hasattr(value, name) for name in ("_fn", "source", "explain", "graph", "export")
+    )
 
 
 def _one_line(error: BaseException) -> str:

@@ -33,6 +33,9 @@ def already_compiled(x):
     return (x * x).sum()
 
 
+step = symgrad.value_and_grad(loss, argnums=(0, 1))
+
+
 def broken(x):
     return x @ x @ x
 '''
@@ -121,6 +124,12 @@ def test_an_already_compiled_function_is_used_as_it_is(model):
     result = symgrad_cli("show", f"{model}:already_compiled", "--arg", "x=float64[]")
     assert result.returncode == 0, result.stderr
     assert "# symgrad: already_compiled(x: f64[])" in result.stdout
+
+
+def test_a_transform_is_used_as_it_is(model):
+    result = symgrad_cli("show", f"{model}:step", *LOSS_ARGS)
+    assert result.returncode == 0, result.stderr
+    assert "return (out, d_W, d_b)" in result.stdout  # value_and_grad's argnums, fused
 
 
 def test_export_writes_a_module_that_runs_with_numpy_only(model, tmp_path):

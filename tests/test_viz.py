@@ -221,3 +221,16 @@ def test_dot_is_deterministic():
         return make_dot((x.sin() * x).sum(), params={"x": x}, show_saved=True)
 
     assert draw() == draw()
+
+
+def test_make_dot_of_a_compiled_call_shows_its_saved_values_until_backward():
+    f = symgrad.compile(lambda x: (x.exp() * x).sum())
+    x = symgrad.ones(3, requires_grad=True)
+    out = f(x)
+    before = make_dot(out, params={"x": x}, show_saved=True)
+    assert labels(before)["CompiledFunctionBackward"] == 1 and labels(before)["x\n(3)"] == 1
+    saved = [label for label, attrs in nodes(before).values() if "orange" in attrs]
+    assert len(saved) == len(f.explain(x).saved) and all(s.endswith("\n(3)") for s in saved)
+    out.backward()
+    after = make_dot(out, show_saved=True)
+    assert "orange" not in after  # backward released them, as torch does

@@ -223,19 +223,23 @@ def run(argv: list[str] | None = None) -> int:
     function = load_function(arguments.target)
     compiled = function if _is_compiled(function) else compile_function(function)
     args, kwargs = example_inputs(compiled._fn, arguments.arg, arguments.wrt)
+    what = "source" if arguments.command == "export" else arguments.what
     try:
-        if arguments.command == "export":
-            compiled.export(arguments.output, *args, **kwargs)
-            print(f"wrote {arguments.output}")
-            return 0
-        if arguments.what == "dot":
+        if what == "dot":
             result = compiled.graph(*args, **kwargs).to_dot()
         else:
-            result = getattr(compiled, arguments.what)(*args, **kwargs)
+            result = getattr(compiled, what)(*args, **kwargs)
     except Exception as error:  # mostly inputs that do not fit the function: one line
         raise UsageError(
             f"cannot compile {arguments.target} for these inputs: {_one_line(error)}"
         ) from None
+    if arguments.command == "export":
+        try:
+            compiled.export(arguments.output, *args, **kwargs)  # compiled above: a cache hit
+        except OSError as error:
+            raise UsageError(f"cannot write {arguments.output}: {error.strerror}") from None
+        print(f"wrote {arguments.output}")
+        return 0
     print(result)
     return 0
 

@@ -182,6 +182,10 @@ def test_help_documents_commands_specs_and_exit_status():
         (["show", "{model}:loss", "--what", "pictures"], "invalid choice: 'pictures'"),
         (["show", "{model}:loss", "--backend", "cuda"], "invalid choice: 'cuda'"),
         (["export", "{model}:loss", *LOSS_ARGS], "the following arguments are required: -o"),
+        (
+            ["export", "{model}:loss", *LOSS_ARGS, "-o", "{dir}/no/such/dir/m.py"],
+            "cannot write {dir}/no/such/dir/m.py: No such file or directory",
+        ),
         ([], "the following arguments are required"),
     ],
 )

@@ -19,7 +19,7 @@ from ..autograd import grad_mode
 from ..tensor import Tensor
 from .parameter import Parameter
 
-__all__ = ["Module", "RemovableHandle"]
+__all__ = ["Module", "RemovableHandle", "module_member_name"]
 
 
 class RemovableHandle:
@@ -79,6 +79,16 @@ def _check_name(kind: str, name, owner: Module, table: dict) -> None:
         raise KeyError(f'{kind} name can\'t be empty string ""')
     if hasattr(owner, name) and name not in table:
         raise KeyError(f"attribute '{name}' already exists")
+
+
+def module_member_name(module: Module, value, prefix: str) -> str | None:
+    """The dotted name of ``value`` among ``module``'s parameters and buffers (under
+    ``prefix``), or None: how compiled code names the tensors a module holds."""
+    members = itertools.chain(module.named_parameters(prefix), module.named_buffers(prefix))
+    for name, member in members:
+        if member is value:
+            return name
+    return None
 
 
 class Module:

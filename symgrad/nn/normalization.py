@@ -6,6 +6,7 @@ import numbers
 
 from .. import creation, dtypes
 from ..autograd import grad_mode
+from ..compiler import trace
 from ..tensor import Tensor
 from . import functional as F
 from . import init
@@ -125,6 +126,13 @@ class BatchNorm1d(Module):
         self._check_input_dim(input)
         momentum = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
+            if trace.current() is not None:
+                raise RuntimeError(
+                    f"{self._get_name()} cannot update its running statistics inside a "
+                    "function compiled by symgrad.compile (compiled code does not write to "
+                    "module buffers).\nsymgrad hint: compile the model after model.eval(), "
+                    "or build the layer with track_running_stats=False."
+                )
             with grad_mode.no_grad():
                 self.num_batches_tracked.add_(1)
             if self.momentum is None:

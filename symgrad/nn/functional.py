@@ -25,6 +25,7 @@ from ..ops.activation import (
     softmax,
     softplus,
 )
+from ..ops.convolution import avg_pool2d, conv1d, conv2d, fold, max_pool2d, unfold
 from ..ops.elementwise import sigmoid, tanh
 from ..ops.embedding import embedding
 from ..ops.linalg import einsum
@@ -44,14 +45,18 @@ from ..ops.shape import pad
 from ..tensor import Tensor
 
 __all__ = [
+    "avg_pool2d",
     "batch_norm",
     "bilinear",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "conv1d",
+    "conv2d",
     "cross_entropy",
     "dropout",
     "elu",
     "embedding",
+    "fold",
     "gelu",
     "hardtanh",
     "huber_loss",
@@ -62,6 +67,7 @@ __all__ = [
     "linear",
     "log_softmax",
     "logsigmoid",
+    "max_pool2d",
     "mish",
     "mse_loss",
     "nll_loss",
@@ -76,6 +82,7 @@ __all__ = [
     "softmax",
     "softplus",
     "tanh",
+    "unfold",
 ]
 
 

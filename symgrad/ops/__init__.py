@@ -5,6 +5,7 @@ from . import (
     activation,
     binary,
     constant,
+    convolution,
     elementwise,
     embedding,
     indexing,

@@ -140,3 +140,22 @@ def test_batch_norm_in_training_mode_refuses_to_compile_clearly():
     model.eval()
     x = symgrad.randn(5, 3)
     np.testing.assert_allclose(compiled(x).detach().numpy(), model(x).detach().numpy(), 1e-6)
+
+
+def test_a_small_convolutional_network_compiles_to_eager_values_and_gradients():
+    symgrad.manual_seed(0)
+    model = nn.Sequential(
+        nn.Conv2d(1, 4, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.AvgPool2d(1),
+        nn.Flatten(),
+        nn.Linear(4 * 3 * 3, 3),
+    )
+    x, target = symgrad.randn(5, 1, 6, 6), symgrad.tensor([0, 2, 1, 1, 0])
+    F.cross_entropy(model(x), target).backward()
+    expected = _grads(model)
+    model.zero_grad()
+    compiled = symgrad.compile(model)
+    F.cross_entropy(compiled(x), target).backward()
+    _assert_same(_grads(model), expected)

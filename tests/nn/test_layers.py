@@ -69,6 +69,29 @@ def _compare(ours, theirs, *inputs, atol=1e-5):
             lambda nn: nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 2), nn.LogSoftmax(1)),
             (6, 4),
         ),
+        (lambda nn: nn.Conv2d(3, 4, 3), (2, 3, 6, 5)),
+        (
+            lambda nn: nn.Conv2d(4, 6, (3, 2), stride=2, padding=1, groups=2, bias=False),
+            (2, 4, 7, 6),
+        ),
+        (lambda nn: nn.Conv2d(3, 2, 3, padding="same", dilation=2), (1, 3, 6, 6)),
+        (lambda nn: nn.Conv2d(3, 2, 3), (3, 5, 5)),
+        (lambda nn: nn.Conv1d(3, 5, 3, stride=2, padding=1), (2, 3, 9)),
+        (lambda nn: nn.Conv1d(2, 2, 2, dilation=2), (2, 5)),
+        (lambda nn: nn.MaxPool2d(2), (2, 3, 6, 6)),
+        (lambda nn: nn.MaxPool2d(3, stride=2, padding=1), (2, 3, 7, 6)),
+        (lambda nn: nn.AvgPool2d(2, stride=1), (2, 3, 4, 5)),
+        (lambda nn: nn.AvgPool2d(3, stride=2, padding=1, count_include_pad=False), (1, 2, 5, 5)),
+        (
+            lambda nn: nn.Sequential(
+                nn.Conv2d(1, 4, 3, padding=1),
+                nn.ReLU(),
+                nn.MaxPool2d(2),
+                nn.Flatten(),
+                nn.Linear(4 * 3 * 3, 10),
+            ),
+            (2, 1, 6, 6),
+        ),
     ],
 )
 def test_layer_matches_torch(make, shape):

@@ -607,6 +607,15 @@ class CompiledModule(Module):
     def forward(self, *args, **kwargs):
         return self._compiled()(*args, **kwargs)
 
+    def __getattr__(self, name: str):
+        # What the compiled module lacks, the original has (``compiled.fc1``), as in torch.
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            if name == "_orig_mod":
+                raise
+            return getattr(self._orig_mod, name)
+
     def source(self, *args, **kwargs) -> str:
         """The generated module for these arguments in the current training mode."""
         return self._compiled().source(*args, **kwargs)

@@ -159,3 +159,13 @@ def test_a_small_convolutional_network_compiles_to_eager_values_and_gradients():
     compiled = symgrad.compile(model)
     F.cross_entropy(compiled(x), target).backward()
     _assert_same(_grads(model), expected)
+
+
+def test_attributes_of_the_original_module_are_reachable_through_the_compiled_one():
+    model = nn.Sequential(nn.Linear(3, 2))
+    compiled = symgrad.compile(model)
+    assert compiled._modules["_orig_mod"] is model
+    model.scale = 2.0
+    assert compiled.scale == 2.0
+    with pytest.raises(AttributeError, match="'Sequential' object has no attribute 'nothing'"):
+        compiled.nothing  # noqa: B018

@@ -197,3 +197,20 @@ def test_batch_norm_running_statistics_follow_torch_over_several_steps(momentum)
         ours(symgrad.ones(1, 3))
     with pytest.raises(ValueError, match=r"expected 2D or 3D input \(got 4D input\)"):
         ours(symgrad.ones(2, 3, 1, 1))
+
+
+def test_embedding_from_pretrained_is_frozen_by_default():
+    weights = symgrad.arange(6.0).reshape(3, 2)
+    table = nn.Embedding.from_pretrained(weights)
+    assert not table.weight.requires_grad
+    assert table(symgrad.tensor([2])).tolist() == [[4.0, 5.0]]
+    assert nn.Embedding.from_pretrained(weights, freeze=False).weight.requires_grad
+
+
+def test_conv_errors():
+    with pytest.raises(ValueError, match="in_channels must be divisible by groups"):
+        nn.Conv2d(3, 4, 3, groups=2)
+    with pytest.raises(ValueError, match="padding='same' is not supported for strided"):
+        nn.Conv2d(3, 4, 3, stride=2, padding="same")
+    with pytest.raises(RuntimeError, match="expected input\\[2, 2, 5, 5\\] to have 3 channels"):
+        nn.Conv2d(3, 4, 3)(symgrad.ones(2, 2, 5, 5))

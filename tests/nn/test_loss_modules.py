@@ -69,6 +69,7 @@ CASES = [
 ]
 
 
+@pytest.mark.filterwarnings("ignore:reduction. 'mean' divides the total loss")
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize(
     "name, kind, options", CASES, ids=lambda v: v if isinstance(v, str) else ""

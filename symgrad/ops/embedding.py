@@ -67,8 +67,7 @@ def embedding(
         raise RuntimeError("'weight' must be 2-D")
     if max_norm is not None or scale_grad_by_freq or sparse:
         raise NotImplementedError(
-            "symgrad's embedding supports neither max_norm, scale_grad_by_freq nor sparse "
-            "gradients"
+            "symgrad's embedding supports neither max_norm, scale_grad_by_freq nor sparse gradients"
         )
     rows = weight.shape[0]
     if padding_idx is not None:
@@ -80,5 +79,3 @@ def embedding(
     except RuntimeError:
         raise IndexError("index out of range in self") from None
     return apply(EMBEDDING, weight, input, padding_idx=padding_idx)
-
-

@@ -23,7 +23,68 @@ def _position(index, length: int) -> int:
     return index % length
 
 
-class Sequential(Module):
+class _ModuleSequence(Module):
+    """What Sequential and ModuleList share: children kept in order, named by position."""
+
+    def _slice(self, index: slice):
+        raise NotImplementedError
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return self._slice(index)
+        return list(self._modules.values())[_position(index, len(self))]
+
+    def __setitem__(self, index, module: Module) -> None:
+        setattr(self, list(self._modules)[_position(index, len(self))], module)
+
+    def _renumber(self, modules) -> None:
+        # torch renumbers what is left, so positions and names agree again
+        self.__dict__["_modules"] = {str(i): m for i, m in enumerate(modules)}
+
+    def __delitem__(self, index) -> None:
+        keys = list(self._modules)
+        doomed = keys[index] if isinstance(index, slice) else [keys[_position(index, len(self))]]
+        for key in doomed:
+            del self._modules[key]
+        self._renumber(self._modules.values())
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def append(self, module: Module):
+        self.add_module(str(len(self)), module)
+        return self
+
+    def extend(self, modules: Iterable[Module]):
+        if not isinstance(modules, Iterable):
+            raise TypeError(
+                f"{type(self).__name__}.extend should be called with an iterable, but got "
+                + type(modules).__name__
+            )
+        for module in modules:
+            self.append(module)
+        return self
+
+    def insert(self, index: int, module: Module):
+        if not isinstance(module, Module):
+            raise AssertionError(f"module should be of type: {Module}")
+        modules = list(self._modules.values())
+        if not -len(modules) <= index <= len(modules):
+            raise IndexError(f"Index out of range: {index}")
+        modules.insert(index if index >= 0 else index + len(modules), module)
+        self._renumber(modules)
+        return self
+
+    def pop(self, index) -> Module:
+        module = self[index]
+        del self[index]
+        return module
+
+
+class Sequential(_ModuleSequence):
     """Modules applied one after the other; given as arguments or as an OrderedDict.
 
     >>> from symgrad import nn
@@ -43,28 +104,8 @@ class Sequential(Module):
             for index, module in enumerate(args):
                 self.add_module(str(index), module)
 
-    def __getitem__(self, index):
-        if isinstance(index, slice):
-            return type(self)(OrderedDict(list(self._modules.items())[index]))
-        return list(self._modules.values())[_position(index, len(self))]
-
-    def __setitem__(self, index, module: Module) -> None:
-        key = list(self._modules)[_position(index, len(self))]
-        setattr(self, key, module)
-
-    def __delitem__(self, index) -> None:
-        keys = list(self._modules)
-        doomed = keys[index] if isinstance(index, slice) else [keys[_position(index, len(self))]]
-        for key in doomed:
-            del self._modules[key]
-        # torch renumbers what is left, so positions and names agree again
-        self.__dict__["_modules"] = {str(i): m for i, m in enumerate(self._modules.values())}
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
+    def _slice(self, index: slice) -> Sequential:
+        return type(self)(OrderedDict(list(self._modules.items())[index]))
 
     def __add__(self, other: Sequential) -> Sequential:
         if not isinstance(other, Sequential):
@@ -74,37 +115,13 @@ class Sequential(Module):
             )
         return Sequential(*self, *other)
 
-    def append(self, module: Module) -> Sequential:
-        self.add_module(str(len(self)), module)
-        return self
-
-    def extend(self, modules: Iterable[Module]) -> Sequential:
-        for module in modules:
-            self.append(module)
-        return self
-
-    def insert(self, index: int, module: Module) -> Sequential:
-        if not isinstance(module, Module):
-            raise AssertionError(f"module should be of type: {Module}")
-        modules = list(self._modules.values())
-        if not -len(modules) <= index <= len(modules):
-            raise IndexError(f"Index out of range: {index}")
-        modules.insert(index if index >= 0 else index + len(modules), module)
-        self.__dict__["_modules"] = {str(i): m for i, m in enumerate(modules)}
-        return self
-
-    def pop(self, index) -> Module:
-        module = self[index]
-        del self[index]
-        return module
-
     def forward(self, input):
         for module in self:
             input = module(input)
         return input
 
 
-class ModuleList(Module):
+class ModuleList(_ModuleSequence):
     """A list of modules, registered as children "0", "1", ...; it has no ``forward``."""
 
     def __init__(self, modules: Iterable[Module] | None = None) -> None:
@@ -112,57 +129,14 @@ class ModuleList(Module):
         if modules is not None:
             self.extend(modules)
 
-    def __getitem__(self, index):
-        if isinstance(index, slice):
-            return type(self)(list(self._modules.values())[index])
-        return self._modules[str(_position(index, len(self)))]
-
-    def __setitem__(self, index, module: Module) -> None:
-        setattr(self, str(_position(index, len(self))), module)
-
-    def __delitem__(self, index) -> None:
-        keys = list(self._modules)
-        doomed = keys[index] if isinstance(index, slice) else [keys[_position(index, len(self))]]
-        for key in doomed:
-            del self._modules[key]
-        self.__dict__["_modules"] = {str(i): m for i, m in enumerate(self._modules.values())}
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
+    def _slice(self, index: slice) -> ModuleList:
+        return type(self)(list(self._modules.values())[index])
 
     def __iadd__(self, modules: Iterable[Module]) -> ModuleList:
         return self.extend(modules)
 
     def __add__(self, other: Iterable[Module]) -> ModuleList:
         return ModuleList([*self, *other])
-
-    def append(self, module: Module) -> ModuleList:
-        self.add_module(str(len(self)), module)
-        return self
-
-    def extend(self, modules: Iterable[Module]) -> ModuleList:
-        if not isinstance(modules, Iterable):
-            raise TypeError(
-                "ModuleList.extend should be called with an iterable, but got "
-                + type(modules).__name__
-            )
-        for module in modules:
-            self.append(module)
-        return self
-
-    def insert(self, index: int, module: Module) -> None:
-        modules = list(self._modules.values())
-        modules.insert(index, module)
-        self.__dict__["_modules"] = {}
-        self.extend(modules)
-
-    def pop(self, index) -> Module:
-        module = self[index]
-        del self[index]
-        return module
 
     def __repr__(self) -> str:
         """Runs of identical children print once, as torch prints them: ``(0-2): 3 x ...``."""

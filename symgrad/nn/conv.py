@@ -3,12 +3,10 @@ and bias are initialized as torch initializes them."""
 
 from __future__ import annotations
 
-import math
-
 from .. import creation
 from ..tensor import Tensor
 from . import functional as F
-from . import init
+from .linear import reset_affine
 from .module import Module
 from .parameter import Parameter
 
@@ -72,12 +70,7 @@ class _ConvNd(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        # torch's default: kaiming_uniform_(a=sqrt(5)) is U(-1/sqrt(fan_in), 1/sqrt(fan_in))
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in = math.prod(self.weight.shape[1:])
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        reset_affine(self.weight, self.bias)
 
     def extra_repr(self) -> str:
         text = (

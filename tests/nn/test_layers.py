@@ -2,6 +2,8 @@
 and the same gradients for inputs and parameters; and the train/eval behaviour of Dropout
 and BatchNorm1d."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -214,3 +216,13 @@ def test_conv_errors():
         nn.Conv2d(3, 4, 3, stride=2, padding="same")
     with pytest.raises(RuntimeError, match="expected input\\[2, 2, 5, 5\\] to have 3 channels"):
         nn.Conv2d(3, 4, 3)(symgrad.ones(2, 2, 5, 5))
+
+
+def test_conv_default_init_is_torchs_range():
+    symgrad.manual_seed(0)
+    layer = nn.Conv2d(8, 64, 3)
+    bound = 1 / math.sqrt(8 * 3 * 3)
+    for values in (layer.weight, layer.bias):
+        assert values.abs().max().item() <= bound
+    assert layer.weight.abs().max().item() > 0.95 * bound
+    assert layer.weight.var().item() == pytest.approx(bound**2 / 3, rel=0.05)

@@ -568,6 +568,20 @@ def compile(fn=None, *, static_argnums=(), static_argnames=(), recompile_limit=8
     )
 
 
+class _ModuleCall:
+    """``module(*args)`` as the function to trace: named after the module's class, with its
+    forward's signature (argument names) and code (the generated module's origin line)."""
+
+    def __init__(self, module: Module) -> None:
+        self._module = module
+        self.__name__ = self.__qualname__ = type(module).__name__
+        self.__signature__ = inspect.signature(module.forward)
+        self.__code__ = type(module).forward.__code__
+
+    def __call__(self, *args, **kwargs):
+        return self._module(*args, **kwargs)
+
+
 class CompiledModule(Module):
     """``symgrad.compile(model)``: a module whose calls run ``model(...)`` (forward and its
     hooks) through generated code.
@@ -590,14 +604,8 @@ class CompiledModule(Module):
         modes = tuple(m.training for m in module.modules())
         compiled = self._by_mode.get(modes)
         if compiled is None:
-
-            def call(*args, **kwargs):
-                return module(*args, **kwargs)
-
-            call.__name__ = call.__qualname__ = type(module).__name__
-            call.__signature__ = inspect.signature(module.forward)
             compiled = CompiledFunction(
-                call,
+                _ModuleCall(module),
                 name_resolver=lambda value: module_member_name(module, value, "self"),
                 **self._options,
             )

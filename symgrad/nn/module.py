@@ -584,3 +584,7 @@ class Module:
 
     def __setstate__(self, state) -> None:
         self.__dict__.update(state)
+        # A pickled Tensor comes back a plain Tensor: its place in _parameters says what it is.
+        for param in self.__dict__.get("_parameters", {}).values():
+            if param is not None:
+                param._is_param = True

@@ -337,3 +337,62 @@ def test_repr_of_nested_modules_and_extra_repr_lines():
     assert repr(Settings()) == (
         "Settings(\n  size=3\n  (inner): Sequential(\n    (0): ReLU()\n  )\n)"
     )
+
+
+# ---------------------------------------------------------------------- less common forms
+
+
+def test_named_members_with_prefix_and_duplicates():
+    model = nn.Module()
+    model.a = nn.Linear(2, 2)
+    model.b = model.a
+    assert [n for n, _ in model.named_parameters(prefix="net")] == ["net.a.weight", "net.a.bias"]
+    names = [n for n, _ in model.named_parameters(remove_duplicate=False)]
+    assert names == ["a.weight", "a.bias", "b.weight", "b.bias"]
+    assert [n for n, _ in model.named_modules(remove_duplicate=False)] == ["", "a", "b"]
+
+
+def test_state_dict_prefix_keep_vars_and_assign():
+    model = nn.Linear(2, 1)
+    assert list(model.state_dict(prefix="head.")) == ["head.weight", "head.bias"]
+    kept = model.state_dict(keep_vars=True)
+    assert kept["weight"] is model.weight
+    replacement = {"weight": symgrad.ones(1, 2), "bias": symgrad.zeros(1)}
+    model.load_state_dict(replacement, assign=True)
+    assert isinstance(model.weight, nn.Parameter) and model.weight.requires_grad
+    assert model.weight.tolist() == [[1.0, 1.0]]
+
+
+def test_non_persistent_buffers_stay_out_of_the_state_dict():
+    model = TwoLayer()
+    assert "scratch" not in model.state_dict()
+    assert model.load_state_dict(model.state_dict()).missing_keys == []
+
+
+def test_forward_hooks_with_kwargs():
+    model = nn.Identity()
+    seen = {}
+
+    def pre(module, args, kwargs):
+        return (args[0] + 1,), kwargs
+
+    def post(module, args, kwargs, output):
+        seen["args"] = args
+        return output * 10
+
+    model.register_forward_pre_hook(pre, with_kwargs=True)
+    model.register_forward_hook(post, with_kwargs=True)
+    assert model(1) == 20 and seen["args"] == (2,)
+
+
+def test_pickle_round_trip():
+    import pickle
+
+    model = nn.Sequential(nn.Linear(2, 2), nn.BatchNorm1d(2))
+    twin = pickle.loads(pickle.dumps(model))
+    assert repr(twin) == repr(model)
+    assert all(
+        (a == b).all()
+        for a, b in zip(twin.state_dict().values(), model.state_dict().values(), strict=True)
+    )
+    assert isinstance(twin[0].weight, nn.Parameter)

@@ -518,6 +518,10 @@ class Module:
     def cpu(self) -> Module:
         return self
 
+    def cuda(self, device=None) -> Module:
+        """An error: symgrad runs on the CPU only (the tensor's own device check says so)."""
+        return self.to("cuda" if device is None else device)
+
     # -------------------------------------------------------------------- hooks, call
     def register_forward_pre_hook(self, hook, *, prepend: bool = False, with_kwargs=False):
         """``hook(module, args)`` runs before ``forward``; a non-None result replaces the

@@ -24,6 +24,8 @@ MODELS = [
     lambda: nn.Sequential(nn.Linear(3, 4), nn.LayerNorm(4), nn.GELU(), nn.Linear(4, 2)),
     lambda: nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4).eval(), nn.SiLU(), nn.Linear(4, 2)),
     lambda: nn.Sequential(nn.Linear(3, 4, bias=False), nn.LeakyReLU(0.1), nn.Linear(4, 2)),
+    lambda: nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4, track_running_stats=False), nn.ELU()),
+    lambda: nn.Sequential(nn.Linear(3, 4), nn.Softplus(), nn.Linear(4, 3), nn.LogSoftmax(1)),
 ]
 
 

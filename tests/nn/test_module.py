@@ -261,8 +261,11 @@ def test_to_double_and_float_keep_parameters_and_integer_buffers():
     model.to("cpu")
     model.to(dtype=symgrad.float32)
     assert weight.dtype is symgrad.float32
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError, match="symgrad runs on the CPU only"):
         model.to("cuda")
+    with pytest.raises(RuntimeError, match="symgrad runs on the CPU only"):
+        model.cuda()
+    assert model.cpu() is model
 
 
 def test_deepcopy_gives_independent_parameters():

@@ -226,3 +226,51 @@ def test_conv_default_init_is_torchs_range():
         assert values.abs().max().item() <= bound
     assert layer.weight.abs().max().item() > 0.95 * bound
     assert layer.weight.var().item() == pytest.approx(bound**2 / 3, rel=0.05)
+
+
+@pytest.mark.parametrize(
+    "options, shape",
+    [
+        (dict(), (5, 2, 3)),
+        (dict(num_layers=2, batch_first=True), (2, 5, 3)),
+        (dict(bidirectional=True), (4, 2, 3)),
+        (dict(num_layers=2, bidirectional=True, bias=False), (4, 3)),
+    ],
+)
+def test_lstm_matches_torch(options, shape):
+    ours, theirs = nn.LSTM(3, 4, **options), torch.nn.LSTM(3, 4, **options)
+    assert repr(ours) == repr(theirs)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    _copy_weights(ours, theirs)
+    symgrad.manual_seed(0)
+    x = symgrad.randn(*shape, requires_grad=True)
+    x_torch = _to_torch(x).requires_grad_(True)
+    out, (h, c) = ours(x)
+    expected, (h_torch, c_torch) = theirs(x_torch)
+    for a, b in ((out, expected), (h, h_torch), (c, c_torch)):
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), atol=1e-6)
+    rng = np.random.default_rng(0)
+    cotangents = [rng.standard_normal(tuple(t.shape)).astype(np.float32) for t in (out, h, c)]
+    sum(
+        (t * symgrad.tensor(u)).sum() for t, u in zip((out, h, c), cotangents, strict=True)
+    ).backward()
+    sum(
+        (t * torch.tensor(u)).sum()
+        for t, u in zip((expected, h_torch, c_torch), cotangents, strict=True)
+    ).backward()
+    np.testing.assert_allclose(x.grad.numpy(), x_torch.grad.numpy(), atol=1e-5)
+    theirs_params = dict(theirs.named_parameters())
+    for name, p in ours.named_parameters():
+        np.testing.assert_allclose(p.grad.numpy(), theirs_params[name].grad.numpy(), atol=1e-5)
+
+
+def test_lstm_initial_state_and_init_range():
+    layer = nn.LSTM(2, 5)
+    assert max(p.abs().max().item() for p in layer.parameters()) <= 1 / math.sqrt(5)
+    h0, c0 = symgrad.randn(1, 3, 5), symgrad.randn(1, 3, 5)
+    theirs = torch.nn.LSTM(2, 5)
+    _copy_weights(layer, theirs)
+    x = symgrad.randn(4, 3, 2)
+    out, _ = layer(x, (h0, c0))
+    expected, _ = theirs(_to_torch(x), (_to_torch(h0), _to_torch(c0)))
+    np.testing.assert_allclose(out.detach().numpy(), expected.detach().numpy(), atol=1e-6)

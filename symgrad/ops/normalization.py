@@ -3,11 +3,13 @@
 In training it is one op, the layer_norm kernel of ``activation.py`` applied over every dim
 but the channel dim (its eval and its vjp, which recomputes the statistics with symgrad ops
 and so is differentiable again), under torch's node name. The running statistics are updated
-in place next to it, outside autograd. In evaluation it is elementwise arithmetic with the
-running statistics.
+in place next to it, outside autograd. In evaluation it is a second op, an affine map by the
+running statistics, which get no gradient (as in torch).
 """
 
 from __future__ import annotations
+
+import numpy as np
 
 from ..autograd import grad_mode
 from ..tensor import Tensor
@@ -24,6 +26,36 @@ BATCH_NORM = OpDef(
     vjp=_layer_norm_vjp,
     shape=lambda shape, *params, **attrs: tuple(shape),
     promote=lambda x, *params, **attrs: (x.dtype, x.dtype),
+    backward_name="NativeBatchNormBackward0",
+)
+
+
+def _batch_norm_eval_numpy(x, mean, var, *params, eps, has_weight, has_bias):
+    out = (x - mean) / np.sqrt(var + eps)
+    if has_weight:
+        out = out * params[0]
+    if has_bias:
+        out = out + params[-1]
+    return out
+
+
+def _batch_norm_eval_vjp(g, out, x, mean, var, *params, eps, has_weight, has_bias):
+    rstd = rsqrt(var + eps)
+    grads = [g * params[0] * rstd if has_weight else g * rstd, None, None]
+    if has_weight:
+        grads.append(g * ((x - mean) * rstd))
+    if has_bias:
+        grads.append(g)
+    return tuple(grads)
+
+
+BATCH_NORM_EVAL = OpDef(
+    "batch_norm_eval",
+    _batch_norm_eval_numpy,
+    vjp=_batch_norm_eval_vjp,
+    shape=lambda shape, *rest, **attrs: tuple(shape),
+    promote=lambda x, *rest, **attrs: (x.dtype, x.dtype),
+    nondifferentiable_inputs=(1, 2),
     backward_name="NativeBatchNormBackward0",
 )
 
@@ -81,11 +113,14 @@ def batch_norm(
         )
     if running_mean is None or running_var is None:
         raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
-    out = (input - _per_channel(running_mean, input.ndim)) * rsqrt(
-        _per_channel(running_var, input.ndim) + eps
+    statistics = [_per_channel(t, input.ndim) for t in (running_mean, running_var)]
+    params = [_per_channel(p, input.ndim) for p in (weight, bias) if p is not None]
+    return apply(
+        BATCH_NORM_EVAL,
+        input,
+        *statistics,
+        *params,
+        eps=float(eps),
+        has_weight=weight is not None,
+        has_bias=bias is not None,
     )
-    if weight is not None:
-        out = out * _per_channel(weight, input.ndim)
-    if bias is not None:
-        out = out + _per_channel(bias, input.ndim)
-    return out

@@ -274,3 +274,12 @@ def test_lstm_initial_state_and_init_range():
     out, _ = layer(x, (h0, c0))
     expected, _ = theirs(_to_torch(x), (_to_torch(h0), _to_torch(c0)))
     np.testing.assert_allclose(out.detach().numpy(), expected.detach().numpy(), atol=1e-6)
+
+
+def test_batch_norm_node_is_torchs_in_both_modes():
+    layer = nn.BatchNorm1d(3)
+    x = symgrad.randn(4, 3, requires_grad=True)
+    assert layer(x).grad_fn.name() == "NativeBatchNormBackward0"
+    layer.eval()
+    assert layer(x).grad_fn.name() == "NativeBatchNormBackward0"
+    assert nn.LayerNorm(3)(x).grad_fn.name() == "NativeLayerNormBackward0"

@@ -110,7 +110,6 @@ class Module:
     """
 
     training: bool
-    _version: int = 1
 
     def __init__(self, *args, **kwargs) -> None:
         if args or kwargs:

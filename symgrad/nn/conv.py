@@ -3,12 +3,10 @@ and bias are initialized as torch initializes them."""
 
 from __future__ import annotations
 
-from .. import creation
 from ..tensor import Tensor
 from . import functional as F
-from .linear import reset_affine
+from .linear import register_weight_and_bias, reset_affine
 from .module import Module
-from .parameter import Parameter
 
 __all__ = ["Conv1d", "Conv2d"]
 
@@ -62,11 +60,7 @@ class _ConvNd(Module):
         self.groups = groups
         self.padding_mode = padding_mode
         shape = (out_channels, in_channels // groups, *self.kernel_size)
-        self.weight = Parameter(creation.empty(*shape, dtype=dtype))
-        if bias:
-            self.bias = Parameter(creation.empty(out_channels, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
+        register_weight_and_bias(self, shape, bias, dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:

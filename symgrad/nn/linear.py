@@ -11,7 +11,7 @@ from .functional import bilinear, linear
 from .module import Module
 from .parameter import Parameter
 
-__all__ = ["Bilinear", "Identity", "Linear", "reset_affine"]
+__all__ = ["Bilinear", "Identity", "Linear", "register_weight_and_bias", "reset_affine"]
 
 
 def reset_affine(weight: Tensor, bias: Tensor | None) -> None:
@@ -34,8 +34,14 @@ class Identity(Module):
         return input
 
 
-def _empty(*shape, dtype) -> Tensor:
-    return creation.empty(*shape, dtype=dtype)
+def register_weight_and_bias(module: Module, weight_shape, bias: bool, dtype) -> None:
+    """``module.weight`` of ``weight_shape`` and ``module.bias`` of its first dim (or a None
+    bias), as Parameters to be filled by the layer's ``reset_parameters``."""
+    module.weight = Parameter(creation.empty(*weight_shape, dtype=dtype))
+    if bias:
+        module.bias = Parameter(creation.empty(weight_shape[0], dtype=dtype))
+    else:
+        module.register_parameter("bias", None)
 
 
 class Linear(Module):
@@ -57,11 +63,7 @@ class Linear(Module):
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features
-        self.weight = Parameter(_empty(out_features, in_features, dtype=dtype))
-        if bias:
-            self.bias = Parameter(_empty(out_features, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
+        register_weight_and_bias(self, (out_features, in_features), bias, dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -93,11 +95,7 @@ class Bilinear(Module):
         self.in1_features = in1_features
         self.in2_features = in2_features
         self.out_features = out_features
-        self.weight = Parameter(_empty(out_features, in1_features, in2_features, dtype=dtype))
-        if bias:
-            self.bias = Parameter(_empty(out_features, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
+        register_weight_and_bias(self, (out_features, in1_features, in2_features), bias, dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:

@@ -34,7 +34,7 @@ from .module import Module
 from .normalization import BatchNorm1d, LayerNorm
 from .parameter import Parameter
 from .pooling import AvgPool2d, MaxPool2d
-from .rnn import LSTM
+from .rnn import GRU, LSTM, RNN
 from .sparse import Embedding
 
 __all__ = [
@@ -51,6 +51,7 @@ __all__ = [
     "Embedding",
     "Flatten",
     "GELU",
+    "GRU",
     "HuberLoss",
     "Identity",
     "KLDivLoss",
@@ -69,6 +70,7 @@ __all__ = [
     "Parameter",
     "ParameterDict",
     "ParameterList",
+    "RNN",
     "ReLU",
     "Sequential",
     "SiLU",

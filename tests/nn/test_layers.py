@@ -228,6 +228,7 @@ def test_conv_default_init_is_torchs_range():
     assert layer.weight.var().item() == pytest.approx(bound**2 / 3, rel=0.05)
 
 
+@pytest.mark.parametrize("kind", ["LSTM", "GRU", "RNN"])
 @pytest.mark.parametrize(
     "options, shape",
     [
@@ -237,31 +238,44 @@ def test_conv_default_init_is_torchs_range():
         (dict(num_layers=2, bidirectional=True, bias=False), (4, 3)),
     ],
 )
-def test_lstm_matches_torch(options, shape):
-    ours, theirs = nn.LSTM(3, 4, **options), torch.nn.LSTM(3, 4, **options)
+def test_recurrent_layers_match_torch(kind, options, shape):
+    ours, theirs = getattr(nn, kind)(3, 4, **options), getattr(torch.nn, kind)(3, 4, **options)
     assert repr(ours) == repr(theirs)
     assert list(ours.state_dict()) == list(theirs.state_dict())
     _copy_weights(ours, theirs)
     symgrad.manual_seed(0)
     x = symgrad.randn(*shape, requires_grad=True)
     x_torch = _to_torch(x).requires_grad_(True)
-    out, (h, c) = ours(x)
-    expected, (h_torch, c_torch) = theirs(x_torch)
-    for a, b in ((out, expected), (h, h_torch), (c, c_torch)):
+    out, state = ours(x)
+    expected, expected_state = theirs(x_torch)
+    if kind != "LSTM":
+        state, expected_state = (state,), (expected_state,)
+    pairs = [(out, expected), *zip(state, expected_state, strict=True)]
+    for a, b in pairs:
         np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), atol=1e-6)
     rng = np.random.default_rng(0)
-    cotangents = [rng.standard_normal(tuple(t.shape)).astype(np.float32) for t in (out, h, c)]
+    cotangents = [rng.standard_normal(tuple(b.shape)).astype(np.float32) for _, b in pairs]
     sum(
-        (t * symgrad.tensor(u)).sum() for t, u in zip((out, h, c), cotangents, strict=True)
+        (a * symgrad.tensor(u)).sum() for (a, _), u in zip(pairs, cotangents, strict=True)
     ).backward()
-    sum(
-        (t * torch.tensor(u)).sum()
-        for t, u in zip((expected, h_torch, c_torch), cotangents, strict=True)
-    ).backward()
+    sum((b * torch.tensor(u)).sum() for (_, b), u in zip(pairs, cotangents, strict=True)).backward()
     np.testing.assert_allclose(x.grad.numpy(), x_torch.grad.numpy(), atol=1e-5)
     theirs_params = dict(theirs.named_parameters())
     for name, p in ours.named_parameters():
         np.testing.assert_allclose(p.grad.numpy(), theirs_params[name].grad.numpy(), atol=1e-5)
+
+
+def test_rnn_relu_and_its_errors():
+    ours, theirs = nn.RNN(3, 4, nonlinearity="relu"), torch.nn.RNN(3, 4, nonlinearity="relu")
+    _copy_weights(ours, theirs)
+    x = symgrad.randn(5, 3)
+    np.testing.assert_allclose(
+        ours(x)[0].detach().numpy(), theirs(_to_torch(x))[0].detach().numpy(), atol=1e-6
+    )
+    with pytest.raises(ValueError, match="Unknown nonlinearity 'x'. Select from 'tanh' or 'relu'."):
+        nn.RNN(3, 4, nonlinearity="x")
+    with pytest.raises(RuntimeError, match="input.size\\(-1\\) must be equal to input_size"):
+        ours(symgrad.randn(5, 2))
 
 
 def test_lstm_initial_state_and_init_range():

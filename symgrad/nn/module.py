@@ -64,6 +64,10 @@ def _size_text(shape) -> str:
     return f"torch.Size([{', '.join(map(str, shape))}])"
 
 
+def _quoted(keys: list[str]) -> str:
+    return ", ".join(f'"{key}"' for key in keys)
+
+
 def _indent(text: str, spaces: int) -> str:
     """Indent every line of a child's repr but the first (it follows ``(name): ``)."""
     first, *rest = text.split("\n")
@@ -376,14 +380,10 @@ class Module:
         missing = [key for key in own if key not in state_dict]
         unexpected = [key for key in state_dict if key not in own]
         errors = []
-        if strict:
-            if missing or unexpected:
-                if unexpected:
-                    keys = ", ".join(f'"{k}"' for k in unexpected)
-                    errors.insert(0, f"Unexpected key(s) in state_dict: {keys}. ")
-                if missing:
-                    keys = ", ".join(f'"{k}"' for k in missing)
-                    errors.insert(0, f"Missing key(s) in state_dict: {keys}. ")
+        if strict and missing:
+            errors.append(f"Missing key(s) in state_dict: {_quoted(missing)}. ")
+        if strict and unexpected:
+            errors.append(f"Unexpected key(s) in state_dict: {_quoted(unexpected)}. ")
         for key, target in own.items():
             if key not in state_dict:
                 continue
@@ -463,6 +463,11 @@ class Module:
     def _apply(self, convert: Callable[[Tensor], Tensor]) -> Module:
         """Convert every parameter, gradient and buffer in place of its values, so that
         parameters stay the same objects (optimizers keep working)."""
+        with grad_mode.no_grad():
+            self._convert_tensors(convert)
+        return self
+
+    def _convert_tensors(self, convert: Callable[[Tensor], Tensor]) -> None:
         for module in self.modules():
             for param in module._parameters.values():
                 if param is None:
@@ -473,7 +478,6 @@ class Module:
             for name, buffer in module._buffers.items():
                 if buffer is not None:
                     module._buffers[name] = convert(buffer)
-        return self
 
     def to(self, *args, **kwargs) -> Module:
         """Cast floating point parameters and buffers to a dtype (given directly or as a

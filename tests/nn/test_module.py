@@ -250,6 +250,7 @@ def test_to_double_and_float_keep_parameters_and_integer_buffers():
     model(symgrad.randn(3, 2)).sum().backward()
     assert model.double() is model
     assert model[0].weight is weight and weight.dtype is symgrad.float64
+    assert weight.is_leaf and weight.grad_fn is None and weight.requires_grad
     assert weight.grad.dtype is symgrad.float64
     assert model[1].running_mean.dtype is symgrad.float64
     assert model[1].num_batches_tracked.dtype is symgrad.int64

@@ -114,11 +114,15 @@ class Softplus(Module):
 
 
 class Tanh(Module):
+    """tanh(x)."""
+
     def forward(self, input: Tensor) -> Tensor:
         return F.tanh(input)
 
 
 class Sigmoid(Module):
+    """1 / (1 + exp(-x))."""
+
     def forward(self, input: Tensor) -> Tensor:
         return F.sigmoid(input)
 

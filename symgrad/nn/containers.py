@@ -55,10 +55,12 @@ class _ModuleSequence(Module):
         return iter(self._modules.values())
 
     def append(self, module: Module):
+        """Add ``module`` at the end."""
         self.add_module(str(len(self)), module)
         return self
 
     def extend(self, modules: Iterable[Module]):
+        """Add each of ``modules`` at the end."""
         if not isinstance(modules, Iterable):
             raise TypeError(
                 f"{type(self).__name__}.extend should be called with an iterable, but got "
@@ -69,6 +71,7 @@ class _ModuleSequence(Module):
         return self
 
     def insert(self, index: int, module: Module):
+        """Put ``module`` before position ``index``; names are renumbered."""
         if not isinstance(module, Module):
             raise AssertionError(f"module should be of type: {Module}")
         modules = list(self._modules.values())

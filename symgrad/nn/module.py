@@ -33,6 +33,7 @@ class RemovableHandle:
         self.id = next(RemovableHandle._ids)
 
     def remove(self) -> None:
+        """Take the hook out (removing it twice does nothing)."""
         self._hooks.pop(self.id, None)
 
     def __enter__(self) -> RemovableHandle:
@@ -292,13 +293,16 @@ class Module:
     def named_buffers(
         self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
     ) -> Iterator[tuple[str, Tensor]]:
+        """(dotted name, buffer) pairs of this module and, if ``recurse``, its children."""
         yield from self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
     def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        """Every buffer once, in registration order."""
         for _, buffer in self.named_buffers(recurse=recurse):
             yield buffer
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
+        """(name, module) of the direct children, each module once."""
         seen = set()
         for name, module in self._modules.items():
             if module is not None and id(module) not in seen:
@@ -306,6 +310,7 @@ class Module:
                 yield name, module
 
     def children(self) -> Iterator[Module]:
+        """The direct children, each once."""
         for _, module in self.named_children():
             yield module
 
@@ -325,6 +330,7 @@ class Module:
             yield from module.named_modules(memo, child_prefix, remove_duplicate)
 
     def modules(self) -> Iterator[Module]:
+        """This module and every descendant, each once, depth first."""
         for _, module in self.named_modules():
             yield module
 
@@ -340,6 +346,7 @@ class Module:
         return module
 
     def get_parameter(self, target: str) -> Tensor:
+        """The parameter at the dotted path ``target``."""
         module_path, _, name = target.rpartition(".")
         module = self.get_submodule(module_path)
         if not hasattr(module, name):
@@ -433,6 +440,7 @@ class Module:
         return self.train(False)
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:
+        """Set ``requires_grad`` on every parameter (freeze with False)."""
         for param in self.parameters():
             param.requires_grad_(requires_grad)
         return self
@@ -507,18 +515,23 @@ class Module:
         return self._apply(lambda t: t.to(target) if t.is_floating_point() else t)
 
     def double(self) -> Module:
+        """Cast floating point parameters and buffers to float64."""
         return self.to(dtypes.float64)
 
     def float(self) -> Module:  # noqa: A003 - torch's name
+        """Cast floating point parameters and buffers to float32."""
         return self.to(dtypes.float32)
 
     def half(self) -> Module:
+        """Cast floating point parameters and buffers to float16."""
         return self.to(dtypes.float16)
 
     def type(self, dst_type) -> Module:  # noqa: A003 - torch's name
+        """Cast every parameter and buffer to ``dst_type``."""
         return self._apply(lambda t: t.to(dst_type))
 
     def cpu(self) -> Module:
+        """This module: it is on the CPU already."""
         return self
 
     def cuda(self, device=None) -> Module:

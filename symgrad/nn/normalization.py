@@ -1,4 +1,5 @@
-"""``LayerNorm`` and ``BatchNorm1d`` (torch.nn.modules.normalization and .batchnorm)."""
+"""``LayerNorm``, ``BatchNorm1d`` and ``BatchNorm2d`` (torch.nn.modules.normalization and
+.batchnorm)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from . import init
 from .module import Module
 from .parameter import Parameter
 
-__all__ = ["BatchNorm1d", "LayerNorm"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm"]
 
 
 class LayerNorm(Module):
@@ -157,3 +158,11 @@ class BatchNorm1d(Module):
             f"affine={self.affine}, bias={self.bias is not None}, "
             f"track_running_stats={self.track_running_stats}"
         )
+
+
+class BatchNorm2d(BatchNorm1d):
+    """Batch normalization of (N, C, H, W) images per channel, over N, H and W."""
+
+    def _check_input_dim(self, input: Tensor) -> None:
+        if input.ndim != 4:
+            raise ValueError(f"expected 4D input (got {input.ndim}D input)")

@@ -56,6 +56,7 @@ def _compare(ours, theirs, *inputs, atol=1e-5):
         (lambda nn: nn.LayerNorm(4, elementwise_affine=False), (3, 4)),
         (lambda nn: nn.BatchNorm1d(3), (5, 3)),
         (lambda nn: nn.BatchNorm1d(3, affine=False), (4, 3, 6)),
+        (lambda nn: nn.BatchNorm2d(3), (2, 3, 4, 5)),
         (lambda nn: nn.ReLU(), (3, 4)),
         (lambda nn: nn.LeakyReLU(0.2), (3, 4)),
         (lambda nn: nn.GELU(), (3, 4)),
@@ -199,6 +200,8 @@ def test_batch_norm_running_statistics_follow_torch_over_several_steps(momentum)
         ours(symgrad.ones(1, 3))
     with pytest.raises(ValueError, match=r"expected 2D or 3D input \(got 4D input\)"):
         ours(symgrad.ones(2, 3, 1, 1))
+    with pytest.raises(ValueError, match=r"expected 4D input \(got 2D input\)"):
+        nn.BatchNorm2d(3)(symgrad.ones(2, 3))
 
 
 def test_embedding_from_pretrained_is_frozen_by_default():

@@ -25,7 +25,15 @@ from ..ops.activation import (
     softmax,
     softplus,
 )
-from ..ops.convolution import avg_pool2d, conv1d, conv2d, fold, max_pool2d, unfold
+from ..ops.convolution import (
+    adaptive_avg_pool2d,
+    avg_pool2d,
+    conv1d,
+    conv2d,
+    fold,
+    max_pool2d,
+    unfold,
+)
 from ..ops.elementwise import sigmoid, tanh
 from ..ops.embedding import embedding
 from ..ops.linalg import einsum
@@ -45,6 +53,7 @@ from ..ops.shape import pad
 from ..tensor import Tensor
 
 __all__ = [
+    "adaptive_avg_pool2d",
     "avg_pool2d",
     "batch_norm",
     "bilinear",

@@ -1,4 +1,4 @@
-"""``MaxPool2d`` and ``AvgPool2d`` (torch.nn.modules.pooling)."""
+"""``MaxPool2d``, ``AvgPool2d`` and ``AdaptiveAvgPool2d`` (torch.nn.modules.pooling)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from ..tensor import Tensor
 from . import functional as F
 from .module import Module
 
-__all__ = ["AvgPool2d", "MaxPool2d"]
+__all__ = ["AdaptiveAvgPool2d", "AvgPool2d", "MaxPool2d"]
 
 
 class MaxPool2d(Module):
@@ -80,3 +80,17 @@ class AvgPool2d(Module):
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AdaptiveAvgPool2d(Module):
+    """Average pooling to ``output_size`` (e.g. 1: global average pooling)."""
+
+    def __init__(self, output_size) -> None:
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.adaptive_avg_pool2d(input, self.output_size)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"

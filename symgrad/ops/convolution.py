@@ -16,10 +16,19 @@ import math
 import numpy as np
 
 from ..tensor import Tensor
+from .join import stack
 from .registry import OpDef, apply
 from .shape import constant_pad_nd
 
-__all__ = ["avg_pool2d", "conv1d", "conv2d", "fold", "max_pool2d", "unfold"]
+__all__ = [
+    "adaptive_avg_pool2d",
+    "avg_pool2d",
+    "conv1d",
+    "conv2d",
+    "fold",
+    "max_pool2d",
+    "unfold",
+]
 
 
 def _unfold_numpy(x, *, kernel_size, dilation, padding, stride, pad_value):
@@ -305,3 +314,31 @@ def avg_pool2d(
     counts = _unfold_numpy(ones, pad_value=0.0, **geometry).sum(axis=1)
     counts = Tensor._wrap(counts.reshape(_output_sizes(input.shape[-2:], **geometry)))
     return sums / counts.to(input.dtype)
+
+
+def _adaptive_mean(input: Tensor, dim: int, size: int) -> Tensor:
+    """Means over torch's adaptive windows along ``dim``: window i covers
+    [floor(i * n / size), ceil((i + 1) * n / size))."""
+    n = input.shape[dim]
+    if n % size == 0:
+        return input.unflatten(dim, (size, n // size)).mean(dim + 1)
+    windows = [
+        input.narrow(dim, i * n // size, -(-(i + 1) * n // size) - i * n // size).mean(dim)
+        for i in range(size)
+    ]
+    return stack(windows, dim)
+
+
+def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
+    """Average pooling to a fixed (out_h, out_w) output whatever the input size (an int is
+    square; None keeps that dim's size). Rectangle means are separable: rows, then columns."""
+    if input.ndim not in (3, 4):
+        raise RuntimeError(
+            f"adaptive_avg_pool2d(): Expected 3D or 4D tensor, but got {list(input.shape)}"
+        )
+    sizes = output_size if isinstance(output_size, (tuple, list)) else (output_size,) * 2
+    height, width = (
+        input.shape[-2 + k] if size is None else int(size) for k, size in enumerate(sizes)
+    )
+    out = _adaptive_mean(input, input.ndim - 2, height)
+    return _adaptive_mean(out, input.ndim - 1, width)

@@ -38,6 +38,7 @@ TORCH_NAMES = [
     "conv2d",
     "max_pool2d",
     "avg_pool2d",
+    "adaptive_avg_pool2d",
     # losses (symgrad/ops/loss.py)
     "cross_entropy",
     "nll_loss",

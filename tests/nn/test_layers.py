@@ -84,6 +84,8 @@ def _compare(ours, theirs, *inputs, atol=1e-5):
         (lambda nn: nn.MaxPool2d(2), (2, 3, 6, 6)),
         (lambda nn: nn.MaxPool2d(3, stride=2, padding=1), (2, 3, 7, 6)),
         (lambda nn: nn.AvgPool2d(2, stride=1), (2, 3, 4, 5)),
+        (lambda nn: nn.AdaptiveAvgPool2d(1), (2, 3, 4, 5)),
+        (lambda nn: nn.AdaptiveAvgPool2d((3, None)), (2, 3, 7, 5)),
         (lambda nn: nn.AvgPool2d(3, stride=2, padding=1, count_include_pad=False), (1, 2, 5, 5)),
         (
             lambda nn: nn.Sequential(

@@ -69,6 +69,17 @@ def _fold_reference(cols, size, k, padding, stride):
     return out
 
 
+def _adaptive_reference(x, out_h, out_w):
+    height, width = x.shape[-2:]
+    out = np.zeros(x.shape[:-2] + (out_h, out_w))
+    for i in range(out_h):
+        for j in range(out_w):
+            rows = slice(i * height // out_h, -(-(i + 1) * height // out_h))
+            columns = slice(j * width // out_w, -(-(j + 1) * width // out_w))
+            out[..., i, j] = x[..., rows, columns].mean(axis=(-2, -1))
+    return out
+
+
 IMAGE = Arg((2, 4, 5, 6))
 
 CASES = [
@@ -122,5 +133,12 @@ CASES = [
         lambda x: _pool_reference(x, 2, 2, 0, np.mean, 0.0),
         [[IMAGE]],
         torch_fn=lambda torch, x: torch.nn.functional.avg_pool2d(x, 2),
+    ),
+    OpCase(
+        "adaptive_avg_pool2d",
+        lambda x: C.adaptive_avg_pool2d(x, (3, 2)),
+        lambda x: _adaptive_reference(x, 3, 2),
+        [[Arg((2, 3, 7, 5))], [Arg((3, 6, 4))]],
+        torch_fn=lambda torch, x: torch.nn.functional.adaptive_avg_pool2d(x, (3, 2)),
     ),
 ]

@@ -634,8 +634,10 @@ def test_load_state_dict_errors():
         (lambda p: optim.RMSprop(p, weight_decay=-1), "Invalid weight_decay value: -1"),
         (lambda p: optim.RMSprop(p, alpha=-0.1), "Invalid alpha value: -0.1"),
         (lambda p: optim.Adagrad(p, lr_decay=-1), "Invalid lr_decay value: -1"),
-        (lambda p: optim.Adagrad(p, initial_accumulator_value=-1.0),
-         "Invalid initial_accumulator_value value: -1.0"),
+        (
+            lambda p: optim.Adagrad(p, initial_accumulator_value=-1.0),
+            "Invalid initial_accumulator_value value: -1.0",
+        ),
         (lambda p: optim.Adagrad(p, eps=-1.0), "Invalid epsilon value: -1.0"),
         (lambda p: optim.Adadelta(p, rho=1.5), "Invalid rho value: 1.5"),
         (lambda p: optim.Adadelta(p, weight_decay=-1), "Invalid weight_decay value: -1"),

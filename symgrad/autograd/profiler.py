@@ -351,5 +351,3 @@ class record_function:  # noqa: N801 - torch's name
                 return fn(*args, **kwargs)
 
         return wrapped
-
-

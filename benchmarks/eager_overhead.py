@@ -35,17 +35,23 @@ except ImportError:  # the torch column is optional
 
 
 def median_us(call, repeats: int, budget: float = 0.05) -> float:
-    """Median microseconds per call over ``repeats`` batches sized to ``budget`` seconds."""
+    """Median microseconds per call over ``repeats`` batches sized to ``budget`` seconds.
+
+    The clock is this process's CPU time, not wall time: on a shared machine other processes
+    then slow every column alike instead of whichever ran while they were busy.
+    """
+    clock = time.process_time
     call()
-    start = time.perf_counter()
-    call()
-    number = max(1, int(budget / max(time.perf_counter() - start, 1e-7)))
+    start = clock()
+    for _ in range(10):
+        call()
+    number = max(10, int(budget / max((clock() - start) / 10, 1e-7)))
     samples = []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start = clock()
         for _ in range(number):
             call()
-        samples.append((time.perf_counter() - start) / number)
+        samples.append((clock() - start) / number)
     return statistics.median(samples) * 1e6
 
 
@@ -178,7 +184,7 @@ def main() -> None:
     columns = ["symgrad", "torch", "numpy"] if torch is not None else ["symgrad", "numpy"]
     print(f"symgrad {symgrad.__version__ if hasattr(symgrad, '__version__') else ''} | numpy "
           f"{np.__version__}" + (f" | torch {torch.__version__}" if torch else ""))  # fmt: skip
-    print("median us per call (per op or node in parentheses)")
+    print("median CPU us per call (per op or node in parentheses)")
     print(f"{'workload':<26}" + "".join(f"{c:>22}" for c in columns) + f"{'symgrad/torch':>15}")
     for label, ops, make, make_numpy in ROWS:
         results = {"symgrad": median_us(make(symgrad), options.repeats)}

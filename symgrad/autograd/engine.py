@@ -13,6 +13,7 @@ import warnings
 import numpy as np
 
 from .. import tensor as _tensors  # a module: tensor.py imports this one
+from ..float_errors import call_ignoring
 from . import grad_mode
 from . import profiler as _profiler
 from .nodes import AccumulateGrad, edge_of
@@ -359,7 +360,27 @@ def _add_to_buffer(buffers, node, nr, g) -> None:
     slots = buffers.get(node)
     if slots is None:
         slots = buffers[node] = [None] * node.num_outputs
-    slots[nr] = g if slots[nr] is None else slots[nr] + g
+    current = slots[nr]
+    if current is None:
+        slots[nr] = g
+    elif not grad_mode._state.enabled and _same_plain_arrays(current, g):
+        # Without create_graph the sum records nothing: add the arrays, skip the dispatch.
+        slots[nr] = _tensors.Tensor._wrap(call_ignoring(np.add, (current._data, g._data), {}))
+    else:
+        slots[nr] = current + g
+
+
+def _same_plain_arrays(a, b) -> bool:
+    Tensor = _tensors.Tensor
+    if a.__class__ is not Tensor or b.__class__ is not Tensor:
+        return False
+    x, y = a._data, b._data
+    return (
+        x.__class__ is np.ndarray
+        and y.__class__ is np.ndarray
+        and x.shape == y.shape
+        and x.dtype == y.dtype
+    )
 
 
 def _run_tensor_prehooks(node, grad_outputs):

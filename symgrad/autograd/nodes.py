@@ -330,6 +330,11 @@ def record(op, args, attrs, result) -> None:
     which first replay an in-place change of its base.
     """
     Tensor = _tensors.Tensor
+    for a in args:
+        if isinstance(a, Tensor) and (a._requires_grad or a._base is not None):
+            break
+    else:
+        return  # no input requires grad (a view may, once synced: it takes the long way)
     nondiff = op.nondifferentiable_inputs
     edges = []
     meta = []

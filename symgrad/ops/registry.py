@@ -18,6 +18,7 @@ from ..autograd import grad_mode
 from ..autograd import profiler as _profiler
 from ..autograd.nodes import _sequence, record
 from ..compiler import trace
+from ..float_errors import call_ignoring
 from ..tensor import Tensor
 
 REGISTRY: dict[str, OpDef] = {}
@@ -109,33 +110,6 @@ class OpDef:
 
 _NUMBERS = (bool, int, float, np.number, np.bool_)
 
-try:  # numpy >= 2 keeps the floating-point error state in a context variable
-    from numpy._core._ufunc_config import _extobj_contextvar
-except ImportError:
-    _extobj_contextvar = None
-_ignoring_states: dict = {}
-
-
-def _ignoring_float_errors(fn, arrays, attrs):
-    """``fn(*arrays, **attrs)`` under ``np.errstate(all="ignore")`` (torch never warns about
-    inf or nan). Entering np.errstate costs about a microsecond per op; the ignoring state
-    derived from the caller's is made once and then only swapped in and out."""
-    if _extobj_contextvar is None:
-        with np.errstate(all="ignore"):
-            return fn(*arrays, **attrs)
-    current = _extobj_contextvar.get()
-    ignoring = _ignoring_states.get(current)
-    if ignoring is None:
-        if len(_ignoring_states) > 64:  # callers that enter np.errstate in a loop
-            _ignoring_states.clear()
-        with np.errstate(all="ignore"):
-            ignoring = _ignoring_states[current] = _extobj_contextvar.get()
-    token = _extobj_contextvar.set(ignoring)
-    try:
-        return fn(*arrays, **attrs)
-    finally:
-        _extobj_contextvar.reset(token)
-
 
 def evaluate(op: OpDef, args, attrs, compute_dtype, out_dtype) -> np.ndarray:
     """Run the numpy implementation; the result is an ndarray of ``out_dtype``."""
@@ -149,7 +123,7 @@ def evaluate(op: OpDef, args, attrs, compute_dtype, out_dtype) -> np.ndarray:
         elif target is not None and isinstance(a, _NUMBERS):
             a = target.type(a)
         arrays.append(a)
-    out = _ignoring_float_errors(op.eval, arrays, attrs)
+    out = call_ignoring(op.eval, arrays, attrs)
     if not isinstance(out, np.ndarray) or out.dtype != out_dtype.numpy:
         out = np.asarray(out, dtype=out_dtype.numpy)
     return out

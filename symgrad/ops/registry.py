@@ -77,22 +77,13 @@ class OpDef:
             return None, args[0].dtype
         if callable(rule):
             return rule(*args, **attrs)
-        # The answer depends only on each tensor's dtype and whether it has dimensions, and on
-        # each scalar's type: cached under that key (cleared when the default dtype changes).
-        key = [rule]
-        for a in args:
-            if isinstance(a, Tensor):
-                data = a._data
-                if not isinstance(data, np.ndarray):  # symbolic while tracing: not cached
-                    return self._promote(rule, args)
-                key.append(data.dtype)
-                key.append(data.ndim != 0)
-            else:
-                key.append(a.__class__)
-        key = tuple(key)
+        key = _promotion_key(rule, args)
+        return self._promote(rule, args) if key is None else self._cached_dtypes(key, args)
+
+    def _cached_dtypes(self, key: tuple, args) -> tuple[dtypes.dtype, dtypes.dtype]:
         found = dtypes.PROMOTION_CACHE.get(key)
         if found is None:
-            found = dtypes.PROMOTION_CACHE[key] = self._promote(rule, args)
+            found = dtypes.PROMOTION_CACHE[key] = self._promote(key[0], args)
         return found
 
     def _promote(self, rule: str, args) -> tuple[dtypes.dtype, dtypes.dtype]:
@@ -106,6 +97,25 @@ class OpDef:
         if rule == "bool":
             return computed, dtypes.bool_
         raise ValueError(f"unknown promotion rule {rule!r} for op {self.name}")
+
+
+def _promotion_key(rule, args) -> tuple | None:
+    """What a string promotion rule's answer depends on: each tensor's dtype and whether it
+    has dimensions, each scalar's type. None for other rules and for symbolic tensors (while
+    tracing), which are not cached."""
+    if rule.__class__ is not str or rule == "first":
+        return None
+    key = [rule]
+    for a in args:
+        if isinstance(a, Tensor):
+            data = a._data
+            if data.__class__ is not np.ndarray and not isinstance(data, np.ndarray):
+                return None
+            key.append(data.dtype)
+            key.append(data.ndim != 0)
+        else:
+            key.append(a.__class__)
+    return tuple(key)
 
 
 _NUMBERS = (bool, int, float, np.number, np.bool_)
@@ -140,9 +150,15 @@ def apply(op: OpDef, *args, **attrs):
 
 
 def _dispatch(op: OpDef, args, attrs):
-    compute_dtype, out_dtype = op.dtypes_for(args, attrs)
-    if trace._state.trace is not None or _any_symbolic(args):
-        return trace.apply_symbolic(op, args, attrs, compute_dtype, out_dtype)
+    # One pass over the arguments both finds the cached dtypes and shows that every tensor is
+    # concrete (an ndarray): then no tracing can be involved.
+    key = _promotion_key(op.promote, args) if trace._state.trace is None else None
+    if key is not None:
+        compute_dtype, out_dtype = op._cached_dtypes(key, args)
+    else:
+        compute_dtype, out_dtype = op.dtypes_for(args, attrs)
+        if trace._state.trace is not None or _any_symbolic(args):
+            return trace.apply_symbolic(op, args, attrs, compute_dtype, out_dtype)
     out = evaluate(op, args, attrs, compute_dtype, out_dtype)
     result = Tensor._wrap(out)
     if op.is_view and np.may_share_memory(out, args[0]._data):

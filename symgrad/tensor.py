@@ -6,6 +6,7 @@ Ops are not defined here: each op module attaches its Tensor methods next to its
 
 from __future__ import annotations
 
+import math
 import warnings
 import weakref
 
@@ -32,7 +33,7 @@ class Size(tuple):
     __str__ = __repr__
 
     def numel(self) -> int:
-        return int(np.prod(self, dtype=np.int64))
+        return math.prod(self)
 
     def __getitem__(self, item):
         result = super().__getitem__(item)
@@ -172,7 +173,7 @@ class Tensor:
         return len(self._data.shape)
 
     def numel(self) -> int:
-        return int(np.prod(self._data.shape, dtype=np.int64))
+        return math.prod(self._data.shape)
 
     nelement = numel
 

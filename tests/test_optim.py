@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import importlib.util
+import inspect
 import json
 import pickle
 from pathlib import Path
@@ -503,6 +504,20 @@ def test_state_layout_is_torchs(optimizer, options, keys):
     state = opt.state_dict()["state"]
     assert sorted(state[0]) == keys
     assert state[0]["step"].item() == 3.0
+
+
+@pytest.mark.parametrize(
+    "name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax"]
+)
+def test_signature_is_torchs(name):
+    # same parameter names, order, kinds and defaults: positional calls mean the same thing
+    torch = pytest.importorskip("torch")
+
+    def described(cls):
+        parameters = inspect.signature(cls.__init__).parameters.values()
+        return [(p.name, p.kind, p.default) for p in parameters]
+
+    assert described(getattr(optim, name)) == described(getattr(torch.optim, name))
 
 
 def test_new_optimizers_accept_torchs_implementation_switches():

@@ -1,10 +1,11 @@
-"""symgrad.optim: SGD, Adam and AdamW with torch's update formulas, param groups and state_dict.
+"""symgrad.optim: torch's optimizers (SGD, Adam, AdamW, Adamax, RMSprop, Adagrad, Adadelta)
+with their update formulas, param groups and state_dict; ``lr_scheduler`` for the rates.
 
 Each optimizer follows torch's single-tensor implementation operation by operation (the order
 of operations decides the rounding), runs under ``no_grad`` and updates parameters in place, so
 version counters move and the engine's in-place rules hold. torch's switches between
-implementations (``foreach``, ``fused``, ``capturable``, ``differentiable``) do not exist here:
-there is one numpy implementation.
+implementations (``foreach``, ``fused``, ``capturable``, ``differentiable``) are accepted and
+change nothing: there is one numpy implementation.
 
 >>> import symgrad
 >>> w = symgrad.tensor([1.0, -2.0], requires_grad=True)

@@ -264,9 +264,8 @@ class AccumulateGrad(BackwardNode):
     _namespace = "torch::autograd::"
 
     def __init__(self, variable):
-        data = variable._data
         self.next_functions = ()
-        self.input_meta = ((data.shape, dtypes.BY_NUMPY[data.dtype]),)
+        self.input_meta = ((tuple(variable._data.shape), variable.dtype),)
         self.sequence_nr = next(_sequence)
         self.variable = variable
 

@@ -53,7 +53,16 @@ class SavedTensor:
     so no cycle); unpacking re-attaches the node, as torch does.
     """
 
-    __slots__ = ("tensor", "data", "version", "is_output", "requires_grad", "was_leaf", "_counter")
+    __slots__ = (
+        "tensor",
+        "data",
+        "version",
+        "is_output",
+        "output_nr",
+        "requires_grad",
+        "was_leaf",
+        "_counter",
+    )
 
     def __init__(self, tensor, is_output: bool = False):
         if tensor._inference:
@@ -64,6 +73,9 @@ class SavedTensor:
                 "`torch.no_grad()` instead of `torch.inference_mode()`."
             )
         self.is_output = is_output
+        # Which output of its node the tensor is: a multi-output node routes a gradient that
+        # reaches the unpacked tensor to that output's slot.
+        self.output_nr = tensor._output_nr if is_output else 0
         self._counter = tensor._version_counter
         self.version = tensor._version_counter.value
         # An output is saved while its node is being built: it will require grad.
@@ -90,6 +102,7 @@ class SavedTensor:
         out._version_counter = self._counter
         if self.requires_grad:
             out._grad_fn = node
+            out._output_nr = self.output_nr
         return out
 
 
@@ -101,7 +114,7 @@ def _modified_message(tensor, node, saved: SavedTensor) -> str:
     legacy = dtypes.LEGACY_NAMES[dtypes.from_numpy_dtype(data.dtype).name]
     described = f"[torch.{legacy} [{', '.join(map(str, data.shape))}]]"
     if owner is not None:
-        output_nr = 0 if tensor is None else tensor._output_nr
+        output_nr = saved.output_nr if tensor is None else tensor._output_nr
         name = type(owner).__name__
         short = name[: name.rfind("Backward")] if "Backward" in name else name
         described += f", which is output {output_nr} of {short},"

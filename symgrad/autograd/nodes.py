@@ -209,9 +209,12 @@ class BackwardNode:
 class OpBackward(BackwardNode):
     """The backward of one OpDef call: runs ``op.vjp`` on the saved inputs and output."""
 
-    def __init__(self, op, attrs, args, result, next_functions, input_meta):
+    def __init__(self, op, attrs, args, result, next_functions, input_meta, positions=None):
         super().__init__(next_functions, input_meta)
         self.op = op
+        # The argument each edge belongs to (None: one edge per argument): the rule returns
+        # one gradient per argument, the engine wants one per edge.
+        self._positions = positions
         self.attrs = attrs
         saves_inputs = op.saves in ("inputs", "both")
         self._saved_args = [
@@ -230,7 +233,11 @@ class OpBackward(BackwardNode):
         args = [s.unpack(self) if isinstance(s, SavedTensor) else s for s in self._saved_args]
         out = self._saved_out.unpack(self) if self._saved_out is not None else None
         grads = self.op.vjp(grad_outputs[0], out, *args, **self.attrs)
-        return grads if isinstance(grads, (tuple, list)) else (grads,)
+        if not isinstance(grads, (tuple, list)):
+            grads = (grads,)
+        if self._positions is not None:
+            grads = [grads[i] if i < len(grads) else None for i in self._positions]
+        return grads
 
     def release(self) -> None:
         super().release()
@@ -289,7 +296,7 @@ def node_class(name: str, base: type = OpBackward) -> type:
 
 
 # Nodes that torch implements only in C++: their name() carries the namespace.
-_CPP_NODES = frozenset({"CopySlices", "CopyBackwards"})
+_CPP_NODES = frozenset({"CopySlices", "CopyBackwards", "NotImplemented"})
 
 
 def accumulator_for(tensor) -> AccumulateGrad:
@@ -318,9 +325,28 @@ def record(op, args, attrs, result) -> None:
         return
     if not result.dtype.is_floating_point:
         return
-    edges = [(None, 0) if i in nondiff else edge_of(a) for i, a in enumerate(args)]
-    meta = [(tuple(a._data.shape), a.dtype) if _is_tensor(a) else None for a in args]
+    positions = _edge_positions(op, args)
+    inputs = args if positions is None else [args[i] for i in positions]
+    edges = [edge_of(a) for a in inputs]
+    meta = [(tuple(a._data.shape), a.dtype) if _is_tensor(a) else None for a in inputs]
     name = op.backward_name
     cls = node_class(name if isinstance(name, str) else name(args, attrs))
-    result._grad_fn = cls(op, attrs, args, result, edges, meta)
+    result._grad_fn = cls(op, attrs, args, result, edges, meta, positions)
     result._requires_grad = True
+
+
+def _edge_positions(op, args) -> list[int] | None:
+    """The arguments that get an edge in ``next_functions``, as in torch: tensors, and numbers
+    that torch wraps as tensors; never non-differentiable inputs (indices, masks, targets).
+    None when every argument gets one."""
+    nondiff = op.nondifferentiable_inputs
+    positions = []
+    after_tensor = False
+    for i, a in enumerate(args):
+        if _is_tensor(a):
+            after_tensor = True
+            if i not in nondiff:
+                positions.append(i)
+        elif op.wraps_numbers and after_tensor and i not in nondiff:
+            positions.append(i)
+    return None if len(positions) == len(args) else positions

@@ -500,6 +500,7 @@ ADD = OpDef(
     saves="none",
     sympy=lambda x, y: x + y,
     arity=2,
+    wraps_numbers=True,
 )
 SUB = OpDef(
     "sub",
@@ -510,9 +511,16 @@ SUB = OpDef(
     sympy=lambda x, y: x - y,
     arity=2,
     backward_name=_sub_name,
+    wraps_numbers=True,  # x - 2 only: 2 - x is rsub(x, 2), whose 2 has no edge
 )
 MUL = OpDef(
-    "mul", np.multiply, vjp=_mul_vjp, spelling="{0} * {1}", sympy=lambda x, y: x * y, arity=2
+    "mul",
+    np.multiply,
+    vjp=_mul_vjp,
+    spelling="{0} * {1}",
+    sympy=lambda x, y: x * y,
+    arity=2,
+    wraps_numbers=True,
 )
 DIV = OpDef(
     "div",
@@ -522,6 +530,7 @@ DIV = OpDef(
     promote="float",
     sympy=lambda x, y: x / y,
     arity=2,
+    wraps_numbers=True,
 )
 
 
@@ -609,15 +618,17 @@ DIV_ROUNDED = OpDef(
     vjp=_rounded_div_vjp,
     saves="none",
     backward_name="DivBackward2",
+    wraps_numbers=True,
 )
 
 
+# 2 + x and 2 * x are x + 2 and x * 2 in torch: the tensor is the first input of the node.
 def _radd(self, other):
-    return apply(ADD, other, self)
+    return apply(ADD, self, other)
 
 
 def _rmul(self, other):
-    return apply(MUL, other, self)
+    return apply(MUL, self, other)
 
 
 def _rsub(self, other):
@@ -751,6 +762,7 @@ WHERE = OpDef(
     spelling="np.where({0}, {1}, {2})",
     promote=lambda c, a, b: (None, _where_dtypes(c, a, b)[1]),
     nondifferentiable_inputs=(0,),
+    wraps_numbers=True,
     backward_name="WhereBackward0",
 )
 

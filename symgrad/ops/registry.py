@@ -37,6 +37,10 @@ class OpDef:
     ``promote`` is "same" (torch.result_type), "float" (integers become the default float),
     "bool" (compute in the promoted type, return bool), "first" (the first input's dtype) or
     a function of the inputs' dtypes.
+    ``wraps_numbers``: torch's overload takes a Tensor where a Python number may be passed
+    (``add``, ``mul``, ``where`` ...), so a number after a tensor argument gets a ``(None, 0)``
+    edge in ``next_functions``; otherwise only tensor arguments get edges, as for torch's
+    Scalar overloads (``pow``, ``clamp``, ``rsub``).
     """
 
     name: str
@@ -51,6 +55,7 @@ class OpDef:
     sympy: Callable[..., Any] | None = None
     arity: int = 1
     nondifferentiable_inputs: tuple[int, ...] = ()
+    wraps_numbers: bool = False
     attrs_doc: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self):

@@ -23,7 +23,39 @@ REGISTRY: dict[str, OpDef] = {}
 
 
 def broadcast_shape(*shapes: tuple[int, ...], **_attrs) -> tuple[int, ...]:
-    return tuple(np.broadcast_shapes(*shapes))
+    """The inputs' common shape; torch's RuntimeError when they do not broadcast."""
+    try:
+        return tuple(np.broadcast_shapes(*shapes))
+    except ValueError:
+        raise_broadcast_error(shapes)
+        raise
+
+
+def broadcast_error(a, b) -> str | None:
+    """torch's message when shapes ``a`` and ``b`` do not broadcast (None when they do)."""
+    ndim = max(len(a), len(b))
+    for i in reversed(range(ndim)):
+        offset = ndim - 1 - i
+        size_a = a[len(a) - 1 - offset] if offset < len(a) else 1
+        size_b = b[len(b) - 1 - offset] if offset < len(b) else 1
+        if size_a != size_b and size_a != 1 and size_b != 1:
+            return (
+                f"The size of tensor a ({size_a}) must match the size of tensor b ({size_b}) "
+                f"at non-singleton dimension {i}"
+            )
+    return None
+
+
+def raise_broadcast_error(shapes) -> None:
+    """Raise torch's message for the first of ``shapes`` that does not broadcast with those
+    before it (torch broadcasts operands left to right); return when they all broadcast."""
+    common: tuple[int, ...] = ()
+    for shape in shapes:
+        shape = tuple(shape)
+        message = broadcast_error(common, shape)
+        if message:
+            raise RuntimeError(message) from None  # numpy's ValueError says nothing more
+        common = tuple(np.broadcast_shapes(common, shape))
 
 
 @dataclass(eq=False)
@@ -109,7 +141,12 @@ def evaluate(op: OpDef, args, attrs, compute_dtype, out_dtype) -> np.ndarray:
     """Run the numpy implementation; the result is an ndarray of ``out_dtype``."""
     arrays = [_as_array(a, compute_dtype) for a in args]
     with np.errstate(all="ignore"):
-        out = op.eval(*arrays, **attrs)
+        try:
+            out = op.eval(*arrays, **attrs)
+        except ValueError as error:
+            if "could not be broadcast" in str(error):
+                raise_broadcast_error([np.shape(a) for a in arrays if a is not None])
+            raise
     if not isinstance(out, np.ndarray) or out.dtype != out_dtype.numpy:
         out = np.asarray(out, dtype=out_dtype.numpy)
     return out

@@ -95,3 +95,80 @@ def test_floor_divide_has_no_derivative():
     x = symgrad.tensor([1.0, 2.0], requires_grad=True)
     with pytest.raises(RuntimeError, match="^derivative for aten::floor_divide is not implemented"):
         (x // 2).sum().backward()
+
+
+def _tree(node) -> str:
+    """A node and everything below it, e.g. ``AddmmBackward0(Acc, Acc, TBackward0(Acc))``."""
+    if node is None:
+        return "None"
+    name = node.name().split("::")[-1]
+    if name == "AccumulateGrad":
+        return "Acc"
+    children = ", ".join(_tree(child) for child, _ in node.next_functions)
+    return f"{name}({children})" if children else name
+
+
+LINEAR = {
+    # (input shape, with bias): torch 2.13's graph of F.linear
+    ((4, 3), True): "AddmmBackward0(Acc, Acc, TBackward0(Acc))",
+    ((3,), True): "ViewBackward0(AddmmBackward0(Acc, ViewBackward0(Acc), TBackward0(Acc)))",
+    ((5, 4, 3), True): "ViewBackward0(AddmmBackward0(Acc, ViewBackward0(Acc), TBackward0(Acc)))",
+    ((6, 5, 4, 3), True): (
+        "ViewBackward0(AddmmBackward0(Acc, ViewBackward0(Acc), TBackward0(Acc)))"
+    ),
+    ((4, 3), False): "MmBackward0(Acc, TBackward0(Acc))",
+}
+
+
+@pytest.mark.parametrize("shape, with_bias", LINEAR)
+def test_linear_graph_is_torchs(shape, with_bias):
+    F = symgrad.nn.functional
+    weight = symgrad.ones(2, 3, requires_grad=True)
+    bias = symgrad.ones(2, requires_grad=True) if with_bias else None
+    x = symgrad.ones(*shape, requires_grad=True)
+    assert _tree(F.linear(x, weight, bias).grad_fn) == LINEAR[shape, with_bias]
+
+
+@pytest.mark.parametrize("shape", [(3,), (5, 4, 3)])
+def test_linear_without_bias_ends_as_torchs(shape):
+    # torch: unsqueeze/view -> mm -> squeeze/_unsafe_view; symgrad's matmul is one node.
+    expected = {1: "SqueezeBackward4", 3: "UnsafeViewBackward0"}[len(shape)]
+    x = symgrad.ones(*shape, requires_grad=True)
+    weight = symgrad.ones(2, 3, requires_grad=True)
+    assert symgrad.nn.functional.linear(x, weight).grad_fn.name() == expected
+
+
+def test_linear_values_and_gradients_in_every_rank():
+    symgrad.manual_seed(0)
+    weight = symgrad.randn(2, 3, dtype=symgrad.float64, requires_grad=True)
+    bias = symgrad.randn(2, dtype=symgrad.float64, requires_grad=True)
+    for shape in [(3,), (4, 3), (5, 4, 3)]:
+        x = symgrad.randn(*shape, dtype=symgrad.float64, requires_grad=True)
+        assert symgrad.autograd.gradcheck(symgrad.nn.functional.linear, (x, weight, bias))
+        assert symgrad.autograd.gradgradcheck(symgrad.nn.functional.linear, (x, weight, bias))
+
+
+def test_cross_entropy_with_probabilities_ends_with_the_scalar_division():
+    F = symgrad.nn.functional
+    logits = symgrad.ones(4, 3, requires_grad=True)
+    probabilities = symgrad.softmax(symgrad.arange(12.0).reshape(4, 3), dim=1)
+    assert _tree(F.cross_entropy(logits, probabilities).grad_fn) == (
+        "DivBackward1(NegBackward0(SumBackward0(MulBackward0(LogSoftmaxBackward0(Acc), None))))"
+    )
+    smoothed = F.cross_entropy(logits, symgrad.tensor([0, 1, 2, 0]), label_smoothing=0.1)
+    assert [child.name() for child, _ in smoothed.grad_fn.next_functions] == [
+        "MulBackward1",
+        "MulBackward1",
+    ]
+
+
+def test_graphs_match_torch_live():
+    torch = pytest.importorskip("torch")
+    for (shape, with_bias), _ in LINEAR.items():
+        trees = []
+        for library in (symgrad, torch):
+            weight = library.ones(2, 3, requires_grad=True)
+            bias = library.ones(2, requires_grad=True) if with_bias else None
+            x = library.ones(*shape, requires_grad=True)
+            trees.append(_tree(library.nn.functional.linear(x, weight, bias).grad_fn))
+        assert trees[0] == trees[1], (shape, with_bias)

@@ -534,6 +534,36 @@ DIV = OpDef(
 )
 
 
+def _scalar_overload(op: OpDef, backward_name: str) -> OpDef:
+    """``op`` as torch's C++ composites call it with a Python number (``at::div(t, 2)``): the
+    same computation, the Scalar overload's node name, and no edge for the number."""
+    return OpDef(
+        f"{op.name}_scalar",
+        op.eval,
+        vjp=op.vjp,
+        spelling=op.spelling,
+        promote=op.promote,
+        saves=op.saves,
+        sympy=op.sympy,
+        arity=op.arity,
+        backward_name=backward_name,
+    )
+
+
+MUL_SCALAR = _scalar_overload(MUL, "MulBackward1")
+DIV_SCALAR = _scalar_overload(DIV, "DivBackward1")
+
+
+def mul_scalar(input: Tensor, number) -> Tensor:
+    """input * number with torch's Scalar-overload node (MulBackward1), for composites."""
+    return apply(MUL_SCALAR, input, number)
+
+
+def div_scalar(input: Tensor, number) -> Tensor:
+    """input / number with torch's Scalar-overload node (DivBackward1), for composites."""
+    return apply(DIV_SCALAR, input, number)
+
+
 def _alpha(other, alpha):
     return other if alpha == 1 else other * alpha
 

@@ -13,6 +13,7 @@ import numpy as np
 
 from . import dtypes
 from .autograd import grad_mode, nodes
+from .devices import CPU, device
 
 NONLEAF_GRAD_WARNING = (
     "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
@@ -40,37 +41,6 @@ class Size(tuple):
 
     def __add__(self, other):
         return Size(tuple(self) + tuple(other))
-
-
-class device:  # noqa: N801 - torch spells it lower-case
-    """Where a tensor lives: always the CPU (``device(type='cpu')``)."""
-
-    __slots__ = ("type",)
-
-    def __init__(self, type: str = "cpu"):  # noqa: A002 - torch's argument name
-        if type != "cpu":
-            raise RuntimeError(f"symgrad runs on the CPU only; got device {type!r}")
-        self.type = type
-
-    @property
-    def index(self) -> None:
-        return None
-
-    def __repr__(self) -> str:
-        return f"device(type='{self.type}')"
-
-    def __str__(self) -> str:
-        return self.type
-
-    def __eq__(self, other) -> bool:
-        # As torch: equal to another device, not to the string "cpu".
-        return isinstance(other, device) and other.type == self.type
-
-    def __hash__(self) -> int:
-        return hash(self.type)
-
-
-CPU = device("cpu")
 
 
 class VersionCounter:

@@ -10,6 +10,15 @@ from .autograd.grad_mode import is_inference_mode_enabled
 from .compiler.api import compile
 from .compiler.transforms import grad, hessian, jacobian, jacrev, value_and_grad, vjp
 from .creation import (
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
     arange,
     as_tensor,
     empty,

@@ -8,7 +8,7 @@ import numpy as np
 
 from . import devices, dtypes, random
 from .compiler import trace as tracing
-from .tensor import Tensor
+from .tensor import Size, Tensor
 
 manual_seed = random.manual_seed
 
@@ -347,3 +347,68 @@ Tensor.new_zeros = _new_factory(np.zeros, "new_zeros")
 Tensor.new_ones = _new_factory(np.ones, "new_ones")
 Tensor.new_empty = _new_factory(np.empty, "new_empty")
 Tensor.new_full = _new_full
+
+
+# ------------------------------------------------ legacy constructors: Tensor(...), FloatTensor
+
+
+def _legacy_new(dtype: dtypes.dtype | None, name: str, args: tuple, device) -> Tensor:
+    """torch's legacy constructor: ``(sizes...)`` or a ``Size`` gives an uninitialized
+    tensor, one sequence or array gives its data, a tensor gives an alias of it."""
+    devices.check(device)
+    d = dtypes.get_default_dtype() if dtype is None else dtype
+    if not args:
+        return empty(0, dtype=d)
+    if len(args) == 1:
+        (data,) = args
+        if isinstance(data, Tensor):
+            alias = Tensor._wrap(data._concrete(name))
+            alias._version_counter = data._version_counter
+            return alias
+        if isinstance(data, (list, tuple, np.ndarray)) and not isinstance(data, Size):
+            return tensor(data, dtype=d)
+        if isinstance(data, Size):
+            return empty(tuple(data), dtype=d)
+        if isinstance(data, str):
+            raise TypeError("new(): invalid data type 'str'")
+        if not _is_int(data):
+            raise TypeError(f"new(): data must be a sequence (got {type(data).__name__})")
+    return empty(*_sizes(args, name), dtype=d)
+
+
+def _tensor_new(cls, *args, device=None) -> Tensor:
+    return _legacy_new(None, "Tensor", args, device)
+
+
+# ``symgrad.Tensor(...)`` is torch's legacy constructor (default dtype); ``Tensor._wrap``
+# makes tensors everywhere else.
+Tensor.__new__ = _tensor_new
+
+
+class _LegacyTensorType(type):
+    def __instancecheck__(cls, instance) -> bool:
+        return isinstance(instance, Tensor) and instance.dtype is cls._dtype
+
+
+def _legacy_class(dtype: dtypes.dtype) -> type:
+    name = dtypes.LEGACY_NAMES[dtype.name]
+
+    def new(cls, *args, device=None):
+        return _legacy_new(dtype, name, args, device)
+
+    doc = (
+        f"torch.{name}: ``{name}([1, 2])`` copies data, ``{name}(2, 3)`` is uninitialized; "
+        f"``isinstance(t, {name})`` is true for {dtype.name} tensors."
+    )
+    return _LegacyTensorType(name, (), {"__new__": new, "_dtype": dtype, "__doc__": doc})
+
+
+FloatTensor = _legacy_class(dtypes.float32)
+DoubleTensor = _legacy_class(dtypes.float64)
+HalfTensor = _legacy_class(dtypes.float16)
+LongTensor = _legacy_class(dtypes.int64)
+IntTensor = _legacy_class(dtypes.int32)
+ShortTensor = _legacy_class(dtypes.int16)
+CharTensor = _legacy_class(dtypes.int8)
+ByteTensor = _legacy_class(dtypes.uint8)
+BoolTensor = _legacy_class(dtypes.bool_)

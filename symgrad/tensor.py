@@ -86,11 +86,7 @@ class Tensor:
 
     __array_priority__ = 1000
 
-    def __init__(self, *args, **kwargs):
-        raise TypeError(
-            "symgrad.Tensor cannot be constructed directly; use symgrad.tensor(data) or a "
-            "factory such as symgrad.zeros(shape)"
-        )
+    # ``Tensor(...)`` is torch's legacy constructor: creation.py defines ``__new__``.
 
     @classmethod
     def _wrap(cls, data, requires_grad: bool = False) -> Tensor:

@@ -43,6 +43,23 @@ class Size(tuple):
         return Size(tuple(self) + tuple(other))
 
 
+_scalar_warning = {"given": False}
+
+
+def _warn_scalar_conversion() -> None:
+    """torch's TORCH_WARN_ONCE for float()/complex() of a tensor that requires grad: once per
+    process (int(), item() and bool() do not warn)."""
+    if _scalar_warning["given"]:
+        return
+    _scalar_warning["given"] = True
+    warnings.warn(
+        "Converting a tensor with requires_grad=True to a scalar may lead to unexpected "
+        "behavior.\nConsider using tensor.detach() first.",
+        UserWarning,
+        stacklevel=3,
+    )
+
+
 class VersionCounter:
     """Shared by a tensor, its views and its detached aliases; bumped by every in-place op."""
 
@@ -391,13 +408,13 @@ class Tensor:
 
     def __float__(self) -> float:
         if self._requires_grad:
-            warnings.warn(
-                "Converting a tensor with requires_grad=True to a scalar may lead to unexpected "
-                "behavior.\nConsider using tensor.detach() first.",
-                UserWarning,
-                stacklevel=2,
-            )
+            _warn_scalar_conversion()
         return float(self._scalar_for("float()"))
+
+    def __complex__(self) -> complex:
+        if self._requires_grad:
+            _warn_scalar_conversion()
+        return complex(self._scalar_for("complex()"))
 
     def __int__(self) -> int:
         return int(self._scalar_for("int()"))

@@ -584,7 +584,7 @@ TENSOR_MODULE = importlib.import_module("symgrad.tensor")  # symgrad.tensor is t
 def test_scalar_conversion_of_tensor_requiring_grad_warns_once(convert, monkeypatch):
     # torch 2.13 warns with TORCH_WARN_ONCE: the first float()/complex() in a process only.
     monkeypatch.setitem(TENSOR_MODULE._scalar_warning, "given", False)
-    x = leaf(2.5)
+    x = torch.tensor(2.5, requires_grad=True)
     with pytest.warns(UserWarning) as record:
         assert convert(x) == 2.5
     assert str(record[0].message) == (

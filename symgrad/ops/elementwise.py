@@ -534,11 +534,10 @@ DIV = OpDef(
 )
 
 
-def _scalar_overload(op: OpDef, backward_name: str) -> OpDef:
-    """``op`` as torch's C++ composites call it with a Python number (``at::div(t, 2)``): the
-    same computation, the Scalar overload's node name, and no edge for the number."""
+def _alias(op: OpDef, name: str, backward_name) -> OpDef:
+    """``op``'s computation under another torch name (its node's name differs)."""
     return OpDef(
-        f"{op.name}_scalar",
+        name,
         op.eval,
         vjp=op.vjp,
         spelling=op.spelling,
@@ -550,8 +549,10 @@ def _scalar_overload(op: OpDef, backward_name: str) -> OpDef:
     )
 
 
-MUL_SCALAR = _scalar_overload(MUL, "MulBackward1")
-DIV_SCALAR = _scalar_overload(DIV, "DivBackward1")
+# ``op`` as torch's C++ composites call it with a Python number (``at::div(t, 2)``): the
+# Scalar overload's node name, and no edge for the number.
+MUL_SCALAR = _alias(MUL, "mul_scalar", "MulBackward1")
+DIV_SCALAR = _alias(DIV, "div_scalar", "DivBackward1")
 
 
 def mul_scalar(input: Tensor, number) -> Tensor:
@@ -1014,3 +1015,32 @@ def _clamp_(self, min=None, max=None):  # noqa: A002
 
 
 Tensor.clamp_ = Tensor.clip_ = _clamp_
+
+
+def _by_bound(number_name: str, tensor_name: str):
+    return lambda args, attrs: tensor_name if isinstance(args[1], Tensor) else number_name
+
+
+# torch.clamp_min / clamp_max are their own functions, with their own node names.
+CLAMP_MIN_FUNCTION = _alias(
+    CLAMP_MIN, "clamp_min_function", _by_bound("ClampMinBackward0", "ClampMinBackward1")
+)
+CLAMP_MAX_FUNCTION = _alias(
+    CLAMP_MAX, "clamp_max_function", _by_bound("ClampMaxBackward0", "ClampMaxBackward1")
+)
+
+
+@public("clamp_min", methods=("clamp_min",))
+def clamp_min(input: Tensor, min) -> Tensor:  # noqa: A002 - torch's argument name
+    """max(input, min) elementwise; ``min`` is a number or a tensor (broadcast)."""
+    return apply(CLAMP_MIN_FUNCTION, input, min)
+
+
+@public("clamp_max", methods=("clamp_max",))
+def clamp_max(input: Tensor, max) -> Tensor:  # noqa: A002 - torch's argument name
+    """min(input, max) elementwise; ``max`` is a number or a tensor (broadcast)."""
+    return apply(CLAMP_MAX_FUNCTION, input, max)
+
+
+Tensor.clamp_min_ = lambda self, min: inplace(self, CLAMP_MIN_FUNCTION, min)  # noqa: A006
+Tensor.clamp_max_ = lambda self, max: inplace(self, CLAMP_MAX_FUNCTION, max)  # noqa: A006

@@ -249,7 +249,7 @@ def _normalize(item):
         if item.ndim == 0 and item.dtype in (np.int64, np.int32):
             return int(item)
         return _index_array(item)
-    if isinstance(item, list):
+    if isinstance(item, (list, range)):  # torch reads a range as the list of its values
         array = np.asarray(item)
         return _index_array(array if array.size else array.astype(np.int64))
     if isinstance(item, np.ndarray):

@@ -151,8 +151,9 @@ MEAN = OpDef(
 
 
 @public("sum", methods=("sum",))
-def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: A001
+def sum(input: Tensor, dim=None, keepdim: bool = False, *, keepdims=None, dtype=None) -> Tensor:  # noqa: A001
     """Sum over ``dim`` (all dims when None); integer and bool inputs sum to int64."""
+    keepdim = keepdim if keepdims is None else keepdims  # numpy's spelling, as torch
     return apply(
         SUM,
         input,
@@ -163,8 +164,9 @@ def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor
 
 
 @public("mean", methods=("mean",))
-def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+def mean(input: Tensor, dim=None, keepdim: bool = False, *, keepdims=None, dtype=None) -> Tensor:
     """Mean over ``dim`` (all dims when None); defined for floating point inputs."""
+    keepdim = keepdim if keepdims is None else keepdims  # numpy's spelling, as torch
     if dtype is None and not input.dtype.is_floating_point:
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating point "
@@ -365,8 +367,11 @@ PROD = OpDef(
 
 
 @public("prod", methods=("prod",))
-def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype=None) -> Tensor:
+def prod(
+    input: Tensor, dim: int | None = None, keepdim: bool = False, *, keepdims=None, dtype=None
+) -> Tensor:
     """Product of all elements, or along one ``dim``; integer and bool inputs give int64."""
+    keepdim = keepdim if keepdims is None else keepdims  # numpy's spelling, as torch
     if dim is not None and not isinstance(dim, (int, np.integer)):
         raise TypeError(
             "prod() received an invalid combination of arguments - got "
@@ -490,15 +495,21 @@ def _arg_reduction(name: str, op: OpDef, input: Tensor, dim, keepdim: bool) -> T
 
 
 @public("argmax", methods=("argmax",))
-def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+def argmax(
+    input: Tensor, dim: int | None = None, keepdim: bool = False, *, keepdims=None
+) -> Tensor:
     """Index (int64) of the largest value along ``dim``, or in the flattened input when None;
     the first one among ties."""
+    keepdim = keepdim if keepdims is None else keepdims  # numpy's spelling, as torch
     return _arg_reduction("argmax", ARGMAX, input, dim, keepdim)
 
 
 @public("argmin", methods=("argmin",))
-def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+def argmin(
+    input: Tensor, dim: int | None = None, keepdim: bool = False, *, keepdims=None
+) -> Tensor:
     """Index (int64) of the smallest value along ``dim``, or in the flattened input."""
+    keepdim = keepdim if keepdims is None else keepdims  # numpy's spelling, as torch
     return _arg_reduction("argmin", ARGMIN, input, dim, keepdim)
 
 
@@ -559,10 +570,11 @@ def _elementwise_extreme(name: str, function_name: str, input, other):
 
 
 @public("max", methods=("max",))
-def max(input: Tensor, dim=None, keepdim: bool = False, *, other=None):  # noqa: A001
+def max(input: Tensor, dim=None, keepdim: bool = False, *, keepdims=None, other=None):  # noqa: A001
     """``max(input)``: the largest value (ties share the gradient equally);
     ``max(input, dim)``: ``(values, indices)`` along ``dim`` (the gradient goes to the index);
     ``max(input, other)``: elementwise ``symgrad.maximum``."""
+    keepdim = keepdim if keepdims is None else keepdims  # numpy's spelling, as torch
     if isinstance(dim, Tensor) or other is not None:
         return _elementwise_extreme("max", "maximum", input, other if other is not None else dim)
     if dim is None:
@@ -572,9 +584,10 @@ def max(input: Tensor, dim=None, keepdim: bool = False, *, other=None):  # noqa:
 
 
 @public("min", methods=("min",))
-def min(input: Tensor, dim=None, keepdim: bool = False, *, other=None):  # noqa: A001
+def min(input: Tensor, dim=None, keepdim: bool = False, *, keepdims=None, other=None):  # noqa: A001
     """``min(input)``, ``min(input, dim)`` -> ``(values, indices)``, ``min(input, other)``:
     as ``max``."""
+    keepdim = keepdim if keepdims is None else keepdims  # numpy's spelling, as torch
     if isinstance(dim, Tensor) or other is not None:
         return _elementwise_extreme("min", "minimum", input, other if other is not None else dim)
     if dim is None:
@@ -588,17 +601,19 @@ def _given(dim) -> bool:
 
 
 @public("amax", methods=("amax",))
-def amax(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
+def amax(input: Tensor, dim=(), keepdim: bool = False, *, keepdims=None) -> Tensor:
     """Largest values over ``dim`` (an int or a tuple; all dims when empty); ties share the
     gradient equally."""
+    keepdim = keepdim if keepdims is None else keepdims  # numpy's spelling, as torch
     dims = normalize_dims(dim if dim is not None else (), input.ndim)
     _check_reduced_sizes("amax", input, dims if _given(dim) else None)
     return apply(AMAX, input, dim=dims, keepdim=keepdim)
 
 
 @public("amin", methods=("amin",))
-def amin(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
+def amin(input: Tensor, dim=(), keepdim: bool = False, *, keepdims=None) -> Tensor:
     """Smallest values over ``dim``; ties share the gradient equally."""
+    keepdim = keepdim if keepdims is None else keepdims  # numpy's spelling, as torch
     dims = normalize_dims(dim if dim is not None else (), input.ndim)
     _check_reduced_sizes("amin", input, dims if _given(dim) else None)
     return apply(AMIN, input, dim=dims, keepdim=keepdim)
@@ -666,15 +681,21 @@ def _spread(name: str, op: OpDef, input, dim, unbiased, keepdim, correction) -> 
 
 
 @public("var", methods=("var",))
-def var(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
+def var(
+    input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, keepdims=None, correction=None
+):
     """Variance over ``dim``, dividing by N - ``correction`` (default 1; ``unbiased=False``
     is the legacy spelling of ``correction=0``)."""
+    keepdim = keepdim if keepdims is None else keepdims  # numpy's spelling, as torch
     return _spread("var", VAR, input, dim, unbiased, keepdim, correction)
 
 
 @public("std", methods=("std",))
-def std(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
+def std(
+    input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, keepdims=None, correction=None
+):
     """Standard deviation over ``dim`` (see ``var``); its gradient is 0 where it is 0."""
+    keepdim = keepdim if keepdims is None else keepdims  # numpy's spelling, as torch
     return _spread("std", STD, input, dim, unbiased, keepdim, correction)
 
 
@@ -845,8 +866,9 @@ LOGSUMEXP = OpDef(
 
 
 @public("logsumexp", methods=("logsumexp",))
-def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
+def logsumexp(input: Tensor, dim, keepdim: bool = False, *, keepdims=None) -> Tensor:
     """log(sum(exp(input))) over ``dim``, computed without overflow."""
+    keepdim = keepdim if keepdims is None else keepdims  # numpy's spelling, as torch
     return apply(LOGSUMEXP, input, dim=normalize_dims(dim, input.ndim), keepdim=keepdim)
 
 
@@ -882,14 +904,16 @@ COUNT_NONZERO = OpDef(
 
 
 @public("all", methods=("all",))
-def all(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001
+def all(input: Tensor, dim=None, keepdim: bool = False, *, keepdims=None) -> Tensor:  # noqa: A001
     """Whether every element over ``dim`` (an int, a tuple, or all when None) is nonzero."""
+    keepdim = keepdim if keepdims is None else keepdims  # numpy's spelling, as torch
     return apply(ALL, input, dim=normalize_dims(dim, input.ndim), keepdim=keepdim)
 
 
 @public("any", methods=("any",))
-def any(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001
+def any(input: Tensor, dim=None, keepdim: bool = False, *, keepdims=None) -> Tensor:  # noqa: A001
     """Whether some element over ``dim`` is nonzero."""
+    keepdim = keepdim if keepdims is None else keepdims  # numpy's spelling, as torch
     return apply(ANY, input, dim=normalize_dims(dim, input.ndim), keepdim=keepdim)
 
 

@@ -15,7 +15,7 @@ import sympy as sp
 from .. import dtypes
 from ..tensor import Tensor
 from . import derivatives
-from .inplace import FILL, inplace
+from .inplace import FILL, inplace, write_out
 from .registry import OpDef, apply, public
 from .shape import clone
 
@@ -66,10 +66,11 @@ def _define_unary(
     """
     op = _unary_op(name, numpy_fn, expr, spelling, vjp, saves, promote, backward_name)
 
-    def function(input: Tensor) -> Tensor:
+    def function(input: Tensor, *, out=None) -> Tensor:
         if check is not None:
             check(input)
-        return apply(op, input)
+        result = apply(op, input)
+        return result if out is None else write_out(out, result, name)
 
     function.__name__ = name
     spelled = f"; spelled ``{spelling}``" if spelling else ""
@@ -570,15 +571,17 @@ def _alpha(other, alpha):
 
 
 @public("add", methods=("add", "__add__"))
-def add(input, other, *, alpha=1) -> Tensor:
+def add(input, other, *, alpha=1, out=None) -> Tensor:
     """input + alpha * other, with broadcasting and torch's type promotion."""
-    return apply(ADD, input, _alpha(other, alpha))
+    result = apply(ADD, input, _alpha(other, alpha))
+    return result if out is None else write_out(out, result, "add")
 
 
 @public("sub", methods=("sub", "subtract", "__sub__"))
-def sub(input, other, *, alpha=1) -> Tensor:
+def sub(input, other, *, alpha=1, out=None) -> Tensor:
     """input - alpha * other."""
-    return apply(SUB, input, _alpha(other, alpha))
+    result = apply(SUB, input, _alpha(other, alpha))
+    return result if out is None else write_out(out, result, "sub")
 
 
 subtract = public("subtract")(sub)
@@ -591,9 +594,10 @@ def rsub(input, other, *, alpha=1) -> Tensor:
 
 
 @public("mul", methods=("mul", "multiply", "__mul__"))
-def mul(input, other) -> Tensor:
+def mul(input, other, *, out=None) -> Tensor:
     """input * other."""
-    return apply(MUL, input, other)
+    result = apply(MUL, input, other)
+    return result if out is None else write_out(out, result, "mul")
 
 
 multiply = public("multiply")(mul)
@@ -604,14 +608,16 @@ ROUNDING_MODE_MESSAGE = (
 
 
 @public("div", methods=("div", "divide", "true_divide", "__truediv__"))
-def div(input, other, *, rounding_mode=None) -> Tensor:
+def div(input, other, *, rounding_mode=None, out=None) -> Tensor:
     """input / other; ``rounding_mode`` "trunc" or "floor" rounds the quotient (zero gradient,
     as torch's DivBackward2), and keeps integer inputs integer."""
     if rounding_mode is None:
-        return apply(DIV, input, other)
-    if rounding_mode not in ("trunc", "floor"):
+        result = apply(DIV, input, other)
+    elif rounding_mode not in ("trunc", "floor"):
         raise RuntimeError(ROUNDING_MODE_MESSAGE.format(rounding_mode))
-    return apply(DIV_ROUNDED, input, other, rounding_mode=rounding_mode)
+    else:
+        result = apply(DIV_ROUNDED, input, other, rounding_mode=rounding_mode)
+    return result if out is None else write_out(out, result, "div")
 
 
 divide = public("divide")(div)
@@ -753,10 +759,11 @@ def _pow_op(input, exponent):
 
 
 @public("pow", methods=("pow", "__pow__"))
-def pow(input, exponent) -> Tensor:  # noqa: A001 - torch's name
+def pow(input, exponent, *, out=None) -> Tensor:  # noqa: A001 - torch's name
     """input ** exponent; a Python-number exponent is static (PowBackward0). The gradient
     stays finite at 0 for exponents >= 1 (torch's rule)."""
-    return apply(_pow_op(input, exponent), input, exponent)
+    result = apply(_pow_op(input, exponent), input, exponent)
+    return result if out is None else write_out(out, result, "pow")
 
 
 def _rpow(self, other):

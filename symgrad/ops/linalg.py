@@ -7,6 +7,7 @@ import numpy as np
 
 from .. import creation, dtypes
 from ..tensor import Tensor
+from .inplace import write_out
 from .registry import OpDef, apply, public
 from .shape import expanded_shape
 
@@ -88,11 +89,12 @@ MATMUL = OpDef(
 
 
 @public("matmul", methods=("matmul", "__matmul__"))
-def matmul(input: Tensor, other: Tensor) -> Tensor:
+def matmul(input: Tensor, other: Tensor, *, out=None) -> Tensor:
     """Matrix product with torch's rules for 1-D operands and broadcast batch dimensions."""
     _check_same_dtype(input, other)
     _matmul_shape(tuple(input.shape), tuple(other.shape))
-    return apply(MATMUL, input, other)
+    result = apply(MATMUL, input, other)
+    return result if out is None else write_out(out, result, "matmul")
 
 
 def _rmatmul(self, other):
@@ -122,13 +124,14 @@ def _dtype_word(d) -> str:
 
 
 @public("mm", methods=("mm",))
-def mm(input: Tensor, mat2: Tensor) -> Tensor:
+def mm(input: Tensor, mat2: Tensor, *, out=None) -> Tensor:
     """Product of two matrices (2-D only)."""
     if input.ndim != 2:
         raise RuntimeError("self must be a matrix")
     if mat2.ndim != 2:
         raise RuntimeError("mat2 must be a matrix")
-    return matmul(input, mat2)
+    result = matmul(input, mat2)
+    return result if out is None else write_out(out, result, "mm")
 
 
 BMM = OpDef(

@@ -18,6 +18,7 @@ import numpy as np
 from .. import dtypes
 from ..tensor import Tensor, _wrap_dim
 from .elementwise import where
+from .inplace import write_out
 from .registry import FUNCTIONS, OpDef, apply, public
 
 # ------------------------------------------------------------------------------- helpers
@@ -151,20 +152,25 @@ MEAN = OpDef(
 
 
 @public("sum", methods=("sum",))
-def sum(input: Tensor, dim=None, keepdim: bool = False, *, keepdims=None, dtype=None) -> Tensor:  # noqa: A001
+def sum(  # noqa: A001
+    input: Tensor, dim=None, keepdim: bool = False, *, keepdims=None, dtype=None, out=None
+) -> Tensor:
     """Sum over ``dim`` (all dims when None); integer and bool inputs sum to int64."""
     keepdim = keepdim if keepdims is None else keepdims  # numpy's spelling, as torch
-    return apply(
+    result = apply(
         SUM,
         input,
         dim=normalize_dims(dim, input.ndim),
         keepdim=keepdim,
         dtype=_optional_dtype(dtype),
     )
+    return result if out is None else write_out(out, result, "sum")
 
 
 @public("mean", methods=("mean",))
-def mean(input: Tensor, dim=None, keepdim: bool = False, *, keepdims=None, dtype=None) -> Tensor:
+def mean(
+    input: Tensor, dim=None, keepdim: bool = False, *, keepdims=None, dtype=None, out=None
+) -> Tensor:
     """Mean over ``dim`` (all dims when None); defined for floating point inputs."""
     keepdim = keepdim if keepdims is None else keepdims  # numpy's spelling, as torch
     if dtype is None and not input.dtype.is_floating_point:
@@ -172,13 +178,14 @@ def mean(input: Tensor, dim=None, keepdim: bool = False, *, keepdims=None, dtype
             "mean(): could not infer output dtype. Input dtype must be either a floating point "
             f"or complex dtype. Got: {_torch_dtype_word(input.dtype)}"
         )
-    return apply(
+    result = apply(
         MEAN,
         input,
         dim=normalize_dims(dim, input.ndim),
         keepdim=keepdim,
         dtype=_optional_dtype(dtype),
     )
+    return result if out is None else write_out(out, result, "mean")
 
 
 def sum_to_shape(g: Tensor, shape: tuple[int, ...]) -> Tensor:

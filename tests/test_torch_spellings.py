@@ -153,3 +153,86 @@ def test_spellings_match_torch_live():
         assert library.clamp_min(a, 2).tolist() == [2.0, 2.0, 3.0]
         assert library.allclose(a, a + 1e-9)
         assert library.arange(6.0)[range(1, 6, 2)].tolist() == [1.0, 3.0, 5.0]
+
+
+def test_histc():
+    x = torch.tensor([1.0, 2.0, 1.0, 5.0, -1.0])
+    assert torch.histc(x, bins=4, min=0, max=3).tolist() == [0.0, 2.0, 1.0, 0.0]
+    assert x.histc(3).tolist() == [1.0, 3.0, 1.0]  # the data's range; max in the last bin
+    assert torch.histc(torch.tensor([2.0, 2.0]), 3).tolist() == [0.0, 2.0, 0.0]
+    assert torch.histc(torch.tensor([]), 3).tolist() == [0.0, 0.0, 0.0]
+    assert torch.histc(x.double(), 2).dtype is torch.float64
+
+
+def test_histogram():
+    x = torch.tensor([1.0, 2.0, 1.0, 5.0, -1.0])
+    result = torch.histogram(x, 3)
+    assert result.hist.tolist() == [1.0, 3.0, 1.0] and result[0] is result.hist
+    assert result.bin_edges.tolist() == [-1.0, 1.0, 3.0, 5.0]
+    assert repr(torch.histogram(torch.tensor([2.0, 2.0]), 2)) == (
+        "torch.return_types.histogram(\nhist=tensor([0., 2.]),\n"
+        "bin_edges=tensor([1.5000, 2.0000, 2.5000]))"
+    )
+    edges = torch.histogram(x, torch.tensor([0.0, 1.5, 4.0])).hist.tolist()
+    assert edges == [2.0, 1.0]
+    weighted = torch.histogram(
+        torch.tensor([1.0, 2.0, 3.0]), 2, weight=torch.tensor([1.0, 2.0, 3.0]), density=True
+    )
+    assert weighted.hist.tolist() == pytest.approx([1 / 6, 5 / 6])
+    assert torch.histogram(x, 2, range=(0.0, 4.0)).hist.tolist() == [2.0, 1.0]
+
+
+@pytest.mark.parametrize(
+    "call, error, text",
+    [
+        (
+            lambda: torch.histc(torch.ones(2), bins=0),
+            RuntimeError,
+            "torch.histogram(): bins must be > 0, but got 0 for dimension 0",
+        ),
+        (
+            lambda: torch.histc(torch.ones(2), 3, min=2, max=1),
+            RuntimeError,
+            "torch.histc: max must be larger than min",
+        ),
+        (
+            lambda: torch.histc(torch.tensor([1, 2]), 3),
+            NotImplementedError,
+            "\"histogram_cpu\" not implemented for 'Long'",
+        ),
+        (
+            lambda: torch.histogram(torch.tensor([1, 2]), 3),
+            NotImplementedError,
+            "\"histogramdd\" not implemented for 'Long'",
+        ),
+        (
+            lambda: torch.histogram(torch.ones(2), 2, range=(2.0, 1.0)),
+            RuntimeError,
+            "torch.histogramdd: min should not exceed max, but got min 2 max 1 for dimension 0",
+        ),
+        (
+            lambda: torch.histc(torch.tensor([float("nan")]), 3),
+            RuntimeError,
+            "torch.histc: range of [nan, nan] is not finite",
+        ),
+    ],
+)
+def test_histogram_errors_are_torchs(call, error, text):
+    with pytest.raises(error) as raised:
+        call()
+    assert str(raised.value) == text
+
+
+def test_histograms_match_torch_live():
+    real = pytest.importorskip("torch")
+    values = np.random.default_rng(0).standard_normal(1000).astype(np.float32)
+    for library in (torch, real):
+        x = library.from_numpy(values.copy())
+        hist = library.histc(x, 20).numpy()
+        counts, edges = (t.numpy() for t in library.histogram(x, 15))
+        if library is torch:
+            ours = (hist, counts, edges)
+        else:
+            theirs = (hist, counts, edges)
+    for a, b in zip(ours, theirs, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-6)

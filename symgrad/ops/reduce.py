@@ -928,3 +928,76 @@ def any(input: Tensor, dim=None, keepdim: bool = False, *, keepdims=None) -> Ten
 def count_nonzero(input: Tensor, dim=None) -> Tensor:
     """Number (int64) of nonzero elements over ``dim`` (an int, a tuple, or all when None)."""
     return apply(COUNT_NONZERO, input, dim=normalize_dims(dim, input.ndim))
+
+
+# ---------------------------------------------------------------------- histc, histogram
+
+
+class _Histogram(collections.namedtuple("histogram", ("hist", "bin_edges"))):
+    """torch.return_types.histogram: ``(hist, bin_edges)``."""
+
+    __slots__ = ()
+    __module__ = __name__
+
+    def __repr__(self) -> str:
+        return f"torch.return_types.histogram(\nhist={self.hist!r},\nbin_edges={self.bin_edges!r})"
+
+
+return_types.histogram = _Histogram
+
+
+def _histogram_input(input: Tensor, kernel: str) -> np.ndarray:
+    if not input.dtype.is_floating_point:
+        word = dtypes.LEGACY_NAMES[input.dtype.name].removesuffix("Tensor")
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{word}'")
+    return input._concrete(kernel).reshape(-1)
+
+
+def _check_bins(bins: int) -> None:
+    if bins <= 0:
+        raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for dimension 0")
+
+
+@public("histc", methods=("histc",))
+def histc(input: Tensor, bins: int = 100, min=0, max=0, *, out=None) -> Tensor:  # noqa: A002
+    """Counts of ``input`` in ``bins`` equal bins over [min, max] (the data's range when both
+    are 0); values outside are ignored, the last bin includes ``max``. Not differentiable."""
+    data = _histogram_input(input, "histogram_cpu")
+    _check_bins(bins)
+    low, high = float(min), float(max)
+    if low == high == 0 and data.size:
+        low, high = float(data.min()), float(data.max())
+    if low > high:
+        raise RuntimeError("torch.histc: max must be larger than min")
+    if low == high:  # a single value: torch widens the range by one each side
+        low, high = low - 1, high + 1
+    if not (math.isfinite(low) and math.isfinite(high)):
+        raise RuntimeError(f"torch.histc: range of [{low:g}, {high:g}] is not finite")
+    counts, _ = np.histogram(data, bins, range=(low, high))
+    result = Tensor._wrap(counts.astype(input.dtype.numpy))
+    return result if out is None else write_out(out, result, "histc")
+
+
+@public("histogram", methods=("histogram",))
+def histogram(input: Tensor, bins=100, *, range=None, weight=None, density=False, out=None):  # noqa: A002
+    """``(hist, bin_edges)``: counts (or ``weight`` sums, or a density) of ``input`` in
+    ``bins`` equal bins (over ``range``, else the data's range) or between the given bin
+    edges (a 1-D tensor), as numpy.histogram. Not differentiable."""
+    data = _histogram_input(input, "histogramdd")
+    if isinstance(bins, Tensor):
+        edges = bins._concrete("histogram()").astype(np.float64)
+    else:
+        _check_bins(int(bins))
+        edges = int(bins)
+        if range is not None and range[0] > range[1]:
+            raise RuntimeError(
+                f"torch.histogramdd: min should not exceed max, but got min {range[0]:g} max "
+                f"{range[1]:g} for dimension 0"
+            )
+    weights = None if weight is None else weight._concrete("histogram()").reshape(-1)
+    hist, bin_edges = np.histogram(data, edges, range=range, weights=weights, density=density)
+    dtype = input.dtype.numpy
+    result = _Histogram(Tensor._wrap(hist.astype(dtype)), Tensor._wrap(bin_edges.astype(dtype)))
+    if out is None:
+        return result
+    return _Histogram(*(write_out(o, r, "histogram") for o, r in zip(out, result, strict=True)))

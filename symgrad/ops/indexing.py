@@ -367,12 +367,18 @@ def _index_vjp(g, out, x, *indices, index):
     return (grad,) + (None,) * len(indices)
 
 
+# Index tensors (any number of them) follow the input: none is differentiable, and torch's
+# node has an edge for the input only.
+INDEX_TENSORS_AFTER_INPUT = range(1, 2**31)
+INDEX_TENSORS_AFTER_VALUE = range(2, 2**31)
+
 INDEX = OpDef(
     "index",
     _index_numpy,
     vjp=_index_vjp,
     shape=_index_shape,
     promote="first",
+    nondifferentiable_inputs=INDEX_TENSORS_AFTER_INPUT,
     backward_name=lambda args, attrs: attrs["index"].backward_name(),
 )
 
@@ -478,6 +484,8 @@ INDEX_PUT = OpDef(
     vjp=_index_put_vjp,
     shape=lambda s, v, *index_shapes, index: s,
     promote=lambda x, value, *indices, **attrs: (None, x.dtype),
+    nondifferentiable_inputs=INDEX_TENSORS_AFTER_VALUE,
+    wraps_numbers=True,  # t[mask] = 2.0: torch's value is a (wrapped) tensor
 )
 
 

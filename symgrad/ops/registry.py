@@ -86,7 +86,7 @@ class OpDef:
     is_view: bool = False
     sympy: Callable[..., Any] | None = None
     arity: int = 1
-    nondifferentiable_inputs: tuple[int, ...] = ()
+    nondifferentiable_inputs: tuple[int, ...] | range = ()
     wraps_numbers: bool = False
     attrs_doc: dict[str, str] = field(default_factory=dict)
 

@@ -130,6 +130,10 @@ def test_supports_and_dtypes():
     assert float(floats.min()) >= 0 and float(floats.max()) <= 2**24
     assert torch.normal(torch.zeros(2, dtype=torch.float64), 1.0).dtype is torch.float64
     assert torch.normal(0.0, 1.0, (2,)).dtype is torch.float32
+    made = torch.normal(0.0, 1.0, (2,), dtype=torch.float64, device="cpu", requires_grad=True)
+    assert made.dtype is torch.float64 and made.requires_grad and made.grad_fn is None
+    with pytest.raises(AssertionError, match="^Torch not compiled with CUDA enabled"):
+        torch.normal(0.0, 1.0, (2,), device="cuda")
     assert tuple(torch.normal(torch.zeros(3, 1), torch.ones(4)).shape) == (3, 4)
 
 

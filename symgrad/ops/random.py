@@ -179,7 +179,17 @@ def _number_text(value) -> str:
 
 
 @public("normal")
-def normal(mean, std=1.0, size=None, *, generator=None, out=None) -> Tensor:
+def normal(
+    mean,
+    std=1.0,
+    size=None,
+    *,
+    generator=None,
+    out=None,
+    dtype=None,
+    device=None,
+    requires_grad: bool = False,
+) -> Tensor:
     """Normal samples with the given ``mean`` and ``std`` (numbers, or tensors broadcast
     together); with two numbers, ``size`` gives the shape. The parameters get zero
     gradients, as in torch (``normal`` is not reparameterized: use ``mean + std * randn``)."""
@@ -191,7 +201,11 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None) -> Tensor:
             )
         from ..creation import _float_dtype, _sizes
 
-        dtype = _float_dtype(None) if out is None else out.dtype
+        devices.check(device)
+        if dtype is None:
+            dtype = _float_dtype(None) if out is None else out.dtype
+        else:
+            dtype = dtypes.as_dtype(dtype)
         shape = _sizes((size,), "normal")
     else:
         dtype = dtypes.result_type(mean, std)
@@ -205,6 +219,8 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None) -> Tensor:
         _as_dtype(std, dtype),
         _noise("normal", shape, generator).to(dtype),
     )
+    if requires_grad:  # only the numbers form has it: the result is a new leaf
+        result.requires_grad_()
     return _into(result, out)
 
 

@@ -43,6 +43,10 @@ class Program:
     saved: list = field(default_factory=list)  # (name, type text, bytes)
     phase_seconds: dict = field(default_factory=dict)
     graph_text: str = ""
+    # The simplified graph's outputs and, per differentiated name, its seed-1 gradient (the
+    # nodes forward_backward computes): what ``formula`` reads.
+    output_nodes: list = field(default_factory=list)
+    gradient_nodes: dict = field(default_factory=dict)
 
 
 class _Timer:
@@ -150,6 +154,8 @@ def build(
         saved=saved,
         phase_seconds=timer.seconds,
         graph_text=graph_dump(roots),
+        output_nodes=outputs,
+        gradient_nodes={node.name: g for node, g in zip(diff.wrt, diff.fused_grads, strict=True)},
     )
 
 

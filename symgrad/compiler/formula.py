@@ -1,0 +1,514 @@
+"""Gradients as mathematics: a compiled graph read back as SymPy expressions.
+
+``formula`` reads the graph the compiler generated code from, after its rewrites (the same
+nodes ``forward_backward`` computes), and writes each output and each gradient as a SymPy
+expression over the function's argument names:
+
+- elementwise ops as scalar math, from each op's SymPy definition (``exp``, ``x*y``, ...);
+- arrays of one or two dimensions as ``MatrixSymbol``s, so ``X @ w``, transposes and sums
+  over an axis read as matrix calculus (``X.T*(sigmoid(X*w + b) - y)/5``, ``A.T*ones``);
+- ops with no closed form as named functions (``logsumexp(z)``, ``sigmoid(z)``), each
+  computed by the op's own numpy implementation when the formula is evaluated;
+- dtype casts and copies as nothing: they change no number's meaning.
+
+Only display is canonicalised (SymPy's automatic rules; numbers shown as the fractions they
+are), never the compile path. ``Formula.numpy_functions`` lets ``sympy.lambdify`` evaluate a
+formula, which is how the tests check that what is shown is what runs.
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import numpy as np
+import sympy as sp
+from sympy.core.parameters import distribute
+from sympy.core.symbol import Str
+
+from .formula_terms import ArrayTerm, AsMatrix, Ones, op_call
+from .graph import CAPTURED, CONST, INPUT, Node, toposort
+
+
+class FormulaError(ValueError):
+    """A graph that has no formula display (arrays of more than two dimensions)."""
+
+
+def layout(shape: tuple[int, ...]) -> tuple[int, int] | None:
+    """The matrix shape an array is shown with: None for a scalar, (n, 1) for a vector."""
+    if len(shape) == 0:
+        return None
+    if len(shape) == 1:
+        return (shape[0], 1)
+    if len(shape) == 2:
+        return shape
+    raise FormulaError(
+        f"formula: arrays of more than two dimensions (shape {tuple(shape)}) have no "
+        "matrix display yet; fn.source() and fn.graph() show this function's code and graph"
+    )
+
+
+def as_scalar(value, node: Node, user: Node | None = None):
+    """``value`` as a term of elementwise math; a vector used with a matrix is a row."""
+    if isinstance(value, AsMatrix):
+        value = value.expr if not _is_row_of(node, user) else ArrayTerm(value.T)
+        return value
+    if isinstance(value, sp.MatrixExpr):
+        return ArrayTerm(value.T if _is_row_of(node, user) else value)
+    return value
+
+
+def _is_row_of(node: Node, user: Node | None) -> bool:
+    """numpy broadcasts a vector along the last axis, so next to a matrix it is a row."""
+    return user is not None and node.ndim == 1 and user.ndim == 2
+
+
+def as_matrix(value, shape: tuple[int, ...]):
+    """``value`` (scalar math or a matrix expression) as the matrix of an array of ``shape``."""
+    if isinstance(value, sp.MatrixExpr):
+        return value
+    if isinstance(value, ArrayTerm):
+        return value.matrix
+    rows, cols = layout(shape)
+    return AsMatrix(value, rows, cols)
+
+
+def number(value, dtype):
+    """A constant as SymPy shows it: 0.2 as 1/5, 0.1f as 1/10, other values to their digits."""
+    if isinstance(value, bool):
+        return sp.true if value else sp.false
+    if isinstance(value, int) or float(value).is_integer():
+        return sp.Integer(int(value))
+    if not math.isfinite(value):
+        return sp.nan if math.isnan(value) else (sp.oo if value > 0 else -sp.oo)
+    fraction = Fraction(value).limit_denominator(1000)
+    tolerance = 4 * float(np.finfo(dtype.numpy).eps) if dtype.is_floating_point else 0.0
+    if abs(float(fraction) - value) <= tolerance * abs(value):
+        return sp.Rational(fraction.numerator, fraction.denominator)
+    digits = str(dtype.numpy.type(value)) if dtype.is_floating_point else repr(value)
+    return sp.Float(digits)
+
+
+# ------------------------------------------------------------------------- per-op display
+# How an op reads, when it is neither elementwise with a SymPy definition nor a named
+# function: ``render(node, values)`` returns its SymPy form, or None to fall back to a named
+# function. ``values`` are the SymPy forms of ``node.inputs``.
+
+
+def _identity(node, values):
+    return values[0]
+
+
+def _matmul(node, values):
+    left, right = node.inputs
+    if left.ndim == 0 or right.ndim == 0 or left.ndim > 2 or right.ndim > 2:
+        return None
+    a, b = (
+        _coefficient_out(as_matrix(v, n.shape)) for v, n in zip(values, node.inputs, strict=True)
+    )
+    if left.ndim == 1 and right.ndim == 1:
+        return ArrayTerm(_product(a, b, transpose_left=True))
+    if left.ndim == 1:  # v @ B is the vector B.T v
+        return _product(b, a, transpose_left=True)
+    return _product(a, b)
+
+
+def _coefficient_out(matrix):
+    """(number, matrix): ``X.T*((sigmoid(z) - y)/5)`` reads ``X.T*(sigmoid(z) - y)/5``."""
+    if isinstance(matrix, AsMatrix) and isinstance(matrix.expr, sp.Mul):
+        coefficient, rest = matrix.expr.as_coeff_Mul()
+        if coefficient != 1:
+            return coefficient, AsMatrix(rest, *matrix.shape)
+    return sp.Integer(1), matrix
+
+
+def _product(a, b, transpose_left=False):
+    (c1, left), (c2, right) = a, b
+    if transpose_left:
+        left = left.T
+    return sp.MatMul(c1 * c2, left, right) if c1 * c2 != 1 else sp.MatMul(left, right)
+
+
+def _transpose(node, values):
+    if node.ndim < 2:
+        return values[0]
+    if node.ndim == 2:
+        return as_matrix(values[0], node.inputs[0].shape).T
+    return None
+
+
+def _permute(node, values):
+    dims = node.attr_dict["dims"]
+    if node.ndim == 2 and tuple(d % 2 for d in dims) == (1, 0):
+        return as_matrix(values[0], node.inputs[0].shape).T
+    return _identity(node, values) if node.ndim < 2 else None
+
+
+def _reshape(node, values):
+    """Reshapes between the layouts of the same values: (n,) <-> (n, 1) <-> (1, n) <-> ()."""
+    source = node.inputs[0]
+    if source.numel != node.numel or source.ndim > 2 or node.ndim > 2:
+        return None
+    if node.ndim == 0:
+        return as_scalar(values[0], source) if source.numel == 1 else None
+    if source.ndim == 0:
+        return as_matrix(values[0], node.shape)
+    before, after = layout(source.shape), layout(node.shape)
+    matrix = as_matrix(values[0], source.shape)
+    if before == after:
+        return matrix
+    if before == after[::-1] and 1 in before:
+        return matrix.T
+    return None
+
+
+def _expand(node, values):
+    """Broadcasting as multiplication by ones: ``b`` to (m, n) rows is ``ones*b.T``."""
+    source, value = node.inputs[0], values[0]
+    if source.ndim == 0:
+        return as_matrix(value * Ones(*layout(node.shape)), node.shape)
+    if node.ndim > 2:
+        return None
+    rows, cols = layout(node.shape)
+    matrix = as_matrix(value, source.shape)
+    if source.ndim == 1 and node.ndim == 2:
+        matrix = matrix.T  # a vector broadcasts along the last axis: it is a row
+    have_rows, have_cols = matrix.shape
+    if have_rows != rows:
+        matrix = Ones(rows, 1) * matrix
+    if have_cols != cols:
+        matrix = matrix * Ones(1, cols)
+    return matrix
+
+
+def _reduction(node, values, mean: bool):
+    """A sum over everything reads ``sum(...)``; over one axis of a matrix, ``A*ones`` (rows)
+    or ``A.T*ones`` (columns)."""
+    source = node.inputs[0]
+    attrs = node.attr_dict
+    dims = attrs.get("dim")
+    every = tuple(range(source.ndim))
+    dims = every if dims is None else tuple(d % max(source.ndim, 1) for d in _as_tuple(dims))
+    if source.ndim > 2:
+        return None
+    count = sp.Integer(int(np.prod([source.shape[d] for d in dims], dtype=np.int64)))
+    scale = 1 / count if mean else sp.Integer(1)
+    if source.ndim == 0:
+        return values[0] * (scale if not mean else 1)
+    if set(dims) == set(every):
+        total = _SUM(as_scalar(values[0], source)) * scale
+        return as_matrix(total, node.shape) if node.ndim else total
+    matrix = as_matrix(values[0], source.shape)
+    rows, cols = source.shape
+    if dims == (1,):
+        summed = sp.MatMul(matrix, Ones(cols, 1))  # (m, 1): as a vector or kept dims
+    elif attrs.get("keepdim"):
+        summed = sp.MatMul(Ones(1, rows), matrix)  # (1, n)
+    else:
+        summed = sp.MatMul(matrix.T, Ones(rows, 1))  # the (n,) vector as a column
+    return summed * scale if scale != 1 else summed
+
+
+def _as_tuple(dims):
+    return tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
+
+
+def _full(node, values):
+    value = number(node.attr_dict["value"], node.dtype)
+    if node.ndim == 0:
+        return value
+    if node.ndim > 2:
+        return None
+    rows, cols = layout(node.shape)
+    return sp.ZeroMatrix(rows, cols) if value == 0 else AsMatrix(value, rows, cols)
+
+
+def _pow(node, values):
+    base, exponent = (as_scalar(v, n, node) for v, n in zip(values, node.inputs, strict=True))
+    return base**exponent
+
+
+_SUM = sp.Function("sum")
+
+RENDER = {
+    "matmul": _matmul,
+    "transpose": _transpose,
+    "t": _transpose,
+    "permute": _permute,
+    "reshape": _reshape,
+    "squeeze": _reshape,
+    "unsqueeze": _reshape,
+    "expand": _expand,
+    "sum": lambda node, values: _reduction(node, values, mean=False),
+    "mean": lambda node, values: _reduction(node, values, mean=True),
+    "to_dtype": _identity,
+    "clone": _identity,
+    "full": _full,
+    "pow": _pow,
+}
+
+
+def _expands(op) -> bool:
+    """Whether an elementwise op shows its SymPy definition (arithmetic, or one of SymPy's
+    functions such as ``exp``) instead of its name (``sigmoid``, ``log1p``, ``expm1``)."""
+    symbols = sp.symbols(f"a0:{op.arity}")
+    expr = op.sympy(*symbols)
+    if not expr.atoms(sp.Function):
+        return True
+    return isinstance(expr, sp.Function) and expr.args == symbols
+
+
+# ----------------------------------------------------------------------------- conversion
+class _Converter:
+    """SymPy forms of graph nodes, with the numpy implementation of each named function."""
+
+    def __init__(self, symbols: dict[int, object]):
+        self.values: dict[int, object] = dict(symbols)
+        self.numpy_functions: dict[str, object] = {"sum": np.sum}
+        self._named: dict[str, type] = {}
+
+    def convert(self, roots: list[Node]) -> list:
+        with distribute(False):  # keep (x + 2)*3/2 as the graph computes it, not 3*x/2 + 3
+            for node in toposort(roots):
+                if node.id not in self.values:
+                    self.values[node.id] = self._node(node)
+        return [self.values[r.id] for r in roots]
+
+    def _node(self, node: Node):
+        if node.kind == CONST:
+            return number(node.value, node.dtype)
+        if node.kind in (INPUT, CAPTURED):
+            raise FormulaError(f"formula: the graph input {node.name!r} has no symbol")
+        layout(node.shape)  # refuse shapes with no display before building anything
+        values = [self.values[i.id] for i in node.inputs]
+        render = RENDER.get(node.op.name)
+        result = render(node, values) if render is not None else None
+        if result is None and node.op.sympy is not None and node.dtype.is_floating_point:
+            result = self._elementwise(node, values)
+        if result is None:
+            result = self._named_call(node, values)
+        if node.ndim == 0 and isinstance(result, sp.MatrixExpr):
+            return ArrayTerm(result)
+        return result if node.ndim == 0 else as_matrix(result, node.shape)
+
+    def _elementwise(self, node: Node, values):
+        terms = [as_scalar(v, n, node) for v, n in zip(values, node.inputs, strict=True)]
+        op = node.op
+        if _expands(op):
+            return op.sympy(*terms)
+        function = self._named.get(op.name)
+        if function is None:
+            function = self._named[op.name] = op_call(op.name, f"_np_{op.name}")
+            self.numpy_functions[f"_np_{op.name}"] = _elementwise_numpy(op)
+        return function(*terms)
+
+    def _named_call(self, node: Node, values):
+        """An op as a function named after it, computed by its own numpy ``eval``."""
+        terms = [as_scalar(v, n) for v, n in zip(values, node.inputs, strict=True)]
+        numpy_name = f"_np_{node.op.name}_{node.id}"
+        self.numpy_functions[numpy_name] = _node_numpy(node)
+        return op_call(node.op.name, numpy_name)(*terms)
+
+
+def _elementwise_numpy(op):
+    def run(*arrays):
+        with np.errstate(all="ignore"):
+            return op.eval(*(np.asarray(a, dtype=np.float64) for a in arrays))
+
+    return run
+
+
+def _node_numpy(node: Node):
+    """The op's numpy implementation on arrays in display layout (vectors as columns)."""
+    op, attrs = node.op, node.attr_dict
+    shapes = [(i.shape, layout(i.shape)) for i in node.inputs]
+    target = layout(node.shape) or ()
+
+    def run(*arrays):
+        inputs = [
+            np.reshape(np.broadcast_to(a, shown or np.shape(a)), shape)
+            for a, (shape, shown) in zip(arrays, shapes, strict=True)
+        ]
+        with np.errstate(all="ignore"):
+            return np.reshape(np.asarray(op.eval(*inputs, **attrs)), target)
+
+    return run
+
+
+# -------------------------------------------------------------------------------- Formula
+class Formula:
+    """A compiled function's output and gradients as SymPy expressions.
+
+    ``output``: the output's expression (a tuple for several outputs); ``gradients``: argument
+    name -> the gradient's expression; ``subexpressions``: (symbol, expression) pairs that
+    ``str``, ``pretty()`` and ``latex()`` name once (``sympy.cse``) and the
+    ``reduced_output``/``reduced_gradients`` refer to; ``symbols``: argument name -> its
+    ``Symbol`` or ``MatrixSymbol``. ``numpy_functions`` maps the named functions to numpy
+    for ``sympy.lambdify(..., modules=[formula.numpy_functions, "numpy"])``.
+
+    >>> import numpy as np, symgrad
+    >>> print(symgrad.formula(lambda x: (x * x + 2 * x + 1).sum(), np.ones(3)))
+    out = sum(x**2 + 2*x + 1)
+    d out/d x = 2*x + 2
+    """
+
+    def __init__(self, function, output_names, outputs, gradients, symbols, numpy_functions):
+        self.function = function
+        self.output_names = list(output_names)
+        self.output = outputs[0] if len(outputs) == 1 else tuple(outputs)
+        self.gradients = dict(gradients)
+        self.symbols = dict(symbols)
+        self.numpy_functions = dict(numpy_functions)
+        everything = list(outputs) + list(self.gradients.values())
+        with distribute(False):  # cse rebuilds expressions: keep their factored form
+            replacements, reduced = sp.cse(everything, symbols=_names_for(self.symbols))
+            self.subexpressions, reduced = _worth_naming(replacements, reduced, self.symbols)
+        reduced_outputs, reduced_grads = reduced[: len(outputs)], reduced[len(outputs) :]
+        self.reduced_output = reduced_outputs[0] if len(outputs) == 1 else tuple(reduced_outputs)
+        self.reduced_gradients = dict(zip(self.gradients, reduced_grads, strict=True))
+
+    def _lines(self):
+        """(label, expression) in reading order: subexpressions, outputs, gradients."""
+        lines = [(str(symbol), expr) for symbol, expr in self.subexpressions]
+        outputs = self.reduced_output if isinstance(self.output, tuple) else [self.reduced_output]
+        lines += list(zip(self.output_names, outputs, strict=True))
+        of = self.output_names[0] if len(self.output_names) == 1 else "outputs"
+        lines += [(f"d {of}/d {name}", expr) for name, expr in self.reduced_gradients.items()]
+        return lines
+
+    def __str__(self) -> str:
+        return "\n".join(f"{label} = {sp.sstr(_shown(expr))}" for label, expr in self._lines())
+
+    __repr__ = __str__
+
+    def pretty(self) -> str:
+        """Unicode math (``sympy.pretty``), one equation per block."""
+        blocks = []
+        for label, expr in self._lines():
+            blocks.append(_pretty_equation(label, _shown(expr)))
+        return "\n\n".join(blocks)
+
+    def latex(self) -> str:
+        """The equations as one LaTeX ``aligned`` block."""
+        rows = [
+            rf"{_latex_label(label)} &= {sp.latex(_shown(expr))}" for label, expr in self._lines()
+        ]
+        return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"
+
+    def _repr_latex_(self) -> str:
+        return f"$\\displaystyle {self.latex()}$"
+
+
+def _shown(expr):
+    """Top-level wrappers print their content without the parentheses kept for products."""
+    if isinstance(expr, AsMatrix):
+        return expr.expr
+    if isinstance(expr, ArrayTerm):
+        return expr.matrix
+    return expr
+
+
+def _pretty_equation(label: str, expr) -> str:
+    picture = sp.pretty(expr, use_unicode=True).split("\n")
+    middle = (len(picture) - 1) // 2
+    pad = " " * (len(label) + 3)
+    return "\n".join(
+        (f"{label} = " if k == middle else pad) + line for k, line in enumerate(picture)
+    )
+
+
+def _latex_label(label: str) -> str:
+    if label.startswith("d ") and "/d " in label:
+        of, name = label[2:].split("/d ", 1)
+        return rf"\frac{{\partial\, \mathrm{{{_escape(of)}}}}}{{\partial\, {_escape(name)}}}"
+    return sp.latex(sp.Symbol(label))
+
+
+def _escape(name: str) -> str:
+    return name.replace("_", r"\_")
+
+
+def _worth_naming(replacements, reduced, symbols):
+    """Keep the subexpressions of two or more operations (``X*w + b``, not ``2*x`` or
+    ``w.T``), put the others back in place, and number the kept ones from 0."""
+    back: dict = {}
+    kept = []
+    names = _names_for(symbols)
+    for symbol, expr in replacements:
+        expr = expr.xreplace(back)
+        if _operations(expr) < 2:
+            back[symbol] = expr
+            continue
+        name = next(names)
+        if isinstance(symbol, sp.MatrixSymbol):
+            name = sp.MatrixSymbol(name.name, *symbol.shape)
+        back[symbol] = name
+        kept.append((name, expr))
+    return kept, [expr.xreplace(back) for expr in reduced]
+
+
+def _operations(expr) -> int:
+    """Operations a reader sees in ``expr`` (wrappers and symbols count for nothing)."""
+    free = (ArrayTerm, AsMatrix, sp.MatrixSymbol, Ones)
+    count = 0
+    for part in sp.preorder_traversal(expr):
+        if not (part.is_Atom or isinstance(part, free) or isinstance(part, Str)):
+            count += 1
+    return count
+
+
+def _names_for(symbols: dict):
+    """Subexpression names that no argument uses: u0, u1, ... (or v0, ... and so on)."""
+    taken = set(symbols)
+    for prefix in ("u", "v", "z", "h", "sub"):
+        if not any(name.startswith(prefix) and name[len(prefix) :].isdigit() for name in taken):
+            return sp.numbered_symbols(prefix)
+    return sp.numbered_symbols("_sub")
+
+
+def symbol_for(node: Node):
+    """An argument as SymPy sees it: a real ``Symbol`` for a scalar, else a ``MatrixSymbol``."""
+    shape = layout(node.shape)
+    if shape is None:
+        return sp.Symbol(node.name, real=True)
+    return sp.MatrixSymbol(node.name, *shape)
+
+
+def from_program(function: str, program) -> Formula:
+    """The ``Formula`` of a compiled program (``program.output_nodes``, ``gradient_nodes``)."""
+    outputs = program.output_nodes
+    gradients = program.gradient_nodes
+    roots = list(outputs) + list(gradients.values())
+    leaves = [n for n in toposort(roots) if n.kind in (INPUT, CAPTURED)]
+    symbols = {n.id: symbol_for(n) for n in leaves}
+    converter = _Converter(symbols)
+    values = converter.convert(roots)
+    single = function if function.isidentifier() else "out"
+    names = [single] if len(outputs) == 1 else [f"out{k}" for k in range(len(outputs))]
+    grads = dict(zip(gradients, values[len(outputs) :], strict=True))
+    by_name = {n.name: symbols[n.id] for n in leaves}
+    return Formula(
+        function, names, values[: len(outputs)], grads, by_name, converter.numpy_functions
+    )
+
+
+def wrt_positions(wrt, paths: list[str], leaves, dynamic, default: list[int]) -> list[int]:
+    """Leaf positions to differentiate: ``wrt`` names (``"w"``, ``["w", "b"]``, ``"params"``
+    for every array inside it), or ``default`` when None (every float array if that is empty)."""
+    floating = [i for i, leaf in enumerate(leaves) if dynamic[i] and _dtype_of(leaf).kind == "f"]
+    if wrt is None:
+        return list(default) or floating
+    positions = set()
+    for name in [wrt] if isinstance(wrt, str) else list(wrt):
+        matches = [i for i in floating if paths[i] == name or paths[i].startswith(f"{name}[")]
+        if not matches:
+            raise ValueError(
+                f"formula: wrt={name!r} names no floating-point array argument; "
+                f"they are {[paths[i] for i in floating]}"
+            )
+        positions.update(matches)
+    return sorted(positions)
+
+
+def _dtype_of(leaf):
+    return np.dtype(getattr(leaf, "_data", leaf).dtype)

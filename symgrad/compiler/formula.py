@@ -25,6 +25,7 @@ import numpy as np
 import sympy as sp
 from sympy.core.parameters import distribute
 from sympy.core.symbol import Str
+from sympy.printing.str import StrPrinter
 
 from .formula_terms import ArrayTerm, AsMatrix, Ones, op_call
 from .graph import CAPTURED, CONST, INPUT, Node, toposort
@@ -165,6 +166,8 @@ def _reshape(node, values):
 def _expand(node, values):
     """Broadcasting as multiplication by ones: ``b`` to (m, n) rows is ``ones*b.T``."""
     source, value = node.inputs[0], values[0]
+    if source.shape == node.shape:
+        return value
     if source.ndim == 0:
         return as_matrix(value * Ones(*layout(node.shape)), node.shape)
     if node.ndim > 2:
@@ -295,7 +298,10 @@ class _Converter:
         terms = [as_scalar(v, n, node) for v, n in zip(values, node.inputs, strict=True)]
         op = node.op
         if _expands(op):
-            return op.sympy(*terms)
+            expr = op.sympy(*terms)
+            if isinstance(expr, sp.Function):  # erf, erfc: numpy has no such function
+                self.numpy_functions.setdefault(type(expr).__name__, _elementwise_numpy(op))
+            return expr
         function = self._named.get(op.name)
         if function is None:
             function = self._named[op.name] = op_call(op.name, f"_np_{op.name}")
@@ -321,13 +327,15 @@ def _elementwise_numpy(op):
 def _node_numpy(node: Node):
     """The op's numpy implementation on arrays in display layout (vectors as columns)."""
     op, attrs = node.op, node.attr_dict
-    shapes = [(i.shape, layout(i.shape)) for i in node.inputs]
+    # Matrix products by ones (broadcasts) compute in floats: integer inputs (indices) are
+    # given back their dtype.
+    kinds = [(i.shape, layout(i.shape), i.dtype.numpy) for i in node.inputs]
     target = layout(node.shape) or ()
 
     def run(*arrays):
         inputs = [
-            np.reshape(np.broadcast_to(a, shown or np.shape(a)), shape)
-            for a, (shape, shown) in zip(arrays, shapes, strict=True)
+            np.reshape(np.broadcast_to(a, shown or np.shape(a)), shape).astype(dtype, copy=False)
+            for a, (shape, shown, dtype) in zip(arrays, kinds, strict=True)
         ]
         with np.errstate(all="ignore"):
             return np.reshape(np.asarray(op.eval(*inputs, **attrs)), target)
@@ -343,8 +351,10 @@ class Formula:
     name -> the gradient's expression; ``subexpressions``: (symbol, expression) pairs that
     ``str``, ``pretty()`` and ``latex()`` name once (``sympy.cse``) and the
     ``reduced_output``/``reduced_gradients`` refer to; ``symbols``: argument name -> its
-    ``Symbol`` or ``MatrixSymbol``. ``numpy_functions`` maps the named functions to numpy
-    for ``sympy.lambdify(..., modules=[formula.numpy_functions, "numpy"])``.
+    ``Symbol`` or ``MatrixSymbol``; ``constants``: name -> value of the arrays the function
+    captured (closure variables, arrays made while tracing). ``numpy_functions`` maps the
+    named functions to numpy for
+    ``sympy.lambdify(..., modules=[formula.numpy_functions, "numpy"])``.
 
     >>> import numpy as np, symgrad
     >>> print(symgrad.formula(lambda x: (x * x + 2 * x + 1).sum(), np.ones(3)))
@@ -352,12 +362,16 @@ class Formula:
     d out/d x = 2*x + 2
     """
 
-    def __init__(self, function, output_names, outputs, gradients, symbols, numpy_functions):
+    def __init__(
+        self, function, output_names, outputs, gradients, symbols, constants, numpy_functions
+    ):
         self.function = function
         self.output_names = list(output_names)
+        outputs = [_shown(expr) for expr in outputs]
         self.output = outputs[0] if len(outputs) == 1 else tuple(outputs)
-        self.gradients = dict(gradients)
+        self.gradients = {name: _shown(expr) for name, expr in gradients.items()}
         self.symbols = dict(symbols)
+        self.constants = dict(constants)
         self.numpy_functions = dict(numpy_functions)
         everything = list(outputs) + list(self.gradients.values())
         with distribute(False):  # cse rebuilds expressions: keep their factored form
@@ -377,7 +391,10 @@ class Formula:
         return lines
 
     def __str__(self) -> str:
-        return "\n".join(f"{label} = {sp.sstr(_shown(expr))}" for label, expr in self._lines())
+        printer = _TextPrinter()
+        return "\n".join(
+            f"{label} = {printer.doprint(_shown(expr))}" for label, expr in self._lines()
+        )
 
     __repr__ = __str__
 
@@ -397,6 +414,20 @@ class Formula:
 
     def _repr_latex_(self) -> str:
         return f"$\\displaystyle {self.latex()}$"
+
+
+class _TextPrinter(StrPrinter):
+    """SymPy's text, with a fraction of a matrix product written last: ``X.T*u/5``."""
+
+    def _print_MatMul(self, expr):
+        coefficient, matrices = expr.as_coeff_matrices()
+        if isinstance(coefficient, sp.Rational) and coefficient.q != 1:
+            numerator = sp.MatMul(coefficient.p, *matrices) if coefficient.p != 1 else None
+            text = super()._print_MatMul(
+                numerator if numerator is not None else sp.MatMul(*matrices)
+            )
+            return f"{text}/{coefficient.q}"
+        return super()._print_MatMul(expr)
 
 
 def _shown(expr):
@@ -487,8 +518,20 @@ def from_program(function: str, program) -> Formula:
     names = [single] if len(outputs) == 1 else [f"out{k}" for k in range(len(outputs))]
     grads = dict(zip(gradients, values[len(outputs) :], strict=True))
     by_name = {n.name: symbols[n.id] for n in leaves}
+    used = {n.id for n in leaves}
+    constants = {
+        node.name: getattr(value, "_data", value)
+        for node, value in zip(program.captured_nodes, program.captured, strict=True)
+        if node.id in used
+    }
     return Formula(
-        function, names, values[: len(outputs)], grads, by_name, converter.numpy_functions
+        function,
+        names,
+        values[: len(outputs)],
+        grads,
+        by_name,
+        constants,
+        converter.numpy_functions,
     )
 
 

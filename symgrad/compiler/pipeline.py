@@ -44,9 +44,10 @@ class Program:
     phase_seconds: dict = field(default_factory=dict)
     graph_text: str = ""
     # The simplified graph's outputs and, per differentiated name, its seed-1 gradient (the
-    # nodes forward_backward computes): what ``formula`` reads.
+    # nodes forward_backward computes), and the nodes of ``captured``: what ``formula`` reads.
     output_nodes: list = field(default_factory=list)
     gradient_nodes: dict = field(default_factory=dict)
+    captured_nodes: list = field(default_factory=list)
 
 
 class _Timer:
@@ -156,6 +157,7 @@ def build(
         graph_text=graph_dump(roots),
         output_nodes=outputs,
         gradient_nodes={node.name: g for node, g in zip(diff.wrt, diff.fused_grads, strict=True)},
+        captured_nodes=list(graph.captured),
     )
 
 

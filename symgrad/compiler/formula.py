@@ -25,10 +25,9 @@ import numpy as np
 import sympy as sp
 from sympy.core.parameters import distribute
 from sympy.core.symbol import Str
-from sympy.printing.str import StrPrinter
 
-from .formula_terms import ArrayTerm, AsMatrix, Ones, op_call
-from .graph import CAPTURED, CONST, INPUT, Node, toposort
+from .formula_terms import ArrayTerm, AsMatrix, Ones, latex, op_call, pretty_equation, text
+from .graph import CAPTURED, CONST, INPUT, OP, Node, toposort
 
 
 class FormulaError(ValueError):
@@ -271,8 +270,16 @@ class _Converter:
         self._named: dict[str, type] = {}
 
     def convert(self, roots: list[Node]) -> list:
+        order = toposort(roots)
+        variants: dict[str, set] = {}
+        for node in order:
+            if node.kind == OP:
+                variants.setdefault(node.op.name, set()).add(repr(node.attrs))
+        # An op used with different attributes shows them, so its calls stay distinct (and an
+        # op of no inputs, whose attributes are all it has).
+        self._ambiguous = {name for name, attrs in variants.items() if len(attrs) > 1}
         with distribute(False):  # keep (x + 2)*3/2 as the graph computes it, not 3*x/2 + 3
-            for node in toposort(roots):
+            for node in order:
                 if node.id not in self.values:
                     self.values[node.id] = self._node(node)
         return [self.values[r.id] for r in roots]
@@ -313,7 +320,21 @@ class _Converter:
         terms = [as_scalar(v, n) for v, n in zip(values, node.inputs, strict=True)]
         numpy_name = f"_np_{node.op.name}_{node.id}"
         self.numpy_functions[numpy_name] = _node_numpy(node)
-        return op_call(node.op.name, numpy_name)(*terms)
+        shown = _attributes_text(node, every=node.op.name in self._ambiguous or not node.inputs)
+        name = f"{node.op.name}[{shown}]" if shown else node.op.name
+        return op_call(name, numpy_name)(*terms)
+
+
+def _attributes_text(node: Node, every: bool) -> str:
+    """``1:`` for an index (always shown), ``dim=1`` for the others when ``every``."""
+    parts = []
+    for key, value in node.attrs:
+        if key == "index":
+            parts.append(str(value).removeprefix("[").removesuffix("]"))
+        elif every and value is not None and key != "dtype":
+            text = repr(value)
+            parts.append(f"{key}={text if len(text) <= 24 else '...'}")
+    return ", ".join(parts)
 
 
 def _elementwise_numpy(op):
@@ -391,43 +412,25 @@ class Formula:
         return lines
 
     def __str__(self) -> str:
-        printer = _TextPrinter()
-        return "\n".join(
-            f"{label} = {printer.doprint(_shown(expr))}" for label, expr in self._lines()
-        )
+        return "\n".join(f"{label} = {text(_shown(expr))}" for label, expr in self._lines())
 
     __repr__ = __str__
 
     def pretty(self) -> str:
-        """Unicode math (``sympy.pretty``), one equation per block."""
-        blocks = []
-        for label, expr in self._lines():
-            blocks.append(_pretty_equation(label, _shown(expr)))
-        return "\n\n".join(blocks)
+        """Unicode math (``sympy.pretty``), one equation per block; a matrix product is
+        written by juxtaposition (``Xᵀ u``), an elementwise one with ``⋅``."""
+        named = {str(symbol): sp.pretty(symbol) for symbol, _ in self.subexpressions}
+        return "\n\n".join(
+            pretty_equation(named.get(label, label), _shown(expr)) for label, expr in self._lines()
+        )
 
     def latex(self) -> str:
         """The equations as one LaTeX ``aligned`` block."""
-        rows = [
-            rf"{_latex_label(label)} &= {sp.latex(_shown(expr))}" for label, expr in self._lines()
-        ]
+        rows = [rf"{_latex_label(label)} &= {latex(_shown(expr))}" for label, expr in self._lines()]
         return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"
 
     def _repr_latex_(self) -> str:
         return f"$\\displaystyle {self.latex()}$"
-
-
-class _TextPrinter(StrPrinter):
-    """SymPy's text, with a fraction of a matrix product written last: ``X.T*u/5``."""
-
-    def _print_MatMul(self, expr):
-        coefficient, matrices = expr.as_coeff_matrices()
-        if isinstance(coefficient, sp.Rational) and coefficient.q != 1:
-            numerator = sp.MatMul(coefficient.p, *matrices) if coefficient.p != 1 else None
-            text = super()._print_MatMul(
-                numerator if numerator is not None else sp.MatMul(*matrices)
-            )
-            return f"{text}/{coefficient.q}"
-        return super()._print_MatMul(expr)
 
 
 def _shown(expr):
@@ -439,19 +442,12 @@ def _shown(expr):
     return expr
 
 
-def _pretty_equation(label: str, expr) -> str:
-    picture = sp.pretty(expr, use_unicode=True).split("\n")
-    middle = (len(picture) - 1) // 2
-    pad = " " * (len(label) + 3)
-    return "\n".join(
-        (f"{label} = " if k == middle else pad) + line for k, line in enumerate(picture)
-    )
-
-
 def _latex_label(label: str) -> str:
     if label.startswith("d ") and "/d " in label:
         of, name = label[2:].split("/d ", 1)
         return rf"\frac{{\partial\, \mathrm{{{_escape(of)}}}}}{{\partial\, {_escape(name)}}}"
+    if "_" in label:  # an output's name, not a subexpression's u0
+        return rf"\mathrm{{{_escape(label)}}}"
     return sp.latex(sp.Symbol(label))
 
 

@@ -6,14 +6,21 @@ function of a matrix product; ``X.T*(sigmoid(z) - y)`` a product with an element
 Each class prints as text, as unicode (``sympy.pretty``), as LaTeX, and as numpy code for
 ``sympy.lambdify``, where every array is laid out as a matrix: a vector of n values is an
 (n, 1) column, a scalar a number.
+
+A matrix product must never read as an elementwise one: the text writes it ``X.T @ u`` (and
+``*`` is elementwise, as in numpy); unicode and LaTeX write it by juxtaposition (``Xᵀ u``)
+and an elementwise product with a dot.
 """
 
 from __future__ import annotations
 
 import sympy as sp
 from sympy.matrices.expressions.matexpr import MatrixExpr
-from sympy.printing.precedence import PRECEDENCE
-from sympy.printing.pretty.stringpict import prettyForm
+from sympy.printing.latex import LatexPrinter
+from sympy.printing.precedence import PRECEDENCE, precedence
+from sympy.printing.pretty.pretty import PrettyPrinter
+from sympy.printing.pretty.stringpict import prettyForm, stringPict
+from sympy.printing.str import StrPrinter
 
 _ATOMIC = (sp.MatrixSymbol, sp.OneMatrix, sp.ZeroMatrix, sp.Identity)
 
@@ -138,3 +145,58 @@ class OpCall(sp.Function):
 def op_call(name: str, numpy_name: str) -> type[OpCall]:
     """A function class printed as ``name`` and computed by ``numpy_name``."""
     return type(name, (OpCall,), {"numpy_name": numpy_name})
+
+
+# ------------------------------------------------------------------------------- printing
+class _TextPrinter(StrPrinter):
+    """SymPy's text with numpy's product signs: ``X.T @ (sigmoid(z) - y)/5``."""
+
+    def _print_MatMul(self, expr):
+        coefficient, matrices = expr.as_coeff_matrices()
+        sign = ""
+        if coefficient.is_number and coefficient.is_negative:
+            sign, coefficient = "-", -coefficient
+        product = " @ ".join(self.parenthesize(m, precedence(expr)) for m in matrices)
+        if coefficient == 1:
+            return sign + product
+        if isinstance(coefficient, sp.Rational) and coefficient.q != 1:
+            scaled = product if coefficient.p == 1 else f"{coefficient.p}*{product}"
+            return f"{sign}{scaled}/{coefficient.q}"
+        return f"{sign}{self._print(coefficient)}*{product}"
+
+
+class _PrettyPrinter(PrettyPrinter):
+    """Unicode math with matrix products by juxtaposition (``⋅`` stays elementwise)."""
+
+    def _print_MatMul(self, expr):
+        forms = []
+        for factor in expr.args:
+            form = self._print(factor)
+            if isinstance(factor, (sp.Add, sp.MatAdd)):
+                form = prettyForm(*form.parens())
+            forms.append(form)
+        result = forms[0]
+        for form in forms[1:]:
+            result = prettyForm(*stringPict.next(result, " ", form), binding=prettyForm.MUL)
+        return result
+
+
+def text(expr) -> str:
+    """``expr`` as one line of text."""
+    return _TextPrinter().doprint(expr)
+
+
+def latex(expr) -> str:
+    """``expr`` as LaTeX, elementwise products with ``\\cdot``."""
+    return LatexPrinter({"mul_symbol": "dot"}).doprint(expr)
+
+
+def pretty_equation(label: str, expr) -> str:
+    """``label = expr`` in unicode, the label on the expression's baseline."""
+    form = _PrettyPrinter({"use_unicode": True}).doprint(expr)
+    picture = form.split("\n")
+    baseline = _PrettyPrinter({"use_unicode": True})._print(expr).baseline
+    pad = " " * (len(label) + 3)
+    return "\n".join(
+        (f"{label} = " if k == baseline else pad) + line for k, line in enumerate(picture)
+    )

@@ -83,10 +83,10 @@ def test_logistic_regression_reads_as_textbook_gradient():
     assert str(formula.gradients["w"]) == "(1/5)*X.T*(sigmoid(b + X*w) - y)"
     assert str(formula.gradients["b"]) == "sum((sigmoid(b + X*w) - y)/5)"
     assert str(formula) == (
-        "u0 = b + X*w\n"
+        "u0 = b + X @ w\n"
         "u1 = sigmoid(u0) - y\n"
         "_logistic_loss = binary_cross_entropy_with_logits(u0, y, 1, 1)\n"
-        "d _logistic_loss/d w = X.T*u1/5\n"
+        "d _logistic_loss/d w = X.T @ u1/5\n"
         "d _logistic_loss/d b = sum(u1/5)"
     )
 
@@ -142,7 +142,7 @@ def test_mlp_layer_matches_compiled_gradient():
         "y": rng.normal(size=6),
     }
     formula = assert_formula_matches(layer, inputs, ["W", "b", "v"])
-    assert "relu" in str(formula) and "X*W.T" in str(formula)
+    assert "relu(X @ W.T + b.T)" in str(formula)
 
 
 def test_softmax_cross_entropy_matches_compiled_gradient():
@@ -271,12 +271,17 @@ def test_op_table_formulas_compute_the_compiled_gradients(case, variant):
 def test_pretty_latex_and_jupyter_display():
     formula = symgrad.formula(_logistic_loss, *_logistic_inputs().values(), wrt=["w"])
     pretty = formula.pretty()
-    assert "sigmoid(u₀) - y" in pretty and "d _logistic_loss/d w = " in pretty
-    assert "ᵀ" in pretty or "T" in pretty
+    assert pretty.startswith("u₀ = b + X w\n\n")  # a matrix product by juxtaposition
+    lines = pretty.split("\n")
+    gradient = lines.index(next(line for line in lines if line.startswith("d _logistic")))
+    assert lines[gradient - 1].rstrip().endswith("T")  # X's transpose, above the baseline
+    assert lines[gradient].endswith("1/5 X  (sigmoid(u₀) - y)")
     latex = formula.latex()
     assert latex.startswith("\\begin{aligned}") and latex.endswith("\\end{aligned}")
     assert r"\operatorname{sigmoid}\left(u_{0}\right)" in latex
     assert r"\frac{\partial\, \mathrm{\_logistic\_loss}}{\partial\, w}" in latex
+    assert r"\mathrm{\_logistic\_loss} &= \operatorname{binary\_cross" in latex
+    assert r"u_{0} &= b + X w \\" in latex  # a matrix product by juxtaposition
     assert formula._repr_latex_() == f"$\\displaystyle {latex}$"
 
 

@@ -167,7 +167,9 @@ def _expand(node, values):
     source, value = node.inputs[0], values[0]
     if source.shape == node.shape:
         return value
-    if source.ndim == 0:
+    if isinstance(value, AsMatrix) and value.shape == (1, 1):
+        value = value.expr  # one value, broadcast: a scalar times ones
+    if source.numel == 1 and not isinstance(value, (sp.MatrixExpr, ArrayTerm)):
         return as_matrix(value * Ones(*layout(node.shape)), node.shape)
     if node.ndim > 2:
         return None
@@ -377,6 +379,11 @@ class Formula:
     named functions to numpy for
     ``sympy.lambdify(..., modules=[formula.numpy_functions, "numpy"])``.
 
+    A scalar output's gradients read ``d loss/d w`` (several scalar outputs: the gradient of
+    their sum). When an output is not a scalar, ``cotangents`` is True and each gradient is
+    the vector-Jacobian product with the outputs' cotangents, the symbols ``d_out``
+    (``d_out0``, ...), labelled ``d_w`` as in the generated ``backward``.
+
     >>> import numpy as np, symgrad
     >>> print(symgrad.formula(lambda x: (x * x + 2 * x + 1).sum(), np.ones(3)))
     out = sum(x**2 + 2*x + 1)
@@ -384,9 +391,18 @@ class Formula:
     """
 
     def __init__(
-        self, function, output_names, outputs, gradients, symbols, constants, numpy_functions
+        self,
+        function,
+        output_names,
+        outputs,
+        gradients,
+        symbols,
+        constants,
+        numpy_functions,
+        cotangents=False,
     ):
         self.function = function
+        self.cotangents = cotangents
         self.output_names = list(output_names)
         outputs = [_shown(expr) for expr in outputs]
         self.output = outputs[0] if len(outputs) == 1 else tuple(outputs)
@@ -407,7 +423,12 @@ class Formula:
         lines = [(str(symbol), expr) for symbol, expr in self.subexpressions]
         outputs = self.reduced_output if isinstance(self.output, tuple) else [self.reduced_output]
         lines += list(zip(self.output_names, outputs, strict=True))
-        of = self.output_names[0] if len(self.output_names) == 1 else "outputs"
+        if self.cotangents:
+            lines += [(f"d_{name}", expr) for name, expr in self.reduced_gradients.items()]
+            return lines
+        of = self.output_names[0]
+        if len(self.output_names) > 1:
+            of = f"({' + '.join(self.output_names)})"
         lines += [(f"d {of}/d {name}", expr) for name, expr in self.reduced_gradients.items()]
         return lines
 
@@ -528,6 +549,7 @@ def from_program(function: str, program) -> Formula:
         by_name,
         constants,
         converter.numpy_functions,
+        cotangents=program.fused_takes_cotangents,
     )
 
 

@@ -152,11 +152,16 @@ class _TextPrinter(StrPrinter):
     """SymPy's text with numpy's product signs: ``X.T @ (sigmoid(z) - y)/5``."""
 
     def _print_MatMul(self, expr):
-        coefficient, matrices = expr.as_coeff_matrices()
+        coefficient, factors = expr.as_coeff_matrices()
         sign = ""
         if coefficient.is_number and coefficient.is_negative:
             sign, coefficient = "-", -coefficient
-        product = " @ ".join(self.parenthesize(m, precedence(expr)) for m in matrices)
+        scalars = [f for f in factors if not f.is_Matrix]  # d_out*ones: a scalar scales
+        matrices = [f for f in factors if f.is_Matrix]
+        product = "*".join(
+            [self.parenthesize(f, PRECEDENCE["Mul"], strict=True) for f in scalars]
+            + [" @ ".join(self.parenthesize(m, precedence(expr)) for m in matrices)]
+        )
         if coefficient == 1:
             return sign + product
         if isinstance(coefficient, sp.Rational) and coefficient.q != 1:

@@ -267,6 +267,42 @@ def test_op_table_formulas_compute_the_compiled_gradients(case, variant):
         )
 
 
+def test_outputs_that_are_not_scalars_give_vector_jacobian_products():
+    def f(x):
+        return x.exp(), x.sum()
+
+    x = np.array([0.1, -0.4, 0.7])
+    formula = symgrad.formula(f, x)
+    assert str(formula) == "out0 = exp(x)\nout1 = sum(x)\nd_x = exp(x)*d_out0 + d_out1*ones"
+    d_out0, d_out1 = np.array([1.0, 2.0, -1.0]), np.array(0.5)
+    got = evaluate(formula, formula.gradients["x"], {"x": x, "d_out0": d_out0, "d_out1": d_out1})
+    np.testing.assert_allclose(as_shape(got, (3,)), np.exp(x) * d_out0 + d_out1)
+
+
+def test_several_scalar_outputs_give_the_gradient_of_their_sum():
+    formula = symgrad.formula(lambda x: (x.sum(), (x * x).sum()), np.ones(3))
+    assert str(formula).endswith("d (out0 + out1)/d x = 2*x + 1")
+
+
+def test_dot_product_then_broadcast_keeps_its_shape():
+    def f(u, v):
+        return (u @ v * symgrad.ones(2, dtype=symgrad.float64)).sin().sum()
+
+    assert_formula_matches(f, {"u": np.array([0.3, 0.2]), "v": np.array([1.0, -2.0])}, ["u", "v"])
+
+
+def test_captured_tensors_that_require_grad_are_differentiated():
+    W = symgrad.tensor([[0.5, -1.0, 0.2]], dtype=symgrad.float64, requires_grad=True)
+
+    def loss(X):
+        return (X @ W.T).tanh().sum()
+
+    formula = symgrad.formula(loss, np.ones((4, 3)))
+    assert list(formula.gradients) == ["X", "W"]
+    assert str(formula.reduced_gradients["W"]) == "u1.T*X"
+    assert str(formula).endswith("d loss/d W = u1.T @ X")
+
+
 # ------------------------------------------------------------------------------ display
 def test_pretty_latex_and_jupyter_display():
     formula = symgrad.formula(_logistic_loss, *_logistic_inputs().values(), wrt=["w"])

@@ -167,8 +167,8 @@ def _expand(node, values):
     source, value = node.inputs[0], values[0]
     if source.shape == node.shape:
         return value
-    if isinstance(value, AsMatrix) and value.shape == (1, 1):
-        value = value.expr  # one value, broadcast: a scalar times ones
+    if isinstance(value, AsMatrix) and value.shape == (1, 1) and not value.expr.has(ArrayTerm):
+        value = value.expr  # one number, broadcast: a scalar times ones
     if source.numel == 1 and not isinstance(value, (sp.MatrixExpr, ArrayTerm)):
         return as_matrix(value * Ones(*layout(node.shape)), node.shape)
     if node.ndim > 2:

@@ -418,24 +418,35 @@ class Formula:
         self.reduced_output = reduced_outputs[0] if len(outputs) == 1 else tuple(reduced_outputs)
         self.reduced_gradients = dict(zip(self.gradients, reduced_grads, strict=True))
 
-    def _lines(self):
-        """(label, expression) in reading order: subexpressions, outputs, gradients."""
-        lines = [(str(symbol), expr) for symbol, expr in self.subexpressions]
-        outputs = self.reduced_output if isinstance(self.output, tuple) else [self.reduced_output]
+    def _lines(self, named=True):
+        """(label, expression) in reading order: subexpressions, outputs, gradients (or, not
+        ``named``, the outputs and gradients written in full)."""
+        if named:
+            lines = [(str(symbol), expr) for symbol, expr in self.subexpressions]
+            output, gradients = self.reduced_output, self.reduced_gradients
+        else:
+            lines, output, gradients = [], self.output, self.gradients
+        outputs = output if isinstance(self.output, tuple) else [output]
         lines += list(zip(self.output_names, outputs, strict=True))
         if self.cotangents:
-            lines += [(f"d_{name}", expr) for name, expr in self.reduced_gradients.items()]
+            lines += [(f"d_{name}", expr) for name, expr in gradients.items()]
             return lines
         of = self.output_names[0]
         if len(self.output_names) > 1:
             of = f"({' + '.join(self.output_names)})"
-        lines += [(f"d {of}/d {name}", expr) for name, expr in self.reduced_gradients.items()]
+        lines += [(f"d {of}/d {name}", expr) for name, expr in gradients.items()]
         return lines
 
     def __str__(self) -> str:
         return "\n".join(f"{label} = {text(_shown(expr))}" for label, expr in self._lines())
 
     __repr__ = __str__
+
+    def expanded(self) -> str:
+        """The text with nothing named: each output and gradient written in full."""
+        return "\n".join(
+            f"{label} = {text(_shown(expr))}" for label, expr in self._lines(named=False)
+        )
 
     def pretty(self) -> str:
         """Unicode math (``sympy.pretty``), one equation per block; a matrix product is

@@ -89,6 +89,10 @@ def test_logistic_regression_reads_as_textbook_gradient():
         "d _logistic_loss/d w = X.T @ u1/5\n"
         "d _logistic_loss/d b = sum(u1/5)"
     )
+    assert formula.expanded().split("\n")[1:] == [
+        "d _logistic_loss/d w = X.T @ (sigmoid(b + X @ w) - y)/5",
+        "d _logistic_loss/d b = sum((sigmoid(b + X @ w) - y)/5)",
+    ]
 
 
 def test_polynomial_gradient_is_2x_plus_2():

@@ -538,7 +538,9 @@ def from_program(function: str, program) -> Formula:
     outputs = program.output_nodes
     gradients = program.gradient_nodes
     roots = list(outputs) + list(gradients.values())
-    leaves = [n for n in toposort(roots) if n.kind in (INPUT, CAPTURED)]
+    leaves = sorted(
+        (n for n in toposort(roots) if n.kind in (INPUT, CAPTURED)), key=lambda n: n.id
+    )  # the arguments in order, then captured values and cotangents
     symbols = {n.id: symbol_for(n) for n in leaves}
     converter = _Converter(symbols)
     values = converter.convert(roots)

@@ -342,6 +342,13 @@ def test_subexpression_names_avoid_argument_names():
     assert formula.subexpressions
 
 
+def test_symbols_are_in_argument_order():
+    formula = symgrad.formula(_logistic_loss, *_logistic_inputs().values())
+    assert list(formula.symbols) == ["w", "b", "X", "y"]
+    assert isinstance(formula.symbols["b"], sp.Symbol)
+    assert formula.symbols["X"].shape == (5, 3) and formula.symbols["w"].shape == (3, 1)
+
+
 def test_default_wrt_is_what_requires_grad_else_every_float_array():
     inputs = _logistic_inputs()
     everything = symgrad.formula(_logistic_loss, *inputs.values())

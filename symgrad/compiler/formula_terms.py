@@ -70,8 +70,9 @@ class ArrayTerm(sp.Expr):
 class AsMatrix(MatrixExpr):
     """An elementwise (or named-function) result used as a matrix: ``X.T*(sigmoid(z) - y)``.
 
-    ``expr`` is scalar math over ``ArrayTerm``s; the wrapper gives it its matrix shape. Sums
-    and products print in parentheses, so a product inside is never read as a matrix one."""
+    ``expr`` is scalar math over ``ArrayTerm``s; the wrapper gives it its matrix shape. In a
+    matrix product, sums and products inside are put in parentheses, so an elementwise
+    product is never read as a matrix one."""
 
     def __new__(cls, expr, rows: int, cols: int):
         return sp.Basic.__new__(cls, expr, sp.Integer(rows), sp.Integer(cols))
@@ -87,17 +88,19 @@ class AsMatrix(MatrixExpr):
     def _grouped(self) -> bool:
         return isinstance(self.expr, (sp.Add, sp.Mul, sp.Pow))
 
+    @property
+    def precedence(self) -> int:
+        # Binds like a sum: matrix products and transposes put it in parentheses.
+        return PRECEDENCE["Add"] if self._grouped() else precedence(self.expr)
+
     def _sympystr(self, printer) -> str:
-        text = printer._print(self.expr)
-        return f"({text})" if self._grouped() else text
+        return printer._print(self.expr)
 
     def _latex(self, printer) -> str:
-        text = printer._print(self.expr)
-        return rf"\left({text}\right)" if self._grouped() else text
+        return printer._print(self.expr)
 
     def _pretty(self, printer):
-        form = printer._print(self.expr)
-        return prettyForm(*form.parens()) if self._grouped() else form
+        return printer._print(self.expr)
 
     def _numpycode(self, printer) -> str:
         # A constant (a zero gradient) still has the full shape, as the graph's array does.
@@ -177,13 +180,26 @@ class _PrettyPrinter(PrettyPrinter):
         forms = []
         for factor in expr.args:
             form = self._print(factor)
-            if isinstance(factor, (sp.Add, sp.MatAdd)):
+            grouped = isinstance(factor, AsMatrix) and factor._grouped()
+            if grouped or isinstance(factor, (sp.Add, sp.MatAdd)):
                 form = prettyForm(*form.parens())
             forms.append(form)
         result = forms[0]
         for form in forms[1:]:
             result = prettyForm(*stringPict.next(result, " ", form), binding=prettyForm.MUL)
         return result
+
+
+class _LatexPrinter(LatexPrinter):
+    """SymPy's LaTeX, with a product's fraction unbracketed: ``\\frac{1}{5} X^{T} u``."""
+
+    def _print_MatMul(self, expr):
+        coefficient, factors = expr.as_coeff_matrices()
+        if coefficient == 1 or not isinstance(coefficient, sp.Rational):
+            return super()._print_MatMul(expr)
+        sign = "- " if coefficient < 0 else ""
+        rest = super()._print_MatMul(sp.MatMul(*factors))
+        return f"{sign}{self._print(abs(coefficient))} {rest}"
 
 
 def text(expr) -> str:
@@ -193,7 +209,7 @@ def text(expr) -> str:
 
 def latex(expr) -> str:
     """``expr`` as LaTeX, elementwise products with ``\\cdot``."""
-    return LatexPrinter({"mul_symbol": "dot"}).doprint(expr)
+    return _LatexPrinter({"mul_symbol": "dot"}).doprint(expr)
 
 
 def pretty_equation(label: str, expr) -> str:

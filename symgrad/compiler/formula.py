@@ -39,6 +39,7 @@ class _Converter:
         self.values: dict[int, object] = dict(symbols)
         self.numpy_functions: dict[str, object] = {"sum": np.sum}
         self._named: dict[str, type] = {}
+        self._ambiguous: set[str] = set()  # ops that appear with different attributes
 
     def convert(self, roots: list[Node]) -> list:
         order = toposort(roots)
@@ -121,12 +122,14 @@ def _node_numpy(node: Node):
     op, attrs = node.op, node.attr_dict
     # Matrix products by ones (broadcasts) compute in floats: integer inputs (indices) are
     # given back their dtype.
-    kinds = [(i.shape, layout(i.shape), i.dtype.numpy) for i in node.inputs]
+    kinds = [(i.shape, layout(i.shape), i.dtype) for i in node.inputs]
     target = layout(node.shape) or ()
 
     def run(*arrays):
         inputs = [
-            np.reshape(np.broadcast_to(a, shown or np.shape(a)), shape).astype(dtype, copy=False)
+            a
+            if dtype is None  # a random generator
+            else np.reshape(np.broadcast_to(a, shown or np.shape(a)), shape).astype(dtype.numpy)
             for a, (shape, shown, dtype) in zip(arrays, kinds, strict=True)
         ]
         with np.errstate(all="ignore"):

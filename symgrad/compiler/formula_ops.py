@@ -62,19 +62,21 @@ def as_matrix(value, shape: tuple[int, ...]):
 
 
 def number(value, dtype):
-    """A constant as SymPy shows it: 0.2 as 1/5, 0.1f as 1/10, other values to their digits."""
+    """A constant as SymPy shows it: as p/q (q <= 1000) when it is exactly its dtype's rounding
+    of p/q (0.2 as 1/5, float32's 0.1 as 1/10), else an integer or its digits."""
     if isinstance(value, bool):
         return sp.true if value else sp.false
-    if isinstance(value, int) or float(value).is_integer():
-        return sp.Integer(int(value))
+    if isinstance(value, int):
+        return sp.Integer(value)
     if not math.isfinite(value):
         return sp.nan if math.isnan(value) else (sp.oo if value > 0 else -sp.oo)
-    fraction = Fraction(value).limit_denominator(1000)
-    tolerance = 4 * float(np.finfo(dtype.numpy).eps) if dtype.is_floating_point else 0.0
-    if abs(float(fraction) - value) <= tolerance * abs(value):
-        return sp.Rational(fraction.numerator, fraction.denominator)
-    digits = str(dtype.numpy.type(value)) if dtype.is_floating_point else repr(value)
-    return sp.Float(digits)
+    if abs(value) < 2**53:  # beyond, a float is no longer an exact small integer or fraction
+        fraction = Fraction(value).limit_denominator(1000)
+        if dtype.numpy.type(fraction.numerator / fraction.denominator) == dtype.numpy.type(value):
+            return sp.Rational(fraction.numerator, fraction.denominator)
+    digits = str(dtype.numpy.type(value))  # the shortest text of the value in its dtype
+    significant = digits.split("e")[0].replace("-", "").replace(".", "").strip("0")
+    return sp.Float(digits, max(len(significant), 2))
 
 
 # ------------------------------------------------------------------------- per-op display
@@ -118,7 +120,8 @@ def _product(a, b, transpose_left=False):
 
 
 def _transpose(node, values):
-    if node.ndim < 2:
+    attrs = node.attr_dict
+    if node.ndim < 2 or attrs.get("dim0", 0) % 2 == attrs.get("dim1", 1) % 2:
         return values[0]
     if node.ndim == 2:
         return as_matrix(values[0], node.inputs[0].shape).T
@@ -126,10 +129,10 @@ def _transpose(node, values):
 
 
 def _permute(node, values):
-    dims = node.attr_dict["dims"]
-    if node.ndim == 2 and tuple(d % 2 for d in dims) == (1, 0):
+    dims = tuple(d % max(node.ndim, 1) for d in node.attr_dict["dims"])
+    if node.ndim == 2 and dims == (1, 0):
         return as_matrix(values[0], node.inputs[0].shape).T
-    return _identity(node, values) if node.ndim < 2 else None
+    return values[0] if node.ndim < 2 or dims == (0, 1) else None
 
 
 def _reshape(node, values):
@@ -186,7 +189,7 @@ def _reduction(node, values, mean: bool):
     count = sp.Integer(int(np.prod([source.shape[d] for d in dims], dtype=np.int64)))
     scale = 1 / count if mean else sp.Integer(1)
     if source.ndim == 0:
-        return values[0] * (scale if not mean else 1)
+        return values[0]  # the sum or mean of one number
     if set(dims) == set(every):
         total = _SUM(as_scalar(values[0], source)) * scale
         return as_matrix(total, node.shape) if node.ndim else total

@@ -307,6 +307,24 @@ def test_captured_tensors_that_require_grad_are_differentiated():
     assert str(formula).endswith("d loss/d W = u1.T @ X")
 
 
+def test_constants_show_as_the_fractions_their_dtype_rounds_and_others_as_digits():
+    assert str(symgrad.formula(lambda x: (x * 0.2).sum(), np.ones(2)).gradients["x"]) == "1/5"
+    in_float32 = symgrad.formula(lambda x: (x * 0.1).sum(), np.ones(2, dtype=np.float32))
+    assert str(in_float32.gradients["x"]) == "1/10"
+    digits = symgrad.formula(lambda x: (x * 0.1).sum() * 0.57721, np.ones(2))
+    assert str(digits.gradients["x"]) == "0.057721"
+    huge = symgrad.formula(lambda x: (x * 1e300).sum(), np.ones(2))
+    assert str(huge.gradients["x"]) == "1.0e+300"
+
+
+def test_transposes_that_swap_nothing_read_as_nothing():
+    def f(A):
+        return (A.transpose(0, 0) * A.permute(0, 1) * A.permute(1, 0)).sum()
+
+    formula = assert_formula_matches(f, {"A": np.arange(4.0).reshape(2, 2) + 1}, ["A"])
+    assert str(formula.output) == "sum(A**2*A.T)"
+
+
 # ------------------------------------------------------------------------------ display
 def test_pretty_latex_and_jupyter_display():
     formula = symgrad.formula(_logistic_loss, *_logistic_inputs().values(), wrt=["w"])

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import logging
-import os
 import threading
 import time
 import warnings
@@ -21,24 +19,11 @@ from ..autograd import grad_mode
 from ..autograd.nodes import BACKWARD_TWICE, BackwardNode, edge_of
 from ..ops import random
 from ..tensor import Tensor
-from . import cache, pipeline, trace
+from . import cache, display, logs, pipeline, trace
 from .formula import Formula, from_program, wrt_positions
 from .pytree import flatten, unflatten
 
-logger = logging.getLogger("symgrad")
-_LOG_CHANNELS = {c.strip() for c in os.environ.get("SYMGRAD_LOGS", "").split(",") if c.strip()}
-if _LOG_CHANNELS and not logger.handlers:
-    _handler = logging.StreamHandler()
-    _handler.setFormatter(logging.Formatter("[symgrad] %(message)s"))
-    logger.addHandler(_handler)
-    logger.setLevel(logging.INFO)
-
-
-def _log(channel: str, message: str) -> None:
-    if channel in _LOG_CHANNELS:
-        logger.info(message)
-    elif channel == "recompiles":
-        logger.debug(message)
+logs.configure_from_environment()
 
 
 class _Entry:
@@ -206,7 +191,7 @@ class CompiledFunction:
                 reason = "; ".join(
                     cache.closest_reasons(key, [e.key for e in self._entries], readable)
                 )
-            _log("recompiles", f"Recompiling {self.__name__}: {reason}")
+            logs.recompiles.info("Recompiling %s: %s", self.__name__, reason)
         dynamic = [isinstance(leaf, (Tensor, np.ndarray)) for leaf in leaves]
         wrt = self._wrt(leaves, paths, dynamic)
         differentiate_captured = self._mode == "call" and grad_mode.is_grad_enabled()
@@ -225,9 +210,11 @@ class CompiledFunction:
         entry = _Entry(program, key, reason, readable)
         self._cache[key] = entry
         self._entries.append(entry)
-        _log("code", f"Generated code for {self.__name__}:\n{program.source}")
-        _log("graph", f"Graph of {self.__name__}:\n{program.graph_text}")
-        logger.debug("compiled %s in %.1f ms", self.__name__, (time.perf_counter() - start) * 1000)
+        logs.code.debug("Generated code for %s:\n%s", self.__name__, program.source)
+        logs.graph.debug("Graph of %s:\n%s", self.__name__, program.graph_text)
+        logs.timing.debug(
+            "compiled %s in %.1f ms", self.__name__, (time.perf_counter() - start) * 1000
+        )
         if len(self._entries) > self.recompile_limit:
             warnings.warn(
                 f"symgrad.compile: {self.__name__} has been compiled {len(self._entries)} times, "
@@ -315,13 +302,16 @@ class CompiledFunction:
         entry.hits -= 1
         return entry
 
-    def source(self, *args, **kwargs) -> str:
-        """The generated module for these argument shapes (compiling if needed)."""
-        return self._entry_for(args, kwargs).program.source
+    def source(self, *args, **kwargs) -> display.Source:
+        """The generated module for these argument shapes (compiling if needed): a ``str``,
+        shown syntax-highlighted in Jupyter."""
+        return display.Source(self._entry_for(args, kwargs).program.source)
 
-    def graph(self, *args, **kwargs) -> str:
-        """The simplified forward+backward graph, one node a line."""
-        return self._entry_for(args, kwargs).program.graph_text
+    def graph(self, *args, **kwargs) -> display.GraphText:
+        """The simplified forward+backward graph, one node a line: a ``str`` whose
+        ``to_dot()`` draws it (Graphviz), shown as that picture in Jupyter."""
+        program = self._entry_for(args, kwargs).program
+        return display.GraphText(program.graph_text, program.graph_parts, self.__name__)
 
     def explain(self, *args, **kwargs) -> Explanation:
         """How the entry for these arguments was built: node counts per stage, rules applied,
@@ -429,6 +419,10 @@ class Explanation:
         return "\n".join(lines)
 
     __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        """The report as HTML tables (Jupyter)."""
+        return display.explanation_html(self)
 
 
 class _Static:

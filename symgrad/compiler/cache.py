@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..tensor import Tensor
+from . import display
 from .pytree import describe
 
 
@@ -130,6 +131,10 @@ class CacheInfo:
         return "\n".join(lines)
 
     __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        """The entries as an HTML table (Jupyter)."""
+        return display.cache_info_html(self)
 
 
 def key_text(key, paths) -> str:

@@ -127,6 +127,16 @@ class Graph:
         self._next_id = 0
         self.inputs: list[Node] = []
         self.captured: list[Node] = []
+        # node id -> (rule name, application number) for nodes a rewrite created; read by the
+        # graph picture, which marks and boxes them.
+        self.created_by: dict[int, tuple[str, int]] = {}
+        self._rewrites = 0
+
+    def record_rewrite(self, first_id: int, rule: str) -> None:
+        """Attribute the nodes made since ``first_id`` (one rule application) to ``rule``."""
+        self._rewrites += 1
+        for node_id in range(first_id, self._next_id):
+            self.created_by.setdefault(node_id, (rule, self._rewrites))
 
     def _new(self, kind, op, inputs, attrs, shape, dtype, provenance, value=None, name=None):
         node = Node(

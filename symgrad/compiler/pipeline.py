@@ -16,7 +16,7 @@ from .. import dtypes
 from ..autograd import grad_mode
 from ..ops.constant import FULL
 from ..tensor import Tensor
-from . import codegen, reverse, rewrite, rules, schedule, sympy_bridge, trace
+from . import codegen, logs, reverse, rewrite, rules, schedule, sympy_bridge, trace
 from .graph import CAPTURED, CONST, INPUT, Node, count_ops, toposort
 
 
@@ -43,6 +43,7 @@ class Program:
     saved: list = field(default_factory=list)  # (name, type text, bytes)
     phase_seconds: dict = field(default_factory=dict)
     graph_text: str = ""
+    graph_parts: GraphParts | None = None
     # The simplified graph's outputs and, per differentiated name, its seed-1 gradient (the
     # nodes forward_backward computes), and the nodes of ``captured``: what ``formula`` reads.
     output_nodes: list = field(default_factory=list)
@@ -50,15 +51,30 @@ class Program:
     captured_nodes: list = field(default_factory=list)
 
 
+@dataclass
+class GraphParts:
+    """The final graph as ``fn.graph(...).to_dot()`` draws it: the forward outputs, the
+    gradients, the values saved between them, and which rule created which node."""
+
+    outputs: list[Node]
+    output_names: list[str]
+    gradients: list[Node]
+    gradient_names: list[str]
+    saved: list[Node]
+    created_by: dict[int, tuple[str, int]]
+
+
 class _Timer:
-    def __init__(self):
+    def __init__(self, function_name: str):
         self.seconds = {}
+        self.function_name = function_name
         self._start = time.perf_counter()
 
     def lap(self, phase: str) -> None:
         now = time.perf_counter()
         self.seconds[phase] = self.seconds.get(phase, 0.0) + now - self._start
         self._start = now
+        logs.phase_done(self.function_name, phase, self.seconds[phase], sum(self.seconds.values()))
 
 
 @dataclass
@@ -100,7 +116,7 @@ def build(
     """Compile ``fn`` for these argument leaves (``dynamic[i]``: leaf i is an array).
 
     ``first_output_only``: differentiate only the first output (the others are auxiliary)."""
-    timer = _Timer()
+    timer = _Timer(getattr(fn, "__name__", "function"))
     hits: Counter = Counter()
     traced = _trace(fn, signature_args, leaves, paths, dynamic, resolve_name)
     graph = traced.trace.graph
@@ -122,7 +138,7 @@ def build(
     outputs = roots[:n_out]
     diff.grads = roots[n_out : n_out + n_wrt]
     diff.fused_grads = roots[n_out + n_wrt :]
-    functions, helpers, params, saved = _schedule(traced, outputs, diff)
+    functions, helpers, params, saved, saved_nodes = _schedule(traced, outputs, diff)
     timer.lap("schedule")
     function_name = traced.trace.function_name
     typed_params = ", ".join(f"{name}: {node.type_text()}" for node, name in params)
@@ -155,6 +171,14 @@ def build(
         saved=saved,
         phase_seconds=timer.seconds,
         graph_text=graph_dump(roots),
+        graph_parts=GraphParts(
+            outputs,
+            [_output_name(k, len(outputs)) for k in range(len(outputs))],
+            diff.grads,
+            [f"d_{node.name}" for node in diff.wrt],
+            saved_nodes,
+            graph.created_by,
+        ),
         output_nodes=outputs,
         gradient_nodes={node.name: g for node, g in zip(diff.wrt, diff.fused_grads, strict=True)},
         captured_nodes=list(graph.captured),
@@ -301,7 +325,7 @@ def _schedule(traced, outputs, diff):
         (namer.names[n.id], n.type_text(), 0 if n.kind in (INPUT, CAPTURED) else n.nbytes)
         for n in saved
     ]
-    return [forward, backward, forward_backward], helpers, params, saved_report
+    return [forward, backward, forward_backward], helpers, params, saved_report, saved
 
 
 def _argument_names(paths: list[str]) -> list[str]:

@@ -96,11 +96,13 @@ def _rewrite_node(node: Node, rules: list[Rule], builder: Builder, hits: Counter
             return node
         builder.provenance = node.provenance
         for rule in rules:
+            first_id = len(builder.graph)
             result = rule.apply(node, builder)
             if result is not None and result is not node:
                 if result.shape != node.shape or result.dtype is not node.dtype:
                     raise AssertionError(f"rule {rule.name} changed a type: {node} -> {result}")
                 hits[rule.name] += 1
+                builder.graph.record_rewrite(first_id, rule.name)
                 node = result
                 break
         else:

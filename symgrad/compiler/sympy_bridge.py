@@ -99,6 +99,7 @@ def simplify(roots: list[Node], builder: Builder, hits) -> list[Node]:
         simpler = _simplified(expr)
         if sp.count_ops(simpler) >= len(members):
             continue
+        first_id = len(builder.graph)
         try:
             env = {symbol: Tensor._wrap(node) for symbol, node in leaves.items()}
             with trace.provenance(root.provenance):
@@ -113,6 +114,7 @@ def simplify(roots: list[Node], builder: Builder, hits) -> list[Node]:
         if new_ops < len(members) and node.shape == root.shape and node.dtype is root.dtype:
             replacements[root.id] = node
             hits["sympy_simplify"] += 1
+            builder.graph.record_rewrite(first_id, "sympy_simplify")
     if not replacements:
         return roots
     from .rewrite import replace

@@ -381,6 +381,24 @@ def test_compiled_function_formula_leaves_its_cache_alone():
     assert f.cache_info().entries == []
 
 
+def test_command_line_shows_the_formula(tmp_path, capsys):
+    from symgrad import cli
+
+    path = tmp_path / "model.py"
+    path.write_text(
+        "import symgrad.nn.functional as F\n\n\n"
+        "def loss(w, b, X, y):\n"
+        "    return F.binary_cross_entropy_with_logits(X @ w + b, y)\n"
+    )
+    specs = ["w=float64[3]", "b=float64[]", "X=float64[8,3]", "y=float64[8]"]
+    argv = ["show", f"{path}:loss", *[f"--arg={s}" for s in specs], "--wrt", "w", "--wrt", "b"]
+    assert cli.run([*argv, "--what", "formula"]) == 0
+    assert capsys.readouterr().out.splitlines()[-2:] == [
+        "d loss/d w = X.T @ u1/8",
+        "d loss/d b = sum(u1/8)",
+    ]
+
+
 def test_bad_wrt_and_three_dimensional_arrays_are_clear_errors():
     with pytest.raises(ValueError, match="wrt='v' names no floating-point array argument"):
         symgrad.formula(_logistic_loss, *_logistic_inputs().values(), wrt="v")

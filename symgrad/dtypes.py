@@ -97,6 +97,11 @@ CPP_NAMES = {
 
 _default = float32
 
+# (promotion rule, then per operand: its numpy dtype and whether it has dimensions, or the
+# scalar's type) -> (compute dtype, result dtype). Filled by OpDef.dtypes_for; it depends on
+# the default dtype, so set_default_dtype empties it.
+PROMOTION_CACHE: dict[tuple, tuple] = {}
+
 
 def get_default_dtype() -> dtype:
     """The dtype Python floats and float factories get (``symgrad.float32`` unless changed)."""
@@ -110,6 +115,7 @@ def set_default_dtype(d: dtype) -> None:
     if not d.is_floating_point:
         raise TypeError("only floating-point types are supported as the default type")
     _default = d
+    PROMOTION_CACHE.clear()
 
 
 def from_numpy_dtype(numpy_dtype) -> dtype:

@@ -6,6 +6,7 @@ Ops are not defined here: each op module attaches its Tensor methods next to its
 
 from __future__ import annotations
 
+import math
 import warnings
 import weakref
 
@@ -32,7 +33,7 @@ class Size(tuple):
     __str__ = __repr__
 
     def numel(self) -> int:
-        return int(np.prod(self, dtype=np.int64))
+        return math.prod(self)
 
     def __getitem__(self, item):
         result = super().__getitem__(item)
@@ -94,25 +95,30 @@ class Tensor:
             [0.2500, 0.2500]])
     """
 
+    # Fields every tensor sets live in slots; the rest are class-level defaults that a tensor
+    # overrides in its __dict__ only when it needs to (a leaf's grad, a view's base, hooks):
+    # _wrap runs once per op call and sets only what every tensor needs.
     __slots__ = (
         "_data",
         "_requires_grad",
-        "_grad",
         "_grad_fn",
-        "_output_nr",
         "_version_counter",
-        "_base",
-        "_view_fn",
-        "_retains_grad",
-        "_accumulator",
-        "_post_accumulate_hooks",
-        "_backward_hooks",
-        "_is_param",
-        "_inference",
-        "_created",
         "__weakref__",
         "__dict__",
     )
+    _grad = None
+    _output_nr = 0
+    _base = None
+    _view_fn = None
+    _retains_grad = False
+    _accumulator = None
+    _post_accumulate_hooks = None
+    _backward_hooks = None
+    _is_param = False
+    _inference = False
+    # Position in the order nodes are created, set for views (see _sync_view): tells whether
+    # a view predates its base's current history.
+    _created = 0
 
     __array_priority__ = 1000
 
@@ -128,21 +134,10 @@ class Tensor:
         t = object.__new__(cls)
         t._data = np.asarray(data) if isinstance(data, np.generic) else data
         t._requires_grad = requires_grad
-        t._grad = None
         t._grad_fn = None
-        t._output_nr = 0
         t._version_counter = VersionCounter()
-        t._base = None
-        t._view_fn = None
-        t._retains_grad = False
-        t._accumulator = None
-        t._post_accumulate_hooks = None
-        t._backward_hooks = None
-        t._is_param = False
-        t._inference = grad_mode.is_inference_mode_enabled()
-        # Position in the order nodes are created: tells whether a view predates its base's
-        # current history (see _sync_view).
-        t._created = next(nodes._sequence)
+        if grad_mode._state.inference:
+            t._inference = True
         return t
 
     # ----------------------------------------------------------------- payload
@@ -178,7 +173,7 @@ class Tensor:
         return len(self._data.shape)
 
     def numel(self) -> int:
-        return int(np.prod(self._data.shape, dtype=np.int64))
+        return math.prod(self._data.shape)
 
     nelement = numel
 

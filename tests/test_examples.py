@@ -71,12 +71,26 @@ def test_custom_function():
 
 def test_train_mlp():
     output = run_example("train_mlp.py")
+    assert "  (4): Linear(in_features=64, out_features=2, bias=True)\n)" in output
     rows = re.findall(r"^epoch +(\d+) +loss ([\d.]+) +accuracy ([\d.]+)$", output, re.MULTILINE)
     assert len(rows) >= 10
     losses = [float(loss) for _, loss, _ in rows]
     assert losses[-1] < 0.1 and losses[-1] < losses[0] / 5
     final = float(re.search(r"final train accuracy: ([\d.]+)", output).group(1))
     assert final > 0.9
+
+
+def test_makemore_bigram():
+    output = run_example("makemore_bigram.py")
+    assert output.startswith("672 names, 4516 bigrams, 27 characters\n")
+    optimum = float(re.search(r"counting model loss: ([\d.]+)", output).group(1))
+    losses = [float(v) for v in re.findall(r"^step +\d+  loss ([\d.]+)$", output, re.MULTILINE)]
+    assert len(losses) == 8
+    assert all(b < a for a, b in zip(losses, losses[1:], strict=False)), losses
+    # gradient descent approaches the counted table, the maximum-likelihood optimum, from above
+    assert optimum < losses[-1] < optimum + 0.02
+    samples = re.search(r"^samples: (.*)$", output, re.MULTILINE).group(1).split(" ")
+    assert len(samples) == 10
 
 
 def test_compile_tour():

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import importlib.util
+import inspect
 import json
 import pickle
 from pathlib import Path
@@ -84,7 +85,79 @@ def numpy_adamw(values, grads, state, *, weight_decay=1e-2, **options):
                **options)  # fmt: skip
 
 
-NUMPY = {"SGD": numpy_sgd, "Adam": numpy_adam, "AdamW": numpy_adamw}
+def numpy_rmsprop(values, grads, state, *, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0,
+                  momentum=0, centered=False, maximize=False):  # fmt: skip
+    for i, (theta, g) in enumerate(zip(values, grads, strict=True)):
+        s = state.setdefault(i, {"v": 0 * theta, "m": 0 * theta, "b": 0 * theta})
+        if maximize:
+            g = -g
+        if weight_decay != 0:
+            g = g + weight_decay * theta
+        s["v"] = alpha * s["v"] + (1 - alpha) * g * g
+        if centered:
+            s["m"] = alpha * s["m"] + (1 - alpha) * g
+            denom = np.sqrt(s["v"] - s["m"] ** 2) + eps
+        else:
+            denom = np.sqrt(s["v"]) + eps
+        if momentum > 0:
+            s["b"] = momentum * s["b"] + g / denom
+            values[i] = theta - lr * s["b"]
+        else:
+            values[i] = theta - lr * g / denom
+
+
+def numpy_adagrad(values, grads, state, *, lr=1e-2, lr_decay=0, weight_decay=0,
+                  initial_accumulator_value=0, eps=1e-10, maximize=False):  # fmt: skip
+    for i, (theta, g) in enumerate(zip(values, grads, strict=True)):
+        s = state.setdefault(i, {"t": 0, "sum": 0 * theta + initial_accumulator_value})
+        s["t"] += 1
+        if maximize:
+            g = -g
+        if weight_decay != 0:
+            g = g + weight_decay * theta
+        s["sum"] = s["sum"] + g * g
+        step_size = lr / (1 + (s["t"] - 1) * lr_decay)
+        values[i] = theta - step_size * g / (np.sqrt(s["sum"]) + eps)
+
+
+def numpy_adadelta(values, grads, state, *, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0,
+                   maximize=False):  # fmt: skip
+    for i, (theta, g) in enumerate(zip(values, grads, strict=True)):
+        s = state.setdefault(i, {"v": 0 * theta, "u": 0 * theta})
+        if maximize:
+            g = -g
+        if weight_decay != 0:
+            g = g + weight_decay * theta
+        s["v"] = rho * s["v"] + (1 - rho) * g * g
+        delta = np.sqrt(s["u"] + eps) / np.sqrt(s["v"] + eps) * g
+        s["u"] = rho * s["u"] + (1 - rho) * delta * delta
+        values[i] = theta - lr * delta
+
+
+def numpy_adamax(values, grads, state, *, lr=2e-3, betas=(0.9, 0.999), eps=1e-8,
+                 weight_decay=0, maximize=False):  # fmt: skip
+    beta1, beta2 = betas
+    for i, (theta, g) in enumerate(zip(values, grads, strict=True)):
+        s = state.setdefault(i, {"t": 0, "m": 0 * theta, "u": 0 * theta})
+        s["t"] += 1
+        if maximize:
+            g = -g
+        if weight_decay != 0:
+            g = g + weight_decay * theta
+        s["m"] = beta1 * s["m"] + (1 - beta1) * g
+        s["u"] = np.maximum(beta2 * s["u"], np.abs(g) + eps)
+        values[i] = theta - lr / (1 - beta1 ** s["t"]) * s["m"] / s["u"]
+
+
+NUMPY = {
+    "SGD": numpy_sgd,
+    "Adam": numpy_adam,
+    "AdamW": numpy_adamw,
+    "RMSprop": numpy_rmsprop,
+    "Adagrad": numpy_adagrad,
+    "Adadelta": numpy_adadelta,
+    "Adamax": numpy_adamax,
+}
 SGD_DEFAULTS = {"lr": 1e-3}
 
 
@@ -176,7 +249,11 @@ def test_numpy_reference_is_not_trivially_equal_across_options():
             assert not np.allclose(finals[a], finals[b], rtol=1e-6, atol=0), (a, b)
 
 
-@pytest.mark.parametrize("name", ["sgd_all", "adam_all", "adamw_groups"])
+@pytest.mark.parametrize(
+    "name",
+    ["sgd_all", "adam_all", "adamw_groups", "rmsprop_all", "adagrad_all", "adadelta_all",
+     "adamax_all"],
+)  # fmt: skip
 def test_trajectory_with_autograd_gradients(name):
     # gradients from backward() instead of assigned ones; zero_grad between steps
     case = CASES[name]
@@ -399,6 +476,65 @@ def test_custom_optimizer_with_required_option():
         optim.Optimizer([x], {}).step()
 
 
+def test_adagrad_state_exists_from_construction():
+    # as torch: step 0 and the accumulator filled with initial_accumulator_value, before any step
+    params = make_params()
+    opt = optim.Adagrad(params, initial_accumulator_value=0.25)
+    state = opt.state_dict()["state"]
+    assert sorted(state) == [0, 1]
+    assert state[1]["step"].item() == 0.0 and state[1]["step"].dtype == symgrad.float32
+    np.testing.assert_array_equal(state[1]["sum"].numpy(), np.full((2, 3), 0.25))
+
+
+@pytest.mark.parametrize(
+    ("optimizer", "options", "keys"),
+    [
+        ("RMSprop", {}, ["square_avg", "step"]),
+        ("RMSprop", {"momentum": 0.9, "centered": True},
+         ["grad_avg", "momentum_buffer", "square_avg", "step"]),
+        ("Adadelta", {}, ["acc_delta", "square_avg", "step"]),
+        ("Adamax", {}, ["exp_avg", "exp_inf", "step"]),
+    ],
+)  # fmt: skip
+def test_state_layout_is_torchs(optimizer, options, keys):
+    params = make_params()
+    opt = getattr(optim, optimizer)(params, **options)
+    assert opt.state_dict()["state"] == {}
+    symgrad_trajectory(opt, params, steps=3)
+    state = opt.state_dict()["state"]
+    assert sorted(state[0]) == keys
+    assert state[0]["step"].item() == 3.0
+
+
+@pytest.mark.parametrize(
+    "name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax"]
+)
+def test_signature_is_torchs(name):
+    # same parameter names, order, kinds and defaults: positional calls mean the same thing
+    torch = pytest.importorskip("torch")
+
+    def described(cls):
+        parameters = inspect.signature(cls.__init__).parameters.values()
+        return [(p.name, p.kind, p.default) for p in parameters]
+
+    assert described(getattr(optim, name)) == described(getattr(torch.optim, name))
+
+
+def test_new_optimizers_accept_torchs_implementation_switches():
+    # foreach / capturable / differentiable / fused select torch kernels: accepted, same result
+    params = make_params()
+    plain = make_params()
+    opt = optim.RMSprop(params, 0.01, 0.99, 1e-8, 0, 0, False, False, None, False, False)
+    reference = optim.RMSprop(plain)
+    assert opt.param_groups[0].keys() == reference.param_groups[0].keys()
+    optim.Adagrad(make_params(), foreach=False, fused=None, differentiable=False)
+    optim.Adadelta(make_params(), foreach=None, capturable=False)
+    optim.Adamax(make_params(), foreach=None, capturable=False, differentiable=False)
+    assert_trajectories_close(
+        symgrad_trajectory(opt, params, 3), symgrad_trajectory(reference, plain, 3), rtol=0
+    )
+
+
 # --------------------------------------------------------------------- state_dict
 def test_state_dict_has_torch_structure():
     params = make_params()
@@ -417,8 +553,10 @@ def test_state_dict_has_torch_structure():
 
 
 @pytest.mark.parametrize(
-    "name", ["sgd_groups", "sgd_all", "adam_groups", "adam_all", "adamw_groups"]
-)
+    "name",
+    ["sgd_groups", "sgd_all", "adam_groups", "adam_all", "adamw_groups", "rmsprop_all",
+     "rmsprop_groups", "adagrad_all", "adagrad_groups", "adadelta_groups", "adamax_groups"],
+)  # fmt: skip
 def test_state_dict_round_trip_continues_the_trajectory(name):
     case = CASES[name]
     params = make_params()
@@ -505,6 +643,21 @@ def test_load_state_dict_errors():
         (lambda p: optim.AdamW(p, betas=(0.5, 1.5)), "Invalid beta parameter at index 1: 1.5"),
         (lambda p: optim.Adam(p, betas=(0, 0.9)), "betas must be either both floats or both"),
         (lambda p: optim.SGD([]), "optimizer got an empty parameter list"),
+        (lambda p: optim.RMSprop(p, lr=-1.0), "Invalid learning rate: -1.0"),
+        (lambda p: optim.RMSprop(p, eps=-1e-3), "Invalid epsilon value: -0.001"),
+        (lambda p: optim.RMSprop(p, momentum=-0.5), "Invalid momentum value: -0.5"),
+        (lambda p: optim.RMSprop(p, weight_decay=-1), "Invalid weight_decay value: -1"),
+        (lambda p: optim.RMSprop(p, alpha=-0.1), "Invalid alpha value: -0.1"),
+        (lambda p: optim.Adagrad(p, lr_decay=-1), "Invalid lr_decay value: -1"),
+        (
+            lambda p: optim.Adagrad(p, initial_accumulator_value=-1.0),
+            "Invalid initial_accumulator_value value: -1.0",
+        ),
+        (lambda p: optim.Adagrad(p, eps=-1.0), "Invalid epsilon value: -1.0"),
+        (lambda p: optim.Adadelta(p, rho=1.5), "Invalid rho value: 1.5"),
+        (lambda p: optim.Adadelta(p, weight_decay=-1), "Invalid weight_decay value: -1"),
+        (lambda p: optim.Adamax(p, betas=(0.9, 1.0)), "Invalid beta parameter at index 1: 1.0"),
+        (lambda p: optim.Adamax(p, eps=-1.0), "Invalid epsilon value: -1.0"),
     ],
 )
 def test_invalid_arguments_raise_torch_errors(build, message):
@@ -533,7 +686,11 @@ def test_invalid_params_raise_torch_errors():
 
 
 # --------------------------------------------------------------------- live oracle
-@pytest.mark.parametrize("name", ["sgd_all", "adam_all", "adamw_groups", "adam_float32"])
+@pytest.mark.parametrize(
+    "name",
+    ["sgd_all", "adam_all", "adamw_groups", "adam_float32", "rmsprop_all", "rmsprop_groups",
+     "adagrad_all", "adagrad_float32", "adadelta_all", "adamax_all", "adamax_groups"],
+)  # fmt: skip
 def test_live_torch_oracle(name):
     torch = pytest.importorskip("torch")
     case = CASES[name]

@@ -1,5 +1,7 @@
 """symgrad.autograd: the tape, backward, autograd.grad, custom Functions and grad modes."""
 
+import importlib
+
 from ..testing import gradcheck, gradgradcheck
 from .engine import backward, grad
 from .function import Function, FunctionCtx, once_differentiable
@@ -27,3 +29,11 @@ __all__ = [
     "once_differentiable",
     "set_grad_enabled",
 ]
+
+
+def __getattr__(name: str):
+    # functional and profiler import ops and creation, which import this package: load them
+    # on first use (``symgrad.autograd.functional.jacobian``) instead of at import time.
+    if name in ("functional", "profiler"):
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -13,7 +13,9 @@ import warnings
 import numpy as np
 
 from .. import tensor as _tensors  # a module: tensor.py imports this one
+from ..float_errors import call_ignoring
 from . import grad_mode
+from . import profiler as _profiler
 from .nodes import AccumulateGrad, edge_of
 
 CREATE_GRAPH_WARNING = (
@@ -252,7 +254,8 @@ def run(outputs, grads, retain_graph, create_graph, inputs=None, accumulate=True
         while ready:
             _, _, node = heapq.heappop(ready)
             grad_outputs = buffers.pop(node, None) or [None] * node.num_outputs
-            grad_outputs = _run_tensor_prehooks(node, grad_outputs)
+            if node._tensor_hooks or node._retained:
+                grad_outputs = _run_tensor_prehooks(node, grad_outputs)
             if capture is not None:
                 for nr, g in enumerate(grad_outputs):
                     for index in capture.get((node, nr), ()):
@@ -263,15 +266,17 @@ def run(outputs, grads, retain_graph, create_graph, inputs=None, accumulate=True
                 continue
             if needed is not None and node not in needed:
                 continue
-            for hook in tuple(node._prehooks.values()):
-                replaced = hook(tuple(grad_outputs))
-                if replaced is not None:
-                    grad_outputs = list(replaced)
+            if node._prehooks:
+                for hook in tuple(node._prehooks.values()):
+                    replaced = hook(tuple(grad_outputs))
+                    if replaced is not None:
+                        grad_outputs = list(replaced)
             grad_inputs = _call_node(node, grad_outputs)
-            for hook in tuple(node._hooks.values()):
-                replaced = hook(tuple(grad_inputs), tuple(grad_outputs))
-                if replaced is not None:
-                    grad_inputs = list(replaced)
+            if node._hooks:
+                for hook in tuple(node._hooks.values()):
+                    replaced = hook(tuple(grad_inputs), tuple(grad_outputs))
+                    if replaced is not None:
+                        grad_inputs = list(replaced)
             executed.append(node)
             for (child, nr), g in zip(node.next_functions, grad_inputs, strict=False):
                 if child is None or (needed is not None and child not in needed):
@@ -290,15 +295,27 @@ def run(outputs, grads, retain_graph, create_graph, inputs=None, accumulate=True
 def _call_node(node, grad_outputs):
     """Run one node and normalize its gradients: sum to each input's shape, cast its dtype.
     Inputs that need no gradient get None, as in torch (node hooks see None there)."""
-    grad_inputs = list(node.apply(grad_outputs))
+    if _profiler.recording:
+        grad_inputs = _profiler.timed(node.name(), grad_outputs, node.apply, grad_outputs)
+    else:
+        grad_inputs = node.apply(grad_outputs)
+    grad_inputs = list(grad_inputs)
+    edges = node.next_functions
+    metas = node.input_meta
+    Tensor = _tensors.Tensor
     for i, g in enumerate(grad_inputs):
-        if i < len(node.next_functions) and node.next_functions[i][0] is None:
+        if i < len(edges) and edges[i][0] is None:
             grad_inputs[i] = None
             continue
-        if g is None or i >= len(node.input_meta) or node.input_meta[i] is None:
+        if g is None or i >= len(metas) or metas[i] is None:
             continue
-        shape, dtype = node.input_meta[i]
-        grad_inputs[i] = _fit_gradient(node, i, g, shape, dtype)
+        shape, dtype = metas[i]
+        if g.__class__ is Tensor:
+            data = g._data
+            # the common case: already the input's shape and dtype
+            if data.shape == shape and data.dtype == dtype.numpy:
+                continue
+        grad_inputs[i] = _fit_gradient(node, i, g, tuple(shape), dtype)
     return grad_inputs
 
 
@@ -343,7 +360,27 @@ def _add_to_buffer(buffers, node, nr, g) -> None:
     slots = buffers.get(node)
     if slots is None:
         slots = buffers[node] = [None] * node.num_outputs
-    slots[nr] = g if slots[nr] is None else slots[nr] + g
+    current = slots[nr]
+    if current is None:
+        slots[nr] = g
+    elif not grad_mode._state.enabled and _same_plain_arrays(current, g):
+        # Without create_graph the sum records nothing: add the arrays, skip the dispatch.
+        slots[nr] = _tensors.Tensor._wrap(call_ignoring(np.add, (current._data, g._data), {}))
+    else:
+        slots[nr] = current + g
+
+
+def _same_plain_arrays(a, b) -> bool:
+    Tensor = _tensors.Tensor
+    if a.__class__ is not Tensor or b.__class__ is not Tensor:
+        return False
+    x, y = a._data, b._data
+    return (
+        x.__class__ is np.ndarray
+        and y.__class__ is np.ndarray
+        and x.shape == y.shape
+        and x.dtype == y.dtype
+    )
 
 
 def _run_tensor_prehooks(node, grad_outputs):

@@ -142,16 +142,25 @@ class BackwardNode:
     num_outputs = 1
     # Hooks registered on output tensors (``register_hook``), by output number.
     _tensor_hooks: dict[int, HookDict] | None = None
+    # Rarely used per-node containers are created on first use: every op call builds a node,
+    # and most nodes never get a hook, a retained grad or metadata.
+    _retained: dict[int, weakref.ref] | None = None
+    _hooks: HookDict | None = None
+    _prehooks: HookDict | None = None
+    _metadata: dict | None = None
+    _released = False
 
     def __init__(self, next_functions, input_meta):
         self.next_functions = tuple(next_functions)
         self.input_meta = tuple(input_meta)
         self.sequence_nr = next(_sequence)
-        self.metadata: dict = {}
-        self._retained: dict[int, weakref.ref] | None = None
-        self._hooks = HookDict()
-        self._prehooks = HookDict()
-        self._released = False
+
+    @property
+    def metadata(self) -> dict:
+        """A dict for the user's annotations (torch's ``Node.metadata``)."""
+        if self._metadata is None:
+            self._metadata = {}
+        return self._metadata
 
     # torch's C++-only nodes (AccumulateGrad, CopySlices, ...) name themselves with their
     # namespace; their class name, shown in reprs, has none.
@@ -175,10 +184,14 @@ class BackwardNode:
 
     def register_hook(self, hook):
         """``hook(grad_inputs, grad_outputs)`` runs after this node computed its gradients."""
+        if self._hooks is None:
+            self._hooks = HookDict()
         return RemovableHandle(self._hooks, hook)
 
     def register_prehook(self, hook):
         """``hook(grad_outputs)`` runs before this node; it may return replacement gradients."""
+        if self._prehooks is None:
+            self._prehooks = HookDict()
         return RemovableHandle(self._prehooks, hook)
 
     def _register_tensor_hook(self, output_nr: int, hook):
@@ -196,15 +209,20 @@ class BackwardNode:
 class OpBackward(BackwardNode):
     """The backward of one OpDef call: runs ``op.vjp`` on the saved inputs and output."""
 
-    def __init__(self, op, attrs, args, result, next_functions, input_meta):
-        super().__init__(next_functions, input_meta)
+    def __init__(self, op, attrs, args, result, next_functions: tuple, input_meta: tuple):
+        # BackwardNode.__init__ inlined: this runs once per recorded op call.
+        self.next_functions = next_functions
+        self.input_meta = input_meta
+        self.sequence_nr = next(_sequence)
         self.op = op
         self.attrs = attrs
-        saves_inputs = op.saves in ("inputs", "both")
-        self._saved_args = [
-            (SavedTensor(a) if saves_inputs else InputMeta(a)) if _is_tensor(a) else a for a in args
-        ]
-        self._saved_out = SavedTensor(result, True) if op.saves in ("output", "both") else None
+        saves = op.saves
+        saves_inputs = saves == "inputs" or saves == "both"
+        keep = SavedTensor if saves_inputs else InputMeta
+        Tensor = _tensors.Tensor
+        self._saved_args = [keep(a) if isinstance(a, Tensor) else a for a in args]
+        saves_output = saves == "output" or saves == "both"
+        self._saved_out = SavedTensor(result, True) if saves_output else None
         # torch saves Python numbers as tensors too: after release only nodes that saved
         # nothing (add, view, sum ...) can run again.
         self._saves_values = self._saved_out is not None or (saves_inputs and bool(args))
@@ -246,7 +264,9 @@ class AccumulateGrad(BackwardNode):
     _namespace = "torch::autograd::"
 
     def __init__(self, variable):
-        super().__init__((), ((tuple(variable.shape), variable.dtype),))
+        self.next_functions = ()
+        self.input_meta = ((tuple(variable._data.shape), variable.dtype),)
+        self.sequence_nr = next(_sequence)
         self.variable = variable
 
     @property
@@ -281,7 +301,8 @@ _CPP_NODES = frozenset({"CopySlices", "CopyBackwards"})
 
 def accumulator_for(tensor) -> AccumulateGrad:
     """The leaf's AccumulateGrad node, shared by every graph that uses the leaf."""
-    node = tensor._accumulator() if tensor._accumulator is not None else None
+    ref = tensor._accumulator
+    node = ref() if ref is not None else None
     if node is None:
         node = AccumulateGrad(tensor)
         tensor._accumulator = weakref.ref(node)
@@ -297,17 +318,44 @@ def edge_of(value):
     return (accumulator_for(value), 0)
 
 
+_NO_EDGE = (None, 0)
+
+
 def record(op, args, attrs, result) -> None:
-    """Attach ``result`` to the graph when some differentiable input requires grad."""
+    """Attach ``result`` to the graph when some differentiable input requires grad.
+
+    This runs on every op call with grad mode on, so it reads the tensor fields directly:
+    only a view (``_base`` set) goes through the ``requires_grad``/``grad_fn`` properties,
+    which first replay an in-place change of its base.
+    """
+    Tensor = _tensors.Tensor
+    for a in args:
+        if isinstance(a, Tensor) and (a._requires_grad or a._base is not None):
+            break
+    else:
+        return  # no input requires grad (a view may, once synced: it takes the long way)
     nondiff = op.nondifferentiable_inputs
-    needs = any(_is_tensor(a) and a.requires_grad and i not in nondiff for i, a in enumerate(args))
-    if not needs:
+    edges = []
+    meta = []
+    needs = False
+    for i, a in enumerate(args):
+        if not isinstance(a, Tensor):
+            edges.append(_NO_EDGE)
+            meta.append(None)
+            continue
+        data = a._data
+        meta.append((data.shape, dtypes.BY_NUMPY[data.dtype]))
+        if a._base is not None:
+            a._sync_view()
+        if not a._requires_grad or (nondiff and i in nondiff):
+            edges.append(_NO_EDGE)
+            continue
+        needs = True
+        fn = a._grad_fn
+        edges.append((fn, a._output_nr) if fn is not None else (accumulator_for(a), 0))
+    if not needs or result._data.dtype.kind != "f":
         return
-    if not result.dtype.is_floating_point:
-        return
-    edges = [(None, 0) if i in nondiff else edge_of(a) for i, a in enumerate(args)]
-    meta = [(tuple(a._data.shape), a.dtype) if _is_tensor(a) else None for a in args]
     name = op.backward_name
-    cls = node_class(name if isinstance(name, str) else name(args, attrs))
-    result._grad_fn = cls(op, attrs, args, result, edges, meta)
+    cls = node_class(name if name.__class__ is str else name(args, attrs))
+    result._grad_fn = cls(op, attrs, args, result, tuple(edges), tuple(meta))
     result._requires_grad = True

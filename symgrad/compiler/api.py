@@ -17,6 +17,7 @@ import numpy as np
 
 from ..autograd import grad_mode
 from ..autograd.nodes import BACKWARD_TWICE, BackwardNode, edge_of
+from ..nn.module import Module, module_member_name
 from ..ops import random
 from ..tensor import Tensor
 from . import cache, display, logs, pipeline, trace
@@ -108,8 +109,10 @@ class CompiledFunction:
         mode="call",
         argnums=None,
         has_aux=False,
+        name_resolver=None,
     ):
         functools.update_wrapper(self, fn)
+        self._resolve_name = name_resolver or _name_resolver(fn)
         self._fn = fn
         self._signature = inspect.signature(fn)
         self._static_argnums = _as_tuple(static_argnums)
@@ -204,7 +207,7 @@ class CompiledFunction:
             dynamic,
             wrt,
             differentiate_captured,
-            _name_resolver(self._fn),
+            self._resolve_name,
             first_output_only=self._has_aux,
         )
         entry = _Entry(program, key, reason, readable)
@@ -346,7 +349,7 @@ class CompiledFunction:
             dynamic,
             wrt_leaves,
             wrt is None and self._mode == "call" and grad_mode.is_grad_enabled(),
-            _name_resolver(self._fn),
+            self._resolve_name,
             first_output_only=self._has_aux,
         )
         return from_program(self.__name__, program)
@@ -530,21 +533,28 @@ def _readable_paths(paths: list[str], signature, leaves) -> list[str]:
 
 
 def _name_resolver(fn):
-    """Name a captured value by the closure variable or global that holds it."""
+    """Name a captured value by the closure variable or global that holds it, or by its
+    dotted path in a module held there (``model.0.weight``)."""
 
     def resolve(value):
         code = getattr(fn, "__code__", None)
         closure = getattr(fn, "__closure__", None) or ()
+        holders = []
         if code is not None:
             for name, cell in zip(code.co_freevars, closure, strict=False):
                 try:
-                    if cell.cell_contents is value:
-                        return name
+                    holders.append((name, cell.cell_contents))
                 except ValueError:
                     continue
-        for name, global_value in getattr(fn, "__globals__", {}).items():
-            if global_value is value:
+        holders += list(getattr(fn, "__globals__", {}).items())
+        for name, held in holders:
+            if held is value:
                 return name
+        for name, held in holders:
+            if isinstance(held, Module):
+                path = module_member_name(held, value, name)
+                if path is not None:
+                    return path
         return None
 
     return resolve
@@ -553,8 +563,9 @@ def _name_resolver(fn):
 def compile(fn=None, *, static_argnums=(), static_argnames=(), recompile_limit=8):  # noqa: A001
     """Compile ``fn`` into generated numpy code for its forward and backward passes.
 
-    Usable as ``@symgrad.compile`` or ``symgrad.compile(fn, static_argnums=...)``. One version
-    is generated per argument structure, shapes, dtypes, requires_grad and static values;
+    Usable as ``@symgrad.compile`` or ``symgrad.compile(fn, static_argnums=...)``; given an
+    ``nn.Module``, returns a module whose forward runs compiled (``CompiledModule``). One
+    version is generated per argument structure, shapes, dtypes, requires_grad and static values;
     ``fn.source(*args)``, ``fn.graph(*args)``, ``fn.explain(*args)`` and ``fn.cache_info()``
     show what was built and why.
 
@@ -574,6 +585,8 @@ def compile(fn=None, *, static_argnums=(), static_argnames=(), recompile_limit=8
             static_argnames=static_argnames,
             recompile_limit=recompile_limit,
         )
+    if isinstance(fn, Module):
+        return CompiledModule(fn, recompile_limit=recompile_limit)
     return CompiledFunction(
         fn,
         static_argnums=static_argnums,
@@ -582,14 +595,84 @@ def compile(fn=None, *, static_argnums=(), static_argnames=(), recompile_limit=8
     )
 
 
+class _ModuleCall:
+    """``module(*args)`` as the function to trace: named after the module's class, with its
+    forward's signature (argument names) and code (the generated module's origin line)."""
+
+    def __init__(self, module: Module) -> None:
+        self._module = module
+        self.__name__ = self.__qualname__ = type(module).__name__
+        self.__signature__ = inspect.signature(module.forward)
+        self.__code__ = type(module).forward.__code__
+
+    def __call__(self, *args, **kwargs):
+        return self._module(*args, **kwargs)
+
+
+class CompiledModule(Module):
+    """``symgrad.compile(model)``: a module whose calls run ``model(...)`` (forward and its
+    hooks) through generated code.
+
+    The model is its child ``_orig_mod`` (so ``parameters()``, ``train()``, ``state_dict()``
+    work on it, with torch's ``_orig_mod.`` key prefix). Parameters and buffers are captured
+    tensors: gradients reach them, and optimizers that update them in place need no
+    recompilation. Code is generated per pattern of the submodules' ``training`` flags, so
+    ``train()`` and ``eval()`` switch between versions instead of reusing a stale one.
+    """
+
+    def __init__(self, module: Module, **options) -> None:
+        super().__init__()
+        self._orig_mod = module
+        self._options = options
+        self._by_mode: dict[tuple[bool, ...], CompiledFunction] = {}
+
+    def _compiled(self) -> CompiledFunction:
+        module = self._orig_mod
+        modes = tuple(m.training for m in module.modules())
+        compiled = self._by_mode.get(modes)
+        if compiled is None:
+            compiled = CompiledFunction(
+                _ModuleCall(module),
+                name_resolver=lambda value: module_member_name(module, value, "self"),
+                **self._options,
+            )
+            self._by_mode[modes] = compiled
+        return compiled
+
+    def forward(self, *args, **kwargs):
+        return self._compiled()(*args, **kwargs)
+
+    def __getattr__(self, name: str):
+        # What the compiled module lacks, the original has (``compiled.fc1``), as in torch.
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            if name == "_orig_mod":
+                raise
+            return getattr(self._orig_mod, name)
+
+    def source(self, *args, **kwargs) -> str:
+        """The generated module for these arguments in the current training mode."""
+        return self._compiled().source(*args, **kwargs)
+
+    def cache_info(self) -> cache.CacheInfo:
+        """The cache statistics of the current training mode's compiled forward."""
+        return self._compiled().cache_info()
+
+
 def formula(f, *example_args, wrt=None, **example_kwargs) -> Formula:
     """``f``'s output and gradients on arguments like these, as SymPy math.
 
-    ``f`` is a plain function or a ``symgrad.compile``d one; see ``CompiledFunction.formula``.
+    ``f`` is a plain function, a ``symgrad.compile``d one, or a module (its forward, in its
+    current training mode); see ``CompiledFunction.formula``.
 
     >>> import numpy as np, symgrad
     >>> print(symgrad.formula(lambda x: (x * x + 2 * x + 1).sum(), np.ones(3)).gradients["x"])
     2*x + 2
     """
-    compiled = f if isinstance(f, CompiledFunction) else CompiledFunction(f)
+    if isinstance(f, Module):
+        f = f if isinstance(f, CompiledModule) else CompiledModule(f)
+        compiled = f._compiled()
+    else:
+        compiled = f if isinstance(f, CompiledFunction) else CompiledFunction(f)
     return compiled.formula(*example_args, wrt=wrt, **example_kwargs)

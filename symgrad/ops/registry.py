@@ -15,8 +15,10 @@ import numpy as np
 
 from .. import dtypes
 from ..autograd import grad_mode
-from ..autograd.nodes import record
+from ..autograd import profiler as _profiler
+from ..autograd.nodes import _sequence, record
 from ..compiler import trace
+from ..float_errors import call_ignoring
 from ..tensor import Tensor
 
 REGISTRY: dict[str, OpDef] = {}
@@ -71,10 +73,20 @@ class OpDef:
     def dtypes_for(self, args, attrs) -> tuple[dtypes.dtype | None, dtypes.dtype]:
         """(dtype the inputs are computed in, dtype of the output)."""
         rule = self.promote
-        if callable(rule):
-            return rule(*args, **attrs)
         if rule == "first":
             return None, args[0].dtype
+        if callable(rule):
+            return rule(*args, **attrs)
+        key = _promotion_key(rule, args)
+        return self._promote(rule, args) if key is None else self._cached_dtypes(key, args)
+
+    def _cached_dtypes(self, key: tuple, args) -> tuple[dtypes.dtype, dtypes.dtype]:
+        found = dtypes.PROMOTION_CACHE.get(key)
+        if found is None:
+            found = dtypes.PROMOTION_CACHE[key] = self._promote(key[0], args)
+        return found
+
+    def _promote(self, rule: str, args) -> tuple[dtypes.dtype, dtypes.dtype]:
         computed = dtypes.result_type(*args)
         if rule == "same":
             return computed, computed
@@ -87,41 +99,80 @@ class OpDef:
         raise ValueError(f"unknown promotion rule {rule!r} for op {self.name}")
 
 
-def _as_array(value, compute_dtype):
-    if isinstance(value, Tensor):
-        data = value._data
-        if compute_dtype is not None and data.dtype != compute_dtype.numpy:
-            data = data.astype(compute_dtype.numpy)
-        return data
-    if value is None or compute_dtype is None:
-        return value
-    if isinstance(value, (bool, int, float, np.number, np.bool_)):
-        return compute_dtype.numpy.type(value)
-    return value
+def _promotion_key(rule, args) -> tuple | None:
+    """What a string promotion rule's answer depends on: each tensor's dtype and whether it
+    has dimensions, each scalar's type. None for other rules and for symbolic tensors (while
+    tracing), which are not cached."""
+    if rule.__class__ is not str or rule == "first":
+        return None
+    key = [rule]
+    for a in args:
+        if isinstance(a, Tensor):
+            data = a._data
+            if data.__class__ is not np.ndarray and not isinstance(data, np.ndarray):
+                return None
+            key.append(data.dtype)
+            key.append(data.ndim != 0)
+        else:
+            key.append(a.__class__)
+    return tuple(key)
+
+
+_NUMBERS = (bool, int, float, np.number, np.bool_)
 
 
 def evaluate(op: OpDef, args, attrs, compute_dtype, out_dtype) -> np.ndarray:
     """Run the numpy implementation; the result is an ndarray of ``out_dtype``."""
-    arrays = [_as_array(a, compute_dtype) for a in args]
-    with np.errstate(all="ignore"):
-        out = op.eval(*arrays, **attrs)
+    target = compute_dtype.numpy if compute_dtype is not None else None
+    arrays = []
+    for a in args:
+        if isinstance(a, Tensor):
+            a = a._data
+            if target is not None and a.dtype != target:
+                a = a.astype(target)
+        elif target is not None and isinstance(a, _NUMBERS):
+            a = target.type(a)
+        arrays.append(a)
+    out = call_ignoring(op.eval, arrays, attrs)
     if not isinstance(out, np.ndarray) or out.dtype != out_dtype.numpy:
         out = np.asarray(out, dtype=out_dtype.numpy)
     return out
 
 
 def apply(op: OpDef, *args, **attrs):
-    """Call ``op`` on Tensors and Python scalars: numpy eagerly, or a graph node while tracing."""
-    compute_dtype, out_dtype = op.dtypes_for(args, attrs)
-    if trace.current() is not None or any(isinstance(a, Tensor) and a._is_symbolic for a in args):
-        return trace.apply_symbolic(op, args, attrs, compute_dtype, out_dtype)
+    """Call ``op`` on Tensors and Python scalars: numpy eagerly, or a graph node while tracing.
+
+    While a profiler records, the call is one timed event named after the op.
+    """
+    if _profiler.recording:
+        return _profiler.timed(op.name, args, _dispatch, op, args, attrs)
+    return _dispatch(op, args, attrs)
+
+
+def _dispatch(op: OpDef, args, attrs):
+    # One pass over the arguments both finds the cached dtypes and shows that every tensor is
+    # concrete (an ndarray): then no tracing can be involved.
+    key = _promotion_key(op.promote, args) if trace._state.trace is None else None
+    if key is not None:
+        compute_dtype, out_dtype = op._cached_dtypes(key, args)
+    else:
+        compute_dtype, out_dtype = op.dtypes_for(args, attrs)
+        if trace._state.trace is not None or _any_symbolic(args):
+            return trace.apply_symbolic(op, args, attrs, compute_dtype, out_dtype)
     out = evaluate(op, args, attrs, compute_dtype, out_dtype)
     result = Tensor._wrap(out)
     if op.is_view and np.may_share_memory(out, args[0]._data):
         _mark_view(result, op, args, attrs)
-    if op.differentiable and grad_mode.is_grad_enabled():
+    if op.vjp is not None and grad_mode.is_grad_enabled():
         record(op, args, attrs, result)
     return result
+
+
+def _any_symbolic(args) -> bool:
+    for a in args:
+        if isinstance(a, Tensor) and not isinstance(a._data, np.ndarray):
+            return True
+    return False
 
 
 def _mark_view(result, op: OpDef, args, attrs) -> None:
@@ -134,6 +185,7 @@ def _mark_view(result, op: OpDef, args, attrs) -> None:
     result._view_fn = step if previous is None else (lambda base: step(previous(base)))
     result._base = source._base if source._base is not None else source
     result._version_counter = source._version_counter
+    result._created = next(_sequence)
 
 
 FUNCTIONS: dict[str, Callable[..., Any]] = {}

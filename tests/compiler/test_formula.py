@@ -18,12 +18,21 @@ from symgrad.ops.registry import REGISTRY
 
 def evaluate(formula: Formula, expr, inputs: dict) -> np.ndarray:
     """``expr`` of ``formula`` computed by sympy.lambdify on these arrays."""
-    symbols = list(formula.symbols.values())
-    function = sp.lambdify(symbols, expr, modules=[formula.numpy_functions, "numpy"])
+    # Names that are no Python identifiers (a module's "self.0.weight") get safe ones first:
+    # lambdify would replace them with plain symbols, losing their matrix shapes.
+    safe = {s: _renamed(s, f"arg{k}") for k, s in enumerate(formula.symbols.values())}
+    symbols = list(safe.values())
+    function = sp.lambdify(symbols, expr.xreplace(safe), modules=[formula.numpy_functions, "numpy"])
     values = {**formula.constants, **inputs}
     arrays = [_as_shown(values[name]) for name in formula.symbols]
     with np.errstate(all="ignore"):
         return np.asarray(function(*arrays), dtype=np.float64)
+
+
+def _renamed(symbol, name):
+    if isinstance(symbol, sp.MatrixSymbol):
+        return sp.MatrixSymbol(name, *symbol.shape)
+    return sp.Symbol(name, real=True)
 
 
 def as_shape(got: np.ndarray, shape: tuple) -> np.ndarray:
@@ -323,6 +332,29 @@ def test_transposes_that_swap_nothing_read_as_nothing():
 
     formula = assert_formula_matches(f, {"A": np.arange(4.0).reshape(2, 2) + 1}, ["A"])
     assert str(formula.output) == "sum(A**2*A.T)"
+
+
+def test_module_parameters_are_differentiated_by_their_names():
+    symgrad.manual_seed(0)
+    model = symgrad.nn.Sequential(
+        symgrad.nn.Linear(3, 4), symgrad.nn.Tanh(), symgrad.nn.Linear(4, 1)
+    )
+    X = np.random.default_rng(5).standard_normal((6, 3)).astype(np.float32)
+    formula = symgrad.formula(model, X)
+    assert list(formula.gradients) == [
+        "input",
+        "self.0.weight",
+        "self.0.bias",
+        "self.2.weight",
+        "self.2.bias",
+    ]
+    d_out = np.ones((6, 1), dtype=np.float32)
+    model(symgrad.tensor(X)).backward(symgrad.tensor(d_out))
+    for name, parameter in model.named_parameters():
+        got = evaluate(formula, formula.gradients[f"self.{name}"], {"input": X, "d_out": d_out})
+        np.testing.assert_allclose(
+            as_shape(got, parameter.grad.shape), parameter.grad.numpy(), rtol=1e-5, atol=1e-6
+        )
 
 
 # ------------------------------------------------------------------------------ display

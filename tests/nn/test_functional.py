@@ -28,6 +28,17 @@ TORCH_NAMES = [
     "dropout",
     "one_hot",
     "pad",
+    # layers' functional forms (ops/embedding.py, normalization.py, convolution.py)
+    "embedding",
+    "batch_norm",
+    "bilinear",
+    "unfold",
+    "fold",
+    "conv1d",
+    "conv2d",
+    "max_pool2d",
+    "avg_pool2d",
+    "adaptive_avg_pool2d",
     # losses (symgrad/ops/loss.py)
     "cross_entropy",
     "nll_loss",

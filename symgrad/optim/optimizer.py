@@ -1,18 +1,7 @@
-"""symgrad.optim: SGD, Adam and AdamW with torch's update formulas, param groups and state_dict.
+"""Optimizer: the base class of symgrad.optim (param groups, per-parameter state, state_dict).
 
-Each optimizer follows torch's single-tensor implementation operation by operation (the order
-of operations decides the rounding), runs under ``no_grad`` and updates parameters in place, so
-version counters move and the engine's in-place rules hold. torch's switches between
-implementations (``foreach``, ``fused``, ``capturable``, ``differentiable``) do not exist here:
-there is one numpy implementation.
-
->>> import symgrad
->>> w = symgrad.tensor([1.0, -2.0], requires_grad=True)
->>> optimizer = symgrad.optim.SGD([w], lr=0.1)
->>> (w * w).sum().backward()
->>> optimizer.step()
->>> w
-tensor([ 0.8000, -1.6000], requires_grad=True)
+torch's switches between implementations (``foreach``, ``fused``, ``capturable``,
+``differentiable``) do not exist here: there is one numpy implementation per optimizer.
 """
 
 from __future__ import annotations
@@ -25,11 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from .autograd import grad_mode
-from .ops.binary import maximum
-from .tensor import Tensor
-
-__all__ = ["SGD", "Adam", "AdamW", "Optimizer", "required"]
+from ..autograd import grad_mode
+from ..tensor import Tensor
 
 # What an optimizer accepts as ``params``: tensors, (name, tensor) pairs, or param group dicts.
 Params = Iterable[Tensor] | Iterable[tuple[str, Tensor]] | Iterable[dict[str, Any]]
@@ -216,6 +202,25 @@ class Optimizer:
                 saved["param_names"] = group["param_names"]
         self.__setstate__({"state": state, "param_groups": saved_groups})
 
+    def _update_each(self, closure: Callable[[], Any] | None):
+        """Run the closure, then ``self._update(p, group)`` under no_grad for every parameter
+        that has a gradient; return the closure's loss (the body of every ``step``)."""
+        loss = self._loss_of(closure)
+        with grad_mode.no_grad():
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p.grad is not None:
+                        self._update(p, group)
+        return loss
+
+    def _steps_as_tensors(self) -> None:
+        """Loaded state may count ``step`` as a number: torch keeps a float32 scalar tensor."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                p_state = self.state.get(p, {})
+                if "step" in p_state and not isinstance(p_state["step"], Tensor):
+                    p_state["step"] = _step_tensor(float(p_state["step"]))
+
     @staticmethod
     def _loss_of(closure: Callable[[], Any] | None):
         """Run the closure (with grad mode on, as torch does) and return its loss."""
@@ -225,228 +230,25 @@ class Optimizer:
             return closure()
 
 
-class SGD(Optimizer):
-    """Stochastic gradient descent, optionally with (Nesterov) momentum, as torch.optim.SGD.
-
-    For each parameter: ``g = grad (+ weight_decay * p)``; with momentum
-    ``b = momentum * b + (1 - dampening) * g`` (``b = g`` on the first step) and
-    ``g = g + momentum * b`` (Nesterov) or ``g = b``; then ``p -= lr * g``.
-    """
-
-    def __init__(
-        self,
-        params: Params,
-        lr: float = 1e-3,
-        momentum: float = 0,
-        dampening: float = 0,
-        weight_decay: float = 0,
-        nesterov: bool = False,
-        *,
-        maximize: bool = False,
-    ) -> None:
-        _check_lr(lr)
-        if momentum < 0.0:
-            raise ValueError(f"Invalid momentum value: {momentum}")
-        if weight_decay < 0.0:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        defaults = {
-            "lr": lr,
-            "momentum": momentum,
-            "dampening": dampening,
-            "weight_decay": weight_decay,
-            "nesterov": nesterov,
-            "maximize": maximize,
-        }
-        if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
-        super().__init__(params, defaults)
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("nesterov", False)
-            group.setdefault("maximize", False)
-
-    def step(self, closure: Callable[[], Any] | None = None):
-        """One SGD update of every parameter that has a gradient; returns the closure's loss."""
-        loss = self._loss_of(closure)
-        with grad_mode.no_grad():
-            for group in self.param_groups:
-                for p in group["params"]:
-                    if p.grad is not None:
-                        self._update(p, group)
-        return loss
-
-    def _update(self, p: Tensor, group: dict[str, Any]) -> None:
-        lr = _scalar(group["lr"])
-        momentum = group["momentum"]
-        grad = -p.grad if group["maximize"] else p.grad
-        if group["weight_decay"] != 0:
-            grad = grad.add(p, alpha=group["weight_decay"])
-        if momentum != 0:
-            state = self.state[p]
-            buffer = state.get("momentum_buffer")
-            if buffer is None:
-                buffer = state["momentum_buffer"] = grad.detach().clone()
-            else:
-                buffer.mul_(momentum).add_(grad, alpha=1 - group["dampening"])
-            grad = grad.add(buffer, alpha=momentum) if group["nesterov"] else buffer
-        p.add_(grad, alpha=-lr)
-
-
-class Adam(Optimizer):
-    """Adam (and, with ``decoupled_weight_decay=True``, AdamW), as torch.optim.Adam.
-
-    For each parameter, at step t: ``g = grad (+ weight_decay * p)`` (or ``p *= 1 - lr *
-    weight_decay`` when decoupled); ``m = lerp(m, g, 1 - beta1)``; ``v = beta2 * v + (1 -
-    beta2) * g * g``; with amsgrad ``v_max = max(v_max, v)`` replaces v below;
-    ``p -= lr / (1 - beta1**t) * m / (sqrt(v) / sqrt(1 - beta2**t) + eps)``.
-    """
-
-    def __init__(
-        self,
-        params: Params,
-        lr: float = 1e-3,
-        betas: tuple[float, float] = (0.9, 0.999),
-        eps: float = 1e-8,
-        weight_decay: float = 0,
-        amsgrad: bool = False,
-        *,
-        maximize: bool = False,
-        decoupled_weight_decay: bool = False,
-    ) -> None:
-        _check_lr(lr)
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= betas[0] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if not (
-            all(isinstance(b, float) for b in betas) or all(isinstance(b, Tensor) for b in betas)
-        ):
-            raise ValueError("betas must be either both floats or both Tensors")
-        for i, beta in enumerate(betas):
-            if isinstance(beta, Tensor) and beta.numel() != 1:
-                raise ValueError(f"Tensor betas[{i}] must be 1-element")
-        defaults = {
-            "lr": lr,
-            "betas": tuple(_scalar(b) for b in betas),
-            "eps": eps,
-            "weight_decay": weight_decay,
-            "amsgrad": amsgrad,
-            "maximize": maximize,
-            "decoupled_weight_decay": decoupled_weight_decay,
-        }
-        super().__init__(params, defaults)
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("amsgrad", False)
-            group.setdefault("maximize", False)
-            group.setdefault("decoupled_weight_decay", False)
-            for p in group["params"]:
-                p_state = self.state.get(p, {})
-                if p_state and not isinstance(p_state["step"], Tensor):
-                    p_state["step"] = _step_tensor(float(p_state["step"]))
-
-    def step(self, closure: Callable[[], Any] | None = None):
-        """One Adam update of every parameter that has a gradient; returns the closure's loss."""
-        loss = self._loss_of(closure)
-        with grad_mode.no_grad():
-            for group in self.param_groups:
-                for p in group["params"]:
-                    if p.grad is not None:
-                        self._update(p, group)
-        return loss
-
-    def _state_of(self, p: Tensor, amsgrad: bool) -> dict[str, Any]:
-        """The parameter's buffers, created on its first step."""
-        from .creation import zeros_like
-
-        state = self.state[p]
-        if len(state) == 0:
-            state["step"] = _step_tensor(0.0)
-            state["exp_avg"] = zeros_like(p)
-            state["exp_avg_sq"] = zeros_like(p)
-            if amsgrad:
-                state["max_exp_avg_sq"] = zeros_like(p)
-        return state
-
-    def _update(self, p: Tensor, group: dict[str, Any]) -> None:
-        lr = _scalar(group["lr"])
-        beta1, beta2 = group["betas"]
-        weight_decay = group["weight_decay"]
-        state = self._state_of(p, group["amsgrad"])
-        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-        grad = -p.grad if group["maximize"] else p.grad
-
-        state["step"].add_(1)
-        if weight_decay != 0:
-            if group["decoupled_weight_decay"]:
-                p.mul_(1 - lr * weight_decay)
-            else:
-                grad = grad.add(p, alpha=weight_decay)
-
-        exp_avg.lerp_(grad, 1 - beta1)
-        exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-
-        step = state["step"].item()
-        bias_correction1 = 1 - beta1**step
-        bias_correction2 = 1 - beta2**step
-        step_size = lr / bias_correction1
-        bias_correction2_sqrt = bias_correction2**0.5
-
-        if group["amsgrad"]:
-            max_exp_avg_sq = state["max_exp_avg_sq"]
-            max_exp_avg_sq.copy_(maximum(max_exp_avg_sq, exp_avg_sq))
-            denom = (max_exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(group["eps"])
-        else:
-            denom = (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(group["eps"])
-        p.addcdiv_(exp_avg, denom, value=-step_size)
-
-
-class AdamW(Adam):
-    """Adam with decoupled weight decay (``p *= 1 - lr * weight_decay`` before the update), as
-    torch.optim.AdamW."""
-
-    def __init__(
-        self,
-        params: Params,
-        lr: float = 1e-3,
-        betas: tuple[float, float] = (0.9, 0.999),
-        eps: float = 1e-8,
-        weight_decay: float = 1e-2,
-        amsgrad: bool = False,
-        *,
-        maximize: bool = False,
-    ) -> None:
-        super().__init__(
-            params,
-            lr,
-            betas,
-            eps,
-            weight_decay,
-            amsgrad,
-            maximize=maximize,
-            decoupled_weight_decay=True,
-        )
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group["decoupled_weight_decay"] = True
-
-
 # ------------------------------------------------------------------------------ helpers
 def _check_lr(lr) -> None:
     if isinstance(lr, Tensor) and lr.numel() != 1:
         raise ValueError("Tensor lr must be 1-element")
     if not 0.0 <= lr:
         raise ValueError(f"Invalid learning rate: {lr}")
+
+
+def _check_non_negative(**options) -> None:
+    """torch's ``Invalid <name> value: <value>`` for each option that is negative."""
+    for name, value in options.items():
+        if not 0.0 <= value:
+            raise ValueError(f"Invalid {name} value: {value}")
+
+
+def _check_betas(betas) -> None:
+    for i, beta in enumerate(betas):
+        if not 0.0 <= beta < 1.0:
+            raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
 
 
 def _scalar(value):

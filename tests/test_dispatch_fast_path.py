@@ -1,0 +1,110 @@
+"""The eager hot path's shortcuts keep semantics: the dtype-promotion cache follows the default
+dtype, floating-point warnings stay off inside ops and the caller's numpy error state is left
+alone, lazily created node fields behave as before, and the engine's direct numpy summation of
+gradients equals the op-by-op one."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import symgrad
+from symgrad import dtypes
+
+
+@pytest.fixture
+def default_float64():
+    symgrad.set_default_dtype(symgrad.float64)
+    yield
+    symgrad.set_default_dtype(symgrad.float32)
+
+
+def test_promotion_cache_follows_the_default_dtype(default_float64):
+    i = symgrad.tensor([1, 2])
+    assert (i * 0.5).dtype == symgrad.float64  # cached under the float64 default
+    symgrad.set_default_dtype(symgrad.float32)
+    assert (i * 0.5).dtype == symgrad.float32
+    assert (i / i).dtype == symgrad.float32
+
+
+def test_promotion_cache_keys_distinguish_zero_dim_and_scalar_types():
+    f16 = symgrad.ones(2, dtype=symgrad.float16)
+    assert (f16 + symgrad.tensor(1.0, dtype=symgrad.float64)).dtype == symgrad.float16
+    assert (f16 + symgrad.ones(2, dtype=symgrad.float64)).dtype == symgrad.float64
+    b = symgrad.tensor([True, False])
+    assert (b + True).dtype == symgrad.bool
+    assert (b + 1).dtype == symgrad.int64
+    assert (b + 1.0).dtype == symgrad.float32
+    assert all(isinstance(k, tuple) and isinstance(k[0], str) for k in dtypes.PROMOTION_CACHE)
+
+
+def test_ops_do_not_warn_and_leave_numpy_error_state_alone():
+    x = symgrad.tensor([0.0, 1.0, 1e38])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert symgrad.isinf((x * 1e10)[2]).item()
+        assert np.isnan((x / x)[0].item())
+        (x.log() * 2).sum()
+    before = np.geterr()
+    with np.errstate(over="raise"):
+        assert np.geterr()["over"] == "raise"
+        y = x * 1e10  # the op ignores it, the caller's state holds again afterwards
+        assert np.geterr()["over"] == "raise"
+        with pytest.raises(FloatingPointError):
+            np.multiply(np.float32(1e38), np.float32(1e10))
+    assert np.isinf(y[2].item())
+    assert np.geterr() == before
+
+
+def test_node_fields_created_on_first_use():
+    x = symgrad.ones(2, requires_grad=True)
+    y = x * 2
+    node = y.grad_fn
+    assert node.metadata == {}
+    node.metadata["tag"] = 1
+    assert y.grad_fn.metadata == {"tag": 1}
+    seen = []
+    node.register_prehook(lambda grads: seen.append("pre"))
+    node.register_hook(lambda grad_inputs, grad_outputs: seen.append("post"))
+    y.sum().backward()
+    assert seen == ["pre", "post"]
+    assert x.grad.tolist() == [2.0, 2.0]
+
+
+def test_leaf_fields_default_until_set():
+    x = symgrad.ones(2, requires_grad=True)
+    assert x.grad is None and x.is_leaf and x.output_nr == 0 and not x.retains_grad
+    assert "_grad" not in x.__dict__
+    x.sum().backward()
+    assert x.grad.tolist() == [1.0, 1.0]
+    # the AccumulateGrad node is shared within a graph
+    z = x * x
+    first, second = z.grad_fn.next_functions
+    assert first[0] is second[0]
+
+
+def test_engine_sums_gradients_like_the_add_op():
+    # x reaches the loss through 50 paths: without create_graph the engine sums the float32
+    # gradients in numpy, with it through the add op; the roundings must be the same
+    rng = np.random.default_rng(3)
+    x = symgrad.tensor(rng.normal(size=7).astype(np.float32), requires_grad=True)
+    weights = [symgrad.tensor(w) for w in rng.normal(size=(50, 7)).astype(np.float32)]
+
+    def loss():
+        return sum(((x * w).sum() for w in weights), symgrad.tensor(0.0))
+
+    (by_numpy,) = symgrad.autograd.grad(loss(), x)
+    (by_ops,) = symgrad.autograd.grad(loss(), x, create_graph=True)
+    np.testing.assert_array_equal(by_numpy.numpy(), by_ops.detach().numpy())
+    np.testing.assert_allclose(by_numpy.numpy(), sum(w.numpy() for w in weights), rtol=1e-5)
+
+
+def test_create_graph_keeps_summed_gradients_differentiable():
+    x = symgrad.tensor([0.5, -1.0], dtype=symgrad.float64, requires_grad=True)
+    y = (x * x).sum() + (x * x * x).sum()
+    (g,) = symgrad.autograd.grad(y, x, create_graph=True)
+    assert g.requires_grad
+    (gg,) = symgrad.autograd.grad(g.sum(), x)
+    np.testing.assert_allclose(gg.numpy(), 2 + 6 * x.detach().numpy())

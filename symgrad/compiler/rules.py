@@ -346,6 +346,17 @@ def log_of_sigmoid(node: Node, b: Builder):
 
 
 @rule("stabilize")
+def log_of_one_minus_sigmoid(node: Node, b: Builder):
+    """log(1 - sigmoid(x)) -> logsigmoid(-x)  (= -softplus(x), finite for any x)"""
+    if not (_is(node, "log") and _is(node.inputs[0], "sub") and b.has("logsigmoid")):
+        return None
+    one, inner = node.inputs[0].inputs
+    if _const(one, 1) and _is(inner, "sigmoid") and inner.dtype is node.dtype:
+        return b.op("logsigmoid", b.op("neg", inner.inputs[0]))
+    return None
+
+
+@rule("stabilize")
 def log_of_softmax(node: Node, b: Builder):
     """log(softmax(x, dim)) -> log_softmax(x, dim)"""
     if _is(node, "log") and _is(node.inputs[0], "softmax") and b.has("log_softmax"):

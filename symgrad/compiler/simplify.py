@@ -38,6 +38,7 @@ from ..ops.registry import REGISTRY
 from . import identities
 from .graph import CONST, OP, Node, toposort
 from .rewrite import Builder
+from .rules import _scalar_behind
 
 MAX_REGION = 48
 MAX_TREE = 400
@@ -173,9 +174,10 @@ def convert(region: Region) -> _Converted | None:
                 arguments.append(built[source.id])
                 refs.append(("m", region.members.index(source)))
                 total += size[source.id]
-            elif source.kind == CONST:
-                arguments.append(_constant(source.value))
-                refs.append(("c", source.value))
+            elif _scalar_behind(source) is not None:  # a constant, or one broadcast
+                value = _scalar_behind(source)
+                arguments.append(_constant(value))
+                refs.append(("c", value, source.shape))
             else:
                 if source.id not in leaf_index:
                     leaf_index[source.id] = len(leaves)
@@ -208,6 +210,9 @@ def _cost(expr: sp.Expr, seen: set) -> int:
     if expr in seen or expr.is_Symbol or expr.is_number:
         return 0
     seen.add(expr)
+    reused = _extends(expr, seen)
+    if reused is not None:
+        return 1 + _cost(reused, seen)
     if expr.is_Add or expr.is_Mul:
         coefficient, rest = expr.as_coeff_Add() if expr.is_Add else expr.as_coeff_Mul()
         parts = (sp.Add if expr.is_Add else sp.Mul).make_args(rest)
@@ -221,6 +226,26 @@ def _cost(expr: sp.Expr, seen: set) -> int:
         return max(own, 1) + _cost(base, seen)
     name = "softplus" if isinstance(expr, identities.Softplus) else _FROM_SYMPY.get(expr.func)
     return _PASSES.get(name, 1) + sum(_cost(a, seen) for a in expr.args)
+
+
+def _extends(expr: sp.Expr, known) -> sp.Expr | None:
+    """The factor (term) ``f`` of a product (sum) whose other factors (terms) are ``known``
+    as a whole, so that ``expr`` costs one op on top of it."""
+    if not (expr.is_Mul or expr.is_Add):
+        return None
+    for part in sorted(expr.args, key=_order):
+        rest = _without(expr, part)
+        if rest in known and not (rest.is_number or rest.is_Symbol):
+            return part
+    return None
+
+
+def _without(expr: sp.Expr, part: sp.Expr) -> sp.Expr:
+    """``expr`` less one of its factors (terms), not re-evaluated: ``(a + b)/8 * y`` less
+    ``y`` is ``(a + b)/8``, where ``expr / y`` would distribute the 1/8."""
+    others = list(expr.args)
+    others.remove(part)
+    return others[0] if len(others) == 1 else expr.func._from_args(others)
 
 
 def _total_cost(expressions) -> int:
@@ -243,8 +268,10 @@ def choose(expressions: tuple) -> tuple[tuple, tuple]:
             # thawed before factoring: rebuilding c * (a + b) would distribute c again
             plain, expanded = e.xreplace(atoms), sp.expand(e).xreplace(atoms)
             shapes.append([plain, expanded, sp.factor_terms(plain), sp.factor_terms(expanded)])
-        chosen = [options[0] for options in shapes]
-        for k, options in enumerate(shapes):  # each output's shape, given the others'
+        for shape in range(4):  # one shape for all outputs, then each output's best
+            chosen = [options[shape] for options in shapes]
+            candidates.append((tuple(chosen), fired))
+        for k, options in enumerate(shapes):  # given the others'
             chosen[k] = min(options, key=lambda o: _total_cost(chosen[:k] + [o] + chosen[k + 1 :]))
         candidates.append((tuple(chosen), fired))
     best, fired = min(candidates, key=lambda c: (_total_cost(c[0]), sum(c[1].values())))
@@ -316,6 +343,12 @@ class _Rebuilder:
         return self.op("softplus", self(argument), beta=1.0, threshold=20.0)
 
     def _sum(self, expr: sp.Expr) -> Node:
+        part = _extends(expr, self.memo)
+        if part is not None:  # a sum built already, plus one more term
+            rest = self(_without(expr, part))
+            if part.could_extract_minus_sign():
+                return self.op("sub", rest, self(-part))
+            return self.op("add", rest, self(part))
         positive, negative = [], []
         for term in sorted(expr.args, key=_order):
             if term.could_extract_minus_sign():
@@ -343,6 +376,9 @@ class _Rebuilder:
         return self.op("sub", left, self._term(term))
 
     def _product(self, expr: sp.Expr) -> Node:
+        part = _extends(expr, self.memo)
+        if part is not None:  # a product built already, times one more factor
+            return self.op("mul", self(_without(expr, part)), self(part))
         coefficient, rest = expr.as_coeff_Mul()
         numerator, denominator = [], []
         for factor in sorted(sp.Mul.make_args(rest), key=_order):
@@ -412,11 +448,12 @@ def _evaluate(outputs: list[Node], leaves: list[Node], points: np.ndarray) -> li
     """The nodes' values (float64) with leaf k set to ``points[k]``; walks only the nodes
     between ``outputs`` and ``leaves``."""
     values = {leaf.id: points[k] for k, leaf in enumerate(leaves)}
-    for node in toposort(outputs, stop=set(values)):
+    stop = set(values)
+    for node in toposort(outputs, stop=stop):
         if node.id in values:
             continue
-        if node.kind == CONST:
-            values[node.id] = np.float64(node.value)
+        if _scalar_behind(node) is not None:  # a constant, or one broadcast: as convert
+            values[node.id] = np.float64(_scalar_behind(node))
             continue
         if node.kind != OP:
             raise NotImplementedError("a region reached past its inputs")

@@ -41,8 +41,10 @@ from .rewrite import Builder
 from .rules import _scalar_behind
 
 MAX_REGION = 48
-MAX_TREE = 400
+MAX_TREE = 300
+MAX_EXPANDED_TERMS = 32
 TIME_BUDGET_SECONDS = 0.1
+MIN_REGIONS = 8  # always tried, so small programs compile alike on a busy machine
 
 # numpy passes of ops whose generated code is more than one ufunc call (default 1).
 _PASSES = {"sigmoid": 4, "softplus": 9, "logsigmoid": 7, "rsqrt": 2}
@@ -159,21 +161,29 @@ def _constant(value) -> sp.Expr:
     raise NotImplementedError("non-finite constant")
 
 
-def convert(region: Region) -> _Converted | None:
-    """The region's outputs as SymPy expressions (None past ``MAX_TREE``)."""
-    inside = {m.id for m in region.members}
-    built: dict[int, sp.Expr] = {}
+def _tree_size(region: Region, position: dict[int, int]) -> int:
+    """Ops in the region's outputs written as trees (what SymPy holds), without SymPy."""
     size: dict[int, int] = {}
+    for node in region.members:
+        size[node.id] = 1 + sum(size[i.id] if i.id in position else 1 for i in node.inputs)
+    return sum(size[o.id] for o in region.outputs)
+
+
+def convert(region: Region) -> _Converted | None:
+    """The region's outputs as SymPy expressions (None past ``MAX_TREE`` ops as trees)."""
+    position = {m.id: k for k, m in enumerate(region.members)}
+    if _tree_size(region, position) > MAX_TREE:
+        return None
+    built: dict[int, sp.Expr] = {}
     leaves: list[Node] = []
     leaf_index: dict[int, int] = {}
     signature = []
     for node in region.members:
-        arguments, refs, total = [], [], 1
+        arguments, refs = [], []
         for source in node.inputs:
-            if source.id in inside:
+            if source.id in position:
                 arguments.append(built[source.id])
-                refs.append(("m", region.members.index(source)))
-                total += size[source.id]
+                refs.append(("m", position[source.id]))
             elif _scalar_behind(source) is not None:  # a constant, or one broadcast
                 value = _scalar_behind(source)
                 arguments.append(_constant(value))
@@ -185,9 +195,6 @@ def convert(region: Region) -> _Converted | None:
                 k = leaf_index[source.id]
                 arguments.append(sp.Symbol(f"v{k}", real=True))
                 refs.append(("v", k))
-                total += 1
-        if total > MAX_TREE:
-            return None
         to_sympy = _TO_SYMPY.get(node.op.name)
         if node.op.name == "softplus":
             expr = identities.Softplus(*arguments)
@@ -196,9 +203,8 @@ def convert(region: Region) -> _Converted | None:
         else:
             expr = node.op.sympy(*arguments)
         built[node.id] = expr
-        size[node.id] = total
         signature.append((node.op.name, node.attrs, tuple(refs)))
-    outputs = tuple(region.members.index(o) for o in region.outputs)
+    outputs = tuple(position[o.id] for o in region.outputs)
     return _Converted([built[o.id] for o in region.outputs], leaves, (tuple(signature), outputs))
 
 
@@ -231,7 +237,7 @@ def _cost(expr: sp.Expr, seen: set) -> int:
 def _extends(expr: sp.Expr, known) -> sp.Expr | None:
     """The factor (term) ``f`` of a product (sum) whose other factors (terms) are ``known``
     as a whole, so that ``expr`` costs one op on top of it."""
-    if not (expr.is_Mul or expr.is_Add):
+    if not (expr.is_Mul or expr.is_Add) or len(expr.args) > 8:
         return None
     for part in sorted(expr.args, key=_order):
         rest = _without(expr, part)
@@ -266,7 +272,8 @@ def choose(expressions: tuple) -> tuple[tuple, tuple]:
         shapes = []
         for e in form.args:
             # thawed before factoring: rebuilding c * (a + b) would distribute c again
-            plain, expanded = e.xreplace(atoms), sp.expand(e).xreplace(atoms)
+            plain = e.xreplace(atoms)
+            expanded = sp.expand(e).xreplace(atoms) if _terms(e) <= MAX_EXPANDED_TERMS else plain
             shapes.append([plain, expanded, sp.factor_terms(plain), sp.factor_terms(expanded)])
         for shape in range(4):  # one shape for all outputs, then each output's best
             chosen = [options[shape] for options in shapes]
@@ -276,6 +283,17 @@ def choose(expressions: tuple) -> tuple[tuple, tuple]:
         candidates.append((tuple(chosen), fired))
     best, fired = min(candidates, key=lambda c: (_total_cost(c[0]), sum(c[1].values())))
     return best, tuple(sorted(fired.items()))
+
+
+def _terms(expr: sp.Expr) -> int:
+    """How many terms expanding ``expr`` gives at most (expansion grows as a product)."""
+    if expr.is_Add:
+        return sum(_terms(a) for a in expr.args)
+    if expr.is_Mul:
+        return math.prod(_terms(a) for a in expr.args)
+    if expr.is_Pow and expr.exp.is_Integer and expr.exp > 0:
+        return _terms(expr.base) ** int(expr.exp)
+    return 1
 
 
 def _freeze_arguments(expr: sp.Expr):
@@ -482,16 +500,15 @@ def same_values(before: list[Node], after: list[Node], leaves: list[Node]) -> bo
 # ------------------------------------------------------------------------------ the phase
 
 
-def simplify(
-    roots: list[Node], builder: Builder, hits: Counter, budget: float = TIME_BUDGET_SECONDS
-) -> list[Node]:
-    """Replace each elementwise region by its cheapest safe form; ``hits`` counts regions
+def simplify(roots: list[Node], builder: Builder, hits: Counter) -> list[Node]:
+    """Replace each elementwise region by its cheapest safe form: the first
+    ``MIN_REGIONS``, then more while ``TIME_BUDGET_SECONDS`` lasts; ``hits`` counts regions
     rewritten and the identities they used."""
-    deadline = time.perf_counter() + budget
+    deadline = time.perf_counter() + TIME_BUDGET_SECONDS
     order = toposort(roots)
     replacements: dict[int, Node] = {}
-    for region in regions(order, roots):
-        if time.perf_counter() > deadline:
+    for done, region in enumerate(regions(order, roots)):
+        if done >= MIN_REGIONS and time.perf_counter() >= deadline:
             hits["sympy_time_budget_reached"] += 1
             break
         if len(region.members) < 2 or not region.outputs:

@@ -47,7 +47,7 @@ TIME_BUDGET_SECONDS = 0.1
 MIN_REGIONS = 8  # always tried, so small programs compile alike on a busy machine
 
 # numpy passes of ops whose generated code is more than one ufunc call (default 1).
-_PASSES = {"sigmoid": 4, "softplus": 9, "logsigmoid": 7, "rsqrt": 2}
+_PASSES = {"sigmoid": 4, "softplus": 8, "logsigmoid": 6, "rsqrt": 2}
 
 # op name -> SymPy form, where it is not ``op.sympy`` (the family is kept opaque).
 # log1p and expm1 stay functions, so that SymPy never turns them back into log(1 + x).
@@ -356,9 +356,11 @@ class _Rebuilder:
         return self.op(name, *(self(a) for a in expr.args))
 
     def _softplus(self, argument: sp.Expr) -> Node:
-        if argument.could_extract_minus_sign():  # softplus(-u) = -logsigmoid(u)
-            return self.op("neg", self.op("logsigmoid", self(-argument)))
-        return self.op("softplus", self(argument), beta=1.0, threshold=20.0)
+        # -logsigmoid(-u): the same value as softplus(u) in fewer numpy passes (no threshold)
+        return self.op("neg", self._logsigmoid(-argument))
+
+    def _logsigmoid(self, argument: sp.Expr) -> Node:
+        return self.op("logsigmoid", self(argument))
 
     def _sum(self, expr: sp.Expr) -> Node:
         part = _extends(expr, self.memo)
@@ -390,7 +392,8 @@ class _Rebuilder:
         return self(term)
 
     def _minus(self, left: Node, term: sp.Expr) -> Node:
-        # -(log-sigmoid form): x - (-softplus(-u)) is x + softplus(-u); keep one subtraction
+        if isinstance(term, identities.Softplus):  # x - softplus(u) = x + logsigmoid(-u)
+            return self.op("add", left, self._logsigmoid(-term.args[0]))
         return self.op("sub", left, self._term(term))
 
     def _product(self, expr: sp.Expr) -> Node:

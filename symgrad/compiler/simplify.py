@@ -153,6 +153,10 @@ class _Converted:
     expressions: list[sp.Expr]
     leaves: list[Node]  # leaf k is the symbol v{k}
     signature: tuple
+    # The same outputs with each compound member used more than once named w{k}, and the
+    # definitions of the names: the forward's intermediates, for the backward to reuse.
+    named: list[sp.Expr] = field(default_factory=list)
+    definitions: list[tuple[sp.Symbol, sp.Expr]] = field(default_factory=list)
 
 
 def _constant(value) -> sp.Expr:
@@ -175,18 +179,23 @@ def convert(region: Region) -> _Converted | None:
     if _tree_size(region, position) > MAX_TREE:
         return None
     built: dict[int, sp.Expr] = {}
+    named: dict[int, sp.Expr] = {}  # members as the named view sees them
+    definitions: list[tuple[sp.Symbol, sp.Expr]] = []
+    uses = Counter(i.id for m in region.members for i in m.inputs if i.id in position)
     leaves: list[Node] = []
     leaf_index: dict[int, int] = {}
     signature = []
     for node in region.members:
-        arguments, refs = [], []
+        arguments, named_arguments, refs = [], [], []
         for source in node.inputs:
             if source.id in position:
                 arguments.append(built[source.id])
+                named_arguments.append(named[source.id])
                 refs.append(("m", position[source.id]))
             elif _scalar_behind(source) is not None:  # a constant, or one broadcast
                 value = _scalar_behind(source)
                 arguments.append(_constant(value))
+                named_arguments.append(arguments[-1])
                 refs.append(("c", value, source.shape))
             else:
                 if source.id not in leaf_index:
@@ -194,18 +203,32 @@ def convert(region: Region) -> _Converted | None:
                     leaves.append(source)
                 k = leaf_index[source.id]
                 arguments.append(sp.Symbol(f"v{k}", real=True))
+                named_arguments.append(arguments[-1])
                 refs.append(("v", k))
-        to_sympy = _TO_SYMPY.get(node.op.name)
-        if node.op.name == "softplus":
-            expr = identities.Softplus(*arguments)
-        elif to_sympy is not None:
-            expr = to_sympy(*arguments)
-        else:
-            expr = node.op.sympy(*arguments)
-        built[node.id] = expr
+        built[node.id] = _sympy_form(node, arguments)
+        named[node.id] = _sympy_form(node, named_arguments)
+        if uses[node.id] > 1 and (named[node.id].is_Add or named[node.id].is_Mul):
+            name = sp.Symbol(f"w{len(definitions)}", real=True)
+            definitions.append((name, named[node.id]))
+            named[node.id] = name
         signature.append((node.op.name, node.attrs, tuple(refs)))
     outputs = tuple(position[o.id] for o in region.outputs)
-    return _Converted([built[o.id] for o in region.outputs], leaves, (tuple(signature), outputs))
+    return _Converted(
+        [built[o.id] for o in region.outputs],
+        leaves,
+        (tuple(signature), outputs),
+        [named[o.id] for o in region.outputs],
+        definitions,
+    )
+
+
+def _sympy_form(node: Node, arguments: list) -> sp.Expr:
+    to_sympy = _TO_SYMPY.get(node.op.name)
+    if node.op.name == "softplus":
+        return identities.Softplus(*arguments)
+    if to_sympy is not None:
+        return to_sympy(*arguments)
+    return node.op.sympy(*arguments)
 
 
 # ------------------------------------------------------------------ choosing a form
@@ -320,10 +343,11 @@ def _freeze_arguments(expr: sp.Expr):
 class _Rebuilder:
     """Builds graph nodes for SymPy expressions (shared subexpressions built once)."""
 
-    def __init__(self, builder: Builder, leaves: list[Node], dtype):
+    def __init__(self, builder: Builder, leaves: list[Node], dtype, definitions=None):
         self.builder = builder
         self.dtype = dtype
         self.memo: dict = {sp.Symbol(f"v{k}", real=True): leaf for k, leaf in enumerate(leaves)}
+        self.definitions = definitions or {}  # w{k} -> its expression, built when first used
 
     def const(self, value) -> Node:
         return self.builder.const(float(value), self.dtype)
@@ -340,6 +364,8 @@ class _Rebuilder:
         return node
 
     def _build(self, expr: sp.Expr) -> Node:
+        if expr in self.definitions:
+            return self(self.definitions[expr])
         if expr.is_number:  # free of symbols: log(2) too
             return self.const(expr)
         if expr.is_Add:
@@ -375,8 +401,14 @@ class _Rebuilder:
                 negative.append(-term)
             else:
                 positive.append(term)
-        if not positive:
-            return self.op("neg", self._sum_of(negative))
+        if not positive:  # -a*c - b: the first term carries the sign (a * -c) when it can
+            first = -negative.pop(0)
+            result = self(first) if first.as_coeff_Mul()[0] != -1 else None
+            if result is None:
+                result = self.op("neg", self(-first))
+            for term in negative:
+                result = self._minus(result, term)
+            return result
         result = self._sum_of(positive)
         for term in negative:
             result = self._minus(result, term)
@@ -526,12 +558,21 @@ def _simplify_region(region: Region, builder: Builder, hits: Counter) -> dict[in
     converted = convert(region)
     if converted is None:
         return {}
+    count = len(region.outputs)
     best, fired = choose(tuple(converted.expressions))
+    definitions: dict = {}
+    if converted.definitions:  # the view that names shared intermediates, if cheaper
+        names = [name for name, _ in converted.definitions]
+        joint = tuple(converted.named) + tuple(d for _, d in converted.definitions)
+        named_best, named_fired = choose(joint)
+        if _total_cost(named_best) < _total_cost(best):
+            best, fired = named_best[:count], named_fired
+            definitions = dict(zip(names, named_best[count:], strict=True))
     old_cost = sum(_PASSES.get(m.op.name, 1) for m in region.members)
-    if _total_cost(best) >= old_cost:
+    if _total_cost(tuple(best) + tuple(definitions.values())) >= old_cost:
         return {}
     dtype = region.outputs[0].dtype
-    rebuild = _Rebuilder(builder, converted.leaves, dtype)
+    rebuild = _Rebuilder(builder, converted.leaves, dtype, definitions)
     new = []
     try:
         for old, expr in zip(region.outputs, best, strict=True):

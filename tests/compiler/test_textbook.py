@@ -175,8 +175,12 @@ def test_tutorial_gradient_is_three_halves_of_x_plus_two():
     np.testing.assert_allclose(grad, 3 * (x + 2) / 2)
 
 
-def test_rosenbrock_gradient_value():
+def test_rosenbrock_gradient_takes_the_hand_gradients_passes():
+    """By hand: diff = x[1:] - x[:-1]**2 and 1 - x[:-1] from the forward, then
+    -400 * diff * x[:-1] - 2 * (1 - x[:-1]) (4 passes), 200 * diff (1) and adding the two
+    into the gradient (1)."""
     x = Z.reshape(-1)[:8]
+    assert len(backward_elementwise_ops(rosenbrock, x)) == 6
     _, grad = symgrad.value_and_grad(rosenbrock)(x)
     x64 = x.astype(np.float64)
     diff = x64[1:] - x64[:-1] ** 2

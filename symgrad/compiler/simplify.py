@@ -198,6 +198,8 @@ def convert(region: Region) -> _Converted | None:
                 named_arguments.append(arguments[-1])
                 refs.append(("c", value, source.shape))
             else:
+                if source.dtype is not node.dtype:  # numpy would promote a rebuilt op
+                    return None
                 if source.id not in leaf_index:
                     leaf_index[source.id] = len(leaves)
                     leaves.append(source)

@@ -47,7 +47,7 @@ TIME_BUDGET_SECONDS = 0.1
 MIN_REGIONS = 8  # always tried, so small programs compile alike on a busy machine
 
 # numpy passes of ops whose generated code is more than one ufunc call (default 1).
-_PASSES = {"sigmoid": 4, "softplus": 8, "logsigmoid": 6, "rsqrt": 2}
+_PASSES = {"sigmoid": 4, "softplus": 6, "logsigmoid": 8, "rsqrt": 2}
 
 # op name -> SymPy form, where it is not ``op.sympy`` (the family is kept opaque).
 # log1p and expm1 stay functions, so that SymPy never turns them back into log(1 + x).
@@ -384,11 +384,11 @@ class _Rebuilder:
         return self.op(name, *(self(a) for a in expr.args))
 
     def _softplus(self, argument: sp.Expr) -> Node:
-        # -logsigmoid(-u): the same value as softplus(u) in fewer numpy passes (no threshold)
-        return self.op("neg", self._logsigmoid(-argument))
-
-    def _logsigmoid(self, argument: sp.Expr) -> Node:
-        return self.op("logsigmoid", self(argument))
+        """max(u, 0) + log1p(exp(-|u|)): finite for any u, six numpy passes (the softplus op
+        takes ten: its beta and threshold)."""
+        u = self(argument)
+        tail = self.op("log1p", self.op("exp", self.op("neg", self.op("abs", u))))
+        return self.op("add", self.op("maximum", u, self.const(0)), tail)
 
     def _sum(self, expr: sp.Expr) -> Node:
         part = _extends(expr, self.memo)
@@ -426,8 +426,6 @@ class _Rebuilder:
         return self(term)
 
     def _minus(self, left: Node, term: sp.Expr) -> Node:
-        if isinstance(term, identities.Softplus):  # x - softplus(u) = x + logsigmoid(-u)
-            return self.op("add", left, self._logsigmoid(-term.args[0]))
         return self.op("sub", left, self._term(term))
 
     def _product(self, expr: sp.Expr) -> Node:

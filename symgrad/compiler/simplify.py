@@ -100,6 +100,7 @@ def regions(order: list[Node], roots: list[Node]) -> list[Region]:
     member = {n.id: _member(n) for n in order}
     depth: dict[int, int] = {}
     parent: dict[int, int] = {}
+    readers: dict[tuple, int] = {}
 
     def find(i: int) -> int:
         while parent[i] != i:
@@ -120,6 +121,11 @@ def regions(order: list[Node], roots: list[Node]) -> list[Region]:
             for source in node.inputs:
                 if member[source.id] and source.dtype is node.dtype and depth[source.id] == d:
                     parent[find(source.id)] = find(node.id)
+                elif not member[source.id] and source.kind != CONST:
+                    # readers of one input at one depth (the forward's x * 2 and the
+                    # backward's x + 1) share a region, so the backward can reuse the forward
+                    reader = readers.setdefault((source.id, d, node.dtype), node.id)
+                    parent[find(reader)] = find(node.id)
     groups: dict[int, list[Node]] = {}
     for node in order:
         if member[node.id]:

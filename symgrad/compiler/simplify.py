@@ -1,8 +1,9 @@
 """SymPy where it is cheap and worth it: elementwise regions, forward and backward together.
 
-A *region* is a connected set of elementwise float ops of one dtype (``+ - * /``, ``exp``,
-``log``, ``tanh``, ``sigmoid``, ``softplus``, ...), forward and backward nodes alike, that no
-path leaves and re-enters (so replacing it cannot create a cycle). Each region becomes one
+A *region* is a set of elementwise float ops of one dtype (``+ - * /``, ``exp``, ``log``,
+``tanh``, ``sigmoid``, ``softplus``, ...), forward and backward nodes alike, connected through
+each other or through an input they read, that no path leaves and re-enters (so replacing it
+cannot create a cycle). Each region becomes one
 SymPy expression per value used outside it, over symbols for its inputs, with the sigmoid
 family as opaque functions (``identities.py``). The cheapest of a few forms (as built, expanded,
 common factors pulled out, each with and without the family's identities) replaces the region
@@ -17,8 +18,9 @@ finite, and is NaN, +-inf where the region is. So ``x*y/y`` never becomes ``x`` 
 to 0 (the documented stabilization: the result is finite where the math is).
 
 Cost: one walk over the graph to find regions, then work per region on its members only
-(at most ``MAX_REGION`` ops, expressions of at most ``MAX_TREE`` SymPy ops), under a total
-time budget per compile; past it, the remaining regions stay as they are.
+(at most ``MAX_REGION`` ops, expressions of at most ``MAX_TREE`` SymPy ops), the first
+``MIN_REGIONS`` regions always, then more while ``TIME_BUDGET_SECONDS`` lasts; past it, the
+remaining regions stay as they are.
 """
 
 from __future__ import annotations
@@ -158,7 +160,6 @@ def _mark_outputs(order, roots, chunks) -> None:
 class _Converted:
     expressions: list[sp.Expr]
     leaves: list[Node]  # leaf k is the symbol v{k}
-    signature: tuple
     # The same outputs with each compound member used more than once named w{k}, and the
     # definitions of the names: the forward's intermediates, for the backward to reuse.
     named: list[sp.Expr] = field(default_factory=list)
@@ -190,19 +191,16 @@ def convert(region: Region) -> _Converted | None:
     uses = Counter(i.id for m in region.members for i in m.inputs if i.id in position)
     leaves: list[Node] = []
     leaf_index: dict[int, int] = {}
-    signature = []
     for node in region.members:
-        arguments, named_arguments, refs = [], [], []
+        arguments, named_arguments = [], []
         for source in node.inputs:
             if source.id in position:
                 arguments.append(built[source.id])
                 named_arguments.append(named[source.id])
-                refs.append(("m", position[source.id]))
             elif _scalar_behind(source) is not None:  # a constant, or one broadcast
                 value = _scalar_behind(source)
                 arguments.append(_constant(value))
                 named_arguments.append(arguments[-1])
-                refs.append(("c", value, source.shape))
             else:
                 if source.dtype is not node.dtype:  # numpy would promote a rebuilt op
                     return None
@@ -212,19 +210,15 @@ def convert(region: Region) -> _Converted | None:
                 k = leaf_index[source.id]
                 arguments.append(sp.Symbol(f"v{k}", real=True))
                 named_arguments.append(arguments[-1])
-                refs.append(("v", k))
         built[node.id] = _sympy_form(node, arguments)
         named[node.id] = _sympy_form(node, named_arguments)
         if uses[node.id] > 1 and (named[node.id].is_Add or named[node.id].is_Mul):
             name = sp.Symbol(f"w{len(definitions)}", real=True)
             definitions.append((name, named[node.id]))
             named[node.id] = name
-        signature.append((node.op.name, node.attrs, tuple(refs)))
-    outputs = tuple(position[o.id] for o in region.outputs)
     return _Converted(
         [built[o.id] for o in region.outputs],
         leaves,
-        (tuple(signature), outputs),
         [named[o.id] for o in region.outputs],
         definitions,
     )

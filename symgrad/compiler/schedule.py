@@ -115,8 +115,9 @@ def build_function(
         for node, pname in params
     ]
     param_ids = {node.id for node, _ in params}
-    order = [n for n in toposort(results, param_ids) if n.kind == OP and n.id not in param_ids]
-    for node in toposort(results, param_ids):
+    reached = toposort(results, param_ids)
+    order = [n for n in reached if n.kind == OP and n.id not in param_ids]
+    for node in reached:
         if node.kind not in (OP, CONST) and node.id not in param_ids:
             raise codegen.CodegenError(f"{name} reads {node.name}, which is not its parameter")
     role = {}

@@ -111,8 +111,7 @@ def build(
         roots = outputs + diff.grads + diff.fused_grads
         counts["after reverse"] = count_ops(roots)
         timer.lap("reverse")
-        roots = _simplify(graph, roots, hits, counts)
-        timer.lap("rewrite")
+        roots = _simplify(graph, roots, hits, counts, timer)
     n_out, n_wrt = len(outputs), len(diff.wrt)
     outputs = roots[:n_out]
     diff.grads = roots[n_out : n_out + n_wrt]
@@ -237,14 +236,17 @@ def _scaled(gradient: Node, cotangent: Node) -> Node:
     return product._data
 
 
-def _simplify(graph, roots, hits, counts) -> list[Node]:
+def _simplify(graph, roots, hits, counts, timer) -> list[Node]:
     """The rewrite phases, then SymPy on small elementwise clusters, then canonical again."""
     for phase in rules.PHASES:
         roots = rewrite.rewrite(graph, roots, rules.RULES[phase], hits)
         counts[f"after {phase}"] = count_ops(roots)
+    timer.lap("rewrite")
     roots = sympy_bridge.simplify(roots, rewrite.Builder(graph), hits)
+    timer.lap("sympy clusters")
     roots = rewrite.rewrite(graph, roots, rules.RULES["canonicalize"], hits)
     counts["after sympy clusters"] = count_ops(roots)
+    timer.lap("rewrite")
     return roots
 
 

@@ -59,6 +59,11 @@ def fold_constants(node: Node, builder: Builder) -> Node | None:
     if not all(i.kind == CONST for i in node.inputs):
         return None
     values = [np.asarray(i.value, dtype=i.dtype.numpy) for i in node.inputs]
+    if node.op.check is not None:
+        try:
+            node.op.check(*values, **node.attr_dict)
+        except Exception:  # noqa: BLE001 - the guard in generated code raises it at run time
+            return None
     with np.errstate(all="ignore"):
         result = np.asarray(node.op.eval(*values, **node.attr_dict))
     if result.shape != () or result.dtype.kind not in "biuf":

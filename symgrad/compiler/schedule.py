@@ -157,6 +157,9 @@ def _statements(order, results, param_ids, namer, role, helpers) -> list[str]:
     lines = []
     for i, node in enumerate(order):
         operands = [_operand(s, namer) for s in node.inputs]
+        check = codegen.guard(node, operands, helpers)
+        if check is not None:
+            lines.append(_with_comment(check, node))
         reuse = _reusable(node, i, buffer_of, buffer_end, owned, param_ids)
         target = namer.bind(node, role[node.id]) if node.id in role else None
         if reuse is not None:

@@ -367,12 +367,40 @@ def _index_vjp(g, out, x, *indices, index):
     return (grad,) + (None,) * len(indices)
 
 
+def _check_index_tensors(x, *indices, index):
+    """torch's error for an index tensor entry outside its dim (masks are in bounds)."""
+    items = getattr(index, "items", index)
+    used = sum(0 if k is None or k is Ellipsis or isinstance(k, bool) else 1 for k in items)
+    rest = iter(indices)
+    dim = label = 0
+    for item in items:
+        if item is Ellipsis:
+            dim += x.ndim - used
+        elif item is None or isinstance(item, bool):
+            continue
+        elif isinstance(item, str):
+            values = next(rest)
+            if values.dtype != np.bool_:
+                size = x.shape[dim]
+                outside = values[(values < -size) | (values >= size)]
+                if outside.size:
+                    raise IndexError(
+                        f"index {outside.flat[0]} is out of bounds for dimension {label} with "
+                        f"size {size}"
+                    )
+            label += 1
+            dim += 1
+        else:
+            dim += 1
+
+
 INDEX = OpDef(
     "index",
     _index_numpy,
     vjp=_index_vjp,
     shape=_index_shape,
     promote="first",
+    check=_check_index_tensors,
     backward_name=lambda args, attrs: attrs["index"].backward_name(),
 )
 
@@ -619,6 +647,16 @@ def _padded_to(grad: Tensor, shape) -> Tensor:
 # -------------------------------------------------------------------------------- gather
 
 
+def _check_gather_index(x, index, *, dim):
+    """torch's error for an index outside [0, size) of ``dim``."""
+    size = x.shape[dim] if x.ndim else 1
+    outside = index[(index < 0) | (index >= size)]
+    if outside.size:
+        raise RuntimeError(
+            f"index {outside.flat[0]} is out of bounds for dimension {dim} with size {size}"
+        )
+
+
 def _gather_numpy(x, index, *, dim):
     if x.ndim == 0:
         return x.copy()
@@ -648,6 +686,7 @@ GATHER = OpDef(
     shape=lambda s, i, *, dim: tuple(i),
     promote="first",
     nondifferentiable_inputs=(1,),
+    check=_check_gather_index,
 )
 GATHER_BACKWARD = OpDef(
     "gather_backward",
@@ -675,7 +714,6 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False)
                 f"Size does not match at dimension {d} expected index {size_text(index.shape)} "
                 f"to be no larger than self {size_text(input.shape)} apart from dimension {dim}"
             )
-    _check_index_values(index, dim, input.shape[dim] if input.ndim else 1)
     return apply(GATHER, input, index, dim=dim)
 
 
@@ -800,6 +838,13 @@ Tensor.scatter_add_ = _scatter_add_
 # ---------------------------------------------------------------- index_select, index_add
 
 
+def _check_select_index(x, index, *, dim):
+    """torch's error for an index outside [0, size) of ``dim``."""
+    size = x.shape[dim] if x.ndim else 1
+    if np.any((index < 0) | (index >= size)):
+        raise IndexError("index out of range in self")
+
+
 def _index_select_numpy(x, index, *, dim):
     return np.take(x, index, axis=dim) if x.ndim else x.copy()
 
@@ -822,6 +867,7 @@ INDEX_SELECT = OpDef(
     shape=lambda s, i, *, dim: tuple(s[:dim]) + tuple(i) + tuple(s[dim + 1 :]) if s else (),
     promote="first",
     nondifferentiable_inputs=(1,),
+    check=_check_select_index,
 )
 INDEX_SELECT_BACKWARD = OpDef(
     "index_select_backward",
@@ -848,10 +894,6 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     dim = _wrap_dim(dim, max(input.ndim, 1))
     if input.ndim and index.ndim == 0:
         index = index.reshape(1)
-    try:
-        _check_index_values(index, dim, input.shape[dim] if input.ndim else 1)
-    except RuntimeError:
-        raise IndexError("index out of range in self") from None
     return apply(INDEX_SELECT, input, index, dim=dim)
 
 

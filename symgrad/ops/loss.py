@@ -131,6 +131,15 @@ def _concrete(tensor: Tensor) -> np.ndarray | None:
 # -------------------------------------------------------------------------------- nll_loss
 
 
+def _check_targets(x, target, weight, *, reduction, ignore_index):
+    """torch's error for a class index outside [0, classes) that is not ignore_index."""
+    classes = x.shape[0 if x.ndim == 1 else 1]
+    counted = target[target != ignore_index]
+    bad = counted[(counted < 0) | (counted >= classes)]
+    if bad.size:
+        raise IndexError(f"Target {bad[0]} is out of bounds.")
+
+
 def _nll_loss_numpy(x, target, weight, *, reduction, ignore_index):
     class_dim = 0 if x.ndim == 1 else 1
     valid = target != ignore_index
@@ -190,6 +199,7 @@ NLL_LOSS = OpDef(
     promote=lambda x, target, weight, **attrs: (None, x.dtype),
     nondifferentiable_inputs=(1, 2),
     backward_name=_nll_loss_name,
+    check=_check_targets,
 )
 
 
@@ -272,12 +282,6 @@ def _check_nll_arguments(input: Tensor, target: Tensor, weight, ignore_index: in
             f"expected scalar type {_short_type_name(input.dtype)} but found "
             f"{_short_type_name(weight.dtype)}"
         )
-    values = _concrete(target)
-    if values is not None:
-        counted = values[values != ignore_index].astype(np.int64)
-        bad = counted[(counted < 0) | (counted >= classes)]
-        if bad.size:
-            raise IndexError(f"Target {bad[0]} is out of bounds.")
     return target if target.dtype is dtypes.int64 else target.to(dtypes.int64)
 
 

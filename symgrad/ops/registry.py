@@ -2,7 +2,8 @@
 
 One op is one ``OpDef``: its numpy ``eval``, its gradient rule ``vjp`` written with symgrad
 ops (so the same rule serves eager backward, ``create_graph=True`` and the compiler's reverse
-pass), its ``spelling`` in generated code, and its shape and dtype rules.
+pass), its ``spelling`` in generated code, its shape and dtype rules, and its ``check`` of
+argument values.
 """
 
 from __future__ import annotations
@@ -37,6 +38,11 @@ class OpDef:
     ``promote`` is "same" (torch.result_type), "float" (integers become the default float),
     "bool" (compute in the promoted type, return bool), "first" (the first input's dtype) or
     a function of the inputs' dtypes.
+    ``check(*arrays, **attrs)`` raises torch's error for argument values the op cannot take
+    (an integer division by zero, an index out of bounds, a class target out of range). It
+    runs on the computed arrays before ``eval`` eagerly, and generated code calls the same
+    function as a guard statement before the op, so compiled code raises the same error. It
+    is a module-level function using only numpy (generated code gets a copy of it).
     """
 
     name: str
@@ -51,6 +57,7 @@ class OpDef:
     sympy: Callable[..., Any] | None = None
     arity: int = 1
     nondifferentiable_inputs: tuple[int, ...] = ()
+    check: Callable[..., None] | None = None
     attrs_doc: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self):
@@ -103,6 +110,8 @@ def _as_array(value, compute_dtype):
 def evaluate(op: OpDef, args, attrs, compute_dtype, out_dtype) -> np.ndarray:
     """Run the numpy implementation; the result is an ndarray of ``out_dtype``."""
     arrays = [_as_array(a, compute_dtype) for a in args]
+    if op.check is not None:
+        op.check(*arrays, **attrs)
     with np.errstate(all="ignore"):
         out = op.eval(*arrays, **attrs)
     if not isinstance(out, np.ndarray) or out.dtype != out_dtype.numpy:

@@ -839,10 +839,14 @@ Tensor.scatter_add_ = _scatter_add_
 
 
 def _check_select_index(x, index, *, dim):
-    """torch's error for an index outside [0, size) of ``dim``."""
+    """torch's error for an index outside [0, size) of ``dim`` (its text differs past dim 0)."""
     size = x.shape[dim] if x.ndim else 1
-    if np.any((index < 0) | (index >= size)):
+    outside = index[(index < 0) | (index >= size)]
+    if not outside.size:
+        return
+    if dim == 0:
         raise IndexError("index out of range in self")
+    raise RuntimeError(f"INDICES element is out of DATA bounds, id={outside[0]} axis_dim={size}")
 
 
 def _index_select_numpy(x, index, *, dim):

@@ -16,7 +16,7 @@ from .. import dtypes
 from ..autograd import grad_mode
 from ..ops.constant import FULL
 from ..tensor import Tensor
-from . import codegen, reverse, rewrite, rules, schedule, sympy_bridge, trace
+from . import check, codegen, reverse, rewrite, rules, schedule, sympy_bridge, trace
 from .graph import CAPTURED, CONST, INPUT, Node, count_ops, toposort
 
 
@@ -116,7 +116,8 @@ def build(
     outputs = roots[:n_out]
     diff.grads = roots[n_out : n_out + n_wrt]
     diff.fused_grads = roots[n_out + n_wrt :]
-    functions, helpers, params, saved = _schedule(traced, outputs, diff)
+    self_check = check.enabled()
+    functions, helpers, params, saved = _schedule(traced, outputs, diff, self_check)
     timer.lap("schedule")
     function_name = traced.trace.function_name
     typed_params = ", ".join(f"{name}: {node.type_text()}" for node, name in params)
@@ -126,15 +127,19 @@ def build(
         "function": function_name,
         "origin": _origin(fn),
     }
+    if self_check:
+        helpers["_observe"] = check.HOOK_SOURCE
     source = codegen.render_module(header, functions, helpers)
     module = codegen.load_module(source, function_name)
     timer.lap("render and load")
+    entry_points = {name: getattr(module, name) for name in _ENTRY_POINTS}
+    if self_check:
+        nodes = {node.id: node for node in toposort(roots + graph.inputs + graph.captured)}
+        entry_points = {name: check.checked(module, name, nodes) for name in _ENTRY_POINTS}
     return Program(
         module=module,
         source=source,
-        forward=module.forward,
-        backward=module.backward,
-        forward_backward=module.forward_backward,
+        **entry_points,
         output_structure=traced.output_structure,
         output_kinds=traced.output_kinds,
         output_types=[(node.shape, node.dtype) for node in outputs],
@@ -250,7 +255,10 @@ def _simplify(graph, roots, hits, counts, timer) -> list[Node]:
     return roots
 
 
-def _schedule(traced, outputs, diff):
+_ENTRY_POINTS = ("forward", "backward", "forward_backward")
+
+
+def _schedule(traced, outputs, diff, observe=False):
     """The three generated functions; what forward saves for backward, with its bytes."""
     graph = traced.trace.graph
     helpers: dict = {}
@@ -270,6 +278,7 @@ def _schedule(traced, outputs, diff):
         helpers,
         "Outputs, then the values backward needs.",
         namer,
+        observe=observe,
     )
     saved_params = [(node, namer.names[node.id]) for node in saved]
     cotangent_params = [(node, node.name) for node in diff.cotangents]
@@ -280,6 +289,7 @@ def _schedule(traced, outputs, diff):
         grad_names,
         helpers,
         "Gradients of the inputs, from the saved values and the outputs' cotangents.",
+        observe=observe,
     )
     fused_params = params + (cotangent_params if diff.fused_takes_cotangents else [])
     forward_backward = schedule.build_function(
@@ -290,6 +300,7 @@ def _schedule(traced, outputs, diff):
         helpers,
         "Outputs and gradients in one pass"
         + ("." if diff.fused_takes_cotangents else " (the output's cotangent is 1)."),
+        observe=observe,
     )
     saved_report = [
         (namer.names[n.id], n.type_text(), 0 if n.kind in (INPUT, CAPTURED) else n.nbytes)

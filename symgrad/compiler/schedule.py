@@ -107,8 +107,10 @@ def build_function(
     helpers: dict,
     doc: str,
     namer: Namer | None = None,
+    observe: bool = False,
 ) -> Function:
-    """Statements computing ``results`` from ``params`` in dependency order."""
+    """Statements computing ``results`` from ``params`` in dependency order; ``observe`` adds
+    ``_observe(node id, value)`` after each (self-check mode, ``check.py``)."""
     namer = namer or Namer()
     param_names = [
         namer.bind(node, pname) if node.id not in namer.names else namer.names[node.id]
@@ -124,7 +126,10 @@ def build_function(
     for node, rname in zip(results, result_names, strict=True):
         if node.kind == OP and node.id not in role and node.id not in namer.names:
             role[node.id] = rname
-    statements = _statements(order, results, param_ids, namer, role, helpers)
+    statements = _statements(order, results, param_ids, namer, role, helpers, observe)
+    if observe:
+        observed = [f"_observe({node.id}, {namer.names[node.id]})" for node, _ in params]
+        statements = observed + statements
     returns = ", ".join(_operand(n, namer) for n in results)
     if len(results) == 1:
         returns += ","
@@ -137,7 +142,7 @@ def _operand(node: Node, namer: Namer) -> str:
     return namer.names[node.id]
 
 
-def _statements(order, results, param_ids, namer, role, helpers) -> list[str]:
+def _statements(order, results, param_ids, namer, role, helpers, observe=False) -> list[str]:
     end = len(order)
     last_use = {}
     for i, node in enumerate(order):
@@ -181,6 +186,8 @@ def _statements(order, results, param_ids, namer, role, helpers) -> list[str]:
                     f"symgrad.compile cannot generate code for {node.op.name}{line}: {error}"
                 ) from None
         lines.append(_with_comment(f"{target} = {text}", node))
+        if observe:
+            lines.append(f"_observe({node.id}, {target})")
         dead = [
             s
             for s in _unique(node.inputs)

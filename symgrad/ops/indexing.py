@@ -609,19 +609,6 @@ def _is_integer_index(index: Tensor) -> bool:
     return index.dtype in (dtypes.int64, dtypes.int32)
 
 
-def _check_index_values(index: Tensor, dim: int, size: int) -> None:
-    """Every index in [0, size) (concrete indices only: traced ones are checked at run time
-    by numpy)."""
-    if index._is_symbolic:
-        return
-    values = index._data
-    outside = values[(values < 0) | (values >= size)]
-    if outside.size:
-        raise RuntimeError(
-            f"index {outside.flat[0]} is out of bounds for dimension {dim} with size {size}"
-        )
-
-
 def _check_no_larger(index: Tensor, input: Tensor, dim: int, src: Tensor | None = None) -> None:
     for d in range(index.ndim):
         too_large = d != dim and index.shape[d] > input.shape[d]
@@ -655,6 +642,10 @@ def _check_gather_index(x, index, *, dim):
         raise RuntimeError(
             f"index {outside.flat[0]} is out of bounds for dimension {dim} with size {size}"
         )
+
+
+def _check_scatter_index(x, index, src, *, dim):
+    _check_gather_index(x, index, dim=dim)
 
 
 def _gather_numpy(x, index, *, dim):
@@ -748,6 +739,7 @@ SCATTER = OpDef(
     shape=lambda s, i, v, *, dim: tuple(s),
     promote="first",
     nondifferentiable_inputs=(1,),
+    check=_check_scatter_index,
     backward_name=lambda args, attrs: (
         "ScatterBackward0" if isinstance(args[2], Tensor) else "ScatterBackward1"
     ),
@@ -775,6 +767,7 @@ SCATTER_ADD = OpDef(
     shape=lambda s, i, v, *, dim: tuple(s),
     promote="first",
     nondifferentiable_inputs=(1,),
+    check=_check_scatter_index,
 )
 
 
@@ -790,7 +783,6 @@ def _scatter_arguments(input: Tensor, dim: int, index: Tensor, src) -> int:
     if isinstance(src, Tensor) and src.ndim != input.ndim:
         raise RuntimeError("Index tensor must have the same number of dimensions as src tensor")
     _check_no_larger(index, input, dim, src if isinstance(src, Tensor) else None)
-    _check_index_values(index, dim, input.shape[dim] if input.ndim else 1)
     return dim
 
 
@@ -914,6 +906,14 @@ def _index_add_vjp(g, out, x, index, source, *, dim, alpha):
     return (g, None, picked if alpha == 1 else picked * alpha)
 
 
+def _check_index_add_index(x, index, source, *, dim, alpha):
+    """torch's error for an index outside ``dim`` (its kernel for vectors words it apart)."""
+    if x.ndim > 1:
+        _check_gather_index(x, index, dim=dim)
+    elif np.any((index < 0) | (index >= (x.shape[dim] if x.ndim else 1))):
+        raise IndexError("index out of range in self")
+
+
 INDEX_ADD = OpDef(
     "index_add",
     _index_add_numpy,
@@ -921,6 +921,7 @@ INDEX_ADD = OpDef(
     shape=lambda s, i, v, *, dim, alpha: tuple(s),
     promote="first",
     nondifferentiable_inputs=(1,),
+    check=_check_index_add_index,
 )
 
 
@@ -955,13 +956,6 @@ def _index_add_arguments(input: Tensor, dim: int, index: Tensor, source: Tensor)
             f"index_add_(): Number of indices ({index.shape[0]}) should be equal to "
             f"source.size(dim): ({source.shape[dim]}), for dim: {dim}"
         )
-    if input.ndim > 1:
-        _check_index_values(index, dim, input.shape[dim])
-        return dim, index
-    try:
-        _check_index_values(index, dim, input.shape[dim] if input.ndim else 1)
-    except RuntimeError:  # torch's kernel for vectors has its own message
-        raise IndexError("index out of range in self") from None
     return dim, index
 
 
@@ -1096,6 +1090,16 @@ def _take_vjp(g, out, x, index):
     return (flat.reshape(tuple(x.shape)), None)
 
 
+def _check_take_index(x, index):
+    """torch's error for an index outside the flattened input (negatives count from the end)."""
+    outside = index[(index < -x.size) | (index >= x.size)]
+    if outside.size:
+        raise IndexError(
+            f"out of range: tried to access index {outside.flat[0]} on a tensor of {x.size} "
+            "elements."
+        )
+
+
 TAKE = OpDef(
     "take",
     lambda x, index: np.take(x, index),
@@ -1104,6 +1108,7 @@ TAKE = OpDef(
     shape=lambda s, i: tuple(i),
     promote="first",
     nondifferentiable_inputs=(1,),
+    check=_check_take_index,
 )
 
 
@@ -1115,15 +1120,6 @@ def take(input: Tensor, index: Tensor) -> Tensor:
         raise RuntimeError(
             f"take(): Expected a long tensor for index, but got {_SCALAR_NAMES[index.dtype.name]}"
         )
-    numel = input.numel()
-    if not index._is_symbolic:
-        values = index._data
-        outside = values[(values < -numel) | (values >= numel)]
-        if outside.size:
-            raise IndexError(
-                f"out of range: tried to access index {outside.flat[0]} on a tensor of {numel} "
-                "elements."
-            )
     return apply(TAKE, input, index)
 
 

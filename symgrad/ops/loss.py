@@ -123,11 +123,6 @@ def _is_one(value) -> bool:
     return not isinstance(value, Tensor) and value == 1
 
 
-def _concrete(tensor: Tensor) -> np.ndarray | None:
-    """The values to validate, or None while tracing (checks then happen at run time only)."""
-    return None if tensor._is_symbolic else tensor.detach().numpy()
-
-
 # -------------------------------------------------------------------------------- nll_loss
 
 
@@ -598,6 +593,11 @@ def _binary_cross_entropy_vjp(g, out, x, y, weight, *, reduction):
     return (grad_x, grad_y, None)
 
 
+def _check_probabilities(x, y, weight, *, reduction):
+    if not np.all((x >= 0) & (x <= 1)):
+        raise RuntimeError("all elements of input should be between 0 and 1")
+
+
 BINARY_CROSS_ENTROPY = OpDef(
     "binary_cross_entropy",
     _binary_cross_entropy_numpy,
@@ -605,6 +605,7 @@ BINARY_CROSS_ENTROPY = OpDef(
     shape=lambda x, y, w, *, reduction: _reduced_shape(x, reduction),
     promote=lambda x, y, weight, **attrs: (x.dtype, x.dtype),
     nondifferentiable_inputs=(2,),
+    check=_check_probabilities,
 )
 
 
@@ -631,9 +632,6 @@ def binary_cross_entropy(
             f"Found dtype {_short_type_name(target.dtype)} but expected "
             f"{_short_type_name(input.dtype)}"
         )
-    values = _concrete(input)
-    if values is not None and not np.all((values >= 0) & (values <= 1)):
-        raise RuntimeError("all elements of input should be between 0 and 1")
     _refuse_grad(weight, "binary_cross_entropy", "weight")
     if weight is None:
         weight = 1.0

@@ -42,6 +42,19 @@ CASES = [
      "Target -1 is out of bounds."),
     ("cross_entropy_smoothed", lambda x, t: F.cross_entropy(x, t, label_smoothing=0.1),
      (X, np.array([3, 0])), IndexError, "Target 3 is out of bounds."),
+    ("take", symgrad.take, (X, np.array([6])), IndexError,
+     "out of range: tried to access index 6 on a tensor of 6 elements."),
+    ("scatter", lambda x, i: x.scatter(1, i, x), (X, np.array([[3], [0]])), RuntimeError,
+     "index 3 is out of bounds for dimension 1 with size 3"),
+    ("scatter_add", lambda x, i: x.scatter_add(0, i, x), (X, np.array([[2, 0, 0]])),
+     RuntimeError, "index 2 is out of bounds for dimension 0 with size 2"),
+    ("index_add_vector", lambda v, i: v.index_add(0, i, v[:1]), (X[0], np.array([3])),
+     IndexError, "index out of range in self"),
+    ("index_add_matrix", lambda x, i: x.index_add(1, i, x[:, :1]), (X, np.array([5])),
+     RuntimeError, "index 5 is out of bounds for dimension 1 with size 3"),
+    ("binary_cross_entropy", lambda p, t: F.binary_cross_entropy(p, t),
+     (np.array([0.5, 1.5]), np.array([0.0, 1.0])), RuntimeError,
+     "all elements of input should be between 0 and 1"),
 ]  # fmt: skip
 
 
@@ -69,7 +82,7 @@ VALID = [c for c in CASES if c[0] != "remainder_by_constant_zero"]
 @pytest.mark.parametrize("fn, args", [c[1:3] for c in VALID], ids=[c[0] for c in VALID])
 def test_guards_pass_valid_values(fn, args):
     """The same programs on values in range: compiled == eager, no false alarm."""
-    valid = tuple(np.ones_like(a) if a.dtype.kind == "i" else a for a in args)
+    valid = tuple(np.ones_like(a) if a.dtype.kind == "i" else np.clip(a, 0, 1) for a in args)
     eager = fn(*(symgrad.tensor(a) for a in valid)).numpy()
     compiled = np.asarray(symgrad.compile(fn)(*valid))
     np.testing.assert_array_equal(compiled, eager)
@@ -84,6 +97,8 @@ def test_guards_match_torch():
         "fmod": torch.fmod,
         "cross_entropy_target": torch_F.cross_entropy,
         "nll_loss_negative_target": torch_F.nll_loss,
+        "take": torch.take,
+        "binary_cross_entropy": torch_F.binary_cross_entropy,
     }
     for name, fn, args, kind, message in CASES:
         if name == "cross_entropy_smoothed":

@@ -101,8 +101,9 @@ class _Settler:
 
     def settle(self, root: Node) -> None:
         settled = self.settled
-        # Frames: (node, budget, replacement). A node is expanded (inputs pushed), then
-        # rewritten once; if a rule fires, its result is settled and the node then maps to it.
+        # Frames: (node, budget, replacement, expanded). A node is expanded (its inputs
+        # pushed), then rewritten once; if a rule fires, its result is settled first (with one
+        # rule less of budget) and a frame with ``replacement`` then maps the node to it.
         stack: list[tuple[Node, int, Node | None, bool]] = [(root, MAX_ITERATIONS, None, False)]
         while stack:
             node, budget, replacement, expanded = stack.pop()

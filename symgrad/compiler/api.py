@@ -225,7 +225,8 @@ class CompiledFunction:
         self._cache[key] = entry
         self._entries.append(entry)
         _log("code", f"Generated code for {self.__name__}:\n{program.source}")
-        _log("graph", f"Graph of {self.__name__}:\n{program.graph_text}")
+        if "graph" in _LOG_CHANNELS:  # the dump walks the whole graph: only when logged
+            _log("graph", f"Graph of {self.__name__}:\n{program.graph_text}")
         logger.debug("compiled %s in %.1f ms", self.__name__, (time.perf_counter() - start) * 1000)
         if len(self._entries) > self.recompile_limit:
             warnings.warn(

@@ -42,7 +42,12 @@ class Program:
     rule_hits: Counter = field(default_factory=Counter)
     saved: list = field(default_factory=list)  # (name, type text, bytes)
     phase_seconds: dict = field(default_factory=dict)
-    graph_text: str = ""
+    graph_roots: list = field(default_factory=list)  # the final graph, dumped on request
+
+    @property
+    def graph_text(self) -> str:
+        """The final graph, one node a line (``graph_dump``): built only when asked for."""
+        return graph_dump(self.graph_roots)
 
 
 class _Timer:
@@ -153,7 +158,7 @@ def build(
         rule_hits=hits,
         saved=saved,
         phase_seconds=timer.seconds,
-        graph_text=graph_dump(roots),
+        graph_roots=roots,
     )
 
 

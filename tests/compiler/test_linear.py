@@ -115,3 +115,22 @@ def test_deep_chain_compiles_and_matches_eager():
     eager.backward()
     np.testing.assert_allclose(value, eager.item(), rtol=1e-9)
     np.testing.assert_allclose(grad, eager_x.grad.numpy(), rtol=1e-9)
+
+
+def test_build_restores_the_cyclic_collector():
+    """The build pauses the cyclic GC (it rescans the growing graph); it is back on after a
+    build, also one that fails, and stays off for a caller that turned it off."""
+    import gc
+
+    assert gc.isenabled()
+    symgrad.value_and_grad(_chain(3))(np.ones(2))
+    assert gc.isenabled()
+    with pytest.raises(ZeroDivisionError):
+        symgrad.compile(lambda x: x * (1 / 0))(np.ones(2))
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        symgrad.value_and_grad(_chain(4))(np.ones(2))
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import logging
 import threading
 import time
 import warnings
@@ -214,7 +215,8 @@ class CompiledFunction:
         self._cache[key] = entry
         self._entries.append(entry)
         logs.code.debug("Generated code for %s:\n%s", self.__name__, program.source)
-        logs.graph.debug("Graph of %s:\n%s", self.__name__, program.graph_text)
+        if logs.graph.isEnabledFor(logging.DEBUG):  # the dump walks the whole graph
+            logs.graph.debug("Graph of %s:\n%s", self.__name__, program.graph_text)
         logs.timing.debug(
             "compiled %s in %.1f ms", self.__name__, (time.perf_counter() - start) * 1000
         )

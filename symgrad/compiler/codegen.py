@@ -132,12 +132,25 @@ def expression(node: Node, operands: list[str], helpers: dict, out: str | None =
     fn = op.eval
     if isinstance(fn, np.ufunc):
         return f"np.{fn.__name__}({', '.join(operands)})"
+    return _helper_call(fn, node, operands, helpers)
+
+
+def guard(node: Node, operands: list[str], helpers: dict) -> str | None:
+    """The guard statement before ``node``: a call of its op's ``check`` (copied into the
+    module, the very function eager mode runs, so the error and its text are the same)."""
+    if node.op.check is None:
+        return None
+    return _helper_call(node.op.check, node, operands, helpers)
+
+
+def _helper_call(fn, node: Node, operands: list[str], helpers: dict) -> str:
+    """``fn(operands..., attr=value...)`` with ``fn`` copied into the module."""
     name = _include(fn, helpers)
     operands = [
         typed_constant(i) if i.kind == CONST else text
         for i, text in zip(node.inputs, operands, strict=True)
     ]
-    arguments = operands + [f"{k}={literal(v)}" for k, v in attrs.items()]
+    arguments = operands + [f"{k}={literal(v)}" for k, v in node.attrs]
     return f"{name}({', '.join(arguments)})"
 
 

@@ -7,9 +7,8 @@ records where the user's code created it (file, line, source text).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-
-import numpy as np
 
 from .. import dtypes
 
@@ -79,7 +78,8 @@ class Node:
 
     @property
     def numel(self) -> int:
-        return int(np.prod(self.shape, dtype=np.int64))
+        # math.prod on the tuple of ints: asked several times per node by every pass.
+        return math.prod(self.shape)
 
     @property
     def nbytes(self) -> int:

@@ -6,8 +6,10 @@ The result is a ``Program``: the loaded generated module (``forward``, ``backwar
 
 from __future__ import annotations
 
+import gc
 import time
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -16,7 +18,7 @@ from .. import dtypes
 from ..autograd import grad_mode
 from ..ops.constant import FULL
 from ..tensor import Tensor
-from . import codegen, logs, reverse, rewrite, rules, schedule, simplify, trace
+from . import check, codegen, logs, reverse, rewrite, rules, schedule, simplify, trace
 from .graph import CAPTURED, CONST, INPUT, Node, count_ops, toposort
 
 
@@ -42,13 +44,18 @@ class Program:
     rule_hits: Counter = field(default_factory=Counter)
     saved: list = field(default_factory=list)  # (name, type text, bytes)
     phase_seconds: dict = field(default_factory=dict)
-    graph_text: str = ""
+    graph_roots: list = field(default_factory=list)  # the final graph, dumped on request
     graph_parts: GraphParts | None = None
     # The simplified graph's outputs and, per differentiated name, its seed-1 gradient (the
     # nodes forward_backward computes), and the nodes of ``captured``: what ``formula`` reads.
     output_nodes: list = field(default_factory=list)
     gradient_nodes: dict = field(default_factory=dict)
     captured_nodes: list = field(default_factory=list)
+
+    @property
+    def graph_text(self) -> str:
+        """The final graph, one node a line (``graph_dump``): built only when asked for."""
+        return graph_dump(self.graph_roots)
 
 
 @dataclass
@@ -102,6 +109,22 @@ class _Differentiated:
     fused_takes_cotangents: bool
 
 
+@contextmanager
+def _cyclic_gc_paused():
+    """A build allocates tens of thousands of objects without cycles (nodes, tensors, lines);
+    as they accumulate, the cyclic collector rescans them again and again (measured: a quarter
+    of a 10,000-step chain's compile, and the part that grew faster than the graph). Reference
+    counting still frees them; any cycle made meanwhile is collected afterwards."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+@_cyclic_gc_paused()
 def build(
     fn,
     signature_args,
@@ -132,13 +155,13 @@ def build(
         roots = outputs + diff.grads + diff.fused_grads
         counts["after reverse"] = count_ops(roots)
         timer.lap("reverse")
-        roots = _simplify(graph, roots, hits, counts)
-        timer.lap("rewrite")
+        roots = _simplify(graph, roots, hits, counts, timer)
     n_out, n_wrt = len(outputs), len(diff.wrt)
     outputs = roots[:n_out]
     diff.grads = roots[n_out : n_out + n_wrt]
     diff.fused_grads = roots[n_out + n_wrt :]
-    functions, helpers, params, saved, saved_nodes = _schedule(traced, outputs, diff)
+    self_check = check.enabled()
+    functions, helpers, params, saved, saved_nodes = _schedule(traced, outputs, diff, self_check)
     timer.lap("schedule")
     function_name = traced.trace.function_name
     typed_params = ", ".join(f"{name}: {node.type_text()}" for node, name in params)
@@ -148,15 +171,19 @@ def build(
         "function": function_name,
         "origin": _origin(fn),
     }
+    if self_check:
+        helpers["_observe"] = check.HOOK_SOURCE
     source = codegen.render_module(header, functions, helpers)
     module = codegen.load_module(source, function_name)
     timer.lap("render and load")
+    entry_points = {name: getattr(module, name) for name in _ENTRY_POINTS}
+    if self_check:
+        nodes = {node.id: node for node in toposort(roots + graph.inputs + graph.captured)}
+        entry_points = {name: check.checked(module, name, nodes) for name in _ENTRY_POINTS}
     return Program(
         module=module,
         source=source,
-        forward=module.forward,
-        backward=module.backward,
-        forward_backward=module.forward_backward,
+        **entry_points,
         output_structure=traced.output_structure,
         output_kinds=traced.output_kinds,
         output_types=[(node.shape, node.dtype) for node in outputs],
@@ -170,7 +197,7 @@ def build(
         rule_hits=hits,
         saved=saved,
         phase_seconds=timer.seconds,
-        graph_text=graph_dump(roots),
+        graph_roots=roots,
         graph_parts=GraphParts(
             outputs,
             [_output_name(k, len(outputs)) for k in range(len(outputs))],
@@ -269,18 +296,24 @@ def _scaled(gradient: Node, cotangent: Node) -> Node:
     return product._data
 
 
-def _simplify(graph, roots, hits, counts) -> list[Node]:
+def _simplify(graph, roots, hits, counts, timer) -> list[Node]:
     """The rewrite phases, then SymPy on elementwise regions, then canonical again."""
     for phase in rules.PHASES:
         roots = rewrite.rewrite(graph, roots, rules.RULES[phase], hits)
         counts[f"after {phase}"] = count_ops(roots)
+    timer.lap("rewrite")
     roots = simplify.simplify(roots, rewrite.Builder(graph), hits)
+    timer.lap("sympy regions")
     roots = rewrite.rewrite(graph, roots, rules.RULES["canonicalize"], hits)
     counts["after sympy regions"] = count_ops(roots)
+    timer.lap("rewrite")
     return roots
 
 
-def _schedule(traced, outputs, diff):
+_ENTRY_POINTS = ("forward", "backward", "forward_backward")
+
+
+def _schedule(traced, outputs, diff, observe=False):
     """The three generated functions; what forward saves for backward, with its bytes."""
     graph = traced.trace.graph
     helpers: dict = {}
@@ -300,6 +333,7 @@ def _schedule(traced, outputs, diff):
         helpers,
         "Outputs, then the values backward needs.",
         namer,
+        observe=observe,
     )
     saved_params = [(node, namer.names[node.id]) for node in saved]
     cotangent_params = [(node, node.name) for node in diff.cotangents]
@@ -310,6 +344,7 @@ def _schedule(traced, outputs, diff):
         grad_names,
         helpers,
         "Gradients of the inputs, from the saved values and the outputs' cotangents.",
+        observe=observe,
     )
     fused_params = params + (cotangent_params if diff.fused_takes_cotangents else [])
     forward_backward = schedule.build_function(
@@ -320,6 +355,7 @@ def _schedule(traced, outputs, diff):
         helpers,
         "Outputs and gradients in one pass"
         + ("." if diff.fused_takes_cotangents else " (the output's cotangent is 1)."),
+        observe=observe,
     )
     saved_report = [
         (namer.names[n.id], n.type_text(), 0 if n.kind in (INPUT, CAPTURED) else n.nbytes)

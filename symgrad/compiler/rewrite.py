@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..ops.registry import REGISTRY
-from .graph import CONST, OP, Graph, Node, toposort
+from .graph import CONST, OP, Graph, Node
 
 MAX_ITERATIONS = 16
 
@@ -59,6 +59,11 @@ def fold_constants(node: Node, builder: Builder) -> Node | None:
     if not all(i.kind == CONST for i in node.inputs):
         return None
     values = [np.asarray(i.value, dtype=i.dtype.numpy) for i in node.inputs]
+    if node.op.check is not None:
+        try:
+            node.op.check(*values, **node.attr_dict)
+        except Exception:  # noqa: BLE001 - the guard in generated code raises it at run time
+            return None
     with np.errstate(all="ignore"):
         result = np.asarray(node.op.eval(*values, **node.attr_dict))
     if result.shape != () or result.dtype.kind not in "biuf":
@@ -69,54 +74,76 @@ def fold_constants(node: Node, builder: Builder) -> Node | None:
 def rewrite(
     graph: Graph, roots: list[Node], rules: list[Rule], hits: Counter | None = None
 ) -> list[Node]:
-    """Rewrite the DAG under ``roots`` with ``rules`` until nothing changes (or the cap)."""
+    """Rewrite the DAG under ``roots`` with ``rules`` to a fixed point, in one pass.
+
+    A worklist settles each node once, inputs before users: a node's rules see inputs that are
+    already final, and a replacement a rule builds is settled in turn (its new nodes too), so
+    no node is revisited and the cost is linear in the graph. A chain of replacements of one
+    node stops after ``MAX_ITERATIONS`` rules (the cap that guards rules undoing each other).
+    """
     hits = hits if hits is not None else Counter()
-    builder = Builder(graph)
-    for _ in range(MAX_ITERATIONS):
-        replaced: dict[int, Node] = {}
-        changed = False
-        for node in toposort(roots):
-            inputs = tuple(replaced.get(i.id, i) for i in node.inputs)
+    settled: dict[int, Node] = {}
+    engine = _Settler(Builder(graph), rules, hits, settled)
+    for root in roots:
+        engine.settle(root)
+    return [settled[r.id] for r in roots]
+
+
+class _Settler:
+    """The worklist of ``rewrite``: ``settled`` maps a node's id to its final form."""
+
+    def __init__(self, builder: Builder, rules: list[Rule], hits: Counter, settled: dict):
+        self.builder = builder
+        self.rules = rules
+        self.hits = hits
+        self.settled = settled
+        self.visits = 0  # nodes settled: linear in the graph (tests/compiler/test_linear.py)
+
+    def settle(self, root: Node) -> None:
+        settled = self.settled
+        # Frames: (node, budget, replacement, expanded). A node is expanded (its inputs
+        # pushed), then rewritten once; if a rule fires, its result is settled first (with one
+        # rule less of budget) and a frame with ``replacement`` then maps the node to it.
+        stack: list[tuple[Node, int, Node | None, bool]] = [(root, MAX_ITERATIONS, None, False)]
+        while stack:
+            node, budget, replacement, expanded = stack.pop()
+            if replacement is not None:
+                settled[node.id] = settled[replacement.id]
+                continue
+            if node.id in settled:
+                continue
+            if not expanded:
+                stack.append((node, budget, None, True))
+                stack.extend((i, budget, None, False) for i in node.inputs if i.id not in settled)
+                continue
+            self.visits += 1
             current = node
+            inputs = tuple(settled[i.id] for i in node.inputs)
             if inputs != node.inputs:
-                current = builder.rebuild(node, inputs)
-            current = _rewrite_node(current, rules, builder, hits)
-            if current is not node:
-                replaced[node.id] = current
-                changed = True
-        roots = [replaced.get(r.id, r) for r in roots]
-        if not changed:
-            break
-    return roots
+                current = self.builder.rebuild(node, inputs)
+                if current.id in settled:  # the rebuilt node met before, under another name
+                    settled[node.id] = settled[current.id]
+                    continue
+            result = self._apply_first(current) if budget > 0 else None
+            if result is None:
+                settled[node.id] = settled[current.id] = current
+                continue
+            stack.append((node, budget, result, True))
+            if result.id not in settled:
+                stack.append((result, budget - 1, None, False))
 
-
-def _rewrite_node(node: Node, rules: list[Rule], builder: Builder, hits: Counter) -> Node:
-    for _ in range(MAX_ITERATIONS):
+    def _apply_first(self, node: Node) -> Node | None:
+        """The result of the first rule that matches ``node``, or None."""
         if node.kind != OP:
-            return node
-        builder.provenance = node.provenance
-        for rule in rules:
-            first_id = len(builder.graph)
-            result = rule.apply(node, builder)
+            return None
+        self.builder.provenance = node.provenance
+        for rule in self.rules:
+            first_id = len(self.builder.graph)
+            result = rule.apply(node, self.builder)
             if result is not None and result is not node:
                 if result.shape != node.shape or result.dtype is not node.dtype:
                     raise AssertionError(f"rule {rule.name} changed a type: {node} -> {result}")
-                hits[rule.name] += 1
-                builder.graph.record_rewrite(first_id, rule.name)
-                node = result
-                break
-        else:
-            return node
-    return node
-
-
-def replace(builder: Builder, roots: list[Node], replacements: dict[int, Node]) -> list[Node]:
-    """Rebuild the DAG under ``roots`` with some nodes (by id) replaced."""
-    rebuilt: dict[int, Node] = {}
-    for node in toposort(roots):
-        if node.id in replacements:
-            rebuilt[node.id] = replacements[node.id]
-            continue
-        inputs = tuple(rebuilt.get(i.id, i) for i in node.inputs)
-        rebuilt[node.id] = builder.rebuild(node, inputs) if inputs != node.inputs else node
-    return [rebuilt.get(r.id, r) for r in roots]
+                self.hits[rule.name] += 1
+                self.builder.graph.record_rewrite(first_id, rule.name)
+                return result
+        return None

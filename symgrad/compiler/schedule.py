@@ -107,23 +107,29 @@ def build_function(
     helpers: dict,
     doc: str,
     namer: Namer | None = None,
+    observe: bool = False,
 ) -> Function:
-    """Statements computing ``results`` from ``params`` in dependency order."""
+    """Statements computing ``results`` from ``params`` in dependency order; ``observe`` adds
+    ``_observe(node id, value)`` after each (self-check mode, ``check.py``)."""
     namer = namer or Namer()
     param_names = [
         namer.bind(node, pname) if node.id not in namer.names else namer.names[node.id]
         for node, pname in params
     ]
     param_ids = {node.id for node, _ in params}
-    order = [n for n in toposort(results, param_ids) if n.kind == OP and n.id not in param_ids]
-    for node in toposort(results, param_ids):
+    reached = toposort(results, param_ids)
+    order = [n for n in reached if n.kind == OP and n.id not in param_ids]
+    for node in reached:
         if node.kind not in (OP, CONST) and node.id not in param_ids:
             raise codegen.CodegenError(f"{name} reads {node.name}, which is not its parameter")
     role = {}
     for node, rname in zip(results, result_names, strict=True):
         if node.kind == OP and node.id not in role and node.id not in namer.names:
             role[node.id] = rname
-    statements = _statements(order, results, param_ids, namer, role, helpers)
+    statements = _statements(order, results, param_ids, namer, role, helpers, observe)
+    if observe:
+        observed = [f"_observe({node.id}, {namer.names[node.id]})" for node, _ in params]
+        statements = observed + statements
     returns = ", ".join(_operand(n, namer) for n in results)
     if len(results) == 1:
         returns += ","
@@ -136,7 +142,7 @@ def _operand(node: Node, namer: Namer) -> str:
     return namer.names[node.id]
 
 
-def _statements(order, results, param_ids, namer, role, helpers) -> list[str]:
+def _statements(order, results, param_ids, namer, role, helpers, observe=False) -> list[str]:
     end = len(order)
     last_use = {}
     for i, node in enumerate(order):
@@ -156,6 +162,9 @@ def _statements(order, results, param_ids, namer, role, helpers) -> list[str]:
     lines = []
     for i, node in enumerate(order):
         operands = [_operand(s, namer) for s in node.inputs]
+        check = codegen.guard(node, operands, helpers)
+        if check is not None:
+            lines.append(_with_comment(check, node))
         reuse = _reusable(node, i, buffer_of, buffer_end, owned, param_ids)
         target = namer.bind(node, role[node.id]) if node.id in role else None
         if reuse is not None:
@@ -177,6 +186,8 @@ def _statements(order, results, param_ids, namer, role, helpers) -> list[str]:
                     f"symgrad.compile cannot generate code for {node.op.name}{line}: {error}"
                 ) from None
         lines.append(_with_comment(f"{target} = {text}", node))
+        if observe:
+            lines.append(f"_observe({node.id}, {target})")
         dead = [
             s
             for s in _unique(node.inputs)

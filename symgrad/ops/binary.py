@@ -15,6 +15,7 @@ from .elementwise import (
     _is_bool,
     _is_integral,
     _zeros_like,
+    check_integer_divisor,
     div,
     isnan,
     logical_or,
@@ -69,17 +70,6 @@ def _name_by_other(scalar_name: str, tensor_name: str):
 # -------------------------------------------------------- floor_divide, remainder, fmod
 
 
-def _check_integer_divisor(x, y):
-    # Integer division by zero has no value: torch raises where numpy would warn.
-    if np.result_type(x, y).kind in "iu" and np.any(np.asarray(y) == 0):
-        raise RuntimeError("ZeroDivisionError")
-
-
-def _floor_divide_numpy(x, y):
-    _check_integer_divisor(x, y)
-    return np.floor_divide(x, y)
-
-
 def _floor_divide_vjp(g, out, x, y):
     # torch defines no derivative for floor_divide (div(..., rounding_mode="floor") has a
     # zero one): the backward fails, as torch's does.
@@ -88,11 +78,12 @@ def _floor_divide_vjp(g, out, x, y):
 
 FLOOR_DIVIDE = OpDef(
     "floor_divide",
-    _floor_divide_numpy,
+    np.floor_divide,
     vjp=_floor_divide_vjp,
     spelling="np.floor_divide({0}, {1})",
     saves="none",
     backward_name="NotImplemented",
+    check=check_integer_divisor,
 )
 
 
@@ -102,11 +93,6 @@ def floor_divide(input, other) -> Tensor:
     Like torch it has no gradient: use ``div(..., rounding_mode="floor")`` for a zero one."""
     _kernel_check("div_floor_cpu", dtypes.result_type(input, other), _is_bool)
     return apply(FLOOR_DIVIDE, input, other)
-
-
-def _remainder_numpy(x, y):
-    _check_integer_divisor(x, y)
-    return np.remainder(x, y)
 
 
 def _remainder_vjp(g, out, x, y):
@@ -119,10 +105,11 @@ def _remainder_vjp(g, out, x, y):
 
 REMAINDER = OpDef(
     "remainder",
-    _remainder_numpy,
+    np.remainder,
     vjp=_remainder_vjp,
     spelling="np.remainder({0}, {1})",
     backward_name=_name_by_other("RemainderBackward0", "RemainderBackward1"),
+    check=check_integer_divisor,
 )
 
 
@@ -131,11 +118,6 @@ def remainder(input, other) -> Tensor:
     """Python's modulus: the result has the sign of ``other`` (torch.remainder)."""
     _kernel_check("remainder_cpu", dtypes.result_type(input, other), _is_bool)
     return apply(REMAINDER, input, other)
-
-
-def _fmod_numpy(x, y):
-    _check_integer_divisor(x, y)
-    return np.fmod(x, y)
 
 
 def _fmod_vjp(g, out, x, y):
@@ -148,10 +130,11 @@ def _fmod_vjp(g, out, x, y):
 
 FMOD = OpDef(
     "fmod",
-    _fmod_numpy,
+    np.fmod,
     vjp=_fmod_vjp,
     spelling="np.fmod({0}, {1})",
     backward_name=_name_by_other("FmodBackward0", "FmodBackward1"),
+    check=check_integer_divisor,
 )
 
 

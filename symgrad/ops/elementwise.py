@@ -624,10 +624,14 @@ divide = public("divide")(div)
 true_divide = public("true_divide")(div)
 
 
+def check_integer_divisor(x, y, **_attrs):
+    """torch's error for an integer division by zero, where numpy would warn and give 0."""
+    if np.result_type(x, y).kind in "iub" and np.any(np.asarray(y) == 0):
+        raise RuntimeError("ZeroDivisionError")
+
+
 def _rounded_div_numpy(x, y, *, rounding_mode):
     integral = np.asarray(x).dtype.kind in "iub"
-    if integral and np.any(np.asarray(y) == 0):
-        raise RuntimeError("ZeroDivisionError")
     if rounding_mode == "floor":
         return np.floor_divide(x, y)
     if integral:
@@ -654,6 +658,7 @@ DIV_ROUNDED = OpDef(
     _rounded_div_numpy,
     vjp=_rounded_div_vjp,
     saves="none",
+    check=check_integer_divisor,
     backward_name="DivBackward2",
     wraps_numbers=True,
 )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from .. import dtypes
 from ..tensor import Tensor
-from .indexing import INDEX_SELECT_BACKWARD, _check_index_values, _is_integer_index
+from .indexing import INDEX_SELECT_BACKWARD, _is_integer_index
 from .registry import OpDef, apply
 
 __all__ = ["embedding"]
@@ -18,6 +18,12 @@ __all__ = ["embedding"]
 
 def _embedding_numpy(weight, indices, *, padding_idx):
     return weight[indices]
+
+
+def _check_embedding_indices(weight, indices, *, padding_idx):
+    """torch's error for an index outside the table, eagerly and as a guard in compiled code."""
+    if indices.size and (indices.min() < 0 or indices.max() >= weight.shape[0]):
+        raise IndexError("index out of range in self")
 
 
 def _embedding_vjp(g, out, weight, indices, *, padding_idx):
@@ -37,6 +43,7 @@ EMBEDDING = OpDef(
     shape=lambda weight, indices, **_: tuple(indices) + tuple(weight[1:]),
     promote="first",
     nondifferentiable_inputs=(1,),
+    check=_check_embedding_indices,
 )
 
 
@@ -74,8 +81,4 @@ def embedding(
         if not -rows <= padding_idx < rows:
             raise AssertionError("Padding_idx must be within num_embeddings")
         padding_idx = int(padding_idx) % rows
-    try:
-        _check_index_values(input, 0, rows)
-    except RuntimeError:
-        raise IndexError("index out of range in self") from None
     return apply(EMBEDDING, weight, input, padding_idx=padding_idx)

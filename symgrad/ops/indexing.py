@@ -372,6 +372,34 @@ def _index_vjp(g, out, x, *indices, index):
 INDEX_TENSORS_AFTER_INPUT = range(1, 2**31)
 INDEX_TENSORS_AFTER_VALUE = range(2, 2**31)
 
+
+def _check_index_tensors(x, *indices, index):
+    """torch's error for an index tensor entry outside its dim (masks are in bounds)."""
+    items = getattr(index, "items", index)
+    used = sum(0 if k is None or k is Ellipsis or isinstance(k, bool) else 1 for k in items)
+    rest = iter(indices)
+    dim = label = 0
+    for item in items:
+        if item is Ellipsis:
+            dim += x.ndim - used
+        elif item is None or isinstance(item, bool):
+            continue
+        elif isinstance(item, str):
+            values = next(rest)
+            if values.dtype != np.bool_:
+                size = x.shape[dim]
+                outside = values[(values < -size) | (values >= size)]
+                if outside.size:
+                    raise IndexError(
+                        f"index {outside.flat[0]} is out of bounds for dimension {label} with "
+                        f"size {size}"
+                    )
+            label += 1
+            dim += 1
+        else:
+            dim += 1
+
+
 INDEX = OpDef(
     "index",
     _index_numpy,
@@ -379,6 +407,7 @@ INDEX = OpDef(
     shape=_index_shape,
     promote="first",
     nondifferentiable_inputs=INDEX_TENSORS_AFTER_INPUT,
+    check=_check_index_tensors,
     backward_name=lambda args, attrs: attrs["index"].backward_name(),
 )
 
@@ -589,19 +618,6 @@ def _is_integer_index(index: Tensor) -> bool:
     return index.dtype in (dtypes.int64, dtypes.int32)
 
 
-def _check_index_values(index: Tensor, dim: int, size: int) -> None:
-    """Every index in [0, size) (concrete indices only: traced ones are checked at run time
-    by numpy)."""
-    if index._is_symbolic:
-        return
-    values = index._data
-    outside = values[(values < 0) | (values >= size)]
-    if outside.size:
-        raise RuntimeError(
-            f"index {outside.flat[0]} is out of bounds for dimension {dim} with size {size}"
-        )
-
-
 def _check_no_larger(index: Tensor, input: Tensor, dim: int, src: Tensor | None = None) -> None:
     for d in range(index.ndim):
         too_large = d != dim and index.shape[d] > input.shape[d]
@@ -625,6 +641,20 @@ def _padded_to(grad: Tensor, shape) -> Tensor:
 
 
 # -------------------------------------------------------------------------------- gather
+
+
+def _check_gather_index(x, index, *, dim):
+    """torch's error for an index outside [0, size) of ``dim``."""
+    size = x.shape[dim] if x.ndim else 1
+    outside = index[(index < 0) | (index >= size)]
+    if outside.size:
+        raise RuntimeError(
+            f"index {outside.flat[0]} is out of bounds for dimension {dim} with size {size}"
+        )
+
+
+def _check_scatter_index(x, index, src, *, dim):
+    _check_gather_index(x, index, dim=dim)
 
 
 def _gather_numpy(x, index, *, dim):
@@ -656,6 +686,7 @@ GATHER = OpDef(
     shape=lambda s, i, *, dim: tuple(i),
     promote="first",
     nondifferentiable_inputs=(1,),
+    check=_check_gather_index,
 )
 GATHER_BACKWARD = OpDef(
     "gather_backward",
@@ -683,7 +714,6 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False)
                 f"Size does not match at dimension {d} expected index {size_text(index.shape)} "
                 f"to be no larger than self {size_text(input.shape)} apart from dimension {dim}"
             )
-    _check_index_values(index, dim, input.shape[dim] if input.ndim else 1)
     return apply(GATHER, input, index, dim=dim)
 
 
@@ -718,6 +748,7 @@ SCATTER = OpDef(
     shape=lambda s, i, v, *, dim: tuple(s),
     promote="first",
     nondifferentiable_inputs=(1,),
+    check=_check_scatter_index,
     backward_name=lambda args, attrs: (
         "ScatterBackward0" if isinstance(args[2], Tensor) else "ScatterBackward1"
     ),
@@ -745,6 +776,7 @@ SCATTER_ADD = OpDef(
     shape=lambda s, i, v, *, dim: tuple(s),
     promote="first",
     nondifferentiable_inputs=(1,),
+    check=_check_scatter_index,
 )
 
 
@@ -760,7 +792,6 @@ def _scatter_arguments(input: Tensor, dim: int, index: Tensor, src) -> int:
     if isinstance(src, Tensor) and src.ndim != input.ndim:
         raise RuntimeError("Index tensor must have the same number of dimensions as src tensor")
     _check_no_larger(index, input, dim, src if isinstance(src, Tensor) else None)
-    _check_index_values(index, dim, input.shape[dim] if input.ndim else 1)
     return dim
 
 
@@ -808,6 +839,17 @@ Tensor.scatter_add_ = _scatter_add_
 # ---------------------------------------------------------------- index_select, index_add
 
 
+def _check_select_index(x, index, *, dim):
+    """torch's error for an index outside [0, size) of ``dim`` (its text differs past dim 0)."""
+    size = x.shape[dim] if x.ndim else 1
+    outside = index[(index < 0) | (index >= size)]
+    if not outside.size:
+        return
+    if dim == 0:
+        raise IndexError("index out of range in self")
+    raise RuntimeError(f"INDICES element is out of DATA bounds, id={outside[0]} axis_dim={size}")
+
+
 def _index_select_numpy(x, index, *, dim):
     return np.take(x, index, axis=dim) if x.ndim else x.copy()
 
@@ -830,6 +872,7 @@ INDEX_SELECT = OpDef(
     shape=lambda s, i, *, dim: tuple(s[:dim]) + tuple(i) + tuple(s[dim + 1 :]) if s else (),
     promote="first",
     nondifferentiable_inputs=(1,),
+    check=_check_select_index,
 )
 INDEX_SELECT_BACKWARD = OpDef(
     "index_select_backward",
@@ -856,10 +899,6 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     dim = _wrap_dim(dim, max(input.ndim, 1))
     if input.ndim and index.ndim == 0:
         index = index.reshape(1)
-    try:
-        _check_index_values(index, dim, input.shape[dim] if input.ndim else 1)
-    except RuntimeError:
-        raise IndexError("index out of range in self") from None
     return apply(INDEX_SELECT, input, index, dim=dim)
 
 
@@ -876,6 +915,14 @@ def _index_add_vjp(g, out, x, index, source, *, dim, alpha):
     return (g, None, picked if alpha == 1 else picked * alpha)
 
 
+def _check_index_add_index(x, index, source, *, dim, alpha):
+    """torch's error for an index outside ``dim`` (its kernel for vectors words it apart)."""
+    if x.ndim > 1:
+        _check_gather_index(x, index, dim=dim)
+    elif np.any((index < 0) | (index >= (x.shape[dim] if x.ndim else 1))):
+        raise IndexError("index out of range in self")
+
+
 INDEX_ADD = OpDef(
     "index_add",
     _index_add_numpy,
@@ -883,6 +930,7 @@ INDEX_ADD = OpDef(
     shape=lambda s, i, v, *, dim, alpha: tuple(s),
     promote="first",
     nondifferentiable_inputs=(1,),
+    check=_check_index_add_index,
 )
 
 
@@ -917,13 +965,6 @@ def _index_add_arguments(input: Tensor, dim: int, index: Tensor, source: Tensor)
             f"index_add_(): Number of indices ({index.shape[0]}) should be equal to "
             f"source.size(dim): ({source.shape[dim]}), for dim: {dim}"
         )
-    if input.ndim > 1:
-        _check_index_values(index, dim, input.shape[dim])
-        return dim, index
-    try:
-        _check_index_values(index, dim, input.shape[dim] if input.ndim else 1)
-    except RuntimeError:  # torch's kernel for vectors has its own message
-        raise IndexError("index out of range in self") from None
     return dim, index
 
 
@@ -1043,6 +1084,16 @@ def _take_vjp(g, out, x, index):
     return (flat.reshape(tuple(x.shape)), None)
 
 
+def _check_take_index(x, index):
+    """torch's error for an index outside the flattened input (negatives count from the end)."""
+    outside = index[(index < -x.size) | (index >= x.size)]
+    if outside.size:
+        raise IndexError(
+            f"out of range: tried to access index {outside.flat[0]} on a tensor of {x.size} "
+            "elements."
+        )
+
+
 TAKE = OpDef(
     "take",
     lambda x, index: np.take(x, index),
@@ -1051,6 +1102,7 @@ TAKE = OpDef(
     shape=lambda s, i: tuple(i),
     promote="first",
     nondifferentiable_inputs=(1,),
+    check=_check_take_index,
 )
 
 
@@ -1062,15 +1114,6 @@ def take(input: Tensor, index: Tensor) -> Tensor:
         raise RuntimeError(
             f"take(): Expected a long tensor for index, but got {_SCALAR_NAMES[index.dtype.name]}"
         )
-    numel = input.numel()
-    if not index._is_symbolic:
-        values = index._data
-        outside = values[(values < -numel) | (values >= numel)]
-        if outside.size:
-            raise IndexError(
-                f"out of range: tried to access index {outside.flat[0]} on a tensor of {numel} "
-                "elements."
-            )
     return apply(TAKE, input, index)
 
 

@@ -354,12 +354,8 @@ def einsum(equation: str, *operands) -> Tensor:
         operands = tuple(operands[0])
     subscripts, output = _parse_einsum(equation, operands)
     sizes = _einsum_sizes(subscripts, operands)
-    for operand in operands[1:]:
-        if operand.dtype is not operands[0].dtype:
-            raise RuntimeError(
-                f"expected scalar type {scalar_type_name(operands[0].dtype)} but found "
-                f"{scalar_type_name(operand.dtype)}"
-            )
+    result_dtype = _einsum_dtype(subscripts, output, operands)
+    operands = tuple(o if o.dtype is result_dtype else o.to(result_dtype) for o in operands)
     # Size-1 dims broadcast against the letter's size elsewhere: expand them here, so the
     # op (and its gradient) only sees equal sizes; expand's gradient sums them back.
     operands = tuple(
@@ -367,6 +363,29 @@ def einsum(equation: str, *operands) -> Tensor:
         for operand, s in zip(operands, subscripts, strict=True)
     )
     return apply(EINSUM, *operands, subscripts=tuple(subscripts), output=output)
+
+
+def _einsum_dtype(subscripts, output, operands):
+    """The result dtype as torch's einsum finds it: operands are contracted left to right in
+    pairs; a pair that sums a letter both hold with a size other than 1 is a matrix product,
+    which needs equal dtypes, and any other pair is a broadcast product, which promotes."""
+    last_operand = {letter: k for k, term in enumerate(subscripts) for letter in term}
+    result = operands[0].dtype
+    held = {letter for letter, n in zip(subscripts[0], operands[0].shape, strict=True) if n != 1}
+    for k in range(1, len(operands)):
+        operand, term = operands[k], subscripts[k]
+        mine = {letter for letter, n in zip(term, operand.shape, strict=True) if n != 1}
+        contracted = {
+            letter for letter in held & mine if letter not in output and last_operand[letter] == k
+        }
+        if contracted and operand.dtype is not result:
+            raise RuntimeError(
+                f"expected scalar type {scalar_type_name(result)} but found "
+                f"{scalar_type_name(operand.dtype)}"
+            )
+        result = dtypes.promote_types(result, operand.dtype)
+        held = {letter for letter in held | mine if letter in output or last_operand[letter] > k}
+    return result
 
 
 def _expand_to(operand: Tensor, shape: tuple[int, ...]) -> Tensor:

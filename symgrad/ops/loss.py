@@ -125,12 +125,16 @@ def _is_one(value) -> bool:
     return not isinstance(value, Tensor) and value == 1
 
 
-def _concrete(tensor: Tensor) -> np.ndarray | None:
-    """The values to validate, or None while tracing (checks then happen at run time only)."""
-    return None if tensor._is_symbolic else tensor.detach().numpy()
-
-
 # -------------------------------------------------------------------------------- nll_loss
+
+
+def _check_targets(x, target, weight, *, reduction, ignore_index):
+    """torch's error for a class index outside [0, classes) that is not ignore_index."""
+    classes = x.shape[0 if x.ndim == 1 else 1]
+    counted = target[target != ignore_index]
+    bad = counted[(counted < 0) | (counted >= classes)]
+    if bad.size:
+        raise IndexError(f"Target {bad[0]} is out of bounds.")
 
 
 def _nll_loss_numpy(x, target, weight, *, reduction, ignore_index):
@@ -192,6 +196,7 @@ NLL_LOSS = OpDef(
     promote=lambda x, target, weight, **attrs: (None, x.dtype),
     nondifferentiable_inputs=(1, 2),
     backward_name=_nll_loss_name,
+    check=_check_targets,
 )
 
 
@@ -274,12 +279,6 @@ def _check_nll_arguments(input: Tensor, target: Tensor, weight, ignore_index: in
             f"expected scalar type {_short_type_name(input.dtype)} but found "
             f"{_short_type_name(weight.dtype)}"
         )
-    values = _concrete(target)
-    if values is not None:
-        counted = values[values != ignore_index].astype(np.int64)
-        bad = counted[(counted < 0) | (counted >= classes)]
-        if bad.size:
-            raise IndexError(f"Target {bad[0]} is out of bounds.")
     return target if target.dtype is dtypes.int64 else target.to(dtypes.int64)
 
 
@@ -596,6 +595,11 @@ def _binary_cross_entropy_vjp(g, out, x, y, weight, *, reduction):
     return (grad_x, grad_y, None)
 
 
+def _check_probabilities(x, y, weight, *, reduction):
+    if not np.all((x >= 0) & (x <= 1)):
+        raise RuntimeError("all elements of input should be between 0 and 1")
+
+
 BINARY_CROSS_ENTROPY = OpDef(
     "binary_cross_entropy",
     _binary_cross_entropy_numpy,
@@ -603,6 +607,7 @@ BINARY_CROSS_ENTROPY = OpDef(
     shape=lambda x, y, w, *, reduction: _reduced_shape(x, reduction),
     promote=lambda x, y, weight, **attrs: (x.dtype, x.dtype),
     nondifferentiable_inputs=(2,),
+    check=_check_probabilities,
 )
 
 
@@ -629,9 +634,6 @@ def binary_cross_entropy(
             f"Found dtype {_short_type_name(target.dtype)} but expected "
             f"{_short_type_name(input.dtype)}"
         )
-    values = _concrete(input)
-    if values is not None and not np.all((values >= 0) & (values <= 1)):
-        raise RuntimeError("all elements of input should be between 0 and 1")
     _refuse_grad(weight, "binary_cross_entropy", "weight")
     if weight is None:
         weight = 1.0

@@ -2,7 +2,8 @@
 
 One op is one ``OpDef``: its numpy ``eval``, its gradient rule ``vjp`` written with symgrad
 ops (so the same rule serves eager backward, ``create_graph=True`` and the compiler's reverse
-pass), its ``spelling`` in generated code, and its shape and dtype rules.
+pass), its ``spelling`` in generated code, its shape and dtype rules, and its ``check`` of
+argument values.
 """
 
 from __future__ import annotations
@@ -75,6 +76,11 @@ class OpDef:
     (``add``, ``mul``, ``where`` ...), so a number after a tensor argument gets a ``(None, 0)``
     edge in ``next_functions``; otherwise only tensor arguments get edges, as for torch's
     Scalar overloads (``pow``, ``clamp``, ``rsub``).
+    ``check(*arrays, **attrs)`` raises torch's error for argument values the op cannot take
+    (an integer division by zero, an index out of bounds, a class target out of range). It
+    runs on the computed arrays before ``eval`` eagerly, and generated code calls the same
+    function as a guard statement before the op, so compiled code raises the same error. It
+    is a module-level function using only numpy (generated code gets a copy of it).
     """
 
     name: str
@@ -90,6 +96,7 @@ class OpDef:
     arity: int = 1
     nondifferentiable_inputs: tuple[int, ...] | range = ()
     wraps_numbers: bool = False
+    check: Callable[..., None] | None = None
     attrs_doc: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self):
@@ -170,6 +177,8 @@ def evaluate(op: OpDef, args, attrs, compute_dtype, out_dtype) -> np.ndarray:
         elif target is not None and isinstance(a, _NUMBERS):
             a = target.type(a)
         arrays.append(a)
+    if op.check is not None:
+        op.check(*arrays, **attrs)
     try:
         out = call_ignoring(op.eval, arrays, attrs)
     except ValueError as error:

@@ -15,7 +15,16 @@ import symgrad
 from symgrad.compiler import logs
 
 ROOT = Path(__file__).resolve().parents[2]
-PHASES = ["trace", "stabilize forward", "reverse", "rewrite", "schedule", "render and load"]
+PHASES = [
+    "trace",
+    "stabilize forward",
+    "reverse",
+    "rewrite",
+    "sympy regions",
+    "rewrite",
+    "schedule",
+    "render and load",
+]
 
 
 @pytest.fixture

@@ -242,6 +242,69 @@ def test_einsum_rejects_mixed_dtypes_like_torch():
         symgrad.einsum("ij,jk->ik", _tensor(3, 4, dtype=np.float32), _tensor(4, 5))
 
 
+# torch 2.13's einsum multiplies pairs without a shared summed letter (broadcast product,
+# which promotes) and contracts the others with bmm (equal dtypes required). Recorded from it:
+EINSUM_MIXED_FLOATS = [
+    ("ij,j->ij", [(2, 3), (3,)], "float64"),
+    ("ij,kl->ijkl", [(2, 3), (3, 4)], "float64"),
+    ("i,i,i->", [(3,), (3,), (3,)], "float64"),  # float64 float32 float64: mul, then bmm
+    ("i,j->", [(2,), (3,)], "float64"),  # each letter summed within its own operand first
+    ("ij,jk->ik", [(2, 3), (3, 4)], "expected scalar type Double but found Float"),
+    ("ij,ij->", [(2, 3), (2, 3)], "expected scalar type Double but found Float"),
+]
+
+
+@pytest.mark.parametrize("equation, shapes, expected", EINSUM_MIXED_FLOATS)
+def test_einsum_mixed_float_dtypes_follow_torch(equation, shapes, expected):
+    """Regression (issue 7, reproducer 10): float64 with float32 promotes where torch does."""
+    kinds = [np.float64, np.float32, np.float64]
+    operands = [_tensor(*s, seed=k, dtype=kinds[k]) for k, s in enumerate(shapes)]
+    if expected.startswith("expected"):
+        with pytest.raises(RuntimeError, match=expected):
+            symgrad.einsum(equation, *operands)
+        return
+    out = symgrad.einsum(equation, *operands)
+    assert out.dtype is getattr(symgrad, expected)
+    wide = [o.double().numpy() for o in operands]
+    np.testing.assert_allclose(out.numpy(), np.einsum(equation, *wide), rtol=1e-6)
+
+
+def test_einsum_mixed_float_dtypes_compiled_equals_eager():
+    """Regression (issue 7, reproducer 10): compiled value, dtype and gradients == eager."""
+    a = _tensor(2, 3, requires_grad=True)
+    b = _tensor(3, seed=1, dtype=np.float32, requires_grad=True)
+
+    def loss(a, b):
+        return symgrad.einsum("ij,j->ij", a, b).sin().sum()
+
+    eager = loss(a, b)
+    eager.backward()
+    expected = (eager.detach().numpy(), a.grad.numpy(), b.grad.numpy())
+    value, (grad_a, grad_b) = symgrad.value_and_grad(loss, argnums=(0, 1))(
+        a.detach().numpy(), b.detach().numpy()
+    )
+    assert value.dtype == np.float64 and grad_b.dtype == np.float32
+    for got, want in zip((value, grad_a, grad_b), expected, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-6)
+        assert got.dtype == want.dtype
+
+
+def test_einsum_mixed_dtypes_match_torch_oracle():
+    torch = pytest.importorskip("torch")
+    for equation, shapes, _ in EINSUM_MIXED_FLOATS:
+        kinds = [np.float64, np.float32, np.float64]
+        arrays = [np.ones(s, dtype=kinds[k]) for k, s in enumerate(shapes)]
+        try:
+            expected = str(torch.einsum(equation, *map(torch.from_numpy, arrays)).dtype)
+        except RuntimeError as error:
+            expected = str(error)
+        try:
+            got = str(symgrad.einsum(equation, *map(symgrad.from_numpy, arrays)).dtype)
+        except RuntimeError as error:
+            got = str(error)
+        assert got.replace("symgrad.", "") == expected.replace("torch.", "")
+
+
 def test_einsum_keeps_integer_dtype():
     a = symgrad.tensor([[1, 2], [3, 4]])
     out = symgrad.einsum("ii", a)

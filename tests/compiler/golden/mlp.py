@@ -11,6 +11,15 @@ def _log_softmax_eval(x, *, dim):
     return shifted - np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True))
 
 
+def _check_targets(x, target, weight, *, reduction, ignore_index):
+    """torch's error for a class index outside [0, classes) that is not ignore_index."""
+    classes = x.shape[0 if x.ndim == 1 else 1]
+    counted = target[target != ignore_index]
+    bad = counted[(counted < 0) | (counted >= classes)]
+    if bad.size:
+        raise IndexError(f"Target {bad[0]} is out of bounds.")
+
+
 def _nll_loss_numpy(x, target, weight, *, reduction, ignore_index):
     class_dim = 0 if x.ndim == 1 else 1
     valid = target != ignore_index
@@ -36,6 +45,7 @@ def forward(W1, b1, W2, b2, x, labels):
     t1 = np.add(t1, b2, out=t1)               # golden_functions.py:19  logits = hidden @ W2 + b2
     s4 = _log_softmax_eval(t1, dim=1)         # golden_functions.py:20  return F.cross_entropy(logits, labels)
     del t1
+    _check_targets(s4, labels, np.float32(1.0), ignore_index=-100, reduction='mean')  # golden_functions.py:20  return F.cross_en...
     out = _nll_loss_numpy(s4, labels, np.float32(1.0), ignore_index=-100, reduction='mean')  # golden_functions.py:20  return F.cross_en...
     return (out, W2, x, labels, s3, s4)
 
@@ -92,6 +102,7 @@ def forward_backward(W1, b1, W2, b2, x, labels):
     t1 = np.add(t1, b2, out=t1)               # golden_functions.py:19  logits = hidden @ W2 + b2
     t2 = _log_softmax_eval(t1, dim=1)         # golden_functions.py:20  return F.cross_entropy(logits, labels)
     del t1
+    _check_targets(t2, labels, np.float32(1.0), ignore_index=-100, reduction='mean')  # golden_functions.py:20  return F.cross_en...
     out = _nll_loss_numpy(t2, labels, np.float32(1.0), ignore_index=-100, reduction='mean')  # golden_functions.py:20  return F.cross_en...
     t3 = np.swapaxes(x, 0, 1)                 # golden_functions.py:18 (grad)  hidden = (x @ W1 + b1).tanh()
     t4 = np.expand_dims(labels, 1)            # golden_functions.py:20 (grad)  return F.cross_entropy(logits, l...

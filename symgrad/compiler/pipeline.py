@@ -17,7 +17,7 @@ from ..autograd import grad_mode
 from ..ops.constant import FULL
 from ..tensor import Tensor
 from . import codegen, reverse, rewrite, rules, schedule, sympy_bridge, trace
-from .graph import CAPTURED, CONST, INPUT, Node, count_ops, toposort
+from .graph import CAPTURED, CONST, INPUT, OP, Node, count_ops, toposort
 
 
 @dataclass
@@ -196,13 +196,13 @@ def _differentiate(traced, outputs, wrt_leaves, differentiate_captured, first_ou
         if differentiate_captured and isinstance(value, Tensor) and value._requires_grad
     ]
     wrt += [graph.captured[k] for k in wrt_captured]
-    reachable = _reaching(outputs, wrt)
+    # Which outputs require grad is decided on the traced graph, by eager mode's rule:
+    # a rewrite that cancels a dependence (x - x) must not change it.
+    reachable = _requiring_grad(traced.outputs, wrt)
     differentiable = [
         k
-        for k, node in enumerate(outputs)
-        if node.id in reachable
-        and node.dtype.is_floating_point
-        and (k == 0 or not first_output_only)
+        for k, node in enumerate(traced.outputs)
+        if node.id in reachable and (k == 0 or not first_output_only)
     ]
     diff_outputs = [outputs[k] for k in differentiable]
     cotangents = [
@@ -312,10 +312,15 @@ def _output_name(index: int, count: int) -> str:
     return "out" if count == 1 else f"out{index}"
 
 
-def _reaching(outputs: list[Node], sources: list[Node]) -> set[int]:
+def _requiring_grad(outputs: list[Node], sources: list[Node]) -> set[int]:
+    """Nodes that would require grad eagerly: float results of a differentiable op with an
+    input that requires grad in a differentiable position."""
     reached = {n.id for n in sources}
     for node in toposort(outputs):
-        if any(i.id in reached for i in node.inputs):
+        if node.kind != OP or not node.op.differentiable or not node.dtype.is_floating_point:
+            continue
+        skip = node.op.nondifferentiable_inputs
+        if any(i.id in reached for k, i in enumerate(node.inputs) if k not in skip):
             reached.add(node.id)
     return reached
 

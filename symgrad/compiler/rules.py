@@ -230,7 +230,7 @@ def sum_of_broadcast(node: Node, b: Builder):
     if dims != broadcast or x.dtype is not node.dtype or x.kind == CONST:
         return None
     count = math.prod(expanded[d] for d in dims)
-    scaled = b.op("mul", x, b.const(count, node.dtype))
+    scaled = b.op("mul", x, b.const(count, node.dtype), dtype=node.dtype)
     return b.op("reshape", scaled, shape=node.shape)
 
 
@@ -421,13 +421,13 @@ def small_integer_power(node: Node, b: Builder):
         return None
     exponent = power.value
     if exponent == 2:
-        return b.op("mul", x, x)
+        return b.op("mul", x, x, dtype=node.dtype)
     if exponent == 3:
-        return b.op("mul", b.op("mul", x, x), x)
+        return b.op("mul", b.op("mul", x, x, dtype=node.dtype), x, dtype=node.dtype)
     if exponent == 0.5 and node.dtype.is_floating_point:
-        return b.op("sqrt", x)
+        return b.op("sqrt", x, dtype=node.dtype)
     if exponent == -1 and node.dtype.is_floating_point:
-        return b.op("reciprocal", x)
+        return b.op("reciprocal", x, dtype=node.dtype)
     return None
 
 
@@ -437,5 +437,5 @@ def divide_by_constant(node: Node, b: Builder):
     if _is(node, "div") and _const(node.inputs[1]) and node.inputs[0].dtype is node.dtype:
         c = node.inputs[1].value
         if c != 0 and math.isfinite(c) and node.dtype.is_floating_point:
-            return b.op("mul", node.inputs[0], b.const(1.0 / c, node.dtype))
+            return b.op("mul", node.inputs[0], b.const(1.0 / c, node.dtype), dtype=node.dtype)
     return None

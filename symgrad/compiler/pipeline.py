@@ -73,6 +73,7 @@ class _Differentiated:
     """The reverse pass: gradients with symbolic cotangents, and with cotangent 1 (fused)."""
 
     wrt: list[Node]
+    wrt_leaves: list[int]  # positions of the argument leaves in ``wrt``
     wrt_captured: list[int]
     differentiable: list[int]
     cotangents: list[Node]
@@ -141,7 +142,7 @@ def build(
         output_types=[(node.shape, node.dtype) for node in outputs],
         captured=list(traced.trace.captured_values),
         differentiable_outputs=diff.differentiable,
-        wrt=list(wrt_leaves),
+        wrt=list(diff.wrt_leaves),
         wrt_captured=diff.wrt_captured,
         n_saved=len(saved),
         fused_takes_cotangents=diff.fused_takes_cotangents,
@@ -189,11 +190,19 @@ def _differentiate(traced, outputs, wrt_leaves, differentiate_captured, first_ou
     captured tensors that require grad, in call mode)."""
     active = traced.trace
     graph = active.graph
+    if differentiate_captured:
+        # Call mode, as eagerly: an argument no output depends on gets no gradient edge
+        # (its .grad stays None).
+        used = _differentiable_ancestors(traced.outputs)
+        wrt_leaves = [i for i in wrt_leaves if traced.input_nodes[i].id in used]
     wrt = [traced.input_nodes[i] for i in wrt_leaves]
     wrt_captured = [
         k
         for k, value in enumerate(active.captured_values)
-        if differentiate_captured and isinstance(value, Tensor) and value._requires_grad
+        if differentiate_captured
+        and isinstance(value, Tensor)
+        and value._requires_grad
+        and graph.captured[k].id in used
     ]
     wrt += [graph.captured[k] for k in wrt_captured]
     # Which outputs require grad is decided on the traced graph, by eager mode's rule:
@@ -224,7 +233,14 @@ def _differentiate(traced, outputs, wrt_leaves, differentiate_captured, first_ou
             seeds = [graph.const(1.0, node.dtype) for node in diff_outputs]
             fused_grads = _zero_filled(graph, reverse.gradients(diff_outputs, seeds, wrt), wrt)
     return _Differentiated(
-        wrt, wrt_captured, differentiable, cotangents, grads, fused_grads, fused_takes_cotangents
+        wrt,
+        wrt_leaves,
+        wrt_captured,
+        differentiable,
+        cotangents,
+        grads,
+        fused_grads,
+        fused_takes_cotangents,
     )
 
 
@@ -310,6 +326,19 @@ def _argument_names(paths: list[str]) -> list[str]:
 
 def _output_name(index: int, count: int) -> str:
     return "out" if count == 1 else f"out{index}"
+
+
+def _differentiable_ancestors(outputs: list[Node]) -> set[int]:
+    """Nodes a gradient can flow to from ``outputs`` (through differentiable positions)."""
+    reached = {n.id for n in outputs}
+    for node in reversed(toposort(outputs)):
+        if node.id not in reached or node.kind != OP or not node.op.differentiable:
+            continue
+        if not node.dtype.is_floating_point:
+            continue
+        skip = node.op.nondifferentiable_inputs
+        reached.update(i.id for k, i in enumerate(node.inputs) if k not in skip)
+    return reached
 
 
 def _requiring_grad(outputs: list[Node], sources: list[Node]) -> set[int]:

@@ -84,6 +84,10 @@ def _reduce_params(shapes):
     )
 
 
+def _new_dim(shapes):
+    return st.tuples(st.integers(-len(shapes[0]) - 1, len(shapes[0])))
+
+
 def _two_dims(shapes):
     ndim = len(shapes[0])
     if ndim < 2:
@@ -130,6 +134,10 @@ def _index(lib, x):
 def _cross_entropy(lib, x):
     targets = lib.tensor([k % x.shape[1] for k in range(x.shape[0])])
     return _F(lib).cross_entropy(x, targets)
+
+
+def _bce_with_logits(lib, a, b):
+    return _F(lib).binary_cross_entropy_with_logits(a, b.sigmoid())
 
 
 def _matmul(lib, a, b):
@@ -198,14 +206,14 @@ OPS: dict[str, OpSpec] = {
     "mean_all": OpSpec(1, lambda lib, x: x.mean()),
     # shape ops, indexing and slicing
     "reshape": OpSpec(1, lambda lib, x: x.reshape(-1)),
-    "unsqueeze": OpSpec(1, lambda lib, x, d: x.unsqueeze(d), lambda s: st.tuples(st.integers(-len(s[0]) - 1, len(s[0])))),
+    "unsqueeze": OpSpec(1, lambda lib, x, d: x.unsqueeze(d), _new_dim),
     "squeeze": OpSpec(1, lambda lib, x: x.squeeze()),
     "transpose": OpSpec(1, lambda lib, x, d0, d1: x.transpose(d0, d1), _two_dims),
     "permute": OpSpec(1, lambda lib, x: x.permute(tuple(reversed(range(x.ndim))))),
     "mT": OpSpec(1, lambda lib, x: x.mT),
     "flip": OpSpec(1, lambda lib, x, d: x.flip(d), _dim_param),
     "roll": OpSpec(1, lambda lib, x, d: x.roll(1, d), _dim_param),
-    "repeat": OpSpec(1, lambda lib, x: x.repeat(*([2] + [1] * (x.ndim - 1))) if x.ndim else x.repeat(2)),
+    "repeat": OpSpec(1, lambda lib, x: x.repeat(*([2] + [1] * (x.ndim - 1)) or [2])),
     "expand": OpSpec(1, lambda lib, x: x.unsqueeze(0).expand(2, *x.shape)),
     "getitem": OpSpec(1, lambda lib, x: x[0]),
     "slice": OpSpec(1, lambda lib, x: x[..., 1:]),
@@ -223,7 +231,7 @@ OPS: dict[str, OpSpec] = {
     "softmax": OpSpec(1, lambda lib, x, d: x.softmax(d), _dim_param),
     "log_softmax": OpSpec(1, lambda lib, x, d: x.log_softmax(d), _dim_param),
     "mse_loss": OpSpec(2, lambda lib, a, b: _F(lib).mse_loss(a, b)),
-    "bce_logits": OpSpec(2, lambda lib, a, b: _F(lib).binary_cross_entropy_with_logits(a, b.sigmoid())),
+    "bce_logits": OpSpec(2, _bce_with_logits),
     "cross_entropy": OpSpec(1, _cross_entropy),
     "huber_loss": OpSpec(2, lambda lib, a, b: _F(lib).huber_loss(a, b, delta=0.5), kink=True),
     "smooth_l1_loss": OpSpec(2, lambda lib, a, b: _F(lib).smooth_l1_loss(a, b), kink=True),

@@ -15,7 +15,7 @@ from symgrad.autograd import engine  # noqa: E402
 _SLOW_IS_FINE = [HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large]
 settings.register_profile(
     "ci",
-    max_examples=40,
+    max_examples=80,
     derandomize=True,
     deadline=None,
     database=None,

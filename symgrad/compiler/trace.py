@@ -202,7 +202,8 @@ def apply_symbolic(op, args, attrs, compute_dtype, out_dtype):
     try:
         shape = op.shape(*(i.shape for i in inputs), **attrs)
     except (ValueError, IndexError, TypeError) as error:
-        raise type(error)(f"{error} (while tracing {op.name} at {_where()})") from None
+        # The first line stays the op's own (eager's) message; where it happened follows.
+        raise type(error)(f"{error}\nsymgrad hint: while tracing {op.name} at {_where()}") from None
     node = trace.graph.op(op, inputs, attrs, shape, out_dtype, user_provenance())
     result = Tensor._wrap(node)
     if op.is_view and isinstance(args[0], Tensor) and args[0]._is_symbolic:

@@ -21,7 +21,7 @@ from ..autograd import grad_mode
 from ..tensor import Tensor, _wrap_dim
 from .elementwise import where
 from .inplace import inplace
-from .registry import OpDef, apply, public
+from .registry import OpDef, apply, broadcast_error, public
 from .shape import CONSTANT_PAD_ND, expanded_shape, size_text
 
 # ---------------------------------------------------------------------------------- Index
@@ -957,21 +957,6 @@ MASKED_FILL = OpDef(
         "MaskedFillBackward1" if isinstance(args[2], Tensor) else "MaskedFillBackward0"
     ),
 )
-
-
-def broadcast_error(a, b) -> str | None:
-    """torch's message when shapes ``a`` and ``b`` do not broadcast (None when they do)."""
-    ndim = max(len(a), len(b))
-    for i in reversed(range(ndim)):
-        offset = ndim - 1 - i
-        size_a = a[len(a) - 1 - offset] if offset < len(a) else 1
-        size_b = b[len(b) - 1 - offset] if offset < len(b) else 1
-        if size_a != size_b and size_a != 1 and size_b != 1:
-            return (
-                f"The size of tensor a ({size_a}) must match the size of tensor b ({size_b}) "
-                f"at non-singleton dimension {i}"
-            )
-    return None
 
 
 def _masked_fill_arguments(input: Tensor, mask: Tensor, value) -> None:

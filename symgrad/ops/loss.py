@@ -32,7 +32,7 @@ from .elementwise import (
     sigmoid,
     where,
 )
-from .registry import OpDef, apply, public
+from .registry import OpDef, apply, broadcast_shape, public
 
 # ------------------------------------------------------------------------------ reductions
 
@@ -84,7 +84,7 @@ def _per_element(g: Tensor, reduction: str, shape) -> Tensor:
 
 
 def _broadcast(*shapes) -> tuple[int, ...]:
-    return tuple(np.broadcast_shapes(*(tuple(s) for s in shapes)))
+    return broadcast_shape(*(tuple(s) for s in shapes))
 
 
 # --------------------------------------------------------------------------- shared checks

@@ -23,7 +23,32 @@ REGISTRY: dict[str, OpDef] = {}
 
 
 def broadcast_shape(*shapes: tuple[int, ...], **_attrs) -> tuple[int, ...]:
-    return tuple(np.broadcast_shapes(*shapes))
+    """The broadcast shape; torch's error when there is none."""
+    try:
+        return tuple(np.broadcast_shapes(*shapes))
+    except ValueError:
+        result = shapes[0]
+        for shape in shapes[1:]:
+            message = broadcast_error(result, shape)
+            if message:
+                raise RuntimeError(message) from None
+            result = np.broadcast_shapes(result, shape)
+        raise
+
+
+def broadcast_error(a, b) -> str | None:
+    """torch's message when shapes ``a`` and ``b`` do not broadcast (None when they do): it
+    names the outermost dimension that differs."""
+    ndim = max(len(a), len(b))
+    a = (1,) * (ndim - len(a)) + tuple(a)
+    b = (1,) * (ndim - len(b)) + tuple(b)
+    for i, (size_a, size_b) in enumerate(zip(a, b, strict=True)):
+        if size_a != size_b and size_a != 1 and size_b != 1:
+            return (
+                f"The size of tensor a ({size_a}) must match the size of tensor b ({size_b}) "
+                f"at non-singleton dimension {i}"
+            )
+    return None
 
 
 @dataclass(eq=False)
@@ -103,8 +128,13 @@ def _as_array(value, compute_dtype):
 def evaluate(op: OpDef, args, attrs, compute_dtype, out_dtype) -> np.ndarray:
     """Run the numpy implementation; the result is an ndarray of ``out_dtype``."""
     arrays = [_as_array(a, compute_dtype) for a in args]
-    with np.errstate(all="ignore"):
-        out = op.eval(*arrays, **attrs)
+    try:
+        with np.errstate(all="ignore"):
+            out = op.eval(*arrays, **attrs)
+    except ValueError:
+        # numpy's error (broadcasting): the op's shape rule raises torch's text instead.
+        op.shape(*(np.shape(a) for a in arrays), **attrs)
+        raise
     if not isinstance(out, np.ndarray) or out.dtype != out_dtype.numpy:
         out = np.asarray(out, dtype=out_dtype.numpy)
     return out

@@ -286,3 +286,26 @@ def test_setitem_slice_from_its_own_base_large():
     """Large buffers: a slice written from another slice of the same clone."""
     program = Program((((64, 24), "float32"),), (Step("setitem_slice", (0,)),), 0)
     check_program(program)
+
+
+def test_rule_reading_a_folded_constant_operand_as_a_tensor():
+    """l1_loss(x, x) folds to the constant 0 before differentiating; smooth_l1_loss's gradient
+    rule then met a Python float where eager mode gives it a tensor (found by the property
+    tests: 'float' object has no attribute 'shape')."""
+
+    def f(x):
+        return F.smooth_l1_loss(x.sum(), F.l1_loss(x, x))
+
+    _assert_matches_eager(f, np.array([0.2, -0.3, 0.4]))
+
+
+def test_huber_loss_of_mixed_dtypes_has_the_first_dtype_and_a_gradient():
+    """torch returns the first input's dtype (and fails in backward); symgrad gives the
+    same dtype, compiled and eager, and a gradient for both inputs."""
+
+    def f(a, b):
+        return F.huber_loss(a, b)
+
+    a = np.array([0.2, 1.5, -2.0], dtype=np.float32)
+    b = np.array([0.1, 0.5, 0.3])
+    _assert_matches_eager(f, a, b, rtol=1e-6)

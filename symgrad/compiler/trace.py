@@ -206,9 +206,11 @@ def apply_symbolic(op, args, attrs, compute_dtype, out_dtype):
         raise type(error)(f"{error}\nsymgrad hint: while tracing {op.name} at {_where()}") from None
     node = trace.graph.op(op, inputs, attrs, shape, out_dtype, user_provenance())
     result = Tensor._wrap(node)
-    if op.is_view and isinstance(args[0], Tensor) and args[0]._is_symbolic:
-        _TracedViews.of(args[0]).add(result, op, args[1:], attrs)
+    if op.is_view and isinstance(args[0], Tensor):
+        # A write through a view is refused; a write through a traced base updates its views.
         result._base = args[0]
+        if args[0]._is_symbolic:
+            _TracedViews.of(args[0]).add(result, op, args[1:], attrs)
     return result
 
 

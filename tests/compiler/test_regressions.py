@@ -309,3 +309,16 @@ def test_huber_loss_of_mixed_dtypes_has_the_first_dtype_and_a_gradient():
     a = np.array([0.2, 1.5, -2.0], dtype=np.float32)
     b = np.array([0.1, 0.5, 0.3])
     _assert_matches_eager(f, a, b, rtol=1e-6)
+
+
+def test_write_through_a_view_of_a_captured_tensor_is_refused():
+    captured = symgrad.tensor([1.0, 2.0])
+
+    def f(x):
+        row = captured[0:1]
+        row.add_(x)
+        return row
+
+    with pytest.raises(symgrad.compiler.trace.TracingError, match="view of another tensor"):
+        symgrad.compile(f)(np.ones(1))
+    np.testing.assert_array_equal(captured.numpy(), [1.0, 2.0])

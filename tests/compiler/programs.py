@@ -264,7 +264,9 @@ def function(program: Program, lib=symgrad):
 
 @st.composite
 def programs(draw, max_steps: int = 40, large: bool | None = None, max_inputs: int = 3):
-    """A random program: 1-``max_steps`` steps over 1-``max_inputs`` inputs."""
+    """A random program: 1-``max_steps`` steps over 1-``max_inputs`` inputs. One program in
+    ten ends with a step that raises (shapes or dtypes that do not fit), when one was met, so
+    that errors are compared too."""
     if large is None:
         large = draw(st.integers(0, 4)) == 0
     shapes = LARGE_SHAPES if large else SMALL_SHAPES
@@ -284,6 +286,7 @@ def programs(draw, max_steps: int = 40, large: bool | None = None, max_inputs: i
     values = [symgrad.tensor(v) for v in program.sample()]
     steps = []
     names = sorted(OPS)
+    raising = None
     for _ in range(n_steps):
         for _attempt in range(8):
             name = draw(st.sampled_from(names))
@@ -301,22 +304,27 @@ def programs(draw, max_steps: int = 40, large: bool | None = None, max_inputs: i
                 params = draw(strategy)
             step = Step(name, args, params)
             value = _try(spec, values, step)
-            if value is not None:
+            if isinstance(value, Exception):
+                raising = raising or step
+            elif value is not None:
                 steps.append(step)
                 values.append(value)
                 break
     if not steps:
         steps.append(Step("sin", (0,)))
+    if raising is not None and draw(st.integers(0, 9)) == 0:
+        steps.append(raising)
     return Program(inputs, tuple(steps), seed)
 
 
 def _try(spec, values, step):
-    """The step's value on the sample values, or None when it does not apply to them."""
+    """The step's value on the sample values; None when it does not apply to them, or the
+    exception it raised (a step that does not fit is redrawn)."""
     try:
         with symgrad.no_grad():
             value = spec.run(symgrad, *(values[i] for i in step.args), *step.params)
-    except Exception:  # noqa: BLE001 - a step that does not fit is redrawn
-        return None
+    except (RuntimeError, ValueError, IndexError, TypeError) as error:
+        return error
     if not isinstance(value, symgrad.Tensor) or not value.dtype.is_floating_point:
         return None
     if value.numel() == 0 or value.numel() > 200_000:

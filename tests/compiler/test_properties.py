@@ -110,7 +110,7 @@ def _check_program(program: Program) -> None:
     if isinstance(eager, Exception):
         for other in (compiled, fused):
             assert isinstance(other, Exception), f"eager raised {eager!r}, compiled did not"
-            assert _first_line(other) == _first_line(eager)
+            assert _first_line(other) == _first_line(eager), f"{other!r}\n{program}"
         return
     for other in (compiled, fused):
         if isinstance(other, Exception):

@@ -284,6 +284,7 @@ def _schedule(traced, outputs, diff):
         helpers,
         "Outputs, then the values backward needs.",
         namer,
+        internal=len(saved),
     )
     saved_params = [(node, namer.names[node.id]) for node in saved]
     cotangent_params = [(node, node.name) for node in diff.cotangents]

@@ -107,8 +107,10 @@ def build_function(
     helpers: dict,
     doc: str,
     namer: Namer | None = None,
+    internal: int = 0,
 ) -> Function:
-    """Statements computing ``results`` from ``params`` in dependency order."""
+    """Statements computing ``results`` from ``params`` in dependency order; the last
+    ``internal`` results are for the generated code only (values saved for backward)."""
     namer = namer or Namer()
     param_names = [
         namer.bind(node, pname) if node.id not in namer.names else namer.names[node.id]
@@ -124,7 +126,11 @@ def build_function(
         if node.kind == OP and node.id not in role and node.id not in namer.names:
             role[node.id] = rname
     statements = _statements(order, results, param_ids, namer, role, helpers)
-    returns = ", ".join(_operand(n, namer) for n in results)
+    public = len(results) - internal
+    returns = ", ".join(
+        _returned(n, namer, param_ids) if k < public else _operand(n, namer)
+        for k, n in enumerate(results)
+    )
     if len(results) == 1:
         returns += ","
     return Function(name, param_names, statements, f"({returns})", doc)
@@ -134,6 +140,16 @@ def _operand(node: Node, namer: Namer) -> str:
     if node.kind == CONST:
         return codegen.typed_constant(node)
     return namer.names[node.id]
+
+
+def _returned(node: Node, namer: Namer, param_ids: set[int]) -> str:
+    """A result as returned: eager mode gives a new writable array where compiled code would
+    hand back its own argument (``x * 1`` rewritten to ``x``, a gradient equal to the
+    cotangent) or a read-only broadcast (the gradient of a sum), so those are copied."""
+    text = _operand(node, namer)
+    if node.id in param_ids or (node.kind == OP and node.op.name == "expand"):
+        return f"np.array({text})"
+    return text
 
 
 def _operands(node: Node, namer: Namer) -> list[str]:

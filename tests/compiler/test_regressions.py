@@ -322,3 +322,21 @@ def test_write_through_a_view_of_a_captured_tensor_is_refused():
     with pytest.raises(symgrad.compiler.trace.TracingError, match="view of another tensor"):
         symgrad.compile(f)(np.ones(1))
     np.testing.assert_array_equal(captured.numpy(), [1.0, 2.0])
+
+
+def test_compiled_output_is_not_its_argument():
+    """x * 1 rewrites to x: the generated code returned the argument itself, so a later
+    in-place update of x changed the output (eager gives a new tensor)."""
+    x = symgrad.tensor([1.0, 2.0])
+    out = symgrad.compile(lambda x: x * 1.0 + 0)(x)
+    with symgrad.no_grad():
+        x.add_(10.0)
+    np.testing.assert_array_equal(out.numpy(), [1.0, 2.0])
+
+
+def test_gradient_of_a_sum_is_a_writable_array():
+    """The gradient of x.sum() is a broadcast of 1: returned as numpy's read-only view, an
+    in-place update of it (g *= lr) raised."""
+    _, grad = symgrad.value_and_grad(lambda x: x.sum())(np.array([1.0, 2.0]))
+    grad *= 0.5
+    np.testing.assert_array_equal(grad, [0.5, 0.5])

@@ -91,7 +91,9 @@ def check_program(program: Program) -> None:
     try:
         _check_program(program)
     except BaseException as error:
-        _log(f"FAIL {type(error).__name__}: {str(error)[:2000]}\n{program}")
+        cause = error.__cause__
+        cause = f"\ncaused by {type(cause).__name__}: {str(cause)[:2000]}" if cause else ""
+        _log(f"FAIL {type(error).__name__}: {str(error)[:2000]}{cause}\n{program}")
         raise
     _log("ok")
 

@@ -340,3 +340,14 @@ def test_gradient_of_a_sum_is_a_writable_array():
     _, grad = symgrad.value_and_grad(lambda x: x.sum())(np.array([1.0, 2.0]))
     grad *= 0.5
     np.testing.assert_array_equal(grad, [0.5, 0.5])
+
+
+def test_reshape_chain_of_a_folded_constant():
+    """x - x folds to a constant; reshape(reshape(constant)) made reshape_chain build a node
+    from constants only without its dtype (found by the property tests)."""
+
+    def f(x):
+        return (x - x).reshape(1, 1).reshape(1).sum() + x
+
+    _assert_matches_eager(f, np.array(0.7))
+    _assert_matches_eager(lambda x: (x - x).unsqueeze(0).permute(0).sum() * x, np.array(0.7))

@@ -2,11 +2,38 @@ import os
 import sys
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 sys.path.insert(0, os.path.dirname(__file__))
 
 import symgrad  # noqa: E402
 from symgrad.autograd import engine  # noqa: E402
+
+# Hypothesis profiles. CI: derandomized (the same examples every run) and short enough that
+# the property tests take well under two minutes on two cores. SYMGRAD_FUZZ_EXAMPLES=N: a
+# random long run of N examples per property test. Neither writes an example database.
+_SLOW_IS_FINE = [HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large]
+settings.register_profile(
+    "ci",
+    max_examples=80,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    suppress_health_check=_SLOW_IS_FINE,
+    print_blob=True,
+)
+_FUZZ = os.environ.get("SYMGRAD_FUZZ_EXAMPLES")
+if _FUZZ:
+    settings.register_profile(
+        "fuzz",
+        max_examples=int(_FUZZ),
+        derandomize=False,
+        deadline=None,
+        database=None,
+        suppress_health_check=_SLOW_IS_FINE,
+        print_blob=True,
+    )
+settings.load_profile("fuzz" if _FUZZ else "ci")
 
 
 @pytest.fixture(autouse=True)

@@ -31,9 +31,19 @@ logs.configure_from_environment()
 class _Entry:
     """One cache entry: a Program plus its hit counter and recompile reason."""
 
-    __slots__ = ("program", "hits", "key", "reason", "captured_specs", "runner", "paths")
+    __slots__ = (
+        "program",
+        "hits",
+        "key",
+        "reason",
+        "captured_specs",
+        "captured_sources",
+        "captured_names",
+        "runner",
+        "paths",
+    )
 
-    def __init__(self, program, key, reason, paths):
+    def __init__(self, program, key, reason, paths, fn=None):
         self.runner = None  # a transform's specialized call for simple arguments
         self.paths = paths  # readable argument paths, for texts about the key
         self.program = program
@@ -41,13 +51,85 @@ class _Entry:
         self.key = key
         self.reason = reason
         self.captured_specs = [_captured_spec(v) for v in program.captured]
+        sources = [_captured_source(fn, v) for v in program.captured]
+        self.captured_names = [name for name, _ in sources]
+        self.captured_sources = [reader for _, reader in sources]
+
+    def captured(self) -> list:
+        """The captured values as the function would read them now: a global or closure
+        variable rebound since tracing (``W = W - lr * W.grad``) gives its new value."""
+        return [
+            value if source is None else source(value)
+            for value, source in zip(self.program.captured, self.captured_sources, strict=True)
+        ]
+
+    def captured_changes(self, values) -> list[str]:
+        """How the captured values differ from what this entry was compiled for."""
+        changes = []
+        for value, name, spec in zip(values, self.captured_names, self.captured_specs, strict=True):
+            new = _captured_spec(value)
+            if new != spec:
+                changes.append(_captured_change_text(name, spec, new))
+        return changes
 
 
 def _captured_spec(value):
     if random.is_generator(value):
         return ("generator",)
+    if not isinstance(value, (Tensor, np.ndarray)):
+        return ("not an array", type(value).__name__)
     data = value._data if isinstance(value, Tensor) else value
     return (data.shape, data.dtype, isinstance(value, Tensor) and value._requires_grad)
+
+
+def _captured_change_text(name: str, old, new) -> str:
+    if len(old) == 3 and len(new) == 3:
+        parts = [
+            f"{what} {a} -> {b}"
+            for what, a, b in zip(("shape", "dtype", "requires_grad"), old, new, strict=True)
+            if a != b
+        ]
+        return f"{name!r} " + ", ".join(parts)
+    return f"{name!r} is now a {new[-1]}"
+
+
+_UNBOUND = object()
+
+
+def _captured_source(fn, value):
+    """``(name, read)`` of the global or closure variable of ``fn`` that held ``value`` when
+    it was traced: ``read(old)`` gives its current value (``old`` when it is gone)."""
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return "a captured tensor", None
+    for name, cell in zip(code.co_freevars, getattr(fn, "__closure__", None) or (), strict=False):
+        try:
+            if cell.cell_contents is value:
+                return name, lambda old, cell=cell: _cell_value(cell, old)
+        except ValueError:
+            continue
+    names = set(_loaded_globals(code))
+    namespace = getattr(fn, "__globals__", {})
+    for name, global_value in namespace.items():
+        if global_value is value and name in names:
+            return name, lambda old, name=name: namespace.get(name, old)
+    return "a captured tensor", None
+
+
+def _cell_value(cell, old):
+    try:
+        return cell.cell_contents
+    except ValueError:
+        return old
+
+
+def _loaded_globals(code):
+    """Global names a code object (and the functions nested in it) reads."""
+    names = list(code.co_names)
+    for const in code.co_consts:
+        if inspect.iscode(const):
+            names += _loaded_globals(const)
+    return names
 
 
 class CompiledFunctionBackward(BackwardNode):
@@ -156,7 +238,7 @@ class CompiledFunction:
         """The entry for this call when the fast key knows it and its captures are unchanged."""
         fast_key = self._fast_key(args, kwargs)
         entry = self._fast.get(fast_key) if fast_key is not None else None
-        if entry is None or (entry.captured_specs and self._captured_changed(entry)):
+        if entry is None or (entry.captured_specs and entry.captured_changes(entry.captured())):
             return None
         entry.hits += 1
         return entry
@@ -169,28 +251,24 @@ class CompiledFunction:
             with self._lock:
                 entry = self._cache.get(key)
                 if entry is None or self._captured_changed(entry):
-                    entry = self._compile(key, leaves, structure, paths)
+                    entry = self._compile(key, leaves, structure, paths, entry)
         entry.hits += 1
         if fast_key is not None:
             self._fast[fast_key] = entry
         return entry, leaves
 
     def _captured_changed(self, entry) -> bool:
-        return any(
-            _captured_spec(v) != s
-            for v, s in zip(entry.program.captured, entry.captured_specs, strict=True)
-        )
+        return bool(entry.captured_specs and entry.captured_changes(entry.captured()))
 
     # ----------------------------------------------------------------------- compile
-    def _compile(self, key, leaves, structure, paths) -> _Entry:
+    def _compile(self, key, leaves, structure, paths, stale=None) -> _Entry:
         readable = _readable_paths(paths, self._signature, leaves)
         reason = None
         if self._entries:
-            stale = [e for e in self._entries if e.key == key]
-            if stale:
-                reason = "a captured tensor changed shape, dtype or requires_grad"
-                self._entries.remove(stale[0])
-                self._fast = {k: e for k, e in self._fast.items() if e is not stale[0]}
+            if stale is not None:
+                reason = "; ".join(stale.captured_changes(stale.captured()))
+                self._entries.remove(stale)
+                self._fast = {k: e for k, e in self._fast.items() if e is not stale}
             else:
                 reason = "; ".join(
                     cache.closest_reasons(key, [e.key for e in self._entries], readable)
@@ -211,7 +289,7 @@ class CompiledFunction:
             self._resolve_name,
             first_output_only=self._has_aux,
         )
-        entry = _Entry(program, key, reason, readable)
+        entry = _Entry(program, key, reason, readable, self._fn)
         self._cache[key] = entry
         self._entries.append(entry)
         logs.code.debug("Generated code for %s:\n%s", self.__name__, program.source)
@@ -275,17 +353,18 @@ class CompiledFunction:
         else:
             entry, leaves = self._lookup(args, kwargs)
         program = entry.program
-        arrays, as_tensors = call_arrays(leaves, program)
+        captured = entry.captured() if program.captured else []
+        arrays, as_tensors = call_arrays(leaves, program, captured)
         results = program.forward(*arrays)
         n_out = len(results) - program.n_saved
         outputs = [_result(r, as_tensors) for r in results[:n_out]]
         if as_tensors and (program.wrt or program.wrt_captured) and program.differentiable_outputs:
-            self._attach_backward(program, leaves, results[n_out:], outputs, args, kwargs)
+            inputs = [leaves[i] for i in program.wrt]
+            inputs += [captured[k] for k in program.wrt_captured]
+            self._attach_backward(program, inputs, results[n_out:], outputs, args, kwargs)
         return _build_outputs(program, outputs)
 
-    def _attach_backward(self, program, leaves, saved, outputs, args, kwargs) -> None:
-        inputs = [leaves[i] for i in program.wrt]
-        inputs += [program.captured[k] for k in program.wrt_captured]
+    def _attach_backward(self, program, inputs, saved, outputs, args, kwargs) -> None:
         differentiable = [outputs[k] for k in program.differentiable_outputs]
 
         def replay():
@@ -458,15 +537,16 @@ def _as_tuple(value) -> tuple:
     return tuple(value)
 
 
-def call_arrays(leaves, program) -> tuple[list, bool]:
+def call_arrays(leaves, program, captured=None) -> tuple[list, bool]:
     """The generated function's arguments for these argument leaves (arrays of the array
-    leaves, then the captured values), and whether the call was made with Tensors."""
+    leaves, then the captured values: ``captured``, as read at this call, or those met while
+    tracing), and whether the call was made with Tensors."""
     arrays = [
         leaf._data if isinstance(leaf, Tensor) else leaf
         for leaf in leaves
         if isinstance(leaf, (Tensor, np.ndarray))
     ]
-    arrays += [random.call_value(c) for c in program.captured]
+    arrays += [random.call_value(c) for c in (program.captured if captured is None else captured)]
     return arrays, any(isinstance(leaf, Tensor) for leaf in leaves)
 
 

@@ -151,7 +151,13 @@ def _helper_call(fn, node: Node, operands: list[str], helpers: dict) -> str:
         for i, text in zip(node.inputs, operands, strict=True)
     ]
     arguments = operands + [f"{k}={literal(v)}" for k, v in node.attrs]
-    return f"{name}({', '.join(arguments)})"
+    call = f"{name}({', '.join(arguments)})"
+    floating = [i.dtype for i in node.inputs if i.kind != CONST and i.dtype.is_floating_point]
+    if not node.dtype.is_floating_point or all(d is node.dtype for d in floating):
+        return call
+    # The function returns what numpy computed in (mixed float inputs: the wider); eager
+    # mode casts that to the op's dtype.
+    return f"np.asarray({call}, dtype=np.{node.dtype.numpy.name})"
 
 
 _REDUCTION = re.compile(

@@ -19,7 +19,7 @@ from ..autograd import grad_mode
 from ..ops.constant import FULL
 from ..tensor import Tensor
 from . import check, codegen, logs, reverse, rewrite, rules, schedule, simplify, trace
-from .graph import CAPTURED, CONST, INPUT, Node, count_ops, toposort
+from .graph import CAPTURED, CONST, INPUT, OP, Node, count_ops, toposort
 
 
 @dataclass
@@ -101,6 +101,7 @@ class _Differentiated:
     """The reverse pass: gradients with symbolic cotangents, and with cotangent 1 (fused)."""
 
     wrt: list[Node]
+    wrt_leaves: list[int]  # positions of the argument leaves in ``wrt``
     wrt_captured: list[int]
     differentiable: list[int]
     cotangents: list[Node]
@@ -189,7 +190,7 @@ def build(
         output_types=[(node.shape, node.dtype) for node in outputs],
         captured=list(traced.trace.captured_values),
         differentiable_outputs=diff.differentiable,
-        wrt=list(wrt_leaves),
+        wrt=list(diff.wrt_leaves),
         wrt_captured=diff.wrt_captured,
         n_saved=len(saved),
         fused_takes_cotangents=diff.fused_takes_cotangents,
@@ -248,20 +249,28 @@ def _differentiate(traced, outputs, wrt_leaves, differentiate_captured, first_ou
     captured tensors that require grad, in call mode)."""
     active = traced.trace
     graph = active.graph
+    if differentiate_captured:
+        # Call mode, as eagerly: an argument no output depends on gets no gradient edge
+        # (its .grad stays None).
+        used = _differentiable_ancestors(traced.outputs)
+        wrt_leaves = [i for i in wrt_leaves if traced.input_nodes[i].id in used]
     wrt = [traced.input_nodes[i] for i in wrt_leaves]
     wrt_captured = [
         k
         for k, value in enumerate(active.captured_values)
-        if differentiate_captured and isinstance(value, Tensor) and value._requires_grad
+        if differentiate_captured
+        and isinstance(value, Tensor)
+        and value._requires_grad
+        and graph.captured[k].id in used
     ]
     wrt += [graph.captured[k] for k in wrt_captured]
-    reachable = _reaching(outputs, wrt)
+    # Which outputs require grad is decided on the traced graph, by eager mode's rule:
+    # a rewrite that cancels a dependence (x - x) must not change it.
+    reachable = _requiring_grad(traced.outputs, wrt)
     differentiable = [
         k
-        for k, node in enumerate(outputs)
-        if node.id in reachable
-        and node.dtype.is_floating_point
-        and (k == 0 or not first_output_only)
+        for k, node in enumerate(traced.outputs)
+        if node.id in reachable and (k == 0 or not first_output_only)
     ]
     diff_outputs = [outputs[k] for k in differentiable]
     cotangents = [
@@ -283,7 +292,14 @@ def _differentiate(traced, outputs, wrt_leaves, differentiate_captured, first_ou
             seeds = [graph.const(1.0, node.dtype) for node in diff_outputs]
             fused_grads = _zero_filled(graph, reverse.gradients(diff_outputs, seeds, wrt), wrt)
     return _Differentiated(
-        wrt, wrt_captured, differentiable, cotangents, grads, fused_grads, fused_takes_cotangents
+        wrt,
+        wrt_leaves,
+        wrt_captured,
+        differentiable,
+        cotangents,
+        grads,
+        fused_grads,
+        fused_takes_cotangents,
     )
 
 
@@ -334,6 +350,7 @@ def _schedule(traced, outputs, diff, observe=False):
         "Outputs, then the values backward needs.",
         namer,
         observe=observe,
+        internal=len(saved),
     )
     saved_params = [(node, namer.names[node.id]) for node in saved]
     cotangent_params = [(node, node.name) for node in diff.cotangents]
@@ -380,10 +397,28 @@ def _output_name(index: int, count: int) -> str:
     return "out" if count == 1 else f"out{index}"
 
 
-def _reaching(outputs: list[Node], sources: list[Node]) -> set[int]:
+def _differentiable_ancestors(outputs: list[Node]) -> set[int]:
+    """Nodes a gradient can flow to from ``outputs`` (through differentiable positions)."""
+    reached = {n.id for n in outputs}
+    for node in reversed(toposort(outputs)):
+        if node.id not in reached or node.kind != OP or not node.op.differentiable:
+            continue
+        if not node.dtype.is_floating_point:
+            continue
+        skip = node.op.nondifferentiable_inputs
+        reached.update(i.id for k, i in enumerate(node.inputs) if k not in skip)
+    return reached
+
+
+def _requiring_grad(outputs: list[Node], sources: list[Node]) -> set[int]:
+    """Nodes that would require grad eagerly: float results of a differentiable op with an
+    input that requires grad in a differentiable position."""
     reached = {n.id for n in sources}
     for node in toposort(outputs):
-        if any(i.id in reached for i in node.inputs):
+        if node.kind != OP or not node.op.differentiable or not node.dtype.is_floating_point:
+            continue
+        skip = node.op.nondifferentiable_inputs
+        if any(i.id in reached for k, i in enumerate(node.inputs) if k not in skip):
             reached.add(node.id)
     return reached
 

@@ -70,11 +70,17 @@ def _differentiate(node: Node, g: Tensor, cotangents, depends) -> None:
     with trace.provenance(node.provenance.as_grad() if node.provenance else None):
         try:
             grads = op.vjp(g, out, *args, **node.attr_dict)
-        except AttributeError as error:
-            raise trace.TracingError(
-                f"symgrad.compile cannot differentiate {op.name} "
-                f"({_location(node)}): its gradient rule needs concrete values ({error})."
-            ) from None
+        except AttributeError:
+            # A rewrite folded a tensor operand into a constant (l1_loss(x, x) -> 0): the
+            # rule reads it as the tensor eager mode gave it.
+            args = [Tensor._wrap(i) for i in node.inputs]
+            try:
+                grads = op.vjp(g, out, *args, **node.attr_dict)
+            except AttributeError as error:
+                raise trace.TracingError(
+                    f"symgrad.compile cannot differentiate {op.name} "
+                    f"({_location(node)}): its gradient rule needs concrete values ({error})."
+                ) from None
         grads = grads if isinstance(grads, (tuple, list)) else (grads,)
         for index, (source, grad) in enumerate(zip(node.inputs, grads, strict=False)):
             if grad is None or source.id not in depends or index in op.nondifferentiable_inputs:

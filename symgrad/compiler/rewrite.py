@@ -40,7 +40,12 @@ class Builder:
     def op(self, op_name: str, *inputs: Node, dtype=None, **attrs) -> Node:
         op = REGISTRY[op_name]
         shape = tuple(op.shape(*(i.shape for i in inputs), **attrs))
-        dtype = dtype or next(i.dtype for i in inputs if i.kind != CONST)
+        if dtype is None:
+            # Only a non-constant operand fixes the dtype; constants alone need it said.
+            typed = [i.dtype for i in inputs if i.kind != CONST]
+            if not typed:
+                raise ValueError(f"Builder.op({op_name!r}) of constants only needs dtype=")
+            dtype = typed[0]
         return self.graph.op(op, inputs, attrs, shape, dtype, self.provenance)
 
     def const(self, value, dtype) -> Node:

@@ -142,7 +142,7 @@ def reshape_chain(node: Node, b: Builder):
     if x.shape == node.shape:
         return x
     if _is(x, "reshape"):
-        return b.op("reshape", x.inputs[0], shape=node.shape)
+        return b.op("reshape", x.inputs[0], shape=node.shape, dtype=node.dtype)
     if _is(x, "array"):
         attrs = dict(x.attr_dict, shape=node.shape)
         return b.graph.op(x.op, (), attrs, node.shape, node.dtype, x.provenance)
@@ -202,7 +202,9 @@ def transpose_chain(node: Node, b: Builder):
             return x
         if _is(x, "permute"):
             inner = x.attr_dict["dims"]
-            return b.op("permute", x.inputs[0], dims=tuple(inner[d] for d in dims))
+            return b.op(
+                "permute", x.inputs[0], dims=tuple(inner[d] for d in dims), dtype=node.dtype
+            )
     return None
 
 
@@ -230,8 +232,8 @@ def sum_of_broadcast(node: Node, b: Builder):
     if dims != broadcast or x.dtype is not node.dtype or x.kind == CONST:
         return None
     count = math.prod(expanded[d] for d in dims)
-    scaled = b.op("mul", x, b.const(count, node.dtype))
-    return b.op("reshape", scaled, shape=node.shape)
+    scaled = b.op("mul", x, b.const(count, node.dtype), dtype=node.dtype)
+    return b.op("reshape", scaled, shape=node.shape, dtype=node.dtype)
 
 
 def _scalar_behind(node: Node):
@@ -321,9 +323,9 @@ def log_of_one_plus(node: Node, b: Builder):
     if _is(node, "log") and _is(node.inputs[0], "add"):
         x, y = node.inputs[0].inputs
         if _const(y, 1) and x.dtype is node.dtype:
-            return b.op("log1p", x)
+            return b.op("log1p", x, dtype=node.dtype)
         if _const(x, 1) and y.dtype is node.dtype:
-            return b.op("log1p", y)
+            return b.op("log1p", y, dtype=node.dtype)
     return None
 
 
@@ -331,9 +333,9 @@ def log_of_one_plus(node: Node, b: Builder):
 def exp_minus_one(node: Node, b: Builder):
     """exp(x) - 1 -> expm1(x)"""
     if _is(node, "sub") and _is(node.inputs[0], "exp") and _const(node.inputs[1], 1):
-        return b.op("expm1", node.inputs[0].inputs[0])
+        return b.op("expm1", node.inputs[0].inputs[0], dtype=node.dtype)
     if _is(node, "add") and _is(node.inputs[0], "exp") and _const(node.inputs[1], -1):
-        return b.op("expm1", node.inputs[0].inputs[0])
+        return b.op("expm1", node.inputs[0].inputs[0], dtype=node.dtype)
     return None
 
 
@@ -341,7 +343,7 @@ def exp_minus_one(node: Node, b: Builder):
 def log_of_sigmoid(node: Node, b: Builder):
     """log(sigmoid(x)) -> logsigmoid(x)  (= -softplus(-x), finite for any x)"""
     if _is(node, "log") and _is(node.inputs[0], "sigmoid") and b.has("logsigmoid"):
-        return b.op("logsigmoid", node.inputs[0].inputs[0])
+        return b.op("logsigmoid", node.inputs[0].inputs[0], dtype=node.dtype)
     return None
 
 
@@ -381,7 +383,7 @@ def log_of_softmax(node: Node, b: Builder):
     """log(softmax(x, dim)) -> log_softmax(x, dim)"""
     if _is(node, "log") and _is(node.inputs[0], "softmax") and b.has("log_softmax"):
         inner = node.inputs[0]
-        return b.op("log_softmax", inner.inputs[0], **inner.attr_dict)
+        return b.op("log_softmax", inner.inputs[0], dtype=node.dtype, **inner.attr_dict)
     return None
 
 
@@ -452,13 +454,13 @@ def small_integer_power(node: Node, b: Builder):
         return None
     exponent = power.value
     if exponent == 2:
-        return b.op("mul", x, x)
+        return b.op("mul", x, x, dtype=node.dtype)
     if exponent == 3:
-        return b.op("mul", b.op("mul", x, x), x)
+        return b.op("mul", b.op("mul", x, x, dtype=node.dtype), x, dtype=node.dtype)
     if exponent == 0.5 and node.dtype.is_floating_point:
-        return b.op("sqrt", x)
+        return b.op("sqrt", x, dtype=node.dtype)
     if exponent == -1 and node.dtype.is_floating_point:
-        return b.op("reciprocal", x)
+        return b.op("reciprocal", x, dtype=node.dtype)
     return None
 
 
@@ -468,5 +470,5 @@ def divide_by_constant(node: Node, b: Builder):
     if _is(node, "div") and _const(node.inputs[1]) and node.inputs[0].dtype is node.dtype:
         c = node.inputs[1].value
         if c != 0 and math.isfinite(c) and node.dtype.is_floating_point:
-            return b.op("mul", node.inputs[0], b.const(1.0 / c, node.dtype))
+            return b.op("mul", node.inputs[0], b.const(1.0 / c, node.dtype), dtype=node.dtype)
     return None

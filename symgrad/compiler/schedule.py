@@ -108,9 +108,11 @@ def build_function(
     doc: str,
     namer: Namer | None = None,
     observe: bool = False,
+    internal: int = 0,
 ) -> Function:
-    """Statements computing ``results`` from ``params`` in dependency order; ``observe`` adds
-    ``_observe(node id, value)`` after each (self-check mode, ``check.py``)."""
+    """Statements computing ``results`` from ``params`` in dependency order; the last
+    ``internal`` results are for the generated code only (values saved for backward);
+    ``observe`` adds ``_observe(node id, value)`` after each (self-check mode, ``check.py``)."""
     namer = namer or Namer()
     param_names = [
         namer.bind(node, pname) if node.id not in namer.names else namer.names[node.id]
@@ -130,7 +132,11 @@ def build_function(
     if observe:
         observed = [f"_observe({node.id}, {namer.names[node.id]})" for node, _ in params]
         statements = observed + statements
-    returns = ", ".join(_operand(n, namer) for n in results)
+    public = len(results) - internal
+    returns = ", ".join(
+        _returned(n, namer, param_ids) if k < public else _operand(n, namer)
+        for k, n in enumerate(results)
+    )
     if len(results) == 1:
         returns += ","
     return Function(name, param_names, statements, f"({returns})", doc)
@@ -138,8 +144,90 @@ def build_function(
 
 def _operand(node: Node, namer: Namer) -> str:
     if node.kind == CONST:
-        return codegen.constant_text(node)
+        return codegen.typed_constant(node)
     return namer.names[node.id]
+
+
+def _returned(node: Node, namer: Namer, param_ids: set[int]) -> str:
+    """A result as returned: eager mode gives a new writable array where compiled code would
+    hand back its own argument (``x * 1`` rewritten to ``x``, a gradient equal to the
+    cotangent) or a read-only broadcast (the gradient of a sum), so those are copied."""
+    text = _operand(node, namer)
+    if node.id in param_ids or (node.kind == OP and node.op.name == "expand"):
+        return f"np.array({text})"
+    return text
+
+
+def _operands(node: Node, namer: Namer) -> list[str]:
+    """Operand texts of ``node``. A constant is a bare number only beside an array operand of
+    an arithmetic ufunc, where numpy takes the array's dtype; anywhere else a bare Python
+    float would be float64 (or not an array at all), so it carries its dtype."""
+    bare = _is_ufunc(node) and any(i.kind != CONST for i in node.inputs)
+    return [
+        (codegen.constant_text(s) if bare else codegen.typed_constant(s))
+        if s.kind == CONST
+        else namer.names[s.id]
+        for s in node.inputs
+    ]
+
+
+# Ops whose generated code always makes a new array (reductions, ``astype``, ``np.where``,
+# softmax); any other op that is not a ufunc may return a view of an input, so its result is
+# taken to share the inputs' buffers.
+FRESH_RESULT = frozenset(
+    {
+        "sum", "mean", "prod", "amax", "amin", "max", "min", "logsumexp", "var", "std",
+        "vector_norm", "to_dtype", "where", "softmax", "log_softmax",
+    }
+)  # fmt: skip
+
+
+class _Buffers:
+    """Which owned buffers each value may share memory with, and until when each is read.
+
+    A buffer is an array a ufunc statement allocated (at least ``LARGE`` elements). A value
+    shares the buffers of the inputs it may be a view of (views, and any op not known to
+    return a new array). A buffer may be written with ``out=`` only when no value sharing
+    it is read later: that covers the value itself and every view of it."""
+
+    def __init__(self, last_use: dict[int, int]):
+        self.last_use = last_use
+        self.shares: dict[int, frozenset[int]] = {}  # node id -> buffers it may alias
+        self.holder: dict[int, int] = {}  # node id -> the buffer it is (the whole array)
+        self.end: dict[int, int] = {}  # buffer -> last statement reading a value sharing it
+        self.types: dict[int, tuple] = {}  # buffer -> (shape, dtype)
+
+    def computed(self, node: Node, reused: int | None) -> None:
+        """Record ``node``'s value: written into buffer ``reused``, a new buffer, or an alias."""
+        if reused is not None:
+            shares = frozenset({reused})
+            self.holder[node.id] = reused
+        elif _allocates(node):
+            shares = frozenset({node.id})
+            self.holder[node.id] = node.id
+            self.types[node.id] = (node.shape, node.dtype)
+        elif node.op.name in FRESH_RESULT:
+            shares = frozenset()
+        else:
+            shares = frozenset().union(*(self.shares.get(i.id, ()) for i in node.inputs))
+        self.shares[node.id] = shares
+        for buffer in shares:
+            self.end[buffer] = max(self.end.get(buffer, -1), self.last_use.get(node.id, -1))
+
+    def reusable(self, node: Node, index: int) -> Node | None:
+        """An input of ``node`` holding a whole buffer of its shape and dtype that nothing
+        reads after statement ``index``."""
+        if not _is_ufunc(node) or node.numel < LARGE:
+            return None
+        for source in node.inputs:
+            buffer = self.holder.get(source.id)
+            if (
+                buffer is not None
+                and self.end[buffer] <= index
+                and self.types[buffer] == (node.shape, node.dtype)
+            ):
+                return source
+        return None
 
 
 def _statements(order, results, param_ids, namer, role, helpers, observe=False) -> list[str]:
@@ -150,31 +238,22 @@ def _statements(order, results, param_ids, namer, role, helpers, observe=False) 
             last_use[source.id] = i
     for node in results:
         last_use[node.id] = end
-    buffer_of = {}
-    for node in order:
-        aliases = node.op.is_view and node.inputs and node.inputs[0].id in buffer_of
-        buffer_of[node.id] = buffer_of[node.inputs[0].id] if aliases else node.id
-    buffer_end: dict[int, int] = {}
-    for node_id, buffer in buffer_of.items():
-        buffer_end[buffer] = max(buffer_end.get(buffer, -1), last_use.get(node_id, -1))
-    owned = {n.id for n in order if _allocates(n)}
+    buffers = _Buffers(last_use)
 
     lines = []
     for i, node in enumerate(order):
-        operands = [_operand(s, namer) for s in node.inputs]
+        operands = _operands(node, namer)
         check = codegen.guard(node, operands, helpers)
         if check is not None:
             lines.append(_with_comment(check, node))
-        reuse = _reusable(node, i, buffer_of, buffer_end, owned, param_ids)
+        reuse = buffers.reusable(node, i)
         target = namer.bind(node, role[node.id]) if node.id in role else None
         if reuse is not None:
             buffer = namer.names[reuse.id]
             if target is None:
                 target = namer.names[node.id] = buffer
-            buffer_of[node.id] = buffer_of[reuse.id]
-            end = max(buffer_end[buffer_of[node.id]], last_use.get(node.id, -1))
-            buffer_end[buffer_of[node.id]] = end
             text = codegen.expression(node, operands, helpers, out=buffer)
+            buffers.computed(node, buffers.holder[reuse.id])
         else:
             target = target or namer.temporary(node)
             try:
@@ -185,6 +264,7 @@ def _statements(order, results, param_ids, namer, role, helpers, observe=False) 
                 raise codegen.CodegenError(
                     f"symgrad.compile cannot generate code for {node.op.name}{line}: {error}"
                 ) from None
+            buffers.computed(node, None)
         lines.append(_with_comment(f"{target} = {text}", node))
         if observe:
             lines.append(f"_observe({node.id}, {target})")
@@ -197,7 +277,6 @@ def _statements(order, results, param_ids, namer, role, helpers, observe=False) 
             and last_use.get(s.id) == i
             and s.numel >= LARGE
             and namer.names[s.id] != target
-            and buffer_end.get(buffer_of.get(s.id), -1) <= i
         ]
         if dead:
             lines.append("del " + ", ".join(dict.fromkeys(namer.names[s.id] for s in dead)))
@@ -212,27 +291,12 @@ def _unique(nodes):
             yield n
 
 
+def _is_ufunc(node: Node) -> bool:
+    return node.kind == OP and isinstance(node.op.eval, np.ufunc)
+
+
 def _allocates(node: Node) -> bool:
-    return node.kind == OP and isinstance(node.op.eval, np.ufunc) and node.numel >= LARGE
-
-
-def _reusable(node, index, buffer_of, buffer_end, owned, param_ids):
-    """A dead input buffer of the same shape and dtype that ``node`` may write into: one the
-    function allocated itself (never an input or a view), whose every alias dies here."""
-    if not isinstance(node.op.eval, np.ufunc) or node.numel < LARGE:
-        return None
-    for source in node.inputs:
-        buffer = buffer_of.get(source.id)
-        if (
-            source.kind == OP
-            and buffer in owned
-            and source.id not in param_ids
-            and buffer_end.get(buffer) == index
-            and source.shape == node.shape
-            and source.dtype is node.dtype
-        ):
-            return source
-    return None
+    return _is_ufunc(node) and node.numel >= LARGE
 
 
 def _with_comment(statement: str, node: Node) -> str:

@@ -12,6 +12,7 @@ import linecache
 import os
 import sys
 import threading
+import weakref
 from contextlib import contextmanager
 
 import numpy as np
@@ -132,7 +133,7 @@ def user_provenance() -> Provenance | None:
     return None
 
 
-def _node_of(trace: Trace, value, compute_dtype) -> Node | None:
+def _node_of(trace: Trace, value, compute_dtype, scalar_dtype=None) -> Node | None:
     from ..ops.random import is_generator
     from ..tensor import Tensor
 
@@ -145,8 +146,7 @@ def _node_of(trace: Trace, value, compute_dtype) -> Node | None:
     elif is_generator(value):
         return trace.capture(value)
     elif isinstance(value, (bool, int, float, np.number, np.bool_)):
-        d = compute_dtype or dtypes.scalar_dtype(value)
-        return trace.graph.const(value, d)
+        return trace.graph.const(value, compute_dtype or scalar_dtype or dtypes.scalar_dtype(value))
     else:
         return value
     if compute_dtype is not None and node.dtype is not compute_dtype:
@@ -160,6 +160,20 @@ def _cast(trace: Trace, node: Node, dtype) -> Node:
     return trace.graph.op(TO_DTYPE, (node,), {"dtype": dtype}, node.shape, dtype, user_provenance())
 
 
+def _python_scalar_dtype(args):
+    """The dtype numpy gives a Python number passed beside these tensors, as eager mode
+    passes it (an op that computes in its inputs' own dtypes): the tensors' dtype when it is
+    of the number's kind or higher (``np.where(c, x32, 0)`` is float32, ``x64[0] = 0.1``
+    stores float64 0.1)."""
+    from ..tensor import Tensor
+
+    tensors = [a for a in args if isinstance(a, Tensor)]
+    numbers = [a for a in args if isinstance(a, (bool, int, float))]
+    if not tensors or not numbers:
+        return None
+    return dtypes.result_type(*tensors, *numbers)
+
+
 def apply_symbolic(op, args, attrs, compute_dtype, out_dtype):
     """Record ``op(*args, **attrs)`` as a graph node and return it as a symbolic Tensor."""
     from ..tensor import Tensor
@@ -171,7 +185,8 @@ def apply_symbolic(op, args, attrs, compute_dtype, out_dtype):
             "returned.\nsymgrad hint: return the value from the compiled function instead of "
             "storing it."
         )
-    inputs = tuple(_node_of(trace, a, compute_dtype) for a in args)
+    scalar_dtype = None if compute_dtype is not None else _python_scalar_dtype(args)
+    inputs = tuple(_node_of(trace, a, compute_dtype, scalar_dtype) for a in args)
     if any(i is not None and not isinstance(i, Node) for i in inputs):
         bad = next(
             a
@@ -187,33 +202,73 @@ def apply_symbolic(op, args, attrs, compute_dtype, out_dtype):
     try:
         shape = op.shape(*(i.shape for i in inputs), **attrs)
     except (ValueError, IndexError, TypeError) as error:
-        raise type(error)(f"{error} (while tracing {op.name} at {_where()})") from None
+        # The first line stays the op's own (eager's) message; where it happened follows.
+        raise type(error)(f"{error}\nsymgrad hint: while tracing {op.name} at {_where()}") from None
     node = trace.graph.op(op, inputs, attrs, shape, out_dtype, user_provenance())
     result = Tensor._wrap(node)
     if op.is_view and isinstance(args[0], Tensor):
-        # Views alias their base: remember it, so in-place writes through them are refused.
+        # A write through a view is refused; a write through a traced base updates its views.
         result._base = args[0]
-        args[0]._view_fn = _HAS_VIEWS
+        if args[0]._is_symbolic:
+            _TracedViews.of(args[0]).add(result, op, args[1:], attrs)
     return result
 
 
-# Marks a traced tensor that views were taken of (Tensor._view_fn is unused while tracing).
-_HAS_VIEWS = object()
+class _TracedViews:
+    """The live views taken of a traced tensor (kept in its ``_view_fn``, unused while
+    tracing), so that an in-place update of the tensor is seen through them, as in eager
+    mode: each is recomputed from the new value."""
+
+    def __init__(self):
+        self.views: list = []  # (weak reference to the view, op, other arguments, attrs)
+
+    @classmethod
+    def of(cls, tensor) -> _TracedViews:
+        if not isinstance(tensor._view_fn, cls):
+            tensor._view_fn = cls()
+        return tensor._view_fn
+
+    def add(self, view, op, rest, attrs) -> None:
+        self.views = [v for v in self.views if v[0]() is not None]
+        self.views.append((weakref.ref(view), op, rest, attrs))
+
+    def refresh(self, base) -> None:
+        from ..ops.registry import apply
+
+        pending = [(self, base)]
+        while pending:
+            views, source = pending.pop()
+            for ref, op, rest, attrs in list(views.views):
+                view = ref()
+                if view is None:
+                    continue
+                view._data = apply(op, source, *rest, **attrs)._data
+                if isinstance(view._view_fn, _TracedViews):
+                    pending.append((view._view_fn, view))
 
 
 def rebind(target, result):
-    """An in-place op while tracing: the Python object now names the new value.
+    """An in-place op while tracing: the Python object now names the new value (cast to its
+    dtype, as eager mode stores it), and the views taken of it see the new value.
 
-    A traced value that aliases another (a view, or a tensor views were taken of) cannot be
-    updated that way without leaving the alias stale, so it is refused."""
-    if target._base is not None or target._view_fn is _HAS_VIEWS:
+    A write through a view would have to update its base too, so it is refused."""
+    from ..ops.inplace import check_fits
+
+    if target._base is not None:
         raise TracingError(
-            f"symgrad.compile cannot trace an in-place update of a tensor that shares memory "
-            f"with another (a view or the base of one) at {_where()}: the other would not see "
-            "the change.\nsymgrad hint: index the tensor itself (y[1, 1:] = v instead of "
-            "row = y[1]; row[1:] = v), or compute a new tensor (symgrad.where, cat)."
+            f"symgrad.compile cannot trace an in-place update of a view of another tensor at "
+            f"{_where()}: its base would not see the change.\nsymgrad hint: index the tensor "
+            "itself (y[1, 1:] = v instead of row = y[1]; row[1:] = v), or compute a new tensor "
+            "(symgrad.where, cat)."
         )
+    check_fits(target, result)
+    if result.dtype is not target.dtype:
+        result = result.to(target.dtype)
+    if tuple(result.shape) != tuple(target.shape):
+        result = result.expand(*target.shape)
     target._data = result._data
+    if isinstance(target._view_fn, _TracedViews):
+        target._view_fn.refresh(target)
     return target
 
 

@@ -143,7 +143,7 @@ class value_and_grad:  # noqa: N801 - JAX's name
         key = array_key(args) if not kwargs else None
         if key is not None and entry.runner is not None:
             self._runners[key] = entry
-        arrays, as_tensor = call_arrays(leaves, program)
+        arrays, as_tensor = call_arrays(leaves, program, entry.captured())
         results = program.forward_backward(*arrays)
         n_out = len(results) - len(program.wrt)
         outputs = _build_outputs(program, [_result(r, as_tensor) for r in results[:n_out]])
@@ -242,7 +242,7 @@ def vjp(fn, *primals, has_aux=False):
     compiled = CompiledFunction(_unwrap(fn), mode="fused", argnums=argnums, has_aux=has_aux)
     entry, leaves = compiled._lookup(primals, {})
     program = entry.program
-    arrays, as_tensor = call_arrays(leaves, program)
+    arrays, as_tensor = call_arrays(leaves, program, entry.captured())
     results = program.forward(*arrays)
     n_out = len(results) - program.n_saved
     outputs = [_result(r, as_tensor) for r in results[:n_out]]

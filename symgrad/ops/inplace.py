@@ -69,8 +69,8 @@ def inplace(target: Tensor, op: OpDef, *args, **attrs) -> Tensor:
     return target
 
 
-def write(target: Tensor, result: Tensor, records: bool) -> None:
-    """Store ``result`` in ``target``'s memory and take over its history."""
+def check_fits(target: Tensor, result: Tensor) -> None:
+    """An in-place op's result can be stored in ``target`` (torch's errors when not)."""
     if not _castable(result.dtype, target.dtype):
         raise RuntimeError(
             f"result type {_torch_type_name(result.dtype)} can't be cast to the desired output "
@@ -82,6 +82,11 @@ def write(target: Tensor, result: Tensor, records: bool) -> None:
                 f"output with shape [{', '.join(map(str, target.shape))}] doesn't match the "
                 f"broadcast shape [{', '.join(map(str, result.shape))}]"
             )
+
+
+def write(target: Tensor, result: Tensor, records: bool) -> None:
+    """Store ``result`` in ``target``'s memory and take over its history."""
+    check_fits(target, result)
     np.copyto(target._data, result._data, casting="unsafe")
     target._bump_version()
     if not records or result._grad_fn is None:

@@ -34,7 +34,7 @@ from .elementwise import (
     sigmoid,
     where,
 )
-from .registry import OpDef, apply, public
+from .registry import OpDef, apply, broadcast_shape, public
 
 # ------------------------------------------------------------------------------ reductions
 
@@ -86,7 +86,7 @@ def _per_element(g: Tensor, reduction: str, shape) -> Tensor:
 
 
 def _broadcast(*shapes) -> tuple[int, ...]:
-    return tuple(np.broadcast_shapes(*(tuple(s) for s in shapes)))
+    return broadcast_shape(*(tuple(s) for s in shapes))
 
 
 # --------------------------------------------------------------------------- shared checks
@@ -109,6 +109,16 @@ def _warn_if_sizes_differ(input: Tensor, target: Tensor) -> None:
             "to broadcasting. Please ensure they have the same size.",
             stacklevel=3,
         )
+
+
+def _broadcast_operands(input: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:
+    """torch broadcasts input and target to one shape first (broadcast_tensors): a 0-dim
+    operand then promotes like a dimensioned one (mse_loss(float64 0-dim, float32[3]) is
+    float64)."""
+    if tuple(input.shape) == tuple(target.shape):
+        return input, target
+    shape = _broadcast(input.shape, target.shape)
+    return input.expand(*shape), target.expand(*shape)
 
 
 def _refuse_grad(weight, function: str, argument: str) -> None:
@@ -450,6 +460,7 @@ def mse_loss(
     if weight is not None:
         _check_weight_size(weight, input)
         return _weighted_reduction((input - target) ** 2, weight, reduction, True)
+    input, target = _broadcast_operands(input, target)
     return apply(MSE_LOSS, input, target, reduction=reduction_name(reduction))
 
 
@@ -470,6 +481,7 @@ def l1_loss(
     if weight is not None:
         _check_weight_size(weight, input)
         return _weighted_reduction(abs(input - target), weight, reduction, True)
+    input, target = _broadcast_operands(input, target)
     return apply_reduction(abs(input - target), reduction_name(reduction))
 
 
@@ -516,6 +528,7 @@ def smooth_l1_loss(
     reduction = reduction_name(reduction, size_average, reduce)
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    input, target = _broadcast_operands(input, target)
     if beta == 0.0:
         return apply_reduction(abs(input - target), reduction)
     return apply(SMOOTH_L1_LOSS, input, target, reduction=reduction, beta=float(beta))

@@ -156,9 +156,9 @@ NORMAL = OpDef(
 )
 BERNOULLI = OpDef(
     "bernoulli",
-    lambda p, uniform: uniform < p,
+    lambda p, uniform: (uniform < p).astype(p.dtype),
     vjp=_zeros_vjp,
-    spelling="{1} < {0}",
+    spelling="({1} < {0}).astype({0}.dtype)",
     promote=lambda p, uniform: (None, p.dtype),
     saves="none",
     nondifferentiable_inputs=(1,),

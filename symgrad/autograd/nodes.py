@@ -119,9 +119,9 @@ class InputMeta:
 
     __slots__ = ("shape", "dtype")
 
-    def __init__(self, tensor):
-        self.shape = tensor.shape
-        self.dtype = tensor.dtype
+    def __init__(self, shape, dtype):
+        self.shape = _tensors.Size(shape)
+        self.dtype = dtype
 
     @property
     def ndim(self) -> int:
@@ -218,9 +218,13 @@ class OpBackward(BackwardNode):
         self.attrs = attrs
         saves = op.saves
         saves_inputs = saves == "inputs" or saves == "both"
-        keep = SavedTensor if saves_inputs else InputMeta
         Tensor = _tensors.Tensor
-        self._saved_args = [keep(a) if isinstance(a, Tensor) else a for a in args]
+        if saves_inputs:
+            self._saved_args = [SavedTensor(a) if isinstance(a, Tensor) else a for a in args]
+        else:  # the rule sees shapes and dtypes only: the ones record() just read
+            self._saved_args = [
+                a if m is None else InputMeta(*m) for a, m in zip(args, input_meta, strict=True)
+            ]
         saves_output = saves == "output" or saves == "both"
         self._saved_out = SavedTensor(result, True) if saves_output else None
         # torch saves Python numbers as tensors too: after release only nodes that saved
@@ -335,16 +339,19 @@ def record(op, args, attrs, result) -> None:
     else:
         return  # no input requires grad (a view may, once synced: it takes the long way)
     nondiff = op.nondifferentiable_inputs
+    by_numpy = dtypes.BY_NUMPY
     edges = []
     meta = []
     needs = False
-    for i, a in enumerate(args):
+    i = -1
+    for a in args:
+        i += 1
         if not isinstance(a, Tensor):
             edges.append(_NO_EDGE)
             meta.append(None)
             continue
         data = a._data
-        meta.append((data.shape, dtypes.BY_NUMPY[data.dtype]))
+        meta.append((data.shape, by_numpy[data.dtype]))
         if a._base is not None:
             a._sync_view()
         if not a._requires_grad or (nondiff and i in nondiff):
@@ -352,7 +359,16 @@ def record(op, args, attrs, result) -> None:
             continue
         needs = True
         fn = a._grad_fn
-        edges.append((fn, a._output_nr) if fn is not None else (accumulator_for(a), 0))
+        if fn is not None:
+            edges.append((fn, a._output_nr))
+            continue
+        # accumulator_for, inlined: the leaf's AccumulateGrad lives while a graph uses it
+        ref = a._accumulator
+        node = ref() if ref is not None else None
+        if node is None:
+            node = AccumulateGrad(a)
+            a._accumulator = weakref.ref(node)
+        edges.append((node, 0))
     if not needs or result._data.dtype.kind != "f":
         return
     name = op.backward_name

@@ -16,7 +16,7 @@ from .. import dtypes
 from ..tensor import Tensor
 from . import derivatives
 from .inplace import FILL, inplace
-from .registry import OpDef, apply, public
+from .registry import OpDef, apply, apply_binary, public
 from .shape import clone
 
 # --------------------------------------------------------------------- definition helpers
@@ -476,7 +476,11 @@ def _sub_vjp(g, out, x, y):
 
 
 def _mul_vjp(g, out, x, y):
-    return (_times(g, y), _times(g, x))
+    # A number input takes no gradient: skip its product (``2 * x`` is the common case).
+    return (
+        None if _is_number(x) else _times(g, y),
+        None if _is_number(y) else _times(g, x),
+    )
 
 
 def _times(g, value):
@@ -532,13 +536,13 @@ def _alpha(other, alpha):
 @public("add", methods=("add", "__add__"))
 def add(input, other, *, alpha=1) -> Tensor:
     """input + alpha * other, with broadcasting and torch's type promotion."""
-    return apply(ADD, input, _alpha(other, alpha))
+    return apply_binary(ADD, input, _alpha(other, alpha))
 
 
 @public("sub", methods=("sub", "subtract", "__sub__"))
 def sub(input, other, *, alpha=1) -> Tensor:
     """input - alpha * other."""
-    return apply(SUB, input, _alpha(other, alpha))
+    return apply_binary(SUB, input, _alpha(other, alpha))
 
 
 subtract = public("subtract")(sub)
@@ -553,7 +557,7 @@ def rsub(input, other, *, alpha=1) -> Tensor:
 @public("mul", methods=("mul", "multiply", "__mul__"))
 def mul(input, other) -> Tensor:
     """input * other."""
-    return apply(MUL, input, other)
+    return apply_binary(MUL, input, other)
 
 
 multiply = public("multiply")(mul)
@@ -568,7 +572,7 @@ def div(input, other, *, rounding_mode=None) -> Tensor:
     """input / other; ``rounding_mode`` "trunc" or "floor" rounds the quotient (zero gradient,
     as torch's DivBackward2), and keeps integer inputs integer."""
     if rounding_mode is None:
-        return apply(DIV, input, other)
+        return apply_binary(DIV, input, other)
     if rounding_mode not in ("trunc", "floor"):
         raise RuntimeError(ROUNDING_MODE_MESSAGE.format(rounding_mode))
     return apply(DIV_ROUNDED, input, other, rounding_mode=rounding_mode)
@@ -613,15 +617,15 @@ DIV_ROUNDED = OpDef(
 
 
 def _radd(self, other):
-    return apply(ADD, other, self)
+    return apply_binary(ADD, other, self)
 
 
 def _rmul(self, other):
-    return apply(MUL, other, self)
+    return apply_binary(MUL, other, self)
 
 
 def _rsub(self, other):
-    return apply(SUB, other, self)
+    return apply_binary(SUB, other, self)
 
 
 def _rtruediv(self, other):

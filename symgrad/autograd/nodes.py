@@ -234,11 +234,13 @@ class OpBackward(BackwardNode):
     def apply(self, grad_outputs):
         if self._released and self._saves_values:
             raise RuntimeError(BACKWARD_TWICE)
-        if all(g is None for g in grad_outputs):
+        g = grad_outputs[0]
+        if g is None and all(g is None for g in grad_outputs):
             return (None,) * len(self.next_functions)
-        args = [s.unpack(self) if isinstance(s, SavedTensor) else s for s in self._saved_args]
-        out = self._saved_out.unpack(self) if self._saved_out is not None else None
-        grads = self.op.vjp(grad_outputs[0], out, *args, **self.attrs)
+        args = [s.unpack(self) if s.__class__ is SavedTensor else s for s in self._saved_args]
+        saved_out = self._saved_out
+        out = saved_out.unpack(self) if saved_out is not None else None
+        grads = self.op.vjp(g, out, *args, **self.attrs)
         return grads if isinstance(grads, (tuple, list)) else (grads,)
 
     def release(self) -> None:

@@ -472,7 +472,7 @@ def _add_vjp(g, out, x, y):
 
 
 def _sub_vjp(g, out, x, y):
-    return (g, -g)
+    return (g, None if _is_number(y) else -g)
 
 
 def _mul_vjp(g, out, x, y):

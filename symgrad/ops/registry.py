@@ -191,7 +191,11 @@ def apply_binary(op: OpDef, a, b):
                 y = x.dtype.type(b)
             else:
                 return apply(op, a, b)
-            return _finish_binary(op, a, b, call_ignoring(op.eval, (x, y), {}))
+            try:
+                out = call_ignoring(op.eval, (x, y), {})
+            except ValueError:  # shapes that do not broadcast: the general path's error
+                return apply(op, a, b)
+            return _finish_binary(op, a, b, out)
     elif b.__class__ is Tensor and b._base is None and (a.__class__ is float or a.__class__ is int):
         y = b._data
         if y.__class__ is np.ndarray and y.dtype.kind == "f":

@@ -4,12 +4,21 @@ readable, fused numpy forward/backward code.
 ``import symgrad as torch`` works for the autograd subset.
 """
 
-from . import autograd, dtypes, linalg, nn, ops, optim
+from . import autograd, backends, cuda, dtypes, linalg, nn, ops, optim, random
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .autograd.grad_mode import is_inference_mode_enabled
-from .compiler.api import compile
+from .compiler.api import compile, formula
 from .compiler.transforms import grad, hessian, jacobian, jacrev, value_and_grad, vjp
 from .creation import (
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
     arange,
     as_tensor,
     empty,
@@ -31,6 +40,7 @@ from .creation import (
     zeros,
     zeros_like,
 )
+from .devices import device, get_default_device, set_default_device
 from .dtypes import bool_ as bool  # noqa: A001 - torch's name
 from .dtypes import (
     dtype,
@@ -49,6 +59,14 @@ from .dtypes import (
 from .dtypes import result_type as _result_type
 from .ops.reduce import return_types
 from .printing import get_printoptions, set_printoptions
+from .random import (
+    Generator,
+    default_generator,
+    get_rng_state,
+    initial_seed,
+    seed,
+    set_rng_state,
+)
 from .tensor import Size, Tensor
 
 float = float32  # noqa: A001

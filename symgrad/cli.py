@@ -29,6 +29,7 @@ from .tensor import Tensor
 WHAT = {
     "source": "the generated numpy module (default)",
     "explain": "how it was built: node counts per stage, rules applied, saved values, timings",
+    "formula": "the output and its gradients as math (SymPy), common subexpressions named",
     "graph": "the simplified forward+backward graph, one node a line",
     "dot": "the same graph as Graphviz DOT (pipe into: dot -Tsvg -o graph.svg)",
 }

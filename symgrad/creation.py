@@ -6,18 +6,11 @@ import warnings
 
 import numpy as np
 
-from . import dtypes
+from . import devices, dtypes, random
 from .compiler import trace as tracing
-from .tensor import Tensor
+from .tensor import Size, Tensor
 
-_generator = np.random.default_rng()
-
-
-def manual_seed(seed: int) -> np.random.Generator:
-    """Seed symgrad's own random generator (rand, randn, randint, dropout)."""
-    global _generator
-    _generator = np.random.default_rng(int(seed))
-    return _generator
+manual_seed = random.manual_seed
 
 
 def default_generator() -> np.random.Generator:
@@ -30,7 +23,7 @@ def default_generator() -> np.random.Generator:
             "symgrad hint: sample with symgrad.rand/randn/randint (compiled code draws anew "
             "on every call), or pass the numbers in as an argument."
         )
-    return _generator
+    return random.default_generator._numpy
 
 
 def _sampled(distribution, size, dtype, generator, requires_grad, low=0, high=0) -> Tensor:
@@ -149,6 +142,7 @@ def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor
             UserWarning,
             stacklevel=2,
         )
+    devices.check(device)
     array = _to_numpy(data)
     d = dtypes.as_dtype(dtype) if dtype is not None else _infer_dtype(data, array)
     return _finish(np.array(array, dtype=d.numpy, copy=True), d, requires_grad)
@@ -156,6 +150,7 @@ def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
     """Like ``tensor`` but shares memory with an ndarray or tensor when the dtype allows."""
+    devices.check(device)
     if isinstance(data, Tensor):
         return data if dtype is None else data.to(dtype)
     if isinstance(data, np.ndarray) and (
@@ -175,6 +170,7 @@ def from_numpy(array: np.ndarray) -> Tensor:
 
 def _factory(fill, name: str):
     def build(*size, dtype=None, device=None, requires_grad: bool = False, out=None):
+        devices.check(device)
         d = _float_dtype(dtype)
         return _finish(fill(_sizes(size, name), d.numpy), d, requires_grad)
 
@@ -192,6 +188,7 @@ empty.__doc__ = "An uninitialized tensor of the given size."
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A tensor of ``size`` filled with ``fill_value`` (its dtype follows the value)."""
+    devices.check(device)
     d = dtypes.as_dtype(dtype) if dtype is not None else dtypes.scalar_dtype(fill_value)
     return _finish(np.full(_sizes((size,), "full"), fill_value, dtype=d.numpy), d, requires_grad)
 
@@ -200,6 +197,7 @@ def _like(fill):
     def build(
         input: Tensor, dtype=None, device=None, requires_grad: bool = False, memory_format=None
     ) -> Tensor:
+        devices.check(device)
         d = dtypes.as_dtype(dtype) if dtype is not None else input.dtype
         return _finish(fill(tuple(input.shape), d.numpy), d, requires_grad)
 
@@ -214,6 +212,7 @@ empty_like = _like(np.empty)
 def full_like(
     input: Tensor, fill_value, *, dtype=None, device=None, requires_grad: bool = False
 ) -> Tensor:
+    devices.check(device)
     d = dtypes.as_dtype(dtype) if dtype is not None else input.dtype
     return _finish(np.full(tuple(input.shape), fill_value, dtype=d.numpy), d, requires_grad)
 
@@ -222,6 +221,7 @@ def arange(
     start, end=None, step=1, *, dtype=None, device=None, requires_grad: bool = False
 ) -> Tensor:
     """Values from ``start`` to ``end`` (exclusive) by ``step``; int64 for integer arguments."""
+    devices.check(device)
     if end is None:
         start, end = 0, start
     if dtype is None:
@@ -240,6 +240,7 @@ def linspace(
     start, end, steps: int, *, dtype=None, device=None, requires_grad: bool = False
 ) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
+    devices.check(device)
     d = _float_dtype(dtype)
     return _finish(np.linspace(start, end, steps).astype(d.numpy), d, requires_grad)
 
@@ -248,17 +249,20 @@ def eye(
     n: int, m: int | None = None, *, dtype=None, device=None, requires_grad: bool = False
 ) -> Tensor:
     """The identity matrix (n x m)."""
+    devices.check(device)
     d = _float_dtype(dtype)
     return _finish(np.eye(n, m, dtype=d.numpy), d, requires_grad)
 
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Uniform samples in [0, 1) from symgrad's generator."""
+    devices.check(device)
     return _sampled("uniform", _sizes(size, "rand"), _float_dtype(dtype), generator, requires_grad)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Standard normal samples from symgrad's generator."""
+    devices.check(device)
     return _sampled("normal", _sizes(size, "randn"), _float_dtype(dtype), generator, requires_grad)
 
 
@@ -273,6 +277,7 @@ def randint(
     requires_grad: bool = False,
 ) -> Tensor:
     """Integers in [low, high) (int64 unless ``dtype``)."""
+    devices.check(device)
     if size is None:
         low, high, size = 0, low, high
     if high is None:
@@ -281,12 +286,22 @@ def randint(
     return _sampled("integers", _sizes((size,), "randint"), d, generator, requires_grad, low, high)
 
 
-def rand_like(input: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
-    return rand(tuple(input.shape), dtype=dtype or input.dtype, requires_grad=requires_grad)
+def rand_like(
+    input: Tensor, *, dtype=None, device=None, requires_grad: bool = False, memory_format=None
+) -> Tensor:
+    """``rand`` of ``input``'s shape (and dtype unless given)."""
+    return rand(
+        tuple(input.shape), dtype=dtype or input.dtype, device=device, requires_grad=requires_grad
+    )
 
 
-def randn_like(input: Tensor, dtype=None, requires_grad: bool = False) -> Tensor:
-    return randn(tuple(input.shape), dtype=dtype or input.dtype, requires_grad=requires_grad)
+def randn_like(
+    input: Tensor, *, dtype=None, device=None, requires_grad: bool = False, memory_format=None
+) -> Tensor:
+    """``randn`` of ``input``'s shape (and dtype unless given)."""
+    return randn(
+        tuple(input.shape), dtype=dtype or input.dtype, device=device, requires_grad=requires_grad
+    )
 
 
 # ---------------------------------------------------------------- Tensor.new_* factories
@@ -302,6 +317,7 @@ def _new_tensor(self: Tensor, data, dtype=None, device=None, requires_grad: bool
             UserWarning,
             stacklevel=2,
         )
+    devices.check(device)
     d = self.dtype if dtype is None else dtypes.as_dtype(dtype)
     array = np.array(_to_numpy(data), dtype=d.numpy, copy=True)
     return _finish(array, d, requires_grad)
@@ -309,6 +325,7 @@ def _new_tensor(self: Tensor, data, dtype=None, device=None, requires_grad: bool
 
 def _new_factory(fill, name: str):
     def method(self: Tensor, *size, dtype=None, device=None, requires_grad: bool = False):
+        devices.check(device)
         d = self.dtype if dtype is None else dtypes.as_dtype(dtype)
         return _finish(fill(_sizes(size, name), d.numpy), d, requires_grad)
 
@@ -319,6 +336,7 @@ def _new_factory(fill, name: str):
 
 def _new_full(self: Tensor, size, fill_value, *, dtype=None, device=None, requires_grad=False):
     """A tensor of ``size`` filled with ``fill_value``, with this tensor's dtype by default."""
+    devices.check(device)
     d = self.dtype if dtype is None else dtypes.as_dtype(dtype)
     array = np.full(_sizes((size,), "new_full"), fill_value, dtype=d.numpy)
     return _finish(array, d, requires_grad)
@@ -329,3 +347,68 @@ Tensor.new_zeros = _new_factory(np.zeros, "new_zeros")
 Tensor.new_ones = _new_factory(np.ones, "new_ones")
 Tensor.new_empty = _new_factory(np.empty, "new_empty")
 Tensor.new_full = _new_full
+
+
+# ------------------------------------------------ legacy constructors: Tensor(...), FloatTensor
+
+
+def _legacy_new(dtype: dtypes.dtype | None, name: str, args: tuple, device) -> Tensor:
+    """torch's legacy constructor: ``(sizes...)`` or a ``Size`` gives an uninitialized
+    tensor, one sequence or array gives its data, a tensor gives an alias of it."""
+    devices.check(device)
+    d = dtypes.get_default_dtype() if dtype is None else dtype
+    if not args:
+        return empty(0, dtype=d)
+    if len(args) == 1:
+        (data,) = args
+        if isinstance(data, Tensor):
+            alias = Tensor._wrap(data._concrete(name))
+            alias._version_counter = data._version_counter
+            return alias
+        if isinstance(data, (list, tuple, np.ndarray)) and not isinstance(data, Size):
+            return tensor(data, dtype=d)
+        if isinstance(data, Size):
+            return empty(tuple(data), dtype=d)
+        if isinstance(data, str):
+            raise TypeError("new(): invalid data type 'str'")
+        if not _is_int(data):
+            raise TypeError(f"new(): data must be a sequence (got {type(data).__name__})")
+    return empty(*_sizes(args, name), dtype=d)
+
+
+def _tensor_new(cls, *args, device=None) -> Tensor:
+    return _legacy_new(None, "Tensor", args, device)
+
+
+# ``symgrad.Tensor(...)`` is torch's legacy constructor (default dtype); ``Tensor._wrap``
+# makes tensors everywhere else.
+Tensor.__new__ = _tensor_new
+
+
+class _LegacyTensorType(type):
+    def __instancecheck__(cls, instance) -> bool:
+        return isinstance(instance, Tensor) and instance.dtype is cls._dtype
+
+
+def _legacy_class(dtype: dtypes.dtype) -> type:
+    name = dtypes.LEGACY_NAMES[dtype.name]
+
+    def new(cls, *args, device=None):
+        return _legacy_new(dtype, name, args, device)
+
+    doc = (
+        f"torch.{name}: ``{name}([1, 2])`` copies data, ``{name}(2, 3)`` is uninitialized; "
+        f"``isinstance(t, {name})`` is true for {dtype.name} tensors."
+    )
+    return _LegacyTensorType(name, (), {"__new__": new, "_dtype": dtype, "__doc__": doc})
+
+
+FloatTensor = _legacy_class(dtypes.float32)
+DoubleTensor = _legacy_class(dtypes.float64)
+HalfTensor = _legacy_class(dtypes.float16)
+LongTensor = _legacy_class(dtypes.int64)
+IntTensor = _legacy_class(dtypes.int32)
+ShortTensor = _legacy_class(dtypes.int16)
+CharTensor = _legacy_class(dtypes.int8)
+ByteTensor = _legacy_class(dtypes.uint8)
+BoolTensor = _legacy_class(dtypes.bool_)

@@ -14,6 +14,7 @@ import numpy as np
 
 from . import dtypes
 from .autograd import grad_mode, nodes
+from .devices import CPU, device
 
 NONLEAF_GRAD_WARNING = (
     "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
@@ -43,35 +44,21 @@ class Size(tuple):
         return Size(tuple(self) + tuple(other))
 
 
-class device:  # noqa: N801 - torch spells it lower-case
-    """Where a tensor lives: always the CPU (``device(type='cpu')``)."""
-
-    __slots__ = ("type",)
-
-    def __init__(self, type: str = "cpu"):  # noqa: A002 - torch's argument name
-        if type != "cpu":
-            raise RuntimeError(f"symgrad runs on the CPU only; got device {type!r}")
-        self.type = type
-
-    @property
-    def index(self) -> None:
-        return None
-
-    def __repr__(self) -> str:
-        return f"device(type='{self.type}')"
-
-    def __str__(self) -> str:
-        return self.type
-
-    def __eq__(self, other) -> bool:
-        # As torch: equal to another device, not to the string "cpu".
-        return isinstance(other, device) and other.type == self.type
-
-    def __hash__(self) -> int:
-        return hash(self.type)
+_scalar_warning = {"given": False}
 
 
-CPU = device("cpu")
+def _warn_scalar_conversion() -> None:
+    """torch's TORCH_WARN_ONCE for float()/complex() of a tensor that requires grad: once per
+    process (int(), item() and bool() do not warn)."""
+    if _scalar_warning["given"]:
+        return
+    _scalar_warning["given"] = True
+    warnings.warn(
+        "Converting a tensor with requires_grad=True to a scalar may lead to unexpected "
+        "behavior.\nConsider using tensor.detach() first.",
+        UserWarning,
+        stacklevel=3,
+    )
 
 
 class VersionCounter:
@@ -122,11 +109,7 @@ class Tensor:
 
     __array_priority__ = 1000
 
-    def __init__(self, *args, **kwargs):
-        raise TypeError(
-            "symgrad.Tensor cannot be constructed directly; use symgrad.tensor(data) or a "
-            "factory such as symgrad.zeros(shape)"
-        )
+    # ``Tensor(...)`` is torch's legacy constructor: creation.py defines ``__new__``.
 
     @classmethod
     def _wrap(cls, data, requires_grad: bool = False) -> Tensor:
@@ -420,13 +403,13 @@ class Tensor:
 
     def __float__(self) -> float:
         if self._requires_grad:
-            warnings.warn(
-                "Converting a tensor with requires_grad=True to a scalar may lead to unexpected "
-                "behavior.\nConsider using tensor.detach() first.",
-                UserWarning,
-                stacklevel=2,
-            )
+            _warn_scalar_conversion()
         return float(self._scalar_for("float()"))
+
+    def __complex__(self) -> complex:
+        if self._requires_grad:
+            _warn_scalar_conversion()
+        return complex(self._scalar_for("complex()"))
 
     def __int__(self) -> int:
         return int(self._scalar_for("int()"))

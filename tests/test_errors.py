@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import importlib
 import warnings
 import weakref
 
@@ -576,16 +577,26 @@ def test_non_leaf_grad_warning_only_when_grad_is_missing():
         assert y.grad is None
 
 
-def test_scalar_conversion_of_tensor_requiring_grad_warns():
-    x = leaf(2.5)
+TENSOR_MODULE = importlib.import_module("symgrad.tensor")  # symgrad.tensor is the factory
+
+
+@pytest.mark.parametrize("convert", [float, complex])
+def test_scalar_conversion_of_tensor_requiring_grad_warns_once(convert, monkeypatch):
+    # torch 2.13 warns with TORCH_WARN_ONCE: the first float()/complex() in a process only.
+    monkeypatch.setitem(TENSOR_MODULE._scalar_warning, "given", False)
+    x = torch.tensor(2.5, requires_grad=True)
     with pytest.warns(UserWarning) as record:
-        assert float(x) == 2.5
+        assert convert(x) == 2.5
     assert str(record[0].message) == (
         "Converting a tensor with requires_grad=True to a scalar may lead to unexpected "
         "behavior.\nConsider using tensor.detach() first."
     )
     with warnings_as_errors():
-        assert x.item() == 2.5 and int(x) == 2 and bool(x)
+        assert float(x * 2) == 5.0 and complex(x) == 2.5
+    monkeypatch.setitem(TENSOR_MODULE._scalar_warning, "given", False)
+    with warnings_as_errors():
+        assert x.item() == 2.5 and int(x) == 2 and bool(x) and f"{x:.1f}" == "2.5"
+        assert x.tolist() == 2.5
 
 
 # --------------------------------------------------------------------------- .grad setter

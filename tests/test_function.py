@@ -6,6 +6,7 @@ Expected values are PyTorch 2.13's for the same code.
 
 from __future__ import annotations
 
+import math
 import re
 
 import pytest
@@ -353,3 +354,57 @@ def test_non_tensor_outputs_pass_through():
     assert number == 6.0
     out.sum().backward()
     assert a.grad.tolist() == [3.0, 3.0]
+
+
+class Sinh(Function):
+    """The double-backward tutorial's Sinh: two of the saved tensors are outputs 1 and 2."""
+
+    @staticmethod
+    def forward(ctx, x):
+        expx = torch.exp(x)
+        expnegx = torch.exp(-x)
+        ctx.save_for_backward(x, expx, expnegx)
+        return (expx - expnegx) / 2, expx, expnegx
+
+    @staticmethod
+    def backward(ctx, grad_out, grad_out_exp, grad_out_negexp):
+        _, expx, expnegx = ctx.saved_tensors
+        grad_input = grad_out * (expx + expnegx) / 2
+        grad_input += grad_out_exp * expx
+        grad_input -= grad_out_negexp * expnegx
+        return grad_input
+
+
+def test_double_backward_routes_saved_outputs_to_their_own_slots():
+    # Regression: saved outputs 1 and 2 came back as output 0, so the second derivative of
+    # sinh was cosh's (1.0453 at 0.3). torch 2.13 gives sinh(0.3) = 0.3045.
+    x = torch.tensor(0.3, dtype=torch.double, requires_grad=True)
+    (first,) = torch.autograd.grad(Sinh.apply(x)[0], x, create_graph=True)
+    (second,) = torch.autograd.grad(first, x)
+    assert first.item() == pytest.approx(1.0453385141288605, rel=1e-12)
+    assert second.item() == pytest.approx(0.3045202934471426, rel=1e-12)
+    # All three outputs contribute: d/dx (sinh + 2 exp + 3 exp(-x)), and its derivative.
+    x = torch.tensor(0.3, dtype=torch.double, requires_grad=True)
+    sinh, expx, expnegx = Sinh.apply(x)
+    (first,) = torch.autograd.grad(sinh + 2 * expx + 3 * expnegx, x, create_graph=True)
+    (second,) = torch.autograd.grad(first, x)
+    assert first.item() == pytest.approx(math.cosh(0.3) + 2 * math.exp(0.3) - 3 * math.exp(-0.3))
+    assert second.item() == pytest.approx(math.sinh(0.3) + 2 * math.exp(0.3) + 3 * math.exp(-0.3))
+
+
+def test_gradgradcheck_through_a_multi_output_function():
+    torch.manual_seed(0)
+    x = torch.rand(3, 4, dtype=torch.double, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda t: Sinh.apply(t)[0], (x,))
+    assert torch.autograd.gradgradcheck(lambda t: Sinh.apply(t)[0], (x,))
+    assert torch.autograd.gradgradcheck(lambda t: Sinh.apply(t), (x,))
+
+
+def test_modified_saved_output_is_named_by_its_output_number():
+    x = leaf(0.3, 1.0)
+    sinh, expx, _ = Sinh.apply(x)
+    expx.add_(1)
+    with pytest.raises(
+        RuntimeError, match=r"\[torch.FloatTensor \[2\]\], which is output 1 of Sinh,"
+    ):
+        sinh.sum().backward()

@@ -144,6 +144,9 @@ def test_tour_notebook_runs_and_shows_what_it_promises(tmp_path, monkeypatch):
     assert "def forward(w, b, X, y):" in source_output
     explain_output = next(_outputs(c) for c in code if c.source.startswith("logistic_loss.explain"))
     assert "<table>" in explain_output
+    formula_output = by_source["formula = logistic_loss.formula(w, b, X, y)"]
+    assert "d logistic_loss/d w = X.T @ u1/1000" in formula_output  # print()
+    assert r"\frac{1}{1000} X^{T} u_{1}" in formula_output  # rendered as LaTeX
     graph_cell = next(c for c in code if c.source.startswith("logistic_loss.graph"))
     graph_data = graph_cell.outputs[0]["data"]
     assert "input X  :: f32[1000,100]" in graph_data["text/plain"]

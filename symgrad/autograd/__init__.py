@@ -13,10 +13,12 @@ from .grad_mode import (
     no_grad,
     set_grad_enabled,
 )
+from .variable import Variable
 
 __all__ = [
     "Function",
     "FunctionCtx",
+    "Variable",
     "backward",
     "enable_grad",
     "grad",

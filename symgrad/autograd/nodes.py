@@ -53,7 +53,16 @@ class SavedTensor:
     so no cycle); unpacking re-attaches the node, as torch does.
     """
 
-    __slots__ = ("tensor", "data", "version", "is_output", "requires_grad", "was_leaf", "_counter")
+    __slots__ = (
+        "tensor",
+        "data",
+        "version",
+        "is_output",
+        "output_nr",
+        "requires_grad",
+        "was_leaf",
+        "_counter",
+    )
 
     def __init__(self, tensor, is_output: bool = False):
         if tensor._inference:
@@ -64,6 +73,9 @@ class SavedTensor:
                 "`torch.no_grad()` instead of `torch.inference_mode()`."
             )
         self.is_output = is_output
+        # Which output of its node the tensor is: a multi-output node routes a gradient that
+        # reaches the unpacked tensor to that output's slot.
+        self.output_nr = tensor._output_nr if is_output else 0
         self._counter = tensor._version_counter
         self.version = tensor._version_counter.value
         # An output is saved while its node is being built: it will require grad.
@@ -90,6 +102,7 @@ class SavedTensor:
         out._version_counter = self._counter
         if self.requires_grad:
             out._grad_fn = node
+            out._output_nr = self.output_nr
         return out
 
 
@@ -101,7 +114,7 @@ def _modified_message(tensor, node, saved: SavedTensor) -> str:
     legacy = dtypes.LEGACY_NAMES[dtypes.from_numpy_dtype(data.dtype).name]
     described = f"[torch.{legacy} [{', '.join(map(str, data.shape))}]]"
     if owner is not None:
-        output_nr = 0 if tensor is None else tensor._output_nr
+        output_nr = saved.output_nr if tensor is None else tensor._output_nr
         name = type(owner).__name__
         short = name[: name.rfind("Backward")] if "Backward" in name else name
         described += f", which is output {output_nr} of {short},"
@@ -119,9 +132,9 @@ class InputMeta:
 
     __slots__ = ("shape", "dtype")
 
-    def __init__(self, shape, dtype):
-        self.shape = _tensors.Size(shape)
-        self.dtype = dtype
+    def __init__(self, tensor):
+        self.shape = tensor.shape
+        self.dtype = tensor.dtype
 
     @property
     def ndim(self) -> int:
@@ -209,22 +222,23 @@ class BackwardNode:
 class OpBackward(BackwardNode):
     """The backward of one OpDef call: runs ``op.vjp`` on the saved inputs and output."""
 
-    def __init__(self, op, attrs, args, result, next_functions: tuple, input_meta: tuple):
+    def __init__(
+        self, op, attrs, args, result, next_functions: tuple, input_meta: tuple, positions=None
+    ):
         # BackwardNode.__init__ inlined: this runs once per recorded op call.
         self.next_functions = next_functions
         self.input_meta = input_meta
         self.sequence_nr = next(_sequence)
         self.op = op
+        # The argument each edge belongs to (None: one edge per argument): the rule returns
+        # one gradient per argument, the engine wants one per edge.
+        self._positions = positions
         self.attrs = attrs
         saves = op.saves
         saves_inputs = saves == "inputs" or saves == "both"
+        keep = SavedTensor if saves_inputs else InputMeta
         Tensor = _tensors.Tensor
-        if saves_inputs:
-            self._saved_args = [SavedTensor(a) if isinstance(a, Tensor) else a for a in args]
-        else:  # the rule sees shapes and dtypes only: the ones record() just read
-            self._saved_args = [
-                a if m is None else InputMeta(*m) for a, m in zip(args, input_meta, strict=True)
-            ]
+        self._saved_args = [keep(a) if isinstance(a, Tensor) else a for a in args]
         saves_output = saves == "output" or saves == "both"
         self._saved_out = SavedTensor(result, True) if saves_output else None
         # torch saves Python numbers as tensors too: after release only nodes that saved
@@ -241,7 +255,11 @@ class OpBackward(BackwardNode):
         saved_out = self._saved_out
         out = saved_out.unpack(self) if saved_out is not None else None
         grads = self.op.vjp(g, out, *args, **self.attrs)
-        return grads if isinstance(grads, (tuple, list)) else (grads,)
+        if not isinstance(grads, (tuple, list)):
+            grads = (grads,)
+        if self._positions is not None:
+            grads = [grads[i] if i < len(grads) else None for i in self._positions]
+        return grads
 
     def release(self) -> None:
         super().release()
@@ -302,7 +320,7 @@ def node_class(name: str, base: type = OpBackward) -> type:
 
 
 # Nodes that torch implements only in C++: their name() carries the namespace.
-_CPP_NODES = frozenset({"CopySlices", "CopyBackwards"})
+_CPP_NODES = frozenset({"CopySlices", "CopyBackwards", "NotImplemented"})
 
 
 def accumulator_for(tensor) -> AccumulateGrad:
@@ -340,14 +358,12 @@ def record(op, args, attrs, result) -> None:
             break
     else:
         return  # no input requires grad (a view may, once synced: it takes the long way)
-    nondiff = op.nondifferentiable_inputs
+    positions = _edge_positions(op, args)
     by_numpy = dtypes.BY_NUMPY
     edges = []
     meta = []
     needs = False
-    i = -1
-    for a in args:
-        i += 1
+    for a in args if positions is None else [args[i] for i in positions]:
         if not isinstance(a, Tensor):
             edges.append(_NO_EDGE)
             meta.append(None)
@@ -356,7 +372,7 @@ def record(op, args, attrs, result) -> None:
         meta.append((data.shape, by_numpy[data.dtype]))
         if a._base is not None:
             a._sync_view()
-        if not a._requires_grad or (nondiff and i in nondiff):
+        if not a._requires_grad:
             edges.append(_NO_EDGE)
             continue
         needs = True
@@ -375,5 +391,22 @@ def record(op, args, attrs, result) -> None:
         return
     name = op.backward_name
     cls = node_class(name if name.__class__ is str else name(args, attrs))
-    result._grad_fn = cls(op, attrs, args, result, tuple(edges), tuple(meta))
+    result._grad_fn = cls(op, attrs, args, result, tuple(edges), tuple(meta), positions)
     result._requires_grad = True
+
+
+def _edge_positions(op, args) -> list[int] | None:
+    """The arguments that get an edge in ``next_functions``, as in torch: tensors, and numbers
+    that torch wraps as tensors; never non-differentiable inputs (indices, masks, targets).
+    None when every argument gets one."""
+    nondiff = op.nondifferentiable_inputs
+    positions = []
+    after_tensor = False
+    for i, a in enumerate(args):
+        if _is_tensor(a):
+            after_tensor = True
+            if i not in nondiff:
+                positions.append(i)
+        elif op.wraps_numbers and after_tensor and i not in nondiff:
+            positions.append(i)
+    return None if len(positions) == len(args) else positions

@@ -21,6 +21,7 @@ from ..nn.module import Module, module_member_name
 from ..ops import random
 from ..tensor import Tensor
 from . import cache, display, logs, pipeline, trace
+from .formula import Formula, from_program, wrt_positions
 from .pytree import flatten, unflatten
 
 logs.configure_from_environment()
@@ -320,6 +321,38 @@ class CompiledFunction:
         values saved for backward, the cache key, and time per phase."""
         entry = self._entry_for(args, kwargs)
         return Explanation(self.__name__, entry, entry.paths)
+
+    def formula(self, *args, wrt=None, **kwargs) -> Formula:
+        """The output and its gradients for these arguments as SymPy math (``str``,
+        ``.pretty()``, ``.latex()``; rendered in Jupyter), read from the graph the compiler
+        generates code from, after its rewrites.
+
+        ``wrt``: an argument name or a list of them (default: the tensors that require grad,
+        or every floating-point array when none does). The function is compiled for this
+        display, so the call cache is left as it is.
+
+        >>> import numpy as np, symgrad
+        >>> f = symgrad.compile(lambda x: (3 * (x + 2) ** 2).mean())
+        >>> print(f.formula(np.ones(4)).gradients["x"])
+        3*(x + 2)/2
+        """
+        key, leaves, structure, paths = self._key(args, kwargs)
+        readable = _readable_paths(paths, self._signature, leaves)
+        dynamic = [isinstance(leaf, (Tensor, np.ndarray)) for leaf in leaves]
+        default = self._wrt(leaves, paths, dynamic) if wrt is None else []
+        wrt_leaves = wrt_positions(wrt, readable, leaves, dynamic, default)
+        program = pipeline.build(
+            self._fn,
+            structure,
+            [_unstatic(leaf) for leaf in leaves],
+            readable,
+            dynamic,
+            wrt_leaves,
+            wrt is None and self._mode == "call" and grad_mode.is_grad_enabled(),
+            self._resolve_name,
+            first_output_only=self._has_aux,
+        )
+        return from_program(self.__name__, program)
 
     def export(self, path: str, *args, **kwargs) -> str:
         """Write the generated module for these argument shapes to ``path`` (needs only
@@ -625,3 +658,21 @@ class CompiledModule(Module):
     def cache_info(self) -> cache.CacheInfo:
         """The cache statistics of the current training mode's compiled forward."""
         return self._compiled().cache_info()
+
+
+def formula(f, *example_args, wrt=None, **example_kwargs) -> Formula:
+    """``f``'s output and gradients on arguments like these, as SymPy math.
+
+    ``f`` is a plain function, a ``symgrad.compile``d one, or a module (its forward, in its
+    current training mode); see ``CompiledFunction.formula``.
+
+    >>> import numpy as np, symgrad
+    >>> print(symgrad.formula(lambda x: (x * x + 2 * x + 1).sum(), np.ones(3)).gradients["x"])
+    2*x + 2
+    """
+    if isinstance(f, Module):
+        f = f if isinstance(f, CompiledModule) else CompiledModule(f)
+        compiled = f._compiled()
+    else:
+        compiled = f if isinstance(f, CompiledFunction) else CompiledFunction(f)
+    return compiled.formula(*example_args, wrt=wrt, **example_kwargs)

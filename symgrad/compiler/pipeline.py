@@ -44,6 +44,11 @@ class Program:
     phase_seconds: dict = field(default_factory=dict)
     graph_text: str = ""
     graph_parts: GraphParts | None = None
+    # The simplified graph's outputs and, per differentiated name, its seed-1 gradient (the
+    # nodes forward_backward computes), and the nodes of ``captured``: what ``formula`` reads.
+    output_nodes: list = field(default_factory=list)
+    gradient_nodes: dict = field(default_factory=dict)
+    captured_nodes: list = field(default_factory=list)
 
 
 @dataclass
@@ -174,6 +179,9 @@ def build(
             saved_nodes,
             graph.created_by,
         ),
+        output_nodes=outputs,
+        gradient_nodes={node.name: g for node, g in zip(diff.wrt, diff.fused_grads, strict=True)},
+        captured_nodes=list(graph.captured),
     )
 
 

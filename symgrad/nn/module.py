@@ -535,7 +535,7 @@ class Module:
         return self
 
     def cuda(self, device=None) -> Module:
-        """An error: symgrad runs on the CPU only (the tensor's own device check says so)."""
+        """An error, as torch without CUDA gives: symgrad runs on the CPU only."""
         return self.to("cuda" if device is None else device)
 
     # -------------------------------------------------------------------- hooks, call

@@ -20,7 +20,8 @@ from . import random
 from .elementwise import erf, exp, logical_and, rsqrt, sigmoid, tanh, where
 from .elementwise import relu as _relu
 from .inplace import inplace
-from .linalg import matmul, scalar_type_name
+from .linalg import linear as linear  # F.linear is gathered from this module
+from .linalg import scalar_type_name
 from .reduce import mean, vector_norm
 from .reduce import sum as reduce_sum
 from .registry import OpDef, apply, public
@@ -398,12 +399,6 @@ def layer_norm(
 
 
 # --------------------------------------------------------------------- linear, dropout
-
-
-def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """input @ weight.T + bias."""
-    output = matmul(input, weight.t())
-    return output if bias is None else output + bias
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:

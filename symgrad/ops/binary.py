@@ -545,3 +545,55 @@ Tensor.fmod_ = _inplace_method(FMOD)
 Tensor.atan2_ = Tensor.arctan2_ = _inplace_method(atan2.op)
 Tensor.hypot_ = _inplace_method(HYPOT)
 Tensor.copysign_ = _inplace_method(COPYSIGN)
+
+# ------------------------------------------------------------- isclose, allclose, equal
+
+
+def _scalar_word(d: dtypes.dtype) -> str:
+    return dtypes.LEGACY_NAMES[d.name].removesuffix("Tensor")
+
+
+def _check_close_arguments(name: str, input, other, rtol, atol) -> None:
+    if not isinstance(other, Tensor):
+        raise TypeError(
+            f"{name}(): argument 'other' (position 2) must be Tensor, not {type(other).__name__}"
+        )
+    if input.dtype is not other.dtype:
+        raise RuntimeError(f"{_scalar_word(input.dtype)} did not match {_scalar_word(other.dtype)}")
+    for label, value in (("rtol", rtol), ("atol", atol)):
+        if value < 0:
+            raise RuntimeError(f"{label} must be greater than or equal to zero, but got {value:g}")
+
+
+ISCLOSE = OpDef(
+    "isclose",
+    lambda x, y, *, rtol, atol, equal_nan: np.isclose(x, y, rtol, atol, equal_nan),
+    spelling="np.isclose({0}, {1}, {rtol}, {atol}, {equal_nan})",
+    promote=lambda x, y, **attrs: (None, dtypes.bool_),
+)
+
+
+@public("isclose", methods=("isclose",))
+def isclose(input: Tensor, other: Tensor, rtol=1e-05, atol=1e-08, equal_nan=False) -> Tensor:
+    """Elementwise ``|input - other| <= atol + rtol * |other|`` (equal infinities are close;
+    NaNs only with ``equal_nan``), broadcast."""
+    _check_close_arguments("isclose", input, other, rtol, atol)
+    return apply(ISCLOSE, input, other, rtol=float(rtol), atol=float(atol), equal_nan=equal_nan)
+
+
+@public("allclose", methods=("allclose",))
+def allclose(input: Tensor, other: Tensor, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
+    """Whether every element of ``input`` is close to ``other``'s (see ``isclose``)."""
+    _check_close_arguments("allclose", input, other, rtol, atol)
+    return bool(isclose(input, other, rtol, atol, equal_nan).all())
+
+
+@public("equal", methods=("equal",))
+def equal(input: Tensor, other: Tensor) -> bool:
+    """Whether both tensors have the same shape and the same values (NaN is never equal)."""
+    if not isinstance(other, Tensor):
+        raise TypeError(
+            f"equal(): argument 'other' (position 2) must be Tensor, not {type(other).__name__}"
+        )
+    a, b = input._concrete("equal()"), other._concrete("equal()")
+    return a.shape == b.shape and bool(np.array_equal(a, b))

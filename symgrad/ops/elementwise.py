@@ -15,7 +15,7 @@ import sympy as sp
 from .. import dtypes
 from ..tensor import Tensor
 from . import derivatives
-from .inplace import FILL, inplace
+from .inplace import FILL, inplace, write_out
 from .registry import OpDef, apply, apply_binary, public
 from .shape import clone
 
@@ -66,10 +66,11 @@ def _define_unary(
     """
     op = _unary_op(name, numpy_fn, expr, spelling, vjp, saves, promote, backward_name)
 
-    def function(input: Tensor) -> Tensor:
+    def function(input: Tensor, *, out=None) -> Tensor:
         if check is not None:
             check(input)
-        return apply(op, input)
+        result = apply(op, input)
+        return result if out is None else write_out(out, result, name)
 
     function.__name__ = name
     spelled = f"; spelled ``{spelling}``" if spelling else ""
@@ -476,7 +477,7 @@ def _sub_vjp(g, out, x, y):
 
 
 def _mul_vjp(g, out, x, y):
-    # A number input takes no gradient: skip its product (``2 * x`` is the common case).
+    # A number input takes no gradient: skip its product (``x * 2`` is the common case).
     return (
         None if _is_number(x) else _times(g, y),
         None if _is_number(y) else _times(g, x),
@@ -504,6 +505,7 @@ ADD = OpDef(
     saves="none",
     sympy=lambda x, y: x + y,
     arity=2,
+    wraps_numbers=True,
 )
 SUB = OpDef(
     "sub",
@@ -514,9 +516,16 @@ SUB = OpDef(
     sympy=lambda x, y: x - y,
     arity=2,
     backward_name=_sub_name,
+    wraps_numbers=True,  # x - 2 only: 2 - x is rsub(x, 2), whose 2 has no edge
 )
 MUL = OpDef(
-    "mul", np.multiply, vjp=_mul_vjp, spelling="{0} * {1}", sympy=lambda x, y: x * y, arity=2
+    "mul",
+    np.multiply,
+    vjp=_mul_vjp,
+    spelling="{0} * {1}",
+    sympy=lambda x, y: x * y,
+    arity=2,
+    wraps_numbers=True,
 )
 DIV = OpDef(
     "div",
@@ -526,7 +535,39 @@ DIV = OpDef(
     promote="float",
     sympy=lambda x, y: x / y,
     arity=2,
+    wraps_numbers=True,
 )
+
+
+def _alias(op: OpDef, name: str, backward_name) -> OpDef:
+    """``op``'s computation under another torch name (its node's name differs)."""
+    return OpDef(
+        name,
+        op.eval,
+        vjp=op.vjp,
+        spelling=op.spelling,
+        promote=op.promote,
+        saves=op.saves,
+        sympy=op.sympy,
+        arity=op.arity,
+        backward_name=backward_name,
+    )
+
+
+# ``op`` as torch's C++ composites call it with a Python number (``at::div(t, 2)``): the
+# Scalar overload's node name, and no edge for the number.
+MUL_SCALAR = _alias(MUL, "mul_scalar", "MulBackward1")
+DIV_SCALAR = _alias(DIV, "div_scalar", "DivBackward1")
+
+
+def mul_scalar(input: Tensor, number) -> Tensor:
+    """input * number with torch's Scalar-overload node (MulBackward1), for composites."""
+    return apply(MUL_SCALAR, input, number)
+
+
+def div_scalar(input: Tensor, number) -> Tensor:
+    """input / number with torch's Scalar-overload node (DivBackward1), for composites."""
+    return apply(DIV_SCALAR, input, number)
 
 
 def _alpha(other, alpha):
@@ -534,15 +575,17 @@ def _alpha(other, alpha):
 
 
 @public("add", methods=("add", "__add__"))
-def add(input, other, *, alpha=1) -> Tensor:
+def add(input, other, *, alpha=1, out=None) -> Tensor:
     """input + alpha * other, with broadcasting and torch's type promotion."""
-    return apply_binary(ADD, input, _alpha(other, alpha))
+    result = apply_binary(ADD, input, _alpha(other, alpha))
+    return result if out is None else write_out(out, result, "add")
 
 
 @public("sub", methods=("sub", "subtract", "__sub__"))
-def sub(input, other, *, alpha=1) -> Tensor:
+def sub(input, other, *, alpha=1, out=None) -> Tensor:
     """input - alpha * other."""
-    return apply_binary(SUB, input, _alpha(other, alpha))
+    result = apply_binary(SUB, input, _alpha(other, alpha))
+    return result if out is None else write_out(out, result, "sub")
 
 
 subtract = public("subtract")(sub)
@@ -555,9 +598,10 @@ def rsub(input, other, *, alpha=1) -> Tensor:
 
 
 @public("mul", methods=("mul", "multiply", "__mul__"))
-def mul(input, other) -> Tensor:
+def mul(input, other, *, out=None) -> Tensor:
     """input * other."""
-    return apply_binary(MUL, input, other)
+    result = apply_binary(MUL, input, other)
+    return result if out is None else write_out(out, result, "mul")
 
 
 multiply = public("multiply")(mul)
@@ -568,14 +612,16 @@ ROUNDING_MODE_MESSAGE = (
 
 
 @public("div", methods=("div", "divide", "true_divide", "__truediv__"))
-def div(input, other, *, rounding_mode=None) -> Tensor:
+def div(input, other, *, rounding_mode=None, out=None) -> Tensor:
     """input / other; ``rounding_mode`` "trunc" or "floor" rounds the quotient (zero gradient,
     as torch's DivBackward2), and keeps integer inputs integer."""
     if rounding_mode is None:
-        return apply_binary(DIV, input, other)
-    if rounding_mode not in ("trunc", "floor"):
+        result = apply_binary(DIV, input, other)
+    elif rounding_mode not in ("trunc", "floor"):
         raise RuntimeError(ROUNDING_MODE_MESSAGE.format(rounding_mode))
-    return apply(DIV_ROUNDED, input, other, rounding_mode=rounding_mode)
+    else:
+        result = apply(DIV_ROUNDED, input, other, rounding_mode=rounding_mode)
+    return result if out is None else write_out(out, result, "div")
 
 
 divide = public("divide")(div)
@@ -613,15 +659,17 @@ DIV_ROUNDED = OpDef(
     vjp=_rounded_div_vjp,
     saves="none",
     backward_name="DivBackward2",
+    wraps_numbers=True,
 )
 
 
+# 2 + x and 2 * x are x + 2 and x * 2 in torch: the tensor is the first input of the node.
 def _radd(self, other):
-    return apply_binary(ADD, other, self)
+    return apply_binary(ADD, self, other)
 
 
 def _rmul(self, other):
-    return apply_binary(MUL, other, self)
+    return apply_binary(MUL, self, other)
 
 
 def _rsub(self, other):
@@ -715,10 +763,11 @@ def _pow_op(input, exponent):
 
 
 @public("pow", methods=("pow", "__pow__"))
-def pow(input, exponent) -> Tensor:  # noqa: A001 - torch's name
+def pow(input, exponent, *, out=None) -> Tensor:  # noqa: A001 - torch's name
     """input ** exponent; a Python-number exponent is static (PowBackward0). The gradient
     stays finite at 0 for exponents >= 1 (torch's rule)."""
-    return apply(_pow_op(input, exponent), input, exponent)
+    result = apply(_pow_op(input, exponent), input, exponent)
+    return result if out is None else write_out(out, result, "pow")
 
 
 def _rpow(self, other):
@@ -755,6 +804,7 @@ WHERE = OpDef(
     spelling="np.where({0}, {1}, {2})",
     promote=lambda c, a, b: (None, _where_dtypes(c, a, b)[1]),
     nondifferentiable_inputs=(0,),
+    wraps_numbers=True,
     backward_name="WhereBackward0",
 )
 
@@ -976,3 +1026,32 @@ def _clamp_(self, min=None, max=None):  # noqa: A002
 
 
 Tensor.clamp_ = Tensor.clip_ = _clamp_
+
+
+def _by_bound(number_name: str, tensor_name: str):
+    return lambda args, attrs: tensor_name if isinstance(args[1], Tensor) else number_name
+
+
+# torch.clamp_min / clamp_max are their own functions, with their own node names.
+CLAMP_MIN_FUNCTION = _alias(
+    CLAMP_MIN, "clamp_min_function", _by_bound("ClampMinBackward0", "ClampMinBackward1")
+)
+CLAMP_MAX_FUNCTION = _alias(
+    CLAMP_MAX, "clamp_max_function", _by_bound("ClampMaxBackward0", "ClampMaxBackward1")
+)
+
+
+@public("clamp_min", methods=("clamp_min",))
+def clamp_min(input: Tensor, min) -> Tensor:  # noqa: A002 - torch's argument name
+    """max(input, min) elementwise; ``min`` is a number or a tensor (broadcast)."""
+    return apply(CLAMP_MIN_FUNCTION, input, min)
+
+
+@public("clamp_max", methods=("clamp_max",))
+def clamp_max(input: Tensor, max) -> Tensor:  # noqa: A002 - torch's argument name
+    """min(input, max) elementwise; ``max`` is a number or a tensor (broadcast)."""
+    return apply(CLAMP_MAX_FUNCTION, input, max)
+
+
+Tensor.clamp_min_ = lambda self, min: inplace(self, CLAMP_MIN_FUNCTION, min)  # noqa: A006
+Tensor.clamp_max_ = lambda self, max: inplace(self, CLAMP_MAX_FUNCTION, max)  # noqa: A006

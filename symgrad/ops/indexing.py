@@ -21,7 +21,7 @@ from ..autograd import grad_mode
 from ..tensor import Tensor, _wrap_dim
 from .elementwise import where
 from .inplace import inplace
-from .registry import OpDef, apply, public
+from .registry import OpDef, apply, broadcast_error, public
 from .shape import CONSTANT_PAD_ND, expanded_shape, size_text
 
 # ---------------------------------------------------------------------------------- Index
@@ -249,7 +249,7 @@ def _normalize(item):
         if item.ndim == 0 and item.dtype in (np.int64, np.int32):
             return int(item)
         return _index_array(item)
-    if isinstance(item, list):
+    if isinstance(item, (list, range)):  # torch reads a range as the list of its values
         array = np.asarray(item)
         return _index_array(array if array.size else array.astype(np.int64))
     if isinstance(item, np.ndarray):
@@ -367,12 +367,18 @@ def _index_vjp(g, out, x, *indices, index):
     return (grad,) + (None,) * len(indices)
 
 
+# Index tensors (any number of them) follow the input: none is differentiable, and torch's
+# node has an edge for the input only.
+INDEX_TENSORS_AFTER_INPUT = range(1, 2**31)
+INDEX_TENSORS_AFTER_VALUE = range(2, 2**31)
+
 INDEX = OpDef(
     "index",
     _index_numpy,
     vjp=_index_vjp,
     shape=_index_shape,
     promote="first",
+    nondifferentiable_inputs=INDEX_TENSORS_AFTER_INPUT,
     backward_name=lambda args, attrs: attrs["index"].backward_name(),
 )
 
@@ -478,6 +484,8 @@ INDEX_PUT = OpDef(
     vjp=_index_put_vjp,
     shape=lambda s, v, *index_shapes, index: s,
     promote=lambda x, value, *indices, **attrs: (None, x.dtype),
+    nondifferentiable_inputs=INDEX_TENSORS_AFTER_VALUE,
+    wraps_numbers=True,  # t[mask] = 2.0: torch's value is a (wrapped) tensor
 )
 
 
@@ -957,21 +965,6 @@ MASKED_FILL = OpDef(
         "MaskedFillBackward1" if isinstance(args[2], Tensor) else "MaskedFillBackward0"
     ),
 )
-
-
-def broadcast_error(a, b) -> str | None:
-    """torch's message when shapes ``a`` and ``b`` do not broadcast (None when they do)."""
-    ndim = max(len(a), len(b))
-    for i in reversed(range(ndim)):
-        offset = ndim - 1 - i
-        size_a = a[len(a) - 1 - offset] if offset < len(a) else 1
-        size_b = b[len(b) - 1 - offset] if offset < len(b) else 1
-        if size_a != size_b and size_a != 1 and size_b != 1:
-            return (
-                f"The size of tensor a ({size_a}) must match the size of tensor b ({size_b}) "
-                f"at non-singleton dimension {i}"
-            )
-    return None
 
 
 def _masked_fill_arguments(input: Tensor, mask: Tensor, value) -> None:

@@ -8,6 +8,8 @@ the new values) and the rest (to the old base).
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from .. import dtypes
@@ -239,3 +241,37 @@ def copy_(self: Tensor, src, non_blocking: bool = False) -> Tensor:
 Tensor.fill_ = fill_
 Tensor.zero_ = zero_
 Tensor.copy_ = copy_
+
+
+# ------------------------------------------------------------------------------- out=
+
+OUT_RESIZED = (
+    "An output with one or more elements was resized since it had shape [{}], which does not "
+    "match the required output shape [{}]. This behavior is deprecated, and in a future "
+    "PyTorch release outputs will not be resized unless they have zero elements. You can "
+    "explicitly reuse an out tensor t by resizing it, inplace, to zero elements with "
+    "t.resize_(0)."
+)
+
+
+def write_out(out: Tensor, result: Tensor, name: str) -> Tensor:
+    """torch's ``out=``: store ``result`` in ``out`` (cast to its dtype; resized, with torch's
+    warning unless empty, when its shape differs) and return ``out``. Not differentiable."""
+    if grad_mode.is_grad_enabled() and (result._requires_grad or out._requires_grad):
+        raise RuntimeError(
+            f"{name}(): functions with out=... arguments don't support automatic "
+            "differentiation, but one of the arguments requires grad."
+        )
+    if not _castable(result.dtype, out.dtype):
+        raise RuntimeError(
+            f"result type {_torch_type_name(result.dtype)} can't be cast to the desired output "
+            f"type {_torch_type_name(out.dtype)}"
+        )
+    shape = tuple(result.shape)
+    if tuple(out.shape) != shape:
+        if out.numel() != 0:
+            old, new = (", ".join(map(str, s)) for s in (tuple(out.shape), shape))
+            warnings.warn(OUT_RESIZED.format(old, new), UserWarning, stacklevel=3)
+        out._data = np.empty(shape, out._data.dtype)  # torch reallocates the storage
+    with grad_mode.no_grad():
+        return copy_(out, result)

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..tensor import Tensor, _wrap_dim
 from .indexing import GETITEM, Index
+from .inplace import write_out
 from .registry import OpDef, apply, public
 from .shape import size_text
 
@@ -55,7 +56,7 @@ def _tensor_list(tensors, name: str, argument: str = "tensors") -> list[Tensor]:
 
 
 @public("cat")
-def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+def cat(tensors: Sequence[Tensor], dim: int = 0, *, out=None) -> Tensor:
     """Join tensors along an existing dim ``dim`` (sizes must match elsewhere); dtypes are
     promoted as in arithmetic."""
     tensors = _tensor_list(tensors, "cat")
@@ -82,13 +83,14 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
                     f"{first.shape[d]} but got size {t.shape[d]} for tensor number {position} "
                     "in the list."
                 )
-    return apply(CAT, *kept, dim=dim)
+    result = apply(CAT, *kept, dim=dim)
+    return result if out is None else write_out(out, result, "cat")
 
 
 @public("concat")
-def concat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+def concat(tensors: Sequence[Tensor], dim: int = 0, *, out=None) -> Tensor:
     """Alias of ``cat``."""
-    return cat(tensors, dim)
+    return cat(tensors, dim, out=out)
 
 
 @public("concatenate")
@@ -121,7 +123,7 @@ STACK = OpDef(
 
 
 @public("stack")
-def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+def stack(tensors: Sequence[Tensor], dim: int = 0, *, out=None) -> Tensor:
     """Join same-shaped tensors along a new dim ``dim``."""
     tensors = _tensor_list(tensors, "stack")
     if not tensors:
@@ -133,7 +135,8 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
                 f"stack expects each tensor to be equal size, but got {size_text(first.shape)} "
                 f"at entry 0 and {size_text(t.shape)} at entry {position}"
             )
-    return apply(STACK, *tensors, dim=_wrap_dim(dim, first.ndim + 1))
+    result = apply(STACK, *tensors, dim=_wrap_dim(dim, first.ndim + 1))
+    return result if out is None else write_out(out, result, "stack")
 
 
 def _at_least(t: Tensor, ndim: int) -> Tensor:

@@ -7,7 +7,9 @@ import numpy as np
 
 from .. import creation, dtypes
 from ..tensor import Tensor
+from .inplace import write_out
 from .registry import OpDef, apply, public
+from .shape import expanded_shape
 
 
 def _matmul_shape(a, b):
@@ -87,11 +89,12 @@ MATMUL = OpDef(
 
 
 @public("matmul", methods=("matmul", "__matmul__"))
-def matmul(input: Tensor, other: Tensor) -> Tensor:
+def matmul(input: Tensor, other: Tensor, *, out=None) -> Tensor:
     """Matrix product with torch's rules for 1-D operands and broadcast batch dimensions."""
     _check_same_dtype(input, other)
     _matmul_shape(tuple(input.shape), tuple(other.shape))
-    return apply(MATMUL, input, other)
+    result = apply(MATMUL, input, other)
+    return result if out is None else write_out(out, result, "matmul")
 
 
 def _rmatmul(self, other):
@@ -121,13 +124,14 @@ def _dtype_word(d) -> str:
 
 
 @public("mm", methods=("mm",))
-def mm(input: Tensor, mat2: Tensor) -> Tensor:
+def mm(input: Tensor, mat2: Tensor, *, out=None) -> Tensor:
     """Product of two matrices (2-D only)."""
     if input.ndim != 2:
         raise RuntimeError("self must be a matrix")
     if mat2.ndim != 2:
         raise RuntimeError("mat2 must be a matrix")
-    return matmul(input, mat2)
+    result = matmul(input, mat2)
+    return result if out is None else write_out(out, result, "mm")
 
 
 BMM = OpDef(
@@ -193,6 +197,78 @@ public("ger")(outer)
 def scalar_type_name(d) -> str:
     """torch's scalar type word for a dtype, as its error messages write it ("Float", "Long")."""
     return dtypes.LEGACY_NAMES[d.name].removesuffix("Tensor")
+
+
+# ------------------------------------------------------------------------ addmm, linear
+
+
+def _addmm_eval(input, mat1, mat2, *, beta, alpha):
+    product = np.matmul(mat1, mat2)
+    if alpha != 1:
+        product = product * alpha
+    if beta == 0:  # torch ignores input then, nan and inf included
+        return np.broadcast_to(product, np.broadcast_shapes(np.shape(input), product.shape))
+    return product + (input if beta == 1 else beta * input)
+
+
+def _addmm_vjp(g, out, input, mat1, mat2, *, beta, alpha):
+    g_product = g if alpha == 1 else g * alpha
+    return (
+        g if beta == 1 else g * beta,  # the engine sums it to input's (broadcast) shape
+        g_product @ mat2.mT,
+        mat1.mT @ g_product,
+    )
+
+
+def _addmm_spelling(operands, *, beta, alpha) -> str:
+    input, mat1, mat2 = operands
+    product = f"{mat1} @ {mat2}" if alpha == 1 else f"{alpha!r} * ({mat1} @ {mat2})"
+    return f"{product} + {input}" if beta == 1 else f"{product} + {beta!r} * {input}"
+
+
+ADDMM = OpDef(
+    "addmm",
+    _addmm_eval,
+    vjp=_addmm_vjp,
+    spelling=_addmm_spelling,
+    shape=lambda input, mat1, mat2, **attrs: _addmm_shape(input, mat1, mat2),
+    backward_name="AddmmBackward0",
+)
+
+
+def _addmm_shape(input, mat1, mat2) -> tuple[int, ...]:
+    product = _matmul_shape(tuple(mat1), tuple(mat2))
+    return expanded_shape(tuple(input), product, dtypes.float32)
+
+
+@public("addmm", methods=("addmm",))
+def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tensor:
+    """beta * input + alpha * (mat1 @ mat2), for matrices ``mat1`` and ``mat2`` and an
+    ``input`` that broadcasts to the product (``nn.Linear``'s node, AddmmBackward0)."""
+    if mat1.ndim != 2:
+        raise RuntimeError(f"mat1 must be a matrix, got {mat1.ndim}-D tensor")
+    if mat2.ndim != 2:
+        raise RuntimeError(f"mat2 must be a matrix, got {mat2.ndim}-D tensor")
+    _check_same_dtype(mat1, mat2)
+    if input.dtype is not mat1.dtype:
+        raise RuntimeError(
+            "self and mat2 must have the same dtype, but got "
+            f"{scalar_type_name(input.dtype)} and {scalar_type_name(mat2.dtype)}"
+        )
+    _addmm_shape(tuple(input.shape), tuple(mat1.shape), tuple(mat2.shape))
+    return apply(ADDMM, input, mat1, mat2, beta=beta, alpha=alpha)
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """input @ weight.T + bias, built as torch builds it (so its nodes are torch's): addmm for
+    a matrix input with a bias, flattened to a matrix and viewed back for other ranks."""
+    if bias is None or weight.ndim != 2 or input.ndim == 0:
+        output = matmul(input, weight.t())
+        return output if bias is None else output + bias
+    if input.ndim == 2:
+        return addmm(bias, input, weight.t())
+    rows = input.reshape(-1, input.shape[-1])
+    return addmm(bias, rows, weight.t()).view(*input.shape[:-1], weight.shape[0])
 
 
 # ------------------------------------------------------------------------------ einsum

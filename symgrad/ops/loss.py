@@ -23,11 +23,13 @@ from .activation import log_softmax
 from .elementwise import (
     abs,
     clamp,
+    div_scalar,
     exp,
     log,
     log1p,
     logical_and,
     logical_not,
+    mul_scalar,
     relu,
     sigmoid,
     where,
@@ -355,7 +357,7 @@ def _cross_entropy_probabilities(input, target, weight, reduction, label_smoothi
         return -products.sum()
     # the mean is over samples (every position but the class dim); none gives NaN, as torch.
     samples = input.numel() // classes if classes else 0
-    return -products.sum() / samples
+    return div_scalar(-products.sum(), samples)
 
 
 def _cross_entropy_smoothed(input, target, weight, reduction, ignore_index, label_smoothing):
@@ -384,7 +386,7 @@ def _cross_entropy_smoothed(input, target, weight, reduction, ignore_index, labe
             smooth = smooth.sum() / target_weights(mask, weight, class_dim, input.dtype).sum()
     elif reduction == "sum":
         smooth = smooth.sum()
-    return (1 - label_smoothing) * nll + smooth * (label_smoothing / classes)
+    return mul_scalar(nll, 1 - label_smoothing) + mul_scalar(smooth, label_smoothing / classes)
 
 
 # ---------------------------------------------------------------------------- regression

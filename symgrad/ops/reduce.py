@@ -18,6 +18,7 @@ import numpy as np
 from .. import dtypes
 from ..tensor import Tensor, _wrap_dim
 from .elementwise import where
+from .inplace import write_out
 from .registry import FUNCTIONS, OpDef, apply, public
 
 # ------------------------------------------------------------------------------- helpers
@@ -151,32 +152,40 @@ MEAN = OpDef(
 
 
 @public("sum", methods=("sum",))
-def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: A001
+def sum(  # noqa: A001
+    input: Tensor, dim=None, keepdim: bool = False, *, keepdims=None, dtype=None, out=None
+) -> Tensor:
     """Sum over ``dim`` (all dims when None); integer and bool inputs sum to int64."""
-    return apply(
+    keepdim = keepdim if keepdims is None else keepdims  # numpy's spelling, as torch
+    result = apply(
         SUM,
         input,
         dim=normalize_dims(dim, input.ndim),
         keepdim=keepdim,
         dtype=_optional_dtype(dtype),
     )
+    return result if out is None else write_out(out, result, "sum")
 
 
 @public("mean", methods=("mean",))
-def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+def mean(
+    input: Tensor, dim=None, keepdim: bool = False, *, keepdims=None, dtype=None, out=None
+) -> Tensor:
     """Mean over ``dim`` (all dims when None); defined for floating point inputs."""
+    keepdim = keepdim if keepdims is None else keepdims  # numpy's spelling, as torch
     if dtype is None and not input.dtype.is_floating_point:
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating point "
             f"or complex dtype. Got: {_torch_dtype_word(input.dtype)}"
         )
-    return apply(
+    result = apply(
         MEAN,
         input,
         dim=normalize_dims(dim, input.ndim),
         keepdim=keepdim,
         dtype=_optional_dtype(dtype),
     )
+    return result if out is None else write_out(out, result, "mean")
 
 
 def sum_to_shape(g: Tensor, shape: tuple[int, ...]) -> Tensor:
@@ -365,8 +374,11 @@ PROD = OpDef(
 
 
 @public("prod", methods=("prod",))
-def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype=None) -> Tensor:
+def prod(
+    input: Tensor, dim: int | None = None, keepdim: bool = False, *, keepdims=None, dtype=None
+) -> Tensor:
     """Product of all elements, or along one ``dim``; integer and bool inputs give int64."""
+    keepdim = keepdim if keepdims is None else keepdims  # numpy's spelling, as torch
     if dim is not None and not isinstance(dim, (int, np.integer)):
         raise TypeError(
             "prod() received an invalid combination of arguments - got "
@@ -490,15 +502,21 @@ def _arg_reduction(name: str, op: OpDef, input: Tensor, dim, keepdim: bool) -> T
 
 
 @public("argmax", methods=("argmax",))
-def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+def argmax(
+    input: Tensor, dim: int | None = None, keepdim: bool = False, *, keepdims=None
+) -> Tensor:
     """Index (int64) of the largest value along ``dim``, or in the flattened input when None;
     the first one among ties."""
+    keepdim = keepdim if keepdims is None else keepdims  # numpy's spelling, as torch
     return _arg_reduction("argmax", ARGMAX, input, dim, keepdim)
 
 
 @public("argmin", methods=("argmin",))
-def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+def argmin(
+    input: Tensor, dim: int | None = None, keepdim: bool = False, *, keepdims=None
+) -> Tensor:
     """Index (int64) of the smallest value along ``dim``, or in the flattened input."""
+    keepdim = keepdim if keepdims is None else keepdims  # numpy's spelling, as torch
     return _arg_reduction("argmin", ARGMIN, input, dim, keepdim)
 
 
@@ -559,10 +577,11 @@ def _elementwise_extreme(name: str, function_name: str, input, other):
 
 
 @public("max", methods=("max",))
-def max(input: Tensor, dim=None, keepdim: bool = False, *, other=None):  # noqa: A001
+def max(input: Tensor, dim=None, keepdim: bool = False, *, keepdims=None, other=None):  # noqa: A001
     """``max(input)``: the largest value (ties share the gradient equally);
     ``max(input, dim)``: ``(values, indices)`` along ``dim`` (the gradient goes to the index);
     ``max(input, other)``: elementwise ``symgrad.maximum``."""
+    keepdim = keepdim if keepdims is None else keepdims  # numpy's spelling, as torch
     if isinstance(dim, Tensor) or other is not None:
         return _elementwise_extreme("max", "maximum", input, other if other is not None else dim)
     if dim is None:
@@ -572,9 +591,10 @@ def max(input: Tensor, dim=None, keepdim: bool = False, *, other=None):  # noqa:
 
 
 @public("min", methods=("min",))
-def min(input: Tensor, dim=None, keepdim: bool = False, *, other=None):  # noqa: A001
+def min(input: Tensor, dim=None, keepdim: bool = False, *, keepdims=None, other=None):  # noqa: A001
     """``min(input)``, ``min(input, dim)`` -> ``(values, indices)``, ``min(input, other)``:
     as ``max``."""
+    keepdim = keepdim if keepdims is None else keepdims  # numpy's spelling, as torch
     if isinstance(dim, Tensor) or other is not None:
         return _elementwise_extreme("min", "minimum", input, other if other is not None else dim)
     if dim is None:
@@ -588,17 +608,19 @@ def _given(dim) -> bool:
 
 
 @public("amax", methods=("amax",))
-def amax(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
+def amax(input: Tensor, dim=(), keepdim: bool = False, *, keepdims=None) -> Tensor:
     """Largest values over ``dim`` (an int or a tuple; all dims when empty); ties share the
     gradient equally."""
+    keepdim = keepdim if keepdims is None else keepdims  # numpy's spelling, as torch
     dims = normalize_dims(dim if dim is not None else (), input.ndim)
     _check_reduced_sizes("amax", input, dims if _given(dim) else None)
     return apply(AMAX, input, dim=dims, keepdim=keepdim)
 
 
 @public("amin", methods=("amin",))
-def amin(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
+def amin(input: Tensor, dim=(), keepdim: bool = False, *, keepdims=None) -> Tensor:
     """Smallest values over ``dim``; ties share the gradient equally."""
+    keepdim = keepdim if keepdims is None else keepdims  # numpy's spelling, as torch
     dims = normalize_dims(dim if dim is not None else (), input.ndim)
     _check_reduced_sizes("amin", input, dims if _given(dim) else None)
     return apply(AMIN, input, dim=dims, keepdim=keepdim)
@@ -666,15 +688,21 @@ def _spread(name: str, op: OpDef, input, dim, unbiased, keepdim, correction) -> 
 
 
 @public("var", methods=("var",))
-def var(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
+def var(
+    input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, keepdims=None, correction=None
+):
     """Variance over ``dim``, dividing by N - ``correction`` (default 1; ``unbiased=False``
     is the legacy spelling of ``correction=0``)."""
+    keepdim = keepdim if keepdims is None else keepdims  # numpy's spelling, as torch
     return _spread("var", VAR, input, dim, unbiased, keepdim, correction)
 
 
 @public("std", methods=("std",))
-def std(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
+def std(
+    input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, keepdims=None, correction=None
+):
     """Standard deviation over ``dim`` (see ``var``); its gradient is 0 where it is 0."""
+    keepdim = keepdim if keepdims is None else keepdims  # numpy's spelling, as torch
     return _spread("std", STD, input, dim, unbiased, keepdim, correction)
 
 
@@ -845,8 +873,9 @@ LOGSUMEXP = OpDef(
 
 
 @public("logsumexp", methods=("logsumexp",))
-def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
+def logsumexp(input: Tensor, dim, keepdim: bool = False, *, keepdims=None) -> Tensor:
     """log(sum(exp(input))) over ``dim``, computed without overflow."""
+    keepdim = keepdim if keepdims is None else keepdims  # numpy's spelling, as torch
     return apply(LOGSUMEXP, input, dim=normalize_dims(dim, input.ndim), keepdim=keepdim)
 
 
@@ -882,14 +911,16 @@ COUNT_NONZERO = OpDef(
 
 
 @public("all", methods=("all",))
-def all(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001
+def all(input: Tensor, dim=None, keepdim: bool = False, *, keepdims=None) -> Tensor:  # noqa: A001
     """Whether every element over ``dim`` (an int, a tuple, or all when None) is nonzero."""
+    keepdim = keepdim if keepdims is None else keepdims  # numpy's spelling, as torch
     return apply(ALL, input, dim=normalize_dims(dim, input.ndim), keepdim=keepdim)
 
 
 @public("any", methods=("any",))
-def any(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001
+def any(input: Tensor, dim=None, keepdim: bool = False, *, keepdims=None) -> Tensor:  # noqa: A001
     """Whether some element over ``dim`` is nonzero."""
+    keepdim = keepdim if keepdims is None else keepdims  # numpy's spelling, as torch
     return apply(ANY, input, dim=normalize_dims(dim, input.ndim), keepdim=keepdim)
 
 
@@ -897,3 +928,76 @@ def any(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001
 def count_nonzero(input: Tensor, dim=None) -> Tensor:
     """Number (int64) of nonzero elements over ``dim`` (an int, a tuple, or all when None)."""
     return apply(COUNT_NONZERO, input, dim=normalize_dims(dim, input.ndim))
+
+
+# ---------------------------------------------------------------------- histc, histogram
+
+
+class _Histogram(collections.namedtuple("histogram", ("hist", "bin_edges"))):
+    """torch.return_types.histogram: ``(hist, bin_edges)``."""
+
+    __slots__ = ()
+    __module__ = __name__
+
+    def __repr__(self) -> str:
+        return f"torch.return_types.histogram(\nhist={self.hist!r},\nbin_edges={self.bin_edges!r})"
+
+
+return_types.histogram = _Histogram
+
+
+def _histogram_input(input: Tensor, kernel: str) -> np.ndarray:
+    if not input.dtype.is_floating_point:
+        word = dtypes.LEGACY_NAMES[input.dtype.name].removesuffix("Tensor")
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{word}'")
+    return input._concrete(kernel).reshape(-1)
+
+
+def _check_bins(bins: int) -> None:
+    if bins <= 0:
+        raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for dimension 0")
+
+
+@public("histc", methods=("histc",))
+def histc(input: Tensor, bins: int = 100, min=0, max=0, *, out=None) -> Tensor:  # noqa: A002
+    """Counts of ``input`` in ``bins`` equal bins over [min, max] (the data's range when both
+    are 0); values outside are ignored, the last bin includes ``max``. Not differentiable."""
+    data = _histogram_input(input, "histogram_cpu")
+    _check_bins(bins)
+    low, high = float(min), float(max)
+    if low == high == 0 and data.size:
+        low, high = float(data.min()), float(data.max())
+    if low > high:
+        raise RuntimeError("torch.histc: max must be larger than min")
+    if low == high:  # a single value: torch widens the range by one each side
+        low, high = low - 1, high + 1
+    if not (math.isfinite(low) and math.isfinite(high)):
+        raise RuntimeError(f"torch.histc: range of [{low:g}, {high:g}] is not finite")
+    counts, _ = np.histogram(data, bins, range=(low, high))
+    result = Tensor._wrap(counts.astype(input.dtype.numpy))
+    return result if out is None else write_out(out, result, "histc")
+
+
+@public("histogram", methods=("histogram",))
+def histogram(input: Tensor, bins=100, *, range=None, weight=None, density=False, out=None):  # noqa: A002
+    """``(hist, bin_edges)``: counts (or ``weight`` sums, or a density) of ``input`` in
+    ``bins`` equal bins (over ``range``, else the data's range) or between the given bin
+    edges (a 1-D tensor), as numpy.histogram. Not differentiable."""
+    data = _histogram_input(input, "histogramdd")
+    if isinstance(bins, Tensor):
+        edges = bins._concrete("histogram()").astype(np.float64)
+    else:
+        _check_bins(int(bins))
+        edges = int(bins)
+        if range is not None and range[0] > range[1]:
+            raise RuntimeError(
+                f"torch.histogramdd: min should not exceed max, but got min {range[0]:g} max "
+                f"{range[1]:g} for dimension 0"
+            )
+    weights = None if weight is None else weight._concrete("histogram()").reshape(-1)
+    hist, bin_edges = np.histogram(data, edges, range=range, weights=weights, density=density)
+    dtype = input.dtype.numpy
+    result = _Histogram(Tensor._wrap(hist.astype(dtype)), Tensor._wrap(bin_edges.astype(dtype)))
+    if out is None:
+        return result
+    return _Histogram(*(write_out(o, r, "histogram") for o, r in zip(out, result, strict=True)))

@@ -25,7 +25,39 @@ REGISTRY: dict[str, OpDef] = {}
 
 
 def broadcast_shape(*shapes: tuple[int, ...], **_attrs) -> tuple[int, ...]:
-    return tuple(np.broadcast_shapes(*shapes))
+    """The inputs' common shape; torch's RuntimeError when they do not broadcast."""
+    try:
+        return tuple(np.broadcast_shapes(*shapes))
+    except ValueError:
+        raise_broadcast_error(shapes)
+        raise
+
+
+def broadcast_error(a, b) -> str | None:
+    """torch's message when shapes ``a`` and ``b`` do not broadcast (None when they do)."""
+    ndim = max(len(a), len(b))
+    for i in reversed(range(ndim)):
+        offset = ndim - 1 - i
+        size_a = a[len(a) - 1 - offset] if offset < len(a) else 1
+        size_b = b[len(b) - 1 - offset] if offset < len(b) else 1
+        if size_a != size_b and size_a != 1 and size_b != 1:
+            return (
+                f"The size of tensor a ({size_a}) must match the size of tensor b ({size_b}) "
+                f"at non-singleton dimension {i}"
+            )
+    return None
+
+
+def raise_broadcast_error(shapes) -> None:
+    """Raise torch's message for the first of ``shapes`` that does not broadcast with those
+    before it (torch broadcasts operands left to right); return when they all broadcast."""
+    common: tuple[int, ...] = ()
+    for shape in shapes:
+        shape = tuple(shape)
+        message = broadcast_error(common, shape)
+        if message:
+            raise RuntimeError(message) from None  # numpy's ValueError says nothing more
+        common = tuple(np.broadcast_shapes(common, shape))
 
 
 @dataclass(eq=False)
@@ -39,6 +71,10 @@ class OpDef:
     ``promote`` is "same" (torch.result_type), "float" (integers become the default float),
     "bool" (compute in the promoted type, return bool), "first" (the first input's dtype) or
     a function of the inputs' dtypes.
+    ``wraps_numbers``: torch's overload takes a Tensor where a Python number may be passed
+    (``add``, ``mul``, ``where`` ...), so a number after a tensor argument gets a ``(None, 0)``
+    edge in ``next_functions``; otherwise only tensor arguments get edges, as for torch's
+    Scalar overloads (``pow``, ``clamp``, ``rsub``).
     """
 
     name: str
@@ -52,7 +88,8 @@ class OpDef:
     is_view: bool = False
     sympy: Callable[..., Any] | None = None
     arity: int = 1
-    nondifferentiable_inputs: tuple[int, ...] = ()
+    nondifferentiable_inputs: tuple[int, ...] | range = ()
+    wraps_numbers: bool = False
     attrs_doc: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self):
@@ -133,7 +170,12 @@ def evaluate(op: OpDef, args, attrs, compute_dtype, out_dtype) -> np.ndarray:
         elif target is not None and isinstance(a, _NUMBERS):
             a = target.type(a)
         arrays.append(a)
-    out = call_ignoring(op.eval, arrays, attrs)
+    try:
+        out = call_ignoring(op.eval, arrays, attrs)
+    except ValueError as error:
+        if "could not be broadcast" in str(error):
+            raise_broadcast_error([np.shape(a) for a in arrays if a is not None])
+        raise
     if not isinstance(out, np.ndarray) or out.dtype != out_dtype.numpy:
         out = np.asarray(out, dtype=out_dtype.numpy)
     return out

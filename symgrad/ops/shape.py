@@ -12,7 +12,7 @@ import warnings
 
 import numpy as np
 
-from .. import dtypes
+from .. import devices, dtypes
 from ..tensor import Tensor, _wrap_dim
 from .registry import OpDef, apply, public
 
@@ -851,21 +851,28 @@ TO_DTYPE = OpDef(
 )
 
 
-def to(self: Tensor, *args, dtype=None, copy: bool = False, **kwargs) -> Tensor:
-    """``to(dtype)``; a device argument of "cpu" is accepted and changes nothing."""
+def to(self: Tensor, *args, dtype=None, device=None, copy: bool = False, **kwargs) -> Tensor:
+    """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other)``: the CPU is the only
+    device, so a device changes nothing (another raises torch's error)."""
     for a in args:
         if isinstance(a, (dtypes.dtype, type)) or _is_numpy_dtype(a):
             dtype = a
         elif isinstance(a, Tensor):
             dtype = a.dtype
-        elif a not in ("cpu", None):
-            raise RuntimeError(f"symgrad runs on the CPU only; got device {a!r}")
+        else:
+            devices.check(devices.CPU if a is None else a)
+    if device is not None:
+        devices.check(device)
     if dtype is None:
         return clone(self) if copy else self
     dtype = dtypes.as_dtype(dtype)
     if dtype is self.dtype and not copy:
         return self
     return apply(TO_DTYPE, self, dtype=dtype)
+
+
+def _cuda(self: Tensor, device=None, non_blocking: bool = False, memory_format=None) -> Tensor:
+    raise devices.unavailable(devices.device("cuda"))
 
 
 def _is_numpy_dtype(value) -> bool:
@@ -894,4 +901,7 @@ Tensor.half = _type_cast(dtypes.float16)
 Tensor.long = _type_cast(dtypes.int64)
 Tensor.int = _type_cast(dtypes.int32)
 Tensor.bool = _type_cast(dtypes.bool_)
-Tensor.cpu = lambda self: self
+Tensor.cpu = lambda self, memory_format=None: self
+Tensor.cuda = _cuda
+Tensor.is_cpu = property(lambda self: True)
+Tensor.get_device = lambda self: -1  # torch's answer for a CPU tensor

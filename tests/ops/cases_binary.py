@@ -45,6 +45,14 @@ CASES = [
         grad=False,  # torch defines no derivative (its backward raises; tested separately)
     ),
     OpCase(
+        "isclose",
+        lambda x, y: symgrad.isclose(x, x + y * 1e-5, rtol=1e-5, atol=1e-6),
+        lambda x, y: np.isclose(x, x + y * 1e-5, rtol=1e-5, atol=1e-6),
+        _pairs(),
+        torch_fn=lambda torch, x, y: torch.isclose(x, x + y * 1e-5, rtol=1e-5, atol=1e-6),
+        grad=False,
+    ),
+    OpCase(
         "binary_floor_divide_int",
         symgrad.floor_divide,
         np.floor_divide,

@@ -157,6 +157,20 @@ CASES = [
         torch_fn=lambda torch, x, lo: torch.clamp(x, min=lo),
     ),
     OpCase(
+        "clamp_min_function_scalar",
+        lambda x: symgrad.clamp_min(x, -0.5),
+        lambda x: np.maximum(x, -0.5),
+        BROADCAST,
+        torch_fn=lambda torch, x: torch.clamp_min(x, -0.5),
+    ),
+    OpCase(
+        "clamp_max_method_tensor",
+        lambda x, hi: x.clamp_max(hi),
+        np.minimum,
+        [[Arg((3, 4)), Arg((3, 4))], [Arg((2, 3)), Arg((3,))]],
+        torch_fn=lambda torch, x, hi: x.clamp_max(hi),
+    ),
+    OpCase(
         "clamp_max_tensor",
         lambda x, hi: symgrad.clamp(x, max=hi),
         np.minimum,

@@ -92,6 +92,24 @@ CASES = [
         torch_fn=lambda torch, a, b: torch.mm(a, b),
     ),
     OpCase(
+        "addmm",
+        symgrad.addmm,
+        lambda c, a, b: c + a @ b,
+        [
+            [Arg((2, 4)), Arg((2, 3)), Arg((3, 4))],
+            [Arg((4,)), Arg((2, 3)), Arg((3, 4))],
+            [Arg(()), Arg((1, 3)), Arg((3, 1))],
+        ],
+        torch_fn=lambda torch, c, a, b: torch.addmm(c, a, b),
+    ),
+    OpCase(
+        "addmm_scaled",
+        lambda c, a, b: symgrad.addmm(c, a, b, beta=0.5, alpha=-2.0),
+        lambda c, a, b: 0.5 * c - 2.0 * (a @ b),
+        [[Arg((2, 4)), Arg((2, 3)), Arg((3, 4))], [Arg((1, 4)), Arg((2, 3)), Arg((3, 4))]],
+        torch_fn=lambda torch, c, a, b: torch.addmm(c, a, b, beta=0.5, alpha=-2.0),
+    ),
+    OpCase(
         "bmm",
         symgrad.bmm,
         np.matmul,

@@ -399,14 +399,18 @@ def _edge_positions(op, args) -> list[int] | None:
     """The arguments that get an edge in ``next_functions``, as in torch: tensors, and numbers
     that torch wraps as tensors; never non-differentiable inputs (indices, masks, targets).
     None when every argument gets one."""
+    Tensor = _tensors.Tensor  # runs on every recorded op call: no helper calls per argument
     nondiff = op.nondifferentiable_inputs
+    wraps_numbers = op.wraps_numbers
     positions = []
     after_tensor = False
-    for i, a in enumerate(args):
-        if _is_tensor(a):
+    i = -1
+    for a in args:
+        i += 1
+        if isinstance(a, Tensor):
             after_tensor = True
             if i not in nondiff:
                 positions.append(i)
-        elif op.wraps_numbers and after_tensor and i not in nondiff:
+        elif wraps_numbers and after_tensor and i not in nondiff:
             positions.append(i)
     return None if len(positions) == len(args) else positions

@@ -88,7 +88,7 @@ def measure(workload, repeats: int) -> tuple[float, float, float, float]:
     return numpy_time, compiled_time, backward_time, eager_time
 
 
-def run_workloads(repeats: int) -> None:
+def run_workloads(repeats: int, only: str = "") -> None:
     header = (
         f"{'workload':<22}{'numpy us':>11}{'compiled':>11}{'ratio':>7}"
         f"{'fwd+.backward':>15}{'ratio':>7}{'eager':>11}{'ratio':>7}"
@@ -96,6 +96,8 @@ def run_workloads(repeats: int) -> None:
     print(header)
     print("-" * len(header))
     for workload in WORKLOADS:
+        if only not in workload.name:
+            continue
         numpy_time, compiled_time, backward_time, eager_time = measure(workload, repeats)
         print(
             f"{workload.name:<22}{numpy_time * 1e6:>11.1f}{compiled_time * 1e6:>11.1f}"
@@ -180,12 +182,15 @@ def compile_scaling() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=9, help="repeats per median (>= 7)")
+    parser.add_argument("--only", default="", help="run the workloads whose name has this")
     options = parser.parse_args()
     print(
         f"symgrad {symgrad.__version__}, numpy {np.__version__}, medians of "
         f"{options.repeats} repeats; ratios against hand-written numpy\n"
     )
-    run_workloads(options.repeats)
+    run_workloads(options.repeats, options.only)
+    if options.only:
+        return
     cache_hit_overhead(options.repeats)
     first_call_compile()
     compile_scaling()

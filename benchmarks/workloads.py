@@ -58,6 +58,37 @@ def logistic_numpy(w, b, X, y):
     return loss, X.T @ g, g.sum()
 
 
+# ------------------------------------ logistic regression as textbooks write it, 1000x100
+def logistic_textbook(w, b, X, y):
+    p = symgrad.sigmoid(X @ w + b)
+    return -(y * symgrad.log(p) + (1 - y) * symgrad.log(1 - p)).mean()
+
+
+def logistic_textbook_numpy(w, b, X, y):
+    z = X @ w + b
+    p = 1 / (1 + np.exp(-z))
+    loss = -(y * np.log(p) + (1 - y) * np.log(1 - p)).mean()
+    g = (p - y) / F32(z.size)
+    return loss, X.T @ g, g.sum()
+
+
+# ------------------------------------------- softmax cross-entropy by hand, 1000x100 -> 10
+def softmax_cross_entropy(W, X, labels):
+    onehot = F.one_hot(labels, W.shape[1]).float()
+    return -(onehot * symgrad.log(symgrad.softmax(X @ W, 1))).sum(1).mean()
+
+
+def softmax_cross_entropy_numpy(W, X, labels):
+    onehot = np.eye(W.shape[1], dtype=F32)[labels]
+    z = X @ W
+    shifted = z - z.max(axis=1, keepdims=True)
+    exp = np.exp(shifted)
+    total = exp.sum(axis=1, keepdims=True)
+    loss = -(onehot * (shifted - np.log(total))).sum(axis=1).mean()
+    g = (exp / total - onehot) / F32(X.shape[0])
+    return loss, X.T @ g
+
+
 # ----------------------------------------------------------------------- MLP 784-256-10
 def mlp(W1, b1, W2, b2, x, labels):
     hidden = (x @ W1 + b1).tanh()
@@ -180,6 +211,28 @@ WORKLOADS = [
     ),
     Workload(
         "chain 200 ops, 16", chain, chain_numpy, lambda: (_rng().standard_normal(16).astype(F32),)
+    ),
+    Workload(
+        "logistic textbook",
+        logistic_textbook,
+        logistic_textbook_numpy,
+        lambda: (
+            _rng().standard_normal(100).astype(F32) * F32(0.1),
+            np.zeros((), F32),
+            _rng().standard_normal((1000, 100)).astype(F32),
+            (_rng().random(1000) < 0.5).astype(F32),
+        ),
+        argnums=(0, 1),
+    ),
+    Workload(
+        "softmax CE by hand",
+        softmax_cross_entropy,
+        softmax_cross_entropy_numpy,
+        lambda: (
+            _rng().standard_normal((100, 10)).astype(F32) * F32(0.1),
+            _rng().standard_normal((1000, 100)).astype(F32),
+            _rng().integers(0, 10, 1000),
+        ),
     ),
 ]
 

@@ -16,7 +16,7 @@ from .. import dtypes
 from ..autograd import grad_mode
 from ..ops.constant import FULL
 from ..tensor import Tensor
-from . import codegen, logs, reverse, rewrite, rules, schedule, sympy_bridge, trace
+from . import codegen, logs, reverse, rewrite, rules, schedule, simplify, trace
 from .graph import CAPTURED, CONST, INPUT, Node, count_ops, toposort
 
 
@@ -270,13 +270,13 @@ def _scaled(gradient: Node, cotangent: Node) -> Node:
 
 
 def _simplify(graph, roots, hits, counts) -> list[Node]:
-    """The rewrite phases, then SymPy on small elementwise clusters, then canonical again."""
+    """The rewrite phases, then SymPy on elementwise regions, then canonical again."""
     for phase in rules.PHASES:
         roots = rewrite.rewrite(graph, roots, rules.RULES[phase], hits)
         counts[f"after {phase}"] = count_ops(roots)
-    roots = sympy_bridge.simplify(roots, rewrite.Builder(graph), hits)
+    roots = simplify.simplify(roots, rewrite.Builder(graph), hits)
     roots = rewrite.rewrite(graph, roots, rules.RULES["canonicalize"], hits)
-    counts["after sympy clusters"] = count_ops(roots)
+    counts["after sympy regions"] = count_ops(roots)
     return roots
 
 

@@ -346,6 +346,37 @@ def log_of_sigmoid(node: Node, b: Builder):
 
 
 @rule("stabilize")
+def log_of_one_minus_sigmoid(node: Node, b: Builder):
+    """log(1 - sigmoid(x)) -> logsigmoid(-x)  (= -softplus(x), finite for any x)"""
+    if not (_is(node, "log") and _is(node.inputs[0], "sub") and b.has("logsigmoid")):
+        return None
+    one, inner = node.inputs[0].inputs
+    if _const(one, 1) and _is(inner, "sigmoid") and inner.dtype is node.dtype:
+        return b.op("logsigmoid", b.op("neg", inner.inputs[0]))
+    return None
+
+
+def _float_one_hot(node: Node) -> bool:
+    return _is(node, "to_dtype") and _is(node.inputs[0], "one_hot")
+
+
+@rule("stabilize")
+def sum_of_one_hot(node: Node, b: Builder):
+    """sum(one_hot(l, k).to(float) [* c], dim=-1) -> c  (each row holds one 1: the
+    cross-entropy gradient's sum over classes is known; one_hot refuses labels out of range)"""
+    if not (_is(node, "sum") and node.inputs[0].shape and node.dtype.is_floating_point):
+        return None
+    x = node.inputs[0]
+    scale = 1.0
+    if _is(x, "mul") and _const(x.inputs[1]):
+        x, scale = x.inputs[0], x.inputs[1].value
+    if not _float_one_hot(x) or node.attr_dict["dim"] != (x.ndim - 1,):
+        return None
+    value = b.const(scale, node.dtype)
+    return value if node.shape == () else _fill(b, node, scale)
+
+
+@rule("stabilize")
 def log_of_softmax(node: Node, b: Builder):
     """log(softmax(x, dim)) -> log_softmax(x, dim)"""
     if _is(node, "log") and _is(node.inputs[0], "softmax") and b.has("log_softmax"):

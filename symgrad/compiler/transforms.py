@@ -168,15 +168,20 @@ class value_and_grad:  # noqa: N801 - JAX's name
 
 def _differentiable_arguments(args, argnums):
     """Differentiated Python floats become 0-d arrays of the default dtype (as JAX accepts
-    ``grad(f)(3.0)``); checked per call, so kept to one isinstance per argnum."""
+    ``grad(f)(3.0)``), NumPy float scalars (``np.float32(0.1)``) 0-d arrays of their own
+    dtype; checked per call, so kept to one isinstance per argnum."""
     from .. import dtypes
 
     positions = (argnums,) if isinstance(argnums, int) else tuple(argnums)
-    if not any(p < len(args) and isinstance(args[p], float) for p in positions):
+    scalar_types = (float, np.floating)
+    if not any(p < len(args) and isinstance(args[p], scalar_types) for p in positions):
         return args
     default = dtypes.get_default_dtype().numpy
     return tuple(
-        np.asarray(a, dtype=default) if i in positions and isinstance(a, float) else a
+        # np.float64 is a float too: a NumPy scalar keeps its own dtype
+        np.asarray(a, dtype=None if isinstance(a, np.floating) else default)
+        if i in positions and isinstance(a, scalar_types)
+        else a
         for i, a in enumerate(args)
     )
 

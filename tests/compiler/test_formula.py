@@ -13,6 +13,7 @@ from op_table import ALL_CASES, to_symgrad
 import symgrad
 import symgrad.nn.functional as F
 from symgrad.compiler.formula import Formula, FormulaError
+from symgrad.ops.elementwise import div_scalar, mul_scalar
 from symgrad.ops.registry import REGISTRY
 
 
@@ -187,8 +188,19 @@ def _elementwise_ops():
     return sorted(name for name, op in REGISTRY.items() if op.sympy is not None)
 
 
+# Ops reached under another public name, or (torch's Scalar overloads, internal) with a number.
+_FUNCTIONS = {
+    "pow_tensor": symgrad.pow,
+    "clamp_min_function": symgrad.clamp_min,
+    "clamp_max_function": symgrad.clamp_max,
+}
+_WITH_A_NUMBER = {"mul_scalar": mul_scalar, "div_scalar": div_scalar}
+
+
 def _function_of(name):
-    return symgrad.pow if name == "pow_tensor" else getattr(symgrad, name)
+    if name in _WITH_A_NUMBER:
+        return lambda x: _WITH_A_NUMBER[name](x, 2.5)
+    return _FUNCTIONS.get(name) or getattr(symgrad, name)
 
 
 _DOMAIN = {"acosh": (1.2, 2.0)}  # everything else is defined on (0.2, 0.9)
@@ -200,7 +212,7 @@ def test_every_elementwise_op_formula_computes_the_compiled_gradient(name):
     function = _function_of(name)
     rng = np.random.default_rng(4)
     low, high = _DOMAIN.get(name, (0.2, 0.9))
-    if op.arity == 1:
+    if op.arity == 1 or name in _WITH_A_NUMBER:
 
         def f(x):
             return (function(x) * 1.5).sum()

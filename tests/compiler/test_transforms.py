@@ -113,3 +113,21 @@ def test_vjp_gives_none_for_integer_primals():
     np.testing.assert_array_equal(out, [0.0, 0.0, 6.0])
     np.testing.assert_array_equal(grad_x, [4.0, 0.0, 0.0, 2.0])
     assert grad_i is None
+
+
+def test_numpy_float_scalars_are_differentiated_in_their_own_dtype():
+    """np.float32(0.1) is a 0-d array to users (JAX accepts it); np.float64 is a Python float
+    subclass and must keep float64."""
+
+    def f(w, x):
+        return (w * x * x).sum()
+
+    x = np.array([1.0, 2.0, 3.0], np.float32)
+    value, grad = symgrad.value_and_grad(f)(np.float32(0.1), x)
+    assert grad.dtype == np.float32 and grad.shape == ()
+    np.testing.assert_allclose(value, 1.4, rtol=1e-6)
+    np.testing.assert_allclose(grad, 14.0)
+    grad64 = symgrad.grad(f)(np.float64(2.0), x.astype(np.float64))
+    assert grad64.dtype == np.float64 and float(grad64) == 14.0
+    with pytest.raises(TypeError, match="grad requires real-valued inputs"):
+        symgrad.grad(f)(np.int64(2), x)

@@ -66,8 +66,7 @@ def backward(W2, x, labels, s3, s4, d_out):
     t15 = np.swapaxes(W2, 0, 1)               # golden_functions.py:19 (grad)  logits = hidden @ W2 + b2
     t16 = t13 @ t15                           # golden_functions.py:19 (grad)  logits = hidden @ W2 + b2
     t17 = s3 * s3                             # golden_functions.py:18 (grad)  hidden = (x @ W1 + b1).tanh()
-    t17 = np.negative(t17, out=t17)           # golden_functions.py:18 (grad)  hidden = (x @ W1 + b1).tanh()
-    t17 = np.add(t17, 1.0, out=t17)           # golden_functions.py:18 (grad)  hidden = (x @ W1 + b1).tanh()
+    t17 = np.subtract(1.0, t17, out=t17)      # golden_functions.py:18 (grad)  hidden = (x @ W1 + b1).tanh()
     t16 = np.multiply(t16, t17, out=t16)      # golden_functions.py:18 (grad)  hidden = (x @ W1 + b1).tanh()
     del t17
     t18 = t0 @ t16                            # golden_functions.py:18 (grad)  hidden = (x @ W1 + b1).tanh()
@@ -119,8 +118,7 @@ def forward_backward(W1, b1, W2, b2, x, labels):
     t18 = np.swapaxes(W2, 0, 1)               # golden_functions.py:19 (grad)  logits = hidden @ W2 + b2
     t19 = t16 @ t18                           # golden_functions.py:19 (grad)  logits = hidden @ W2 + b2
     t20 = t0 * t0                             # golden_functions.py:18 (grad)  hidden = (x @ W1 + b1).tanh()
-    t20 = np.negative(t20, out=t20)           # golden_functions.py:18 (grad)  hidden = (x @ W1 + b1).tanh()
-    t20 = np.add(t20, 1.0, out=t20)           # golden_functions.py:18 (grad)  hidden = (x @ W1 + b1).tanh()
+    t20 = np.subtract(1.0, t20, out=t20)      # golden_functions.py:18 (grad)  hidden = (x @ W1 + b1).tanh()
     t19 = np.multiply(t19, t20, out=t19)      # golden_functions.py:18 (grad)  hidden = (x @ W1 + b1).tanh()
     del t20
     d_W1 = t3 @ t19                           # golden_functions.py:18 (grad)  hidden = (x @ W1 + b1).tanh()

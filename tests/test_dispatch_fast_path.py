@@ -108,3 +108,112 @@ def test_create_graph_keeps_summed_gradients_differentiable():
     assert g.requires_grad
     (gg,) = symgrad.autograd.grad(g.sum(), x)
     np.testing.assert_allclose(gg.numpy(), 2 + 6 * x.detach().numpy())
+
+
+# ------------------------------------------------------------ binary arithmetic shortcut
+# ``apply_binary`` computes add/sub/mul/div of same-dtype float tensors (or one and a Python
+# number) without the generic dispatch. An active profiler sends every call down the general
+# path, so each case below is computed both ways and compared bit for bit.
+def _both_ways(fn):
+    fast = fn()
+    with symgrad.autograd.profiler.profile():
+        general = fn()
+    return fast, general
+
+
+def _assert_same(fast, general):
+    assert fast.dtype == general.dtype and fast.shape == general.shape
+    assert fast.requires_grad == general.requires_grad
+    assert type(fast.grad_fn).__name__ == type(general.grad_fn).__name__
+    np.testing.assert_array_equal(fast.detach().numpy(), general.detach().numpy())
+    assert fast.detach().numpy().dtype == general.detach().numpy().dtype
+
+
+OPERATIONS = {
+    "add": lambda a, b: a + b,
+    "sub": lambda a, b: a - b,
+    "mul": lambda a, b: a * b,
+    "div": lambda a, b: a / b,
+    "add_alpha": lambda a, b: symgrad.add(a, b, alpha=2),
+}
+
+
+@pytest.mark.parametrize("dtype", [symgrad.float16, symgrad.float32, symgrad.float64])
+@pytest.mark.parametrize("name", sorted(OPERATIONS))
+def test_binary_shortcut_equals_general_path(dtype, name):
+    rng = np.random.default_rng(0)
+    op = OPERATIONS[name]
+    x = symgrad.tensor(rng.normal(size=(3, 4)) * 1e3, dtype=dtype, requires_grad=True)
+    y = symgrad.tensor(rng.normal(size=(4,)), dtype=dtype)
+    zero_dim = symgrad.tensor(0.3, dtype=dtype, requires_grad=True)
+    others = [y, zero_dim, 3, -2.5, 1e300, 7 * 10**20]
+    warnings.simplefilter("ignore", RuntimeWarning)  # both paths warn casting 1e300 to float16
+    for other in others:
+        _assert_same(*_both_ways(lambda other=other: op(x, other)))
+        if name != "add_alpha":
+            _assert_same(*_both_ways(lambda other=other: op(other, x)))
+    with symgrad.no_grad():
+        _assert_same(*_both_ways(lambda: op(x, y)))
+
+
+def test_binary_shortcut_leaves_other_calls_to_the_general_path():
+    f32 = symgrad.ones(2, 3, requires_grad=True)
+    cases = [
+        lambda: f32 + symgrad.ones(3, dtype=symgrad.float64),  # promotes
+        lambda: f32 * symgrad.tensor([1, 2, 3]),  # integer tensor
+        lambda: f32 + True,  # bool scalar
+        lambda: f32 * np.float64(2.0),  # numpy scalar
+        lambda: f32[0] * 2.0,  # a view
+        lambda: symgrad.tensor([1, 2]) + 1,  # integer arithmetic
+        lambda: symgrad.tensor([1, 2]) / 2,  # true division of integers
+    ]
+    for case in cases:
+        _assert_same(*_both_ways(case))
+
+
+def test_binary_shortcut_errors_and_overflow_as_general_path():
+    x = symgrad.ones(2, 3, requires_grad=True)
+    with pytest.raises(Exception) as fast:
+        x + symgrad.ones(4)
+    with symgrad.autograd.profiler.profile(), pytest.raises(Exception) as general:
+        x + symgrad.ones(4)
+    assert fast.type is general.type and str(fast.value) == str(general.value)
+    assert x.grad is None and x._version == 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        big = symgrad.tensor([3e38]) * symgrad.tensor([10.0])
+    assert np.isinf(big.item())
+
+
+def test_backward_through_shortcut_equals_general_path():
+    rng = np.random.default_rng(1)
+
+    def grads():
+        x = symgrad.tensor(rng.normal(size=5).astype(np.float32), requires_grad=True)
+        w = symgrad.tensor(rng.normal(size=5).astype(np.float32), requires_grad=True)
+        y = x
+        for i in range(20):
+            y = (y * w - 0.5) / (w * w + 1.0) if i % 2 else 2.0 - y * 1.5 + x
+        y.sum().backward()
+        return x.grad.numpy(), w.grad.numpy()
+
+    state = rng.bit_generator.state
+    fast = grads()
+    rng.bit_generator.state = state
+    with symgrad.autograd.profiler.profile():
+        general = grads()
+    for f, g in zip(fast, general, strict=True):
+        np.testing.assert_array_equal(f, g)
+
+
+def test_number_inputs_take_no_gradient_product():
+    # mul and sub skip the gradient of a Python-number input; the tensor's gradient is right
+    from symgrad.ops.elementwise import MUL, SUB
+
+    g = symgrad.ones(2)
+    x = symgrad.tensor([1.0, 2.0])
+    assert MUL.vjp(g, None, x, 3.0)[1] is None and MUL.vjp(g, None, 3.0, x)[0] is None
+    assert SUB.vjp(g, None, x, 3.0)[1] is None
+    a = symgrad.tensor([0.5, -1.5, 2.0], dtype=symgrad.float64)
+    symgrad.testing.check_grads(lambda a: (3.0 * a * 2 - 1.5 - a * a).sum(), [a])
+    symgrad.testing.check_grads(lambda a: (2.0 - a * 4 + 7 / a).sum(), [a])

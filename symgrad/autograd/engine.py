@@ -195,9 +195,12 @@ def _topological(order):
     return result
 
 
+_FIRST = float("-inf")
+
+
 def _priority(node) -> float:
     # AccumulateGrad first, then the most recently created node, as torch orders its queue.
-    return float("-inf") if isinstance(node, AccumulateGrad) else -node.sequence_nr
+    return _FIRST if node.__class__ is AccumulateGrad else -node.sequence_nr
 
 
 def run(outputs, grads, retain_graph, create_graph, inputs=None, accumulate=True):

@@ -248,11 +248,13 @@ class OpBackward(BackwardNode):
     def apply(self, grad_outputs):
         if self._released and self._saves_values:
             raise RuntimeError(BACKWARD_TWICE)
-        if all(g is None for g in grad_outputs):
+        g = grad_outputs[0]
+        if g is None and all(g is None for g in grad_outputs):
             return (None,) * len(self.next_functions)
-        args = [s.unpack(self) if isinstance(s, SavedTensor) else s for s in self._saved_args]
-        out = self._saved_out.unpack(self) if self._saved_out is not None else None
-        grads = self.op.vjp(grad_outputs[0], out, *args, **self.attrs)
+        args = [s.unpack(self) if s.__class__ is SavedTensor else s for s in self._saved_args]
+        saved_out = self._saved_out
+        out = saved_out.unpack(self) if saved_out is not None else None
+        grads = self.op.vjp(g, out, *args, **self.attrs)
         if not isinstance(grads, (tuple, list)):
             grads = (grads,)
         if self._positions is not None:
@@ -357,6 +359,7 @@ def record(op, args, attrs, result) -> None:
     else:
         return  # no input requires grad (a view may, once synced: it takes the long way)
     positions = _edge_positions(op, args)
+    by_numpy = dtypes.BY_NUMPY
     edges = []
     meta = []
     needs = False
@@ -366,7 +369,7 @@ def record(op, args, attrs, result) -> None:
             meta.append(None)
             continue
         data = a._data
-        meta.append((data.shape, dtypes.BY_NUMPY[data.dtype]))
+        meta.append((data.shape, by_numpy[data.dtype]))
         if a._base is not None:
             a._sync_view()
         if not a._requires_grad:
@@ -374,7 +377,16 @@ def record(op, args, attrs, result) -> None:
             continue
         needs = True
         fn = a._grad_fn
-        edges.append((fn, a._output_nr) if fn is not None else (accumulator_for(a), 0))
+        if fn is not None:
+            edges.append((fn, a._output_nr))
+            continue
+        # accumulator_for, inlined: the leaf's AccumulateGrad lives while a graph uses it
+        ref = a._accumulator
+        node = ref() if ref is not None else None
+        if node is None:
+            node = AccumulateGrad(a)
+            a._accumulator = weakref.ref(node)
+        edges.append((node, 0))
     if not needs or result._data.dtype.kind != "f":
         return
     name = op.backward_name
@@ -387,14 +399,18 @@ def _edge_positions(op, args) -> list[int] | None:
     """The arguments that get an edge in ``next_functions``, as in torch: tensors, and numbers
     that torch wraps as tensors; never non-differentiable inputs (indices, masks, targets).
     None when every argument gets one."""
+    Tensor = _tensors.Tensor  # runs on every recorded op call: no helper calls per argument
     nondiff = op.nondifferentiable_inputs
+    wraps_numbers = op.wraps_numbers
     positions = []
     after_tensor = False
-    for i, a in enumerate(args):
-        if _is_tensor(a):
+    i = -1
+    for a in args:
+        i += 1
+        if isinstance(a, Tensor):
             after_tensor = True
             if i not in nondiff:
                 positions.append(i)
-        elif op.wraps_numbers and after_tensor and i not in nondiff:
+        elif wraps_numbers and after_tensor and i not in nondiff:
             positions.append(i)
     return None if len(positions) == len(args) else positions

@@ -16,7 +16,7 @@ from .. import dtypes
 from ..tensor import Tensor
 from . import derivatives
 from .inplace import FILL, inplace, write_out
-from .registry import OpDef, apply, public
+from .registry import OpDef, apply, apply_binary, public
 from .shape import clone
 
 # --------------------------------------------------------------------- definition helpers
@@ -473,11 +473,15 @@ def _add_vjp(g, out, x, y):
 
 
 def _sub_vjp(g, out, x, y):
-    return (g, -g)
+    return (g, None if _is_number(y) else -g)
 
 
 def _mul_vjp(g, out, x, y):
-    return (_times(g, y), _times(g, x))
+    # A number input takes no gradient: skip its product (``x * 2`` is the common case).
+    return (
+        None if _is_number(x) else _times(g, y),
+        None if _is_number(y) else _times(g, x),
+    )
 
 
 def _times(g, value):
@@ -573,14 +577,14 @@ def _alpha(other, alpha):
 @public("add", methods=("add", "__add__"))
 def add(input, other, *, alpha=1, out=None) -> Tensor:
     """input + alpha * other, with broadcasting and torch's type promotion."""
-    result = apply(ADD, input, _alpha(other, alpha))
+    result = apply_binary(ADD, input, _alpha(other, alpha))
     return result if out is None else write_out(out, result, "add")
 
 
 @public("sub", methods=("sub", "subtract", "__sub__"))
 def sub(input, other, *, alpha=1, out=None) -> Tensor:
     """input - alpha * other."""
-    result = apply(SUB, input, _alpha(other, alpha))
+    result = apply_binary(SUB, input, _alpha(other, alpha))
     return result if out is None else write_out(out, result, "sub")
 
 
@@ -596,7 +600,7 @@ def rsub(input, other, *, alpha=1) -> Tensor:
 @public("mul", methods=("mul", "multiply", "__mul__"))
 def mul(input, other, *, out=None) -> Tensor:
     """input * other."""
-    result = apply(MUL, input, other)
+    result = apply_binary(MUL, input, other)
     return result if out is None else write_out(out, result, "mul")
 
 
@@ -612,7 +616,7 @@ def div(input, other, *, rounding_mode=None, out=None) -> Tensor:
     """input / other; ``rounding_mode`` "trunc" or "floor" rounds the quotient (zero gradient,
     as torch's DivBackward2), and keeps integer inputs integer."""
     if rounding_mode is None:
-        result = apply(DIV, input, other)
+        result = apply_binary(DIV, input, other)
     elif rounding_mode not in ("trunc", "floor"):
         raise RuntimeError(ROUNDING_MODE_MESSAGE.format(rounding_mode))
     else:
@@ -666,15 +670,15 @@ DIV_ROUNDED = OpDef(
 
 # 2 + x and 2 * x are x + 2 and x * 2 in torch: the tensor is the first input of the node.
 def _radd(self, other):
-    return apply(ADD, self, other)
+    return apply_binary(ADD, self, other)
 
 
 def _rmul(self, other):
-    return apply(MUL, self, other)
+    return apply_binary(MUL, self, other)
 
 
 def _rsub(self, other):
-    return apply(SUB, other, self)
+    return apply_binary(SUB, other, self)
 
 
 def _rtruediv(self, other):

@@ -219,6 +219,52 @@ def _dispatch(op: OpDef, args, attrs):
     return result
 
 
+def apply_binary(op: OpDef, a, b):
+    """``apply(op, a, b)`` for an elementwise binary op, with a shortcut for the common call.
+
+    Two concrete floating tensors of one dtype, or one and a Python ``float``/``int``, give
+    that dtype under every promotion rule the arithmetic ops use, so the shortcut calls numpy
+    directly, wraps and records: the same steps as ``_dispatch``, in the same order, without
+    the generic ones. Anything else (views, tracing, the profiler, mixed dtypes, other scalar
+    types) takes the general path.
+    """
+    if _profiler.recording or trace._state.trace is not None:
+        return apply(op, a, b)
+    if a.__class__ is Tensor and a._base is None:
+        x = a._data
+        if x.__class__ is np.ndarray and x.dtype.kind == "f":
+            kind = b.__class__
+            if kind is Tensor:
+                y = b._data
+                if b._base is not None or y.__class__ is not np.ndarray or y.dtype != x.dtype:
+                    return apply(op, a, b)
+            elif kind is float or kind is int:
+                y = x.dtype.type(b)
+            else:
+                return apply(op, a, b)
+            try:
+                out = call_ignoring(op.eval, (x, y), {})
+            except ValueError:  # shapes that do not broadcast: the general path's error
+                return apply(op, a, b)
+            return _finish_binary(op, a, b, out)
+    elif b.__class__ is Tensor and b._base is None and (a.__class__ is float or a.__class__ is int):
+        y = b._data
+        if y.__class__ is np.ndarray and y.dtype.kind == "f":
+            return _finish_binary(op, a, b, call_ignoring(op.eval, (y.dtype.type(a), y), {}))
+    return apply(op, a, b)
+
+
+def _finish_binary(op: OpDef, a, b, out) -> Tensor:
+    if out.__class__ is not np.ndarray:  # numpy returns a scalar for 0-dim operands
+        out = np.asarray(out)
+    result = Tensor._wrap(out)
+    if grad_mode._state.enabled and (
+        (a.__class__ is Tensor and a._requires_grad) or (b.__class__ is Tensor and b._requires_grad)
+    ):
+        record(op, (a, b), {}, result)
+    return result
+
+
 def _any_symbolic(args) -> bool:
     for a in args:
         if isinstance(a, Tensor) and not isinstance(a._data, np.ndarray):

@@ -31,6 +31,12 @@ import sympy as sp
 class Sigmoid(sp.Function):
     """sigmoid(z) = 1 / (1 + exp(-z)), in (0, 1) for real z."""
 
+    @classmethod
+    def eval(cls, z):
+        if z.is_Number:  # a constant (sigmoid(x - x) = 1/2): a number the code can print
+            return 1 / (1 + sp.exp(-z))
+        return None
+
     def fdiff(self, argindex=1):
         return self * (1 - self)
 
@@ -46,6 +52,12 @@ class Sigmoid(sp.Function):
 
 class Softplus(sp.Function):
     """softplus(z) = log(1 + exp(z)), positive for real z."""
+
+    @classmethod
+    def eval(cls, z):
+        if z.is_Number:
+            return sp.log(1 + sp.exp(z))
+        return None
 
     def fdiff(self, argindex=1):
         return Sigmoid(self.args[0])

@@ -372,3 +372,15 @@ def test_compiled_bernoulli_has_the_probabilities_dtype_as_eagerly():
     p = symgrad.full((5,), 0.5, dtype=symgrad.float64)
     compiled = symgrad.compile(lambda p: symgrad.bernoulli(p))(p)
     assert compiled.dtype is symgrad.bernoulli(p).dtype is symgrad.float64
+
+
+def test_logaddexp_of_a_value_with_itself_compiles():
+    """Found by the 10,000-program run after the SymPy region phase landed: the gradient's
+    ``sigmoid(x - x)`` became ``Sigmoid(0)``, a number SymPy could not print as a constant."""
+    x = np.array([0.1, -0.2, 0.6], dtype=np.float32)
+    value, grad = symgrad.value_and_grad(lambda x: symgrad.logaddexp(x, x).sum())(x)
+    t = symgrad.tensor(x, requires_grad=True)
+    eager = symgrad.logaddexp(t, t).sum()
+    eager.backward()
+    np.testing.assert_allclose(value, eager.item(), rtol=1e-6)
+    np.testing.assert_allclose(grad, t.grad.numpy(), rtol=1e-6)

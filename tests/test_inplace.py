@@ -370,3 +370,20 @@ def test_view_made_under_no_grad_has_no_history():
         v = y[0:2]
     assert v.grad_fn is None and v.is_leaf  # also when read again later
     assert v.tolist() == [2.0, 4.0]
+
+
+def test_a_product_saves_an_input_only_for_the_other_inputs_gradient():
+    """torch saves ``y`` of ``y * c`` only when ``c`` requires grad: writing into ``y`` after
+    ``y[0] * 0.5`` is fine (found by the property suite; torch gives x.grad [0.5, 1, 1])."""
+    x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x.clone()
+    y[0] = y[0] * 0.5 + 1
+    y.sum().backward()
+    assert x.grad.tolist() == [0.5, 1.0, 1.0]
+
+    w = torch.tensor(2.0, requires_grad=True)
+    y = x.clone()
+    product = y * w  # w needs y for its gradient: y is saved, and the write is caught
+    y.add_(1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        product.sum().backward()

@@ -219,6 +219,16 @@ class BackwardNode:
         self._retained[output_nr] = tensor_ref
 
 
+def _requires_grad(value) -> bool:
+    return isinstance(value, _tensors.Tensor) and value._requires_grad
+
+
+def _saved_if(value, needed: bool):
+    if not isinstance(value, _tensors.Tensor):
+        return value
+    return SavedTensor(value) if needed else InputMeta(value)
+
+
 class OpBackward(BackwardNode):
     """The backward of one OpDef call: runs ``op.vjp`` on the saved inputs and output."""
 
@@ -238,7 +248,11 @@ class OpBackward(BackwardNode):
         saves_inputs = saves == "inputs" or saves == "both"
         keep = SavedTensor if saves_inputs else InputMeta
         Tensor = _tensors.Tensor
-        self._saved_args = [keep(a) if isinstance(a, Tensor) else a for a in args]
+        if saves_inputs and op.saves_each_for_the_other:
+            x, y = args
+            self._saved_args = [_saved_if(x, _requires_grad(y)), _saved_if(y, _requires_grad(x))]
+        else:
+            self._saved_args = [keep(a) if isinstance(a, Tensor) else a for a in args]
         saves_output = saves == "output" or saves == "both"
         self._saved_out = SavedTensor(result, True) if saves_output else None
         # torch saves Python numbers as tensors too: after release only nodes that saved

@@ -13,6 +13,7 @@ import numpy as np
 import sympy as sp
 
 from .. import dtypes
+from ..autograd.nodes import InputMeta
 from ..tensor import Tensor
 from . import derivatives
 from .inplace import FILL, inplace, write_out
@@ -477,10 +478,11 @@ def _sub_vjp(g, out, x, y):
 
 
 def _mul_vjp(g, out, x, y):
-    # A number input takes no gradient: skip its product (``x * 2`` is the common case).
+    # A number input takes no gradient: skip its product (``x * 2`` is the common case); an
+    # input that was not saved (InputMeta) means the other needs no gradient (eager only).
     return (
-        None if _is_number(x) else _times(g, y),
-        None if _is_number(y) else _times(g, x),
+        None if _is_number(x) or isinstance(y, InputMeta) else _times(g, y),
+        None if _is_number(y) or isinstance(x, InputMeta) else _times(g, x),
     )
 
 
@@ -526,6 +528,7 @@ MUL = OpDef(
     sympy=lambda x, y: x * y,
     arity=2,
     wraps_numbers=True,
+    saves_each_for_the_other=True,
 )
 DIV = OpDef(
     "div",
@@ -551,6 +554,7 @@ def _alias(op: OpDef, name: str, backward_name) -> OpDef:
         sympy=op.sympy,
         arity=op.arity,
         backward_name=backward_name,
+        saves_each_for_the_other=op.saves_each_for_the_other,
     )
 
 

@@ -97,6 +97,10 @@ class OpDef:
     nondifferentiable_inputs: tuple[int, ...] | range = ()
     wraps_numbers: bool = False
     check: Callable[..., None] | None = None
+    # A binary op whose rule reads each input only for the other's gradient (mul: d/dx = g*y):
+    # an input is saved only when the other requires grad, as torch does, so that an in-place
+    # change of ``y`` in ``y * 0.5`` does not break the backward.
+    saves_each_for_the_other: bool = False
     attrs_doc: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self):

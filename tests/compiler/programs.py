@@ -109,6 +109,12 @@ def _setitem_value(lib, x, value):
     return y
 
 
+def _setitem_scaled(lib, x):
+    y = x.clone()
+    y[0] = y[0] * 0.5 + 1.0  # the product saves nothing the write then invalidates
+    return y
+
+
 def _setitem_slice(lib, x):
     y = x.clone()
     y[..., :1] = y[..., 1:2] - 0.25
@@ -229,6 +235,7 @@ OPS: dict[str, OpSpec] = {
     "tril": OpSpec(1, lambda lib, x: x.tril()),
     "setitem": OpSpec(2, _setitem_value),
     "setitem_slice": OpSpec(1, _setitem_slice),
+    "setitem_scaled": OpSpec(1, _setitem_scaled),
     "setitem_constant": OpSpec(1, _setitem_constant),
     # joins, products, normalizations, losses
     "cat": OpSpec(2, lambda lib, a, b, d: lib.cat([a, b], dim=d), _dim_param),

@@ -7,26 +7,18 @@ they agree to float32 rounding, which gradient descent carries along the traject
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
+from data.learning_pytorch import PROGRAMS
 
 import symgrad
 
 DATA = Path(__file__).with_name("data")
 
 
-def _load_programs():
-    spec = importlib.util.spec_from_file_location("learning_pytorch", DATA / "learning_pytorch.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.PROGRAMS
-
-
-PROGRAMS = _load_programs()
 TORCH = json.loads((DATA / "learning_pytorch.json").read_text())
 
 

@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 import warnings
 from pathlib import Path
 
 import pytest
+from data import make_lr_schedules as generator
 
 import symgrad
 from symgrad import optim
@@ -18,16 +18,6 @@ from symgrad.optim import lr_scheduler
 DATA = Path(__file__).with_name("data")
 
 
-def _load_generator():
-    spec = importlib.util.spec_from_file_location(
-        "make_lr_schedules", DATA / "make_lr_schedules.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-generator = _load_generator()
 TORCH = json.loads((DATA / "lr_schedules.json").read_text())
 CASES = {case[0]: case for case in generator.CASES}
 

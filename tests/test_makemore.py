@@ -4,26 +4,18 @@ torch 2.13.0), to float32 rounding carried along the training steps."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
+from data.makemore import PROGRAMS
 
 import symgrad
 
 DATA = Path(__file__).with_name("data")
 
 
-def _load_programs():
-    spec = importlib.util.spec_from_file_location("makemore", DATA / "makemore.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.PROGRAMS
-
-
-PROGRAMS = _load_programs()
 TORCH = json.loads((DATA / "makemore.json").read_text())
 
 

@@ -5,7 +5,6 @@ param groups, zero_grad, state_dict, closures, in-place semantics and torch's er
 from __future__ import annotations
 
 import copy
-import importlib.util
 import inspect
 import json
 import pickle
@@ -13,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from data import make_optim_trajectories as generator
 
 import symgrad
 from symgrad import optim
@@ -20,16 +20,6 @@ from symgrad import optim
 DATA = Path(__file__).with_name("data")
 
 
-def _load_generator():
-    spec = importlib.util.spec_from_file_location(
-        "make_optim_trajectories", DATA / "make_optim_trajectories.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-generator = _load_generator()
 TORCH = json.loads((DATA / "optim_trajectories.json").read_text())
 STEPS = generator.STEPS
 CASE_NAMES = [case[0] for case in generator.CASES]

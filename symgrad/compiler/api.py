@@ -257,6 +257,20 @@ class CompiledFunction:
             self._fast[fast_key] = entry
         return entry, leaves
 
+    def _build(self, structure, leaves, readable, dynamic, wrt, differentiate_captured):
+        """The pipeline on these flattened arguments (the call path and ``formula`` share it)."""
+        return pipeline.build(
+            self._fn,
+            structure,
+            [_unstatic(leaf) for leaf in leaves],
+            readable,
+            dynamic,
+            wrt,
+            differentiate_captured,
+            self._resolve_name,
+            first_output_only=self._has_aux,
+        )
+
     def _captured_changed(self, entry) -> bool:
         return bool(entry.captured_specs and entry.captured_changes(entry.captured()))
 
@@ -278,17 +292,7 @@ class CompiledFunction:
         wrt = self._wrt(leaves, paths, dynamic)
         differentiate_captured = self._mode == "call" and grad_mode.is_grad_enabled()
         start = time.perf_counter()
-        program = pipeline.build(
-            self._fn,
-            structure,
-            [_unstatic(leaf) for leaf in leaves],
-            readable,
-            dynamic,
-            wrt,
-            differentiate_captured,
-            self._resolve_name,
-            first_output_only=self._has_aux,
-        )
+        program = self._build(structure, leaves, readable, dynamic, wrt, differentiate_captured)
         entry = _Entry(program, key, reason, readable, self._fn)
         self._cache[key] = entry
         self._entries.append(entry)
@@ -422,17 +426,8 @@ class CompiledFunction:
         dynamic = [isinstance(leaf, (Tensor, np.ndarray)) for leaf in leaves]
         default = self._wrt(leaves, paths, dynamic) if wrt is None else []
         wrt_leaves = wrt_positions(wrt, readable, leaves, dynamic, default)
-        program = pipeline.build(
-            self._fn,
-            structure,
-            [_unstatic(leaf) for leaf in leaves],
-            readable,
-            dynamic,
-            wrt_leaves,
-            wrt is None and self._mode == "call" and grad_mode.is_grad_enabled(),
-            self._resolve_name,
-            first_output_only=self._has_aux,
-        )
+        captured = wrt is None and self._mode == "call" and grad_mode.is_grad_enabled()
+        program = self._build(structure, leaves, readable, dynamic, wrt_leaves, captured)
         return from_program(self.__name__, program)
 
     def export(self, path: str, *args, **kwargs) -> str:

@@ -49,6 +49,9 @@ class Sigmoid(sp.Function):
     def _eval_rewrite_as_exp(self, z, **kwargs):
         return 1 / (1 + sp.exp(-z))
 
+    def _eval_evalf(self, prec):  # of any number (sigmoid(log 2)): what the code prints
+        return self.rewrite(sp.exp)._eval_evalf(prec)
+
 
 class Softplus(sp.Function):
     """softplus(z) = log(1 + exp(z)), positive for real z."""
@@ -70,6 +73,9 @@ class Softplus(sp.Function):
 
     def _eval_rewrite_as_log(self, z, **kwargs):
         return sp.log(1 + sp.exp(z))
+
+    def _eval_evalf(self, prec):
+        return self.rewrite(sp.log)._eval_evalf(prec)
 
 
 @dataclass(frozen=True)

@@ -384,3 +384,21 @@ def test_logaddexp_of_a_value_with_itself_compiles():
     eager.backward()
     np.testing.assert_allclose(value, eager.item(), rtol=1e-6)
     np.testing.assert_allclose(grad, t.grad.numpy(), rtol=1e-6)
+
+
+def test_logsigmoid_of_logsigmoid_of_zero_compiles():
+    """Found by the 10,000-program run after the fix above: ``x - x`` folded to 0 leaves
+    ``softplus(log 2)``, a number that is not a SymPy Number; opaque functions now evaluate
+    numerically for any numeric argument."""
+    F = symgrad.nn.functional
+
+    def f(x):
+        return F.logsigmoid(F.logsigmoid(x - x)).sum()
+
+    x = np.ones(3, dtype=np.float32)
+    value, grad = symgrad.value_and_grad(f)(x)
+    t = symgrad.tensor(x, requires_grad=True)
+    eager = f(t)
+    eager.backward()
+    np.testing.assert_allclose(value, eager.item(), rtol=1e-6)
+    np.testing.assert_array_equal(grad, t.grad.numpy())

@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 
 from . import devices, dtypes, random
-from .compiler import trace as tracing
+from .ir import trace as tracing
 from .tensor import Size, Tensor
 
 manual_seed = random.manual_seed

@@ -131,7 +131,7 @@ class Tensor:
     def _concrete(self, what: str) -> np.ndarray:
         """The ndarray, or the tracing error that names the user's line and arguments."""
         if self._is_symbolic:
-            from .compiler.trace import concretization_error
+            from .ir.trace import concretization_error
 
             raise concretization_error(self, what)
         return self._data
@@ -451,7 +451,7 @@ class Tensor:
 
     def __repr__(self) -> str:
         if self._is_symbolic:
-            from .compiler.trace import symbolic_repr
+            from .ir.trace import symbolic_repr
 
             return symbolic_repr(self)
         from .printing import parameter_repr, tensor_repr

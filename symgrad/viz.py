@@ -19,7 +19,7 @@ import shutil
 
 from .autograd.nodes import AccumulateGrad, OpBackward, SavedTensor
 from .compiler import codegen
-from .compiler.graph import CONST, INPUT, OP, toposort
+from .ir.graph import CONST, INPUT, OP, toposort
 
 try:
     import graphviz

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import symgrad as torch
-from symgrad.compiler.trace import TracingError
+from symgrad.ir.trace import TracingError
 
 DRAWS = {
     "rand": lambda g: torch.rand(5, generator=g),

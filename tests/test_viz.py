@@ -10,8 +10,9 @@ import pytest
 
 import symgrad
 from symgrad import viz
-from symgrad.compiler import pipeline, rewrite, trace
-from symgrad.compiler.graph import Graph
+from symgrad.compiler import pipeline, rewrite
+from symgrad.ir import trace
+from symgrad.ir.graph import Graph
 from symgrad.viz import Dot, RenderError, make_dot
 
 NODE = re.compile(r"^  (\w+) \[label=\"((?:[^\"\\]|\\.)*)\"(.*)\]$", re.MULTILINE)

@@ -18,10 +18,11 @@ import numpy as np
 
 from ..autograd import grad_mode
 from ..autograd.nodes import BACKWARD_TWICE, BackwardNode, edge_of
+from ..ir import trace
 from ..nn.module import Module, module_member_name
 from ..ops import random
 from ..tensor import Tensor
-from . import cache, display, logs, pipeline, trace
+from . import cache, display, logs, pipeline
 from .formula import Formula, from_program, wrt_positions
 from .pytree import flatten, unflatten
 

@@ -13,8 +13,8 @@ import os
 
 import numpy as np
 
+from ..ir.graph import CONST, OP, Node
 from ..ops.registry import evaluate
-from .graph import CONST, OP, Node
 
 
 def enabled() -> bool:

@@ -24,8 +24,8 @@ import jinja2
 import numpy as np
 
 from .. import dtypes
+from ..ir.graph import CONST, Node
 from ..ops.indexing import Index
-from .graph import CONST, Node
 
 _module_ids = itertools.count()
 _MODULE_PREFIX = "symgrad_generated_"

@@ -26,9 +26,9 @@ import sympy as sp
 from sympy.core.parameters import distribute
 from sympy.core.symbol import Str
 
+from ..ir.graph import CAPTURED, CONST, INPUT, OP, Node, toposort
 from .formula_ops import RENDER, FormulaError, as_matrix, as_scalar, expands, layout, number
 from .formula_terms import ArrayTerm, AsMatrix, Ones, latex, op_call, pretty_equation, text
-from .graph import CAPTURED, CONST, INPUT, OP, Node, toposort
 
 
 # ----------------------------------------------------------------------------- conversion

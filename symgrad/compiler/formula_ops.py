@@ -14,8 +14,8 @@ from fractions import Fraction
 import numpy as np
 import sympy as sp
 
+from ..ir.graph import Node
 from .formula_terms import ArrayTerm, AsMatrix, Ones
-from .graph import Node
 
 
 class FormulaError(ValueError):

@@ -16,10 +16,11 @@ import numpy as np
 
 from .. import dtypes
 from ..autograd import grad_mode
+from ..ir import trace
+from ..ir.graph import CAPTURED, CONST, INPUT, OP, Node, count_ops, toposort
 from ..ops.constant import FULL
 from ..tensor import Tensor
-from . import check, codegen, logs, reverse, rewrite, rules, schedule, simplify, trace
-from .graph import CAPTURED, CONST, INPUT, OP, Node, count_ops, toposort
+from . import check, codegen, logs, reverse, rewrite, rules, schedule, simplify
 
 
 @dataclass

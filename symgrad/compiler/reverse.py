@@ -7,10 +7,10 @@ an input's broadcast shape are summed to its shape in one place (``reduce.sum_to
 
 from __future__ import annotations
 
+from ..ir import trace
+from ..ir.graph import CONST, OP, Node, toposort
 from ..ops.reduce import sum_to_shape
 from ..tensor import Tensor
-from . import trace
-from .graph import CONST, OP, Node, toposort
 
 
 def _as_value(node: Node):

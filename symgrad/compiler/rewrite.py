@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..ir.graph import CONST, OP, Graph, Node
 from ..ops.registry import REGISTRY
-from .graph import CONST, OP, Graph, Node
 
 MAX_ITERATIONS = 16
 

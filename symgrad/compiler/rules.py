@@ -12,8 +12,8 @@ import math
 
 import numpy as np
 
+from ..ir.graph import CONST, OP, Node
 from ..ops.registry import REGISTRY
-from .graph import CONST, OP, Node
 from .rewrite import Builder, Rule, fold_constants
 
 PHASES = ("canonicalize", "stabilize", "specialize")

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..ir.graph import CONST, OP, Node, toposort
 from . import codegen
-from .graph import CONST, OP, Node, toposort
 
 # Temporaries smaller than this are left to the garbage collector: ``del`` and ``out=`` cost
 # more than they save on small arrays.

@@ -35,10 +35,10 @@ import numpy as np
 import sympy as sp
 from sympy.codegen.cfunctions import expm1, log1p
 
+from ..ir.graph import CONST, OP, Node, toposort
 from ..ops import derivatives
 from ..ops.registry import REGISTRY
 from . import identities
-from .graph import CONST, OP, Node, toposort
 from .rewrite import Builder
 from .rules import _scalar_behind
 

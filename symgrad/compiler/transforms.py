@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..ir import trace
 from ..ops.constant import FULL
 from ..tensor import Tensor
-from . import reverse, trace
+from . import reverse
 from .api import CompiledFunction, _build_outputs, _result, array_key, call_arrays
 from .pytree import flatten, unflatten
 

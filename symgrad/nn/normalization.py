@@ -7,7 +7,7 @@ import numbers
 
 from .. import creation, dtypes
 from ..autograd import grad_mode
-from ..compiler import trace
+from ..ir import trace
 from ..tensor import Tensor
 from . import functional as F
 from . import init

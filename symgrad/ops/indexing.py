@@ -463,7 +463,7 @@ def _value_gradient(g, value, indices, index):
             region = region.sum(tuple(range(mask.ndim)))
             return _with_leading_ones(region, len(value.shape))
     if any(i.dtype is dtypes.bool_ and i._is_symbolic for i in indices):
-        from ..compiler.trace import TracingError
+        from ..ir.trace import TracingError
 
         raise TracingError(
             "symgrad.compile cannot differentiate a value assigned through a boolean mask "

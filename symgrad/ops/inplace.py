@@ -49,7 +49,7 @@ def _castable(result_dtype: dtypes.dtype, target_dtype: dtypes.dtype) -> bool:
 def inplace(target: Tensor, op: OpDef, *args, **attrs) -> Tensor:
     """``target.op_(*args)``: the shared implementation of every in-place method."""
     if target._is_symbolic:
-        from ..compiler.trace import rebind
+        from ..ir.trace import rebind
 
         return rebind(target, apply(op, target, *args, **attrs))
     if target._inference and not grad_mode.is_inference_mode_enabled():

@@ -12,7 +12,7 @@ import itertools
 import numpy as np
 
 from .. import devices, dtypes
-from ..compiler import trace as tracing
+from ..ir import trace as tracing
 from ..random import Generator, numpy_generator
 from ..tensor import Tensor
 from .elementwise import _is_number, _zeros_like

@@ -18,8 +18,8 @@ from .. import dtypes
 from ..autograd import grad_mode
 from ..autograd import profiler as _profiler
 from ..autograd.nodes import _sequence, record
-from ..compiler import trace
 from ..float_errors import call_ignoring
+from ..ir import trace
 from ..tensor import Tensor
 
 REGISTRY: dict[str, OpDef] = {}

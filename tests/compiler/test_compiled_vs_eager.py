@@ -6,7 +6,7 @@ import pytest
 from op_table import flat_arrays, params, to_symgrad
 
 import symgrad
-from symgrad.compiler.trace import TracingError
+from symgrad.ir.trace import TracingError
 
 TOLERANCE = {np.float64: 1e-6, np.float32: 1e-5}
 

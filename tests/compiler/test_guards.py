@@ -6,7 +6,8 @@ import pytest
 
 import symgrad
 import symgrad.nn.functional as F
-from symgrad.compiler import graph, rewrite
+from symgrad.compiler import rewrite
+from symgrad.ir import graph
 from symgrad.ops.registry import REGISTRY
 
 X = np.arange(6.0).reshape(2, 3)

@@ -8,16 +8,8 @@ import numpy as np
 import pytest
 
 import symgrad
-from symgrad.compiler import (
-    graph,
-    pipeline,
-    reverse,
-    rewrite,
-    rules,
-    schedule,
-    simplify,
-    trace,
-)
+from symgrad.compiler import pipeline, reverse, rewrite, rules, schedule, simplify
+from symgrad.ir import graph, trace
 
 
 def _chain(steps: int):

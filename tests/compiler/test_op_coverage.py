@@ -11,7 +11,7 @@ from op_table import ALL_CASES, to_symgrad
 from test_compiled_vs_eager import _leaves, _weighted_sum, _weights
 
 import symgrad
-from symgrad.compiler import graph as graph_module
+from symgrad.ir import graph as graph_module
 from symgrad.ops import registry
 
 # Ops that compiled code never contains, by design: a write through a view is refused while

@@ -46,5 +46,5 @@ def test_an_explicit_generator_is_used():
 def test_reading_the_generator_directly_while_tracing_is_refused():
     import pytest
 
-    with pytest.raises(symgrad.compiler.trace.TracingError, match="random generator"):
+    with pytest.raises(symgrad.ir.trace.TracingError, match="random generator"):
         symgrad.compile(lambda x: x + symgrad.creation.default_generator().random(3))(np.ones(3))

@@ -11,7 +11,7 @@ from test_properties import check_program
 import symgrad
 import symgrad.nn.functional as F
 from symgrad.compiler import rewrite, rules
-from symgrad.compiler.graph import Graph
+from symgrad.ir.graph import Graph
 
 
 def _eager_value_and_grad(fn, *arrays):
@@ -261,7 +261,7 @@ def test_write_through_a_view_is_refused_while_tracing():
         row[0] = 5.0
         return y.sum()
 
-    with pytest.raises(symgrad.compiler.trace.TracingError, match="view of another tensor"):
+    with pytest.raises(symgrad.ir.trace.TracingError, match="view of another tensor"):
         symgrad.compile(f)(np.ones((2, 2)))
 
 
@@ -319,7 +319,7 @@ def test_write_through_a_view_of_a_captured_tensor_is_refused():
         row.add_(x)
         return row
 
-    with pytest.raises(symgrad.compiler.trace.TracingError, match="view of another tensor"):
+    with pytest.raises(symgrad.ir.trace.TracingError, match="view of another tensor"):
         symgrad.compile(f)(np.ones(1))
     np.testing.assert_array_equal(captured.numpy(), [1.0, 2.0])
 

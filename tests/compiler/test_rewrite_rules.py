@@ -18,8 +18,9 @@ import pytest
 
 import symgrad
 from symgrad.autograd import grad_mode
-from symgrad.compiler import rewrite, rules, trace
-from symgrad.compiler.graph import CONST, INPUT, OP, Provenance, toposort
+from symgrad.compiler import rewrite, rules
+from symgrad.ir import trace
+from symgrad.ir.graph import CONST, INPUT, OP, Provenance, toposort
 from symgrad.ops.registry import REGISTRY
 from symgrad.tensor import Tensor
 

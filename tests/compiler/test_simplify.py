@@ -9,10 +9,10 @@ import pytest
 
 import symgrad
 from symgrad import dtypes
-from symgrad.compiler import graph as graph_module
 from symgrad.compiler import simplify
-from symgrad.compiler.graph import Graph, count_ops, toposort
 from symgrad.compiler.rewrite import Builder
+from symgrad.ir import graph as graph_module
+from symgrad.ir.graph import Graph, count_ops, toposort
 
 F32 = dtypes.float32
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import symgrad
-from symgrad.compiler.trace import ConcretizationError
+from symgrad.ir.trace import ConcretizationError
 
 
 def branchy(x, y):
@@ -60,7 +60,7 @@ def test_in_place_update_of_an_argument_is_refused():
         x.add_(1)
         return x
 
-    with pytest.raises(symgrad.compiler.trace.TracingError, match="modified its argument 'x'"):
+    with pytest.raises(symgrad.ir.trace.TracingError, match="modified its argument 'x'"):
         symgrad.compile(f)(np.ones(2))
 
 

@@ -409,7 +409,7 @@ def test_one_hot_of_empty_tensor_needs_num_classes():
 
 def test_one_hot_with_inferred_classes_cannot_be_compiled():
     # The number of classes (the output's shape) depends on the values.
-    from symgrad.compiler.trace import ConcretizationError
+    from symgrad.ir.trace import ConcretizationError
 
     with pytest.raises(ConcretizationError, match=r"one_hot\(\) with num_classes=-1"):
         symgrad.compile(F.one_hot)(symgrad.tensor([0, 2]))

@@ -6,7 +6,6 @@ readable, fused numpy forward/backward code.
 
 from . import autograd, backends, cuda, dtypes, linalg, nn, ops, optim, random
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
-from .autograd.grad_mode import is_inference_mode_enabled
 from .compiler.api import compile, formula
 from .compiler.transforms import grad, hessian, jacobian, jacrev, value_and_grad, vjp
 from .creation import (
@@ -31,11 +30,6 @@ from .creation import (
     manual_seed,
     ones,
     ones_like,
-    rand,
-    rand_like,
-    randint,
-    randn,
-    randn_like,
     tensor,
     zeros,
     zeros_like,
@@ -57,6 +51,8 @@ from .dtypes import (
     uint8,
 )
 from .dtypes import result_type as _result_type
+from .grad_mode import is_inference_mode_enabled
+from .ops.random import rand, rand_like, randint, randn, randn_like
 from .ops.reduce import return_types
 from .printing import get_printoptions, set_printoptions
 from .random import (
@@ -68,6 +64,7 @@ from .random import (
     set_rng_state,
 )
 from .tensor import Size, Tensor
+from .version import __version__
 
 float = float32  # noqa: A001
 double = float64
@@ -91,6 +88,3 @@ def is_tensor(obj) -> bool:
 
 def numel(input: Tensor) -> int:
     return input.numel()
-
-
-__version__ = "0.1.0"

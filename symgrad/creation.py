@@ -1,4 +1,8 @@
-"""Tensor factories (tensor, zeros, ones, arange, rand, ...) and symgrad's random generator."""
+"""Tensor factories (tensor, zeros, ones, arange, ...) and symgrad's random generator.
+
+The random factories (rand, randn, randint ...) sample through an op, so they are in
+``symgrad/ops/random.py``.
+"""
 
 from __future__ import annotations
 
@@ -24,17 +28,6 @@ def default_generator() -> np.random.Generator:
             "on every call), or pass the numbers in as an argument."
         )
     return random.default_generator._numpy
-
-
-def _sampled(distribution, size, dtype, generator, requires_grad, low=0, high=0) -> Tensor:
-    """Random numbers from ``generator`` (symgrad's own by default); while tracing, a
-    sampling node of the compiled code."""
-    from .ops.random import sample
-
-    values = sample(distribution, size, dtype, generator, low, high)
-    if isinstance(values, Tensor):
-        return values
-    return _finish(values, dtype, requires_grad)
 
 
 def _finish(array: np.ndarray, dtype, requires_grad: bool) -> Tensor:
@@ -252,56 +245,6 @@ def eye(
     devices.check(device)
     d = _float_dtype(dtype)
     return _finish(np.eye(n, m, dtype=d.numpy), d, requires_grad)
-
-
-def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """Uniform samples in [0, 1) from symgrad's generator."""
-    devices.check(device)
-    return _sampled("uniform", _sizes(size, "rand"), _float_dtype(dtype), generator, requires_grad)
-
-
-def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """Standard normal samples from symgrad's generator."""
-    devices.check(device)
-    return _sampled("normal", _sizes(size, "randn"), _float_dtype(dtype), generator, requires_grad)
-
-
-def randint(
-    low,
-    high=None,
-    size=None,
-    *,
-    generator=None,
-    dtype=None,
-    device=None,
-    requires_grad: bool = False,
-) -> Tensor:
-    """Integers in [low, high) (int64 unless ``dtype``)."""
-    devices.check(device)
-    if size is None:
-        low, high, size = 0, low, high
-    if high is None:
-        low, high = 0, low
-    d = dtypes.int64 if dtype is None else dtypes.as_dtype(dtype)
-    return _sampled("integers", _sizes((size,), "randint"), d, generator, requires_grad, low, high)
-
-
-def rand_like(
-    input: Tensor, *, dtype=None, device=None, requires_grad: bool = False, memory_format=None
-) -> Tensor:
-    """``rand`` of ``input``'s shape (and dtype unless given)."""
-    return rand(
-        tuple(input.shape), dtype=dtype or input.dtype, device=device, requires_grad=requires_grad
-    )
-
-
-def randn_like(
-    input: Tensor, *, dtype=None, device=None, requires_grad: bool = False, memory_format=None
-) -> Tensor:
-    """``randn`` of ``input``'s shape (and dtype unless given)."""
-    return randn(
-        tuple(input.shape), dtype=dtype or input.dtype, device=device, requires_grad=requires_grad
-    )
 
 
 # ---------------------------------------------------------------- Tensor.new_* factories

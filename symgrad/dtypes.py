@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import tensor as _tensors  # a module: tensor.py imports this one
+# torch.result_type ranks tensors above Python scalars, so it needs the Tensor class; this module
+# is below tensor.py (which needs dtypes to define Tensor), so tensor.py registers the class here
+# right after defining it.
+_tensor_class: tuple[type, ...] = ()
 
 
 class dtype:  # noqa: N801 - torch spells it lower-case
@@ -175,7 +178,7 @@ def result_type(*operands) -> dtype:
     A lower class changes the result only when its category (bool < int < float) is higher,
     and then a scalar contributes the default dtype of its category, not its own width.
     """
-    Tensor = _tensors.Tensor
+    Tensor = _tensor_class
 
     dimensioned = zero_dim = scalar = None
     for op in operands:

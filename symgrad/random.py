@@ -150,3 +150,18 @@ def numpy_generator(generator) -> np.random.Generator:
     if isinstance(generator, np.random.Generator):
         return generator
     raise TypeError(f"generator must be a symgrad.Generator, not {type(generator).__name__}")
+
+
+class _DefaultGenerator:
+    """Stands for symgrad's default generator, looked up at call time (``manual_seed`` makes a
+    new one, so the object itself cannot be kept)."""
+
+    def __repr__(self) -> str:
+        return "symgrad.default_generator()"
+
+
+DEFAULT_GENERATOR = _DefaultGenerator()
+
+
+def is_generator(value) -> bool:
+    return value is DEFAULT_GENERATOR or isinstance(value, (Generator, np.random.Generator))

@@ -1,20 +1,23 @@
 """Tensor: a payload (an ndarray, or a graph Node while tracing) plus autograd metadata.
 
 Ops are not defined here: each op module attaches its Tensor methods next to its OpDef
-(``symgrad/ops/``), so one op lives in one place.
+(``symgrad/ops/``), so one op lives in one place; ``tensor.pyi`` (written by
+``tools/make_stubs.py``) lists them for IDEs and type checkers.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import warnings
 import weakref
 
 import numpy as np
 
-from . import dtypes
-from .autograd import grad_mode, nodes
+from . import dtypes, grad_mode
 from .devices import CPU, device
+from .ir.trace import concretization_error, symbolic_repr
+from .printing import parameter_repr, tensor_repr
 
 NONLEAF_GRAD_WARNING = (
     "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
@@ -59,6 +62,38 @@ def _warn_scalar_conversion() -> None:
         UserWarning,
         stacklevel=3,
     )
+
+
+class RemovableHandle:
+    """Returned by hook registration; ``remove()`` unregisters the hook."""
+
+    _ids = itertools.count()
+
+    def __init__(self, hooks: HookDict, hook):
+        self.id = next(RemovableHandle._ids)
+        self._hooks_ref = weakref.ref(hooks)
+        hooks[self.id] = hook
+
+    def remove(self) -> None:
+        hooks = self._hooks_ref()
+        if hooks is not None:
+            hooks.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+class HookDict(dict):
+    """Hooks by handle id, in registration order; a handle references it weakly."""
+
+
+# Tensor.backward runs the autograd engine, which sits above the ops (it sums gradients with
+# them), so above this module: symgrad/autograd/engine.py installs its ``backward`` here when it
+# is imported, which ``import symgrad`` does before any tensor exists. The one upward call.
+_engine_backward = None
 
 
 class VersionCounter:
@@ -131,8 +166,6 @@ class Tensor:
     def _concrete(self, what: str) -> np.ndarray:
         """The ndarray, or the tracing error that names the user's line and arguments."""
         if self._is_symbolic:
-            from .ir.trace import concretization_error
-
             raise concretization_error(self, what)
         return self._data
 
@@ -258,7 +291,7 @@ class Tensor:
             return  # the base's history is older than this view's: nothing to redo
         with grad_mode.enable_grad():
             replay = self._view_fn(base)
-        replay._grad_fn.__class__ = nodes.node_class("AsStridedBackward0")
+        replay._grad_fn._present_as("AsStridedBackward0")
         self._grad_fn = replay._grad_fn
         self._output_nr = replay._output_nr
         self._requires_grad = True
@@ -313,9 +346,7 @@ class Tensor:
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (torch.Tensor.backward)."""
-        from .autograd.engine import backward
-
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+        _engine_backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def register_hook(self, hook):
         """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor
@@ -324,8 +355,6 @@ class Tensor:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self._grad_fn is not None:
             return self._grad_fn._register_tensor_hook(self._output_nr, hook)
-        from .autograd.nodes import HookDict, RemovableHandle
-
         if self._backward_hooks is None:
             self._backward_hooks = HookDict()
         return RemovableHandle(self._backward_hooks, hook)
@@ -338,8 +367,6 @@ class Tensor:
             raise RuntimeError(
                 "post accumulate grad hooks cannot be registered on non-leaf tensors"
             )
-        from .autograd.nodes import HookDict, RemovableHandle
-
         if self._post_accumulate_hooks is None:
             self._post_accumulate_hooks = HookDict()
         return RemovableHandle(self._post_accumulate_hooks, hook)
@@ -451,11 +478,7 @@ class Tensor:
 
     def __repr__(self) -> str:
         if self._is_symbolic:
-            from .ir.trace import symbolic_repr
-
             return symbolic_repr(self)
-        from .printing import parameter_repr, tensor_repr
-
         return parameter_repr(self) if self._is_param else tensor_repr(self)
 
     __str__ = __repr__
@@ -483,6 +506,8 @@ class Tensor:
         memo[id(self)] = out
         return out
 
+
+dtypes._tensor_class = (Tensor,)
 
 _LEAF_ONLY_FALSE = (
     "you can only change requires_grad flags of leaf variables. If you want to use a computed "

@@ -17,9 +17,9 @@ from __future__ import annotations
 import os
 import shutil
 
-from .autograd.nodes import AccumulateGrad, OpBackward, SavedTensor
 from .compiler import codegen
 from .ir.graph import CONST, INPUT, OP, toposort
+from .tape import AccumulateGrad, OpBackward, SavedTensor
 
 try:
     import graphviz

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import symgrad as torch
-from symgrad.autograd.nodes import BACKWARD_TWICE
+from symgrad.tape import BACKWARD_TWICE
 from symgrad.tensor import NONLEAF_GRAD_WARNING
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,11 +1,13 @@
-"""symgrad.autograd: the tape, backward, autograd.grad, custom Functions and grad modes."""
+"""symgrad.autograd: backward, autograd.grad, custom Functions, gradcheck and grad modes.
 
-import importlib
+The grad-mode flags (``grad_mode``), the profiler (``profiler``) and the tape of backward nodes
+that ops record into sit below the ops (``symgrad/grad_mode.py``, ``profiling.py``, ``tape.py``);
+this package is the engine that runs the tape and the public names.
+"""
 
-from ..testing import gradcheck, gradgradcheck
-from .engine import backward, grad
-from .function import Function, FunctionCtx, once_differentiable
-from .grad_mode import (
+from .. import grad_mode
+from .. import profiling as profiler
+from ..grad_mode import (
     enable_grad,
     inference_mode,
     is_grad_enabled,
@@ -13,6 +15,10 @@ from .grad_mode import (
     no_grad,
     set_grad_enabled,
 )
+from . import functional
+from .engine import backward, grad
+from .function import Function, FunctionCtx, once_differentiable
+from .gradcheck import gradcheck, gradgradcheck
 from .variable import Variable
 
 __all__ = [
@@ -31,11 +37,3 @@ __all__ = [
     "once_differentiable",
     "set_grad_enabled",
 ]
-
-
-def __getattr__(name: str):
-    # functional and profiler import ops and creation, which import this package: load them
-    # on first use (``symgrad.autograd.functional.jacobian``) instead of at import time.
-    if name in ("functional", "profiler"):
-        return importlib.import_module(f".{name}", __name__)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -12,11 +12,12 @@ import warnings
 
 import numpy as np
 
-from .. import tensor as _tensors  # a module: tensor.py imports this one
+from .. import grad_mode
+from .. import profiling as _profiler
+from .. import tensor as _tensors
 from ..float_errors import call_ignoring
-from . import grad_mode
-from . import profiler as _profiler
-from .nodes import AccumulateGrad, edge_of
+from ..ops.reduce import sum_to_shape
+from ..tape import AccumulateGrad, edge_of
 
 CREATE_GRAPH_WARNING = (
     "Using backward() with create_graph=True will create a reference cycle between the "
@@ -323,8 +324,6 @@ def _call_node(node, grad_outputs):
 
 
 def _fit_gradient(node, index, g, shape, dtype):
-    from ..ops.reduce import sum_to_shape
-
     Tensor = _tensors.Tensor
 
     if not isinstance(g, Tensor):
@@ -435,3 +434,7 @@ def _accumulate_into(variable, g, create_graph: bool) -> None:
     if variable._post_accumulate_hooks:
         for hook in tuple(variable._post_accumulate_hooks.values()):
             hook(variable)
+
+
+# Tensor.backward calls this engine, which tensor.py cannot import (it is below the ops).
+_tensors._engine_backward = backward

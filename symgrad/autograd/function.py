@@ -9,9 +9,9 @@ import functools
 
 import numpy as np
 
+from .. import grad_mode
 from .. import tensor as _tensors  # a module: tensor.py imports this one
-from . import grad_mode
-from .nodes import BACKWARD_TWICE, BackwardNode, SavedTensor, edge_of
+from ..tape import BACKWARD_TWICE, BackwardNode, SavedTensor, edge_of
 
 
 class FunctionCtx:

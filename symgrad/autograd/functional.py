@@ -14,10 +14,10 @@ tensor([[2., 0.],
 
 from __future__ import annotations
 
+from .. import grad_mode
 from ..creation import zeros_like
 from ..ops.join import stack
 from ..tensor import Tensor
-from . import grad_mode
 from .engine import grad as _autograd_grad
 
 __all__ = ["hessian", "hvp", "jacobian", "jvp", "vhp", "vjp"]

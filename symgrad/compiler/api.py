@@ -16,11 +16,12 @@ import warnings
 
 import numpy as np
 
-from ..autograd import grad_mode
-from ..autograd.nodes import BACKWARD_TWICE, BackwardNode, edge_of
+from .. import grad_mode
+from ..autograd.engine import grad
 from ..ir import trace
 from ..nn.module import Module, module_member_name
 from ..ops import random
+from ..tape import BACKWARD_TWICE, BackwardNode, edge_of
 from ..tensor import Tensor
 from . import cache, display, logs, pipeline
 from .formula import Formula, from_program, wrt_positions
@@ -161,8 +162,6 @@ class CompiledFunctionBackward(BackwardNode):
         return [Tensor._wrap(np.asarray(g)) for g in grads]
 
     def _differentiable_backward(self, grad_outputs):
-        from ..autograd.engine import grad
-
         outputs = self._replay()
         pairs = [(o, g) for o, g in zip(outputs, grad_outputs, strict=True) if g is not None]
         grads = grad(

@@ -26,6 +26,7 @@ import numpy as np
 from .. import dtypes
 from ..ir.graph import CONST, Node
 from ..ops.indexing import Index
+from . import templates_dir
 
 _module_ids = itertools.count()
 _MODULE_PREFIX = "symgrad_generated_"
@@ -222,8 +223,6 @@ def _helper_source(fn):
 
 @cache
 def _environment() -> jinja2.Environment:
-    from . import templates_dir
-
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(templates_dir()),
         keep_trailing_newline=True,

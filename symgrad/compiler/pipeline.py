@@ -14,13 +14,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .. import dtypes
-from ..autograd import grad_mode
+from .. import dtypes, grad_mode
 from ..ir import trace
 from ..ir.graph import CAPTURED, CONST, INPUT, OP, Node, count_ops, toposort
 from ..ops.constant import FULL
+from ..ops.registry import capture
 from ..tensor import Tensor
+from ..version import __version__
 from . import check, codegen, logs, reverse, rewrite, rules, schedule, simplify
+from .pytree import flatten, unflatten
 
 
 @dataclass
@@ -216,8 +218,6 @@ def build(
 
 def _trace(fn, signature_args, leaves, paths, dynamic, resolve_name) -> _Traced:
     """Run ``fn`` on symbolic tensors: one input node per array leaf."""
-    from .pytree import flatten, unflatten
-
     function_name = getattr(fn, "__qualname__", getattr(fn, "__name__", "function"))
     active = trace.Trace(function_name, resolve_name)
     names = _argument_names(paths)
@@ -238,7 +238,7 @@ def _trace(fn, signature_args, leaves, paths, dynamic, resolve_name) -> _Traced:
             if isinstance(leaf, (Tensor, np.ndarray)):
                 symbolic = isinstance(leaf, Tensor) and leaf._is_symbolic
                 kinds.append(("node", len(outputs)))
-                outputs.append(leaf._data if symbolic else active.capture(leaf))
+                outputs.append(leaf._data if symbolic else capture(active, leaf))
             else:
                 kinds.append(("static", leaf))
     _check_inputs_not_mutated(symbolic_leaves, input_nodes, names)
@@ -491,6 +491,4 @@ def _origin(fn) -> str:
 
 
 def _version() -> str:
-    from .. import __version__
-
     return __version__

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import dtypes
+from ..grad_mode import no_grad
 from ..ir import trace
 from ..ops.constant import FULL
+from ..ops.registry import FUNCTIONS, capture
 from ..tensor import Tensor
 from . import reverse
 from .api import CompiledFunction, _build_outputs, _result, array_key, call_arrays
@@ -66,10 +69,10 @@ def _gradients_in_trace(fn, args, kwargs, argnums, has_aux):
     for argnum in positions:
         leaves, _, _ = flatten(args[argnum])
         wrt_tensors += [
-            leaf if isinstance(leaf, Tensor) else Tensor._wrap(trace.current().capture(leaf))
+            leaf if isinstance(leaf, Tensor) else Tensor._wrap(capture(trace.current(), leaf))
             for leaf in leaves
         ]
-    wrt_nodes = [t._data if t._is_symbolic else trace.current().capture(t) for t in wrt_tensors]
+    wrt_nodes = [t._data if t._is_symbolic else capture(trace.current(), t) for t in wrt_tensors]
     seed = graph.const(1.0, value.dtype)
     grads = reverse.gradients([value._data], [seed], wrt_nodes)
     grads = [
@@ -171,8 +174,6 @@ def _differentiable_arguments(args, argnums):
     """Differentiated Python floats become 0-d arrays of the default dtype (as JAX accepts
     ``grad(f)(3.0)``), NumPy float scalars (``np.float32(0.1)``) 0-d arrays of their own
     dtype; checked per call, so kept to one isinstance per argnum."""
-    from .. import dtypes
-
     positions = (argnums,) if isinstance(argnums, int) else tuple(argnums)
     scalar_types = (float, np.floating)
     if not any(p < len(args) and isinstance(args[p], scalar_types) for p in positions):
@@ -276,14 +277,12 @@ class jacrev:  # noqa: N801
         self.__name__ = f"jacrev({getattr(self._fn, '__name__', 'function')})"
 
     def _jacobian(self, *args, **kwargs):
-        from ..ops.registry import FUNCTIONS
-
         out = self._fn(*args, **kwargs)
         graph = trace.current().graph
         positions = (self._argnums,) if isinstance(self._argnums, int) else self._argnums
         targets = [args[p] for p in positions]
         target_nodes = [
-            t._data if isinstance(t, Tensor) and t._is_symbolic else trace.current().capture(t)
+            t._data if isinstance(t, Tensor) and t._is_symbolic else capture(trace.current(), t)
             for t in targets
         ]
         flat = out.reshape(-1)
@@ -312,14 +311,8 @@ class jacrev:  # noqa: N801
     def __call__(self, *args, **kwargs):
         if trace.current() is not None:
             return self._jacobian(*args, **kwargs)
-        with _no_grad():
+        with no_grad():
             return self._compiled(*args, **kwargs)
-
-
-def _no_grad():
-    from ..autograd.grad_mode import no_grad
-
-    return no_grad()
 
 
 jacobian = jacrev

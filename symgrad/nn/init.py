@@ -10,9 +10,9 @@ from __future__ import annotations
 import math
 import warnings
 
-from .. import creation
-from ..autograd import grad_mode
+from .. import creation, grad_mode
 from ..ops.elementwise import where
+from ..ops.random import rand, randn
 from ..tensor import Tensor
 
 __all__ = [
@@ -74,7 +74,7 @@ def _fill(tensor: Tensor, values: Tensor) -> Tensor:
 
 
 def _draw(kind: str, tensor: Tensor, generator) -> Tensor:
-    sample = creation.rand if kind == "uniform" else creation.randn
+    sample = rand if kind == "uniform" else randn
     return sample(*tensor.shape, generator=generator, dtype=tensor.dtype)
 
 

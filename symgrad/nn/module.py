@@ -14,8 +14,7 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from .. import dtypes
-from ..autograd import grad_mode
+from .. import dtypes, grad_mode
 from ..tensor import Tensor
 from .parameter import Parameter
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import numbers
 
-from .. import creation, dtypes
-from ..autograd import grad_mode
+from .. import creation, dtypes, grad_mode
 from ..ir import trace
 from ..tensor import Tensor
 from . import functional as F

@@ -7,6 +7,7 @@ plain Tensor leaf flagged ``_is_param``: it prints as "Parameter containing:" an
 
 from __future__ import annotations
 
+from ..creation import empty
 from ..tensor import Tensor
 
 
@@ -29,8 +30,6 @@ class Parameter(metaclass=_ParameterType):
 
     def __new__(cls, data: Tensor | None = None, requires_grad: bool = True) -> Tensor:
         if data is None:
-            from ..creation import empty
-
             data = empty(0)
         if requires_grad and not data.dtype.is_floating_point:
             raise RuntimeError(

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from .. import creation
-from ..autograd import grad_mode
+from .. import creation, grad_mode
 from ..tensor import Tensor
 from . import init
 from .functional import embedding

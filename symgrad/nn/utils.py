@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
-from ..autograd import grad_mode
+from .. import grad_mode
 from ..creation import tensor as make_tensor
 from ..ops.join import cat
 from ..ops.reduce import vector_norm

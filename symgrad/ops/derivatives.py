@@ -12,6 +12,8 @@ import functools
 
 import sympy as sp
 
+from .registry import FUNCTIONS
+
 X, Y, OUT = sp.symbols("x y out", real=True)
 
 # SymPy function class -> name of the symgrad function computing it.
@@ -98,8 +100,6 @@ def evaluate(expr: sp.Expr, env):
 def _evaluator(expr: sp.Expr):
     """A function of ``env`` computing ``expr`` with symgrad ops; the SymPy tree is walked
     once per expression, not per call."""
-    from .registry import FUNCTIONS
-
     if expr.is_Symbol:
         return lambda env: env[expr]
     if expr.is_number:  # free of symbols (log(2), sqrt(pi) too): a Python number

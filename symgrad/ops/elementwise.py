@@ -13,7 +13,7 @@ import numpy as np
 import sympy as sp
 
 from .. import dtypes
-from ..autograd.nodes import InputMeta
+from ..tape import InputMeta
 from ..tensor import Tensor
 from . import derivatives
 from .inplace import FILL, inplace, write_out

@@ -16,8 +16,8 @@ import warnings
 
 import numpy as np
 
-from .. import dtypes
-from ..autograd import grad_mode
+from .. import dtypes, grad_mode
+from ..ir.trace import TracingError
 from ..tensor import Tensor, _wrap_dim
 from .elementwise import where
 from .inplace import inplace
@@ -463,8 +463,6 @@ def _value_gradient(g, value, indices, index):
             region = region.sum(tuple(range(mask.ndim)))
             return _with_leading_ones(region, len(value.shape))
     if any(i.dtype is dtypes.bool_ and i._is_symbolic for i in indices):
-        from ..ir.trace import TracingError
-
         raise TracingError(
             "symgrad.compile cannot differentiate a value assigned through a boolean mask "
             "within a larger index: the gradient's shape depends on the mask's values.\n"

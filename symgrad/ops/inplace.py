@@ -12,10 +12,10 @@ import warnings
 
 import numpy as np
 
-from .. import dtypes
-from ..autograd import grad_mode
+from .. import dtypes, grad_mode
+from ..ir.trace import TracingError, where
 from ..tensor import Tensor
-from .registry import OpDef, apply
+from .registry import OpDef, _TracedViews, apply
 
 
 def check_inplace(target: Tensor) -> None:
@@ -49,8 +49,6 @@ def _castable(result_dtype: dtypes.dtype, target_dtype: dtypes.dtype) -> bool:
 def inplace(target: Tensor, op: OpDef, *args, **attrs) -> Tensor:
     """``target.op_(*args)``: the shared implementation of every in-place method."""
     if target._is_symbolic:
-        from ..ir.trace import rebind
-
         return rebind(target, apply(op, target, *args, **attrs))
     if target._inference and not grad_mode.is_inference_mode_enabled():
         raise RuntimeError(
@@ -66,6 +64,29 @@ def inplace(target: Tensor, op: OpDef, *args, **attrs) -> Tensor:
     source = _snapshot(target, copy=op.saves in ("inputs", "both")) if records else target
     result = apply(op, source, *args, **attrs)
     write(target, result, records)
+    return target
+
+
+def rebind(target, result):
+    """An in-place op while tracing: the Python object now names the new value (cast to its
+    dtype, as eager mode stores it), and the views taken of it see the new value.
+
+    A write through a view would have to update its base too, so it is refused."""
+    if target._base is not None:
+        raise TracingError(
+            f"symgrad.compile cannot trace an in-place update of a view of another tensor at "
+            f"{where()}: its base would not see the change.\nsymgrad hint: index the tensor "
+            "itself (y[1, 1:] = v instead of row = y[1]; row[1:] = v), or compute a new tensor "
+            "(symgrad.where, cat)."
+        )
+    check_fits(target, result)
+    if result.dtype is not target.dtype:
+        result = result.to(target.dtype)
+    if tuple(result.shape) != tuple(target.shape):
+        result = result.expand(*target.shape)
+    target._data = result._data
+    if isinstance(target._view_fn, _TracedViews):
+        target._view_fn.refresh(target)
     return target
 
 

@@ -16,8 +16,8 @@ import warnings
 
 import numpy as np
 
-from .. import dtypes
-from ..autograd import grad_mode
+from .. import dtypes, grad_mode
+from ..creation import arange
 from ..tensor import Tensor
 from .activation import log_softmax
 from .elementwise import (
@@ -165,8 +165,6 @@ def _nll_loss_numpy(x, target, weight, *, reduction, ignore_index):
 
 def class_mask(target: Tensor, classes: int, ndim: int, ignore_index: int) -> Tensor:
     """A bool tensor of the input's shape, True at each counted element's target class."""
-    from ..creation import arange
-
     class_dim = 0 if ndim == 1 else 1
     shape = [1] * ndim
     shape[class_dim] = classes

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd import grad_mode
+from .. import grad_mode
 from ..tensor import Tensor
 from .activation import _layer_norm_eval, _layer_norm_vjp
 from .elementwise import rsqrt

@@ -12,22 +12,15 @@ import itertools
 import numpy as np
 
 from .. import devices, dtypes
+from ..creation import _finish, _float_dtype, _sizes, default_generator
 from ..ir import trace as tracing
-from ..random import Generator, numpy_generator
+from ..random import DEFAULT_GENERATOR, Generator, numpy_generator
+from ..random import is_generator as is_generator  # compiler.api asks this module
 from ..tensor import Tensor
 from .elementwise import _is_number, _zeros_like
+from .inplace import copy_
 from .registry import OpDef, apply, public
 
-
-class _DefaultGenerator:
-    """Stands for symgrad's default generator, looked up at call time (``manual_seed`` makes a
-    new one, so the object itself cannot be kept)."""
-
-    def __repr__(self) -> str:
-        return "symgrad.default_generator()"
-
-
-DEFAULT_GENERATOR = _DefaultGenerator()
 _draws = itertools.count()
 
 
@@ -67,8 +60,6 @@ def sample(distribution: str, shape, dtype: dtypes.dtype, generator=None, low=0,
     [low, high). Returns an ndarray eagerly, a symbolic Tensor while tracing."""
     shape = tuple(int(n) for n in shape)
     if tracing.current() is None:
-        from ..creation import default_generator
-
         rng = default_generator() if generator is None else numpy_generator(generator)
         attrs = dict(
             distribution=distribution, shape=shape, dtype=dtype, low=low, high=high, draw=0
@@ -87,17 +78,11 @@ def sample(distribution: str, shape, dtype: dtypes.dtype, generator=None, low=0,
     )
 
 
-def is_generator(value) -> bool:
-    return value is DEFAULT_GENERATOR or isinstance(value, (Generator, np.random.Generator))
-
-
 def call_value(value):
     """What a captured value is when the compiled code runs."""
     if isinstance(value, Tensor):
         return value._data
     if value is DEFAULT_GENERATOR:
-        from ..creation import default_generator
-
         return default_generator()
     if isinstance(value, Generator):
         return value._numpy  # looked up per call: manual_seed replaces the stream
@@ -118,8 +103,6 @@ def _eager_stream(generator, name: str) -> np.random.Generator:
             "compiled function and pass the result in as an argument."
         )
     if generator is None:
-        from ..creation import default_generator
-
         return default_generator()
     return numpy_generator(generator)
 
@@ -199,8 +182,6 @@ def normal(
                 "normal() received an invalid combination of arguments - got "
                 f"({type(mean).__name__}, {type(std).__name__})"
             )
-        from ..creation import _float_dtype, _sizes
-
         devices.check(device)
         if dtype is None:
             dtype = _float_dtype(None) if out is None else out.dtype
@@ -231,8 +212,6 @@ def _as_dtype(value, dtype):
 def _into(result: Tensor, out):
     if out is None:
         return result
-    from .inplace import copy_
-
     return copy_(out, result)
 
 
@@ -275,8 +254,6 @@ def randperm(
     n: int, *, generator=None, dtype=None, device=None, requires_grad: bool = False, out=None
 ) -> Tensor:
     """A random permutation of 0 .. n-1 (int64 unless ``dtype``)."""
-    from ..creation import _finish, _sizes
-
     devices.check(device)
     (n,) = _sizes((n,), "randperm")
     d = dtypes.int64 if dtype is None else dtypes.as_dtype(dtype)
@@ -338,8 +315,6 @@ def _draw_with_replacement(stream, weights, totals, num_samples) -> np.ndarray:
 
 
 def _fill(self: Tensor, values: Tensor) -> Tensor:
-    from .inplace import copy_
-
     return copy_(self, values)
 
 
@@ -397,3 +372,65 @@ Tensor.normal_ = _normal_
 Tensor.bernoulli_ = _bernoulli_
 Tensor.exponential_ = _exponential_
 Tensor.random_ = _random_
+
+
+# ------------------------------------------------------------------ random factories
+
+
+def _sampled(distribution, size, dtype, generator, requires_grad, low=0, high=0) -> Tensor:
+    """Random numbers from ``generator`` (symgrad's own by default); while tracing, a
+    sampling node of the compiled code."""
+    values = sample(distribution, size, dtype, generator, low, high)
+    if isinstance(values, Tensor):
+        return values
+    return _finish(values, dtype, requires_grad)
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """Uniform samples in [0, 1) from symgrad's generator."""
+    devices.check(device)
+    return _sampled("uniform", _sizes(size, "rand"), _float_dtype(dtype), generator, requires_grad)
+
+
+def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """Standard normal samples from symgrad's generator."""
+    devices.check(device)
+    return _sampled("normal", _sizes(size, "randn"), _float_dtype(dtype), generator, requires_grad)
+
+
+def randint(
+    low,
+    high=None,
+    size=None,
+    *,
+    generator=None,
+    dtype=None,
+    device=None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """Integers in [low, high) (int64 unless ``dtype``)."""
+    devices.check(device)
+    if size is None:
+        low, high, size = 0, low, high
+    if high is None:
+        low, high = 0, low
+    d = dtypes.int64 if dtype is None else dtypes.as_dtype(dtype)
+    return _sampled("integers", _sizes((size,), "randint"), d, generator, requires_grad, low, high)
+
+
+def rand_like(
+    input: Tensor, *, dtype=None, device=None, requires_grad: bool = False, memory_format=None
+) -> Tensor:
+    """``rand`` of ``input``'s shape (and dtype unless given)."""
+    return rand(
+        tuple(input.shape), dtype=dtype or input.dtype, device=device, requires_grad=requires_grad
+    )
+
+
+def randn_like(
+    input: Tensor, *, dtype=None, device=None, requires_grad: bool = False, memory_format=None
+) -> Tensor:
+    """``randn`` of ``input``'s shape (and dtype unless given)."""
+    return randn(
+        tuple(input.shape), dtype=dtype or input.dtype, device=device, requires_grad=requires_grad
+    )

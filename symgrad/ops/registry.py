@@ -8,18 +8,20 @@ argument values.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from .. import dtypes
-from ..autograd import grad_mode
-from ..autograd import profiler as _profiler
-from ..autograd.nodes import _sequence, record
+from .. import dtypes, grad_mode
+from .. import profiling as _profiler
 from ..float_errors import call_ignoring
 from ..ir import trace
+from ..ir.graph import Graph, Node
+from ..random import is_generator
+from ..tape import _sequence, record
 from ..tensor import Tensor
 
 REGISTRY: dict[str, OpDef] = {}
@@ -213,7 +215,7 @@ def _dispatch(op: OpDef, args, attrs):
     else:
         compute_dtype, out_dtype = op.dtypes_for(args, attrs)
         if trace._state.trace is not None or _any_symbolic(args):
-            return trace.apply_symbolic(op, args, attrs, compute_dtype, out_dtype)
+            return apply_symbolic(op, args, attrs, compute_dtype, out_dtype)
     out = evaluate(op, args, attrs, compute_dtype, out_dtype)
     result = Tensor._wrap(out)
     if op.is_view and np.may_share_memory(out, args[0]._data):
@@ -306,3 +308,153 @@ def public(name: str | None = None, methods: tuple[str, ...] = ()):
         return fn
 
     return decorate
+
+
+# ------------------------------------------------------------------ tracing
+# While a trace is active, an op call becomes a node of its graph (the tracing context is
+# symgrad/ir/trace.py, below Tensor; recording a call needs Tensor and the ops, so it is here).
+
+# Constants made while tracing (arange(10) in a loss) with at most this many elements are
+# printed into the generated code; larger ones are passed in, like captured arrays.
+MAX_PRINTED_CONSTANT = 64
+
+
+def _array_constant(graph: Graph, data: np.ndarray) -> Node:
+    d = dtypes.from_numpy_dtype(data.dtype)
+    attrs = {"values": tuple(data.ravel().tolist()), "shape": data.shape, "dtype": d}
+    return graph.op(REGISTRY["array"], (), attrs, data.shape, d, trace.user_provenance())
+
+
+def capture(active: trace.Trace, value) -> Node:
+    """A concrete tensor or array met while tracing, as an input passed at call time."""
+    node = active._captured_ids.get(id(value))
+    if node is not None:
+        return node
+    if is_generator(value):
+        node = active.graph.capture(active._resolve_name(value) or "rng", (), None)
+        active._captured_ids[id(value)] = node
+        active.captured_values.append(value)
+        return node
+    data = value._data if isinstance(value, Tensor) else np.asarray(value)
+    if id(value) in active.created and data.size <= MAX_PRINTED_CONSTANT:
+        node = _array_constant(active.graph, data)
+        active._captured_ids[id(value)] = node
+        return node
+    name = active._resolve_name(value) or f"const{len(active.captured_values)}"
+    node = active.graph.capture(
+        name, data.shape, dtypes.from_numpy_dtype(data.dtype), trace.user_provenance()
+    )
+    active._captured_ids[id(value)] = node
+    active.captured_values.append(value)
+    return node
+
+
+def _node_of(active: trace.Trace, value, compute_dtype, scalar_dtype=None) -> Node | None:
+    if value is None:
+        return None
+    if isinstance(value, Tensor):
+        node = value._data if value._is_symbolic else capture(active, value)
+    elif isinstance(value, np.ndarray):
+        node = capture(active, value)
+    elif is_generator(value):
+        return capture(active, value)
+    elif isinstance(value, (bool, int, float, np.number, np.bool_)):
+        return active.graph.const(
+            value, compute_dtype or scalar_dtype or dtypes.scalar_dtype(value)
+        )
+    else:
+        return value
+    if compute_dtype is not None and node.dtype is not compute_dtype:
+        node = _cast(active, node, compute_dtype)
+    return node
+
+
+def _cast(active: trace.Trace, node: Node, dtype) -> Node:
+    return active.graph.op(
+        REGISTRY["to_dtype"], (node,), {"dtype": dtype}, node.shape, dtype, trace.user_provenance()
+    )
+
+
+def _python_scalar_dtype(args):
+    """The dtype numpy gives a Python number passed beside these tensors, as eager mode
+    passes it (an op that computes in its inputs' own dtypes): the tensors' dtype when it is
+    of the number's kind or higher (``np.where(c, x32, 0)`` is float32, ``x64[0] = 0.1``
+    stores float64 0.1)."""
+    tensors = [a for a in args if isinstance(a, Tensor)]
+    numbers = [a for a in args if isinstance(a, (bool, int, float))]
+    if not tensors or not numbers:
+        return None
+    return dtypes.result_type(*tensors, *numbers)
+
+
+def apply_symbolic(op, args, attrs, compute_dtype, out_dtype):
+    """Record ``op(*args, **attrs)`` as a graph node and return it as a symbolic Tensor."""
+    active = trace.current()
+    if active is None:
+        raise trace.TracingError(
+            "a traced value escaped its trace: it was used after the compiled function "
+            "returned.\nsymgrad hint: return the value from the compiled function instead of "
+            "storing it."
+        )
+    scalar_dtype = None if compute_dtype is not None else _python_scalar_dtype(args)
+    inputs = tuple(_node_of(active, a, compute_dtype, scalar_dtype) for a in args)
+    if any(i is not None and not isinstance(i, Node) for i in inputs):
+        bad = next(
+            a
+            for a, i in zip(args, inputs, strict=True)
+            if i is not None and not isinstance(i, Node)
+        )
+        raise trace.TracingError(
+            f"symgrad.compile cannot pass a {type(bad).__name__} to {op.name} "
+            f"while tracing ({trace.where()})"
+        )
+    if any(i is None for i in inputs):
+        raise trace.TracingError(
+            f"symgrad.compile cannot trace {op.name} with a None input ({trace.where()})"
+        )
+    try:
+        shape = op.shape(*(i.shape for i in inputs), **attrs)
+    except (ValueError, IndexError, TypeError) as error:
+        # The first line stays the op's own (eager's) message; where it happened follows.
+        raise type(error)(
+            f"{error}\nsymgrad hint: while tracing {op.name} at {trace.where()}"
+        ) from None
+    node = active.graph.op(op, inputs, attrs, shape, out_dtype, trace.user_provenance())
+    result = Tensor._wrap(node)
+    if op.is_view and isinstance(args[0], Tensor):
+        # A write through a view is refused; a write through a traced base updates its views.
+        result._base = args[0]
+        if args[0]._is_symbolic:
+            _TracedViews.of(args[0]).add(result, op, args[1:], attrs)
+    return result
+
+
+class _TracedViews:
+    """The live views taken of a traced tensor (kept in its ``_view_fn``, unused while
+    tracing), so that an in-place update of the tensor is seen through them, as in eager
+    mode: each is recomputed from the new value."""
+
+    def __init__(self):
+        self.views: list = []  # (weak reference to the view, op, other arguments, attrs)
+
+    @classmethod
+    def of(cls, tensor) -> _TracedViews:
+        if not isinstance(tensor._view_fn, cls):
+            tensor._view_fn = cls()
+        return tensor._view_fn
+
+    def add(self, view, op, rest, attrs) -> None:
+        self.views = [v for v in self.views if v[0]() is not None]
+        self.views.append((weakref.ref(view), op, rest, attrs))
+
+    def refresh(self, base) -> None:
+        pending = [(self, base)]
+        while pending:
+            views, source = pending.pop()
+            for ref, op, rest, attrs in list(views.views):
+                view = ref()
+                if view is None:
+                    continue
+                view._data = apply(op, source, *rest, **attrs)._data
+                if isinstance(view._view_fn, _TracedViews):
+                    pending.append((view._view_fn, view))

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd import grad_mode
+from .. import grad_mode
 from ..tensor import Tensor
 
 # What an optimizer accepts as ``params``: tensors, (name, tensor) pairs, or param group dicts.

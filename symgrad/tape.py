@@ -1,12 +1,16 @@
-"""Backward nodes (``AddBackward0`` ...), ``AccumulateGrad``, saved tensors and hook handles."""
+"""The autograd tape: backward nodes (``AddBackward0`` ...), ``AccumulateGrad``, saved tensors.
+
+Ops record into it (above Tensor, below the ops); the engine in ``symgrad.autograd`` runs it.
+"""
 
 from __future__ import annotations
 
 import itertools
 import weakref
 
-from .. import dtypes
-from .. import tensor as _tensors  # a module: tensor.py imports this one
+from . import dtypes
+from . import tensor as _tensors
+from .tensor import HookDict, RemovableHandle
 
 _sequence = itertools.count()
 _node_classes: dict[str, type] = {}
@@ -18,32 +22,6 @@ BACKWARD_TWICE = (
     "through the graph a second time or if you need to access saved tensors after calling "
     "backward."
 )
-
-
-class RemovableHandle:
-    """Returned by hook registration; ``remove()`` unregisters the hook."""
-
-    _ids = itertools.count()
-
-    def __init__(self, hooks: HookDict, hook):
-        self.id = next(RemovableHandle._ids)
-        self._hooks_ref = weakref.ref(hooks)
-        hooks[self.id] = hook
-
-    def remove(self) -> None:
-        hooks = self._hooks_ref()
-        if hooks is not None:
-            hooks.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
-
-
-class HookDict(dict):
-    """Hooks by handle id, in registration order; a handle references it weakly."""
 
 
 class SavedTensor:
@@ -231,6 +209,11 @@ def _saved_if(value, needed: bool):
 
 class OpBackward(BackwardNode):
     """The backward of one OpDef call: runs ``op.vjp`` on the saved inputs and output."""
+
+    def _present_as(self, name: str) -> None:
+        """Take the class torch names ``name`` (a view replayed from its base is torch's
+        ``AsStridedBackward0``): Tensor, below this module, calls this on its grad_fn."""
+        self.__class__ = node_class(name)
 
     def __init__(
         self, op, attrs, args, result, next_functions: tuple, input_meta: tuple, positions=None

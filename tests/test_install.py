@@ -1,4 +1,5 @@
-"""A real, non-editable install ships the Jinja2 templates and can compile."""
+"""A real, non-editable install ships the Jinja2 templates and the type information (py.typed,
+the stubs) and can compile."""
 
 import os
 import pathlib
@@ -18,7 +19,11 @@ def test_installed_package_finds_its_templates(tmp_path):
         cwd=tmp_path,
     )
     (wheel,) = wheels.glob("symgrad-*.whl")
-    assert "symgrad/templates/module.py.j2" in zipfile.ZipFile(wheel).namelist()
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "symgrad/templates/module.py.j2" in names
+    for typed in ("symgrad/py.typed", "symgrad/__init__.pyi", "symgrad/tensor.pyi"):
+        assert typed in names, f"{typed} is not in the wheel"
+    assert "symgrad/ir/trace.py" in names
 
     target = tmp_path / "site"
     subprocess.run(

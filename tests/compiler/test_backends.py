@@ -11,8 +11,8 @@ import pytest
 
 import symgrad
 from symgrad.compiler import backends
-from symgrad.compiler.backends import numpy_runtime
 from symgrad.compiler.backends.numpy import NumpyBackend
+from symgrad.ops import numpy_runtime
 from symgrad.ops.registry import REGISTRY
 
 

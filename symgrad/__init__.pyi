@@ -191,7 +191,7 @@ def clone(input: Tensor, *, memory_format=None) -> Tensor:
 def column_stack(tensors: Sequence[Tensor]) -> Tensor:
     """Join along dim 1, 0-D and 1-D tensors as columns."""
 
-def compile(fn=None, *, static_argnums=..., static_argnames=..., recompile_limit=8):
+def compile(fn=None, *, static_argnums=..., static_argnames=..., recompile_limit=8, backend='numpy'):
     """Compile ``fn`` into generated numpy code for its forward and backward passes."""
 
 def concat(tensors: Sequence[Tensor], dim: builtins.int = 0, *, out=None) -> Tensor:
@@ -372,8 +372,8 @@ def gt(input, other) -> Tensor:
 
 half: dtypes.dtype
 
-def hessian(fn, argnums=0):
-    """Second derivatives by reverse mode over reverse mode: ``jacrev(grad(fn))``."""
+def hessian(fn, argnums=0, *, backend='numpy'):
+    """Second derivatives by reverse mode over reverse mode: ``jacrev(grad(fn))``; ``backend``: as for ``symgrad.compile`` (the inner ``grad`` is traced, not compiled)."""
 
 def histc(input: Tensor, bins: builtins.int = 100, min=0, max=0, *, out=None) -> Tensor:
     """Counts of ``input`` in ``bins`` equal bins over [min, max] (the data's range when both are 0); values outside are ignored, the last bin includes ``max``. Not differentiable."""
@@ -774,8 +774,8 @@ def unsqueeze(input: Tensor, dim: builtins.int) -> Tensor:
 def var(input: Tensor, dim=None, unbiased=None, keepdim: builtins.bool = False, *, keepdims=None, correction=None):
     """Variance over ``dim``, dividing by N - ``correction`` (default 1; ``unbiased=False`` is the legacy spelling of ``correction=0``)."""
 
-def vjp(fn, *primals, has_aux=False):
-    """``(out, vjp_fn)``: ``vjp_fn(cotangent)`` returns one gradient per primal (JAX's vjp); primals that are not floating point (indices, labels) get None."""
+def vjp(fn, *primals, has_aux=False, backend='numpy'):
+    """``(out, vjp_fn)``: ``vjp_fn(cotangent)`` returns one gradient per primal (JAX's vjp); primals that are not floating point (indices, labels) get None. ``backend``: as for ``symgrad.compile``."""
 
 def vstack(tensors: Sequence[Tensor]) -> Tensor:
     """Join along dim 0, 1-D tensors as rows."""

@@ -20,7 +20,7 @@ def test_installed_package_finds_its_templates(tmp_path):
     )
     (wheel,) = wheels.glob("symgrad-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
-    assert "symgrad/templates/module.py.j2" in names
+    assert "symgrad/templates/numpy.py.j2" in names
     for typed in ("symgrad/py.typed", "symgrad/__init__.pyi", "symgrad/tensor.pyi"):
         assert typed in names, f"{typed} is not in the wheel"
     assert "symgrad/ir/trace.py" in names

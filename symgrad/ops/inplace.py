@@ -151,6 +151,7 @@ COPY_SLICES = OpDef(
     promote="first",
     saves="none",
     backward_name="CopySlices",
+    eager_only=True,
 )
 
 

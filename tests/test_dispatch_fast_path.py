@@ -217,3 +217,75 @@ def test_number_inputs_take_no_gradient_product():
     a = symgrad.tensor([0.5, -1.5, 2.0], dtype=symgrad.float64)
     symgrad.testing.check_grads(lambda a: (3.0 * a * 2 - 1.5 - a * a).sum(), [a])
     symgrad.testing.check_grads(lambda a: (2.0 - a * 4 + 7 / a).sum(), [a])
+
+
+def _edges(tensor):
+    return [
+        (type(node).__name__ if node else None, nr) for node, nr in tensor.grad_fn.next_functions
+    ]
+
+
+def test_shortcut_node_has_the_general_paths_edges_and_inputs():
+    # apply_binary records its node without the generic record(): same edges, same input
+    # metadata, same saved values, for every placement of a number and of a grad-free tensor
+    from symgrad.autograd.nodes import InputMeta
+
+    x = symgrad.ones(2, 3, requires_grad=True)
+    h = x * 1.0  # a non-leaf: its edge is (MulBackward0, 0)
+    plain = symgrad.full((3,), 2.0)
+    for name, op in sorted(OPERATIONS.items()):
+        for first, second in [(x, h), (h, 2.5), (3, h), (h, plain), (plain, x), (x, 7)]:
+            if name == "add_alpha" and not isinstance(first, symgrad.Tensor):
+                continue
+            fast, general = _both_ways(lambda first=first, second=second, op=op: op(first, second))
+            assert _edges(fast) == _edges(general), (name, first, second)
+            assert fast.grad_fn.input_meta == general.grad_fn.input_meta
+            for attribute in ("_saved_self", "_saved_other"):
+                try:
+                    saved = getattr(fast.grad_fn, attribute)
+                except AttributeError:
+                    assert not hasattr(general.grad_fn, attribute)
+                    continue
+                expected = getattr(general.grad_fn, attribute)
+                assert type(saved) is type(expected)
+                if isinstance(saved, symgrad.Tensor):
+                    np.testing.assert_array_equal(
+                        saved.numpy(force=True), expected.numpy(force=True)
+                    )
+                elif isinstance(saved, InputMeta):
+                    assert (saved.shape, saved.dtype) == (expected.shape, expected.dtype)
+                else:
+                    assert saved == expected
+
+
+def test_torch_edges_for_numbers_around_a_tensor():
+    x = symgrad.ones(2, requires_grad=True)
+    assert _edges(x + 2) == [("AccumulateGrad", 0), (None, 0)]
+    assert _edges(2 * x) == [("AccumulateGrad", 0), (None, 0)]
+    assert _edges(2 - x) == [("AccumulateGrad", 0)]
+    assert type((2 - x).grad_fn).__name__ == "RsubBackward1"
+    assert _edges(x * symgrad.ones(2)) == [("AccumulateGrad", 0), (None, 0)]
+
+
+def test_unsaved_input_shows_its_size_and_dtype_to_rules():
+    # an input a rule does not save reaches it as InputMeta: a symgrad.Size and a symgrad dtype
+    from symgrad.autograd.nodes import InputMeta
+
+    x = symgrad.ones(2, 3, dtype=symgrad.float64, requires_grad=True)
+    meta = InputMeta(x)
+    assert meta.shape == symgrad.Size([2, 3]) and repr(meta.shape) == "symgrad.Size([2, 3])"
+    assert meta.dtype is symgrad.float64 and meta.ndim == 2 and meta.dim() == 2
+    y = x.sum()  # its rule reads the input's shape from InputMeta
+    y.backward()
+    assert x.grad.shape == (2, 3) and x.grad.dtype is symgrad.float64
+
+
+def test_version_counters_start_at_zero_and_are_not_shared_by_new_tensors():
+    x = symgrad.ones(2)
+    y = x + 1
+    assert x._version == 0 and y._version == 0
+    y.add_(1)
+    assert y._version == 1 and x._version == 0
+    z = y.detach()
+    z.add_(1)
+    assert y._version == 2 and z._version == 2 and x._version == 0

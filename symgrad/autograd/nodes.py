@@ -128,20 +128,33 @@ def _modified_message(tensor, node, saved: SavedTensor) -> str:
 
 
 class InputMeta:
-    """What a rule sees of an input that was not saved: its shape, dtype and ndim."""
+    """What a rule sees of an input that was not saved: its shape, dtype and ndim.
 
-    __slots__ = ("shape", "dtype")
+    Made for every unsaved input of every recorded op and read by few rules: it keeps the
+    array's shape tuple and numpy dtype, and makes the Size and dtype when asked.
+    """
+
+    __slots__ = ("_shape", "_dtype")
 
     def __init__(self, tensor):
-        self.shape = tensor.shape
-        self.dtype = tensor.dtype
+        data = tensor._data
+        self._shape = data.shape
+        self._dtype = data.dtype
+
+    @property
+    def shape(self):
+        return _tensors.Size(self._shape)
+
+    @property
+    def dtype(self):
+        return dtypes.from_numpy_dtype(self._dtype)
 
     @property
     def ndim(self) -> int:
-        return len(self.shape)
+        return len(self._shape)
 
     def dim(self) -> int:
-        return len(self.shape)
+        return len(self._shape)
 
 
 class BackwardNode:
@@ -252,7 +265,12 @@ class OpBackward(BackwardNode):
             x, y = args
             self._saved_args = [_saved_if(x, _requires_grad(y)), _saved_if(y, _requires_grad(x))]
         else:
-            self._saved_args = [keep(a) if isinstance(a, Tensor) else a for a in args]
+            saved_args = []
+            for a in args:  # a loop, not a comprehension: this runs on every recorded call
+                saved_args.append(keep(a) if isinstance(a, Tensor) else a)
+            self._saved_args = saved_args
+        # whether apply must unpack SavedTensors (InputMeta and numbers pass as they are)
+        self._unpacks = saves_inputs
         saves_output = saves == "output" or saves == "both"
         self._saved_out = SavedTensor(result, True) if saves_output else None
         # torch saves Python numbers as tensors too: after release only nodes that saved
@@ -265,7 +283,13 @@ class OpBackward(BackwardNode):
         g = grad_outputs[0]
         if g is None and all(g is None for g in grad_outputs):
             return (None,) * len(self.next_functions)
-        args = [s.unpack(self) if s.__class__ is SavedTensor else s for s in self._saved_args]
+        args = self._saved_args
+        if self._unpacks:
+            # a loop, not a comprehension: this runs once per node of every backward
+            unpacked = []
+            for saved in args:
+                unpacked.append(saved.unpack(self) if saved.__class__ is SavedTensor else saved)
+            args = unpacked
         saved_out = self._saved_out
         out = saved_out.unpack(self) if saved_out is not None else None
         grads = self.op.vjp(g, out, *args, **self.attrs)
@@ -276,7 +300,7 @@ class OpBackward(BackwardNode):
         return grads
 
     def release(self) -> None:
-        super().release()
+        self._released = True  # BackwardNode.release, inlined
         if self._saves_values:
             self._saved_args = None
         self._saved_out = None
@@ -428,3 +452,56 @@ def _edge_positions(op, args) -> list[int] | None:
         elif wraps_numbers and after_tensor and i not in nondiff:
             positions.append(i)
     return None if len(positions) == len(args) else positions
+
+
+def record_binary(op, a, b, result) -> None:
+    """``record`` for ``apply_binary``'s shortcut: two arguments, neither a view, at least one
+    a tensor that requires grad, and a floating result. The edges are those ``record`` and
+    ``_edge_positions`` give: a number before the tensor gets none, a number after it gets
+    ``(None, 0)`` when the op wraps numbers."""
+    if op.nondifferentiable_inputs:
+        record(op, (a, b), {}, result)
+        return
+    Tensor = _tensors.Tensor
+    by_numpy = dtypes.BY_NUMPY
+    positions = None
+    if a.__class__ is Tensor:
+        data = a._data
+        meta_a = (data.shape, by_numpy[data.dtype])
+        if b.__class__ is Tensor:
+            data = b._data
+            edges = (_edge_of_plain(a), _edge_of_plain(b))
+            meta = (meta_a, (data.shape, by_numpy[data.dtype]))
+        elif op.wraps_numbers:
+            edges = (_edge_of_plain(a), _NO_EDGE)
+            meta = (meta_a, None)
+        else:
+            edges = (_edge_of_plain(a),)
+            meta = (meta_a,)
+            positions = [0]
+    else:
+        data = b._data
+        edges = (_edge_of_plain(b),)
+        meta = ((data.shape, by_numpy[data.dtype]),)
+        positions = [1]
+    name = op.backward_name
+    args = (a, b)
+    cls = node_class(name if name.__class__ is str else name(args, {}))
+    result._grad_fn = cls(op, {}, args, result, edges, meta, positions)
+    result._requires_grad = True
+
+
+def _edge_of_plain(tensor):
+    """``edge_of`` for a tensor that is not a view, reading its fields directly."""
+    if not tensor._requires_grad:
+        return _NO_EDGE
+    fn = tensor._grad_fn
+    if fn is not None:
+        return (fn, tensor._output_nr)
+    # accumulator_for, inlined: the leaf's AccumulateGrad lives while a graph uses it
+    ref = tensor._accumulator
+    node = ref() if ref is not None else None
+    if node is None:
+        node = AccumulateGrad(tensor)
+        tensor._accumulator = weakref.ref(node)
+    return (node, 0)

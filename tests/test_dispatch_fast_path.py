@@ -289,3 +289,41 @@ def test_version_counters_start_at_zero_and_are_not_shared_by_new_tensors():
     z = y.detach()
     z.add_(1)
     assert y._version == 2 and z._version == 2 and x._version == 0
+
+
+# ------------------------------------------------------------------ reductions' shortcuts
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64", "int32", "int64", "bool"])
+def test_sum_equals_numpy_sum_for_every_dtype_and_dim(dtype):
+    # sum evaluates with np.add.reduce (what np.sum calls), on inputs already promoted
+    rng = np.random.default_rng(2)
+    array = (rng.normal(size=(3, 4, 5)) * 100).astype(dtype)
+    x = symgrad.tensor(array)
+    for dim, keepdim in [(None, False), (1, False), ((0, 2), True), (-1, True)]:
+        got = x.sum(dim, keepdim) if dim is not None else x.sum()
+        axis = dim if dim is None or isinstance(dim, tuple) else (dim,)
+        promoted = array if array.dtype.kind == "f" else array.astype(np.int64)
+        expected = np.sum(promoted, axis=axis, keepdims=keepdim)
+        assert got.numpy().dtype == expected.dtype
+        np.testing.assert_array_equal(got.numpy(), expected)
+
+
+def test_reduction_gradient_is_a_broadcast_view_as_in_torch():
+    # sum's backward expands the incoming gradient without copying: a hook on the input sees
+    # a view with zero strides (torch: grad._base is set, stride (0, 0))
+    x = symgrad.ones(2, 3, requires_grad=True)
+    seen = []
+    x.register_hook(lambda g: seen.append((g._base is not None, tuple(g.stride()))))
+    x.sum().backward()
+    x.sum(1).sum().backward()
+    assert seen == [(True, (0, 0)), (True, (0, 0))]
+    np.testing.assert_array_equal(x.grad.numpy(), np.full((2, 3), 2.0))
+
+
+def test_reduction_gradients_stay_differentiable():
+    x = symgrad.tensor(np.linspace(-1, 1, 6).reshape(2, 3), requires_grad=True)
+    for reduce in (
+        lambda t: (t * t * t).sum(),
+        lambda t: (t * t).sum(1).mean(),
+        lambda t: (t * t * t).mean(0, keepdim=True).sum(),
+    ):
+        symgrad.testing.check_grads(reduce, [x], order=2)

@@ -20,6 +20,7 @@ from ..tensor import Tensor, _wrap_dim
 from .elementwise import where
 from .inplace import write_out
 from .registry import FUNCTIONS, OpDef, apply, public
+from .shape import EXPAND, RESHAPE
 
 # ------------------------------------------------------------------------------- helpers
 
@@ -54,14 +55,18 @@ def reduced_shape(shape, dims, keepdim: bool) -> tuple[int, ...]:
 
 def expand_reduced(g, input_shape, dims, keepdim: bool):
     """The gradient of a reduction, broadcast back to the input's shape."""
-    return unsqueeze_reduced(g, input_shape, dims, keepdim).expand(tuple(input_shape))
+    # t.expand(input_shape) without its argument checks: the shape is valid by construction
+    # (this runs in the backward of every reduction).
+    return apply(EXPAND, unsqueeze_reduced(g, input_shape, dims, keepdim), shape=tuple(input_shape))
 
 
 def unsqueeze_reduced(t, input_shape, dims, keepdim: bool):
     """A reduction's output (or gradient) with its reduced dims kept as size 1, so that it
     broadcasts against the input."""
     shape = reduced_shape(input_shape, dims, True)
-    return t if tuple(t.shape) == shape else t.reshape(shape)
+    # t.reshape(shape) without its argument checks: ``t`` has the reduced shape, whose
+    # elements are those of ``shape``.
+    return t if tuple(t.shape) == shape else apply(RESHAPE, t, shape=shape)
 
 
 def _reduction_shape(shape, *, dim=None, keepdim=False, **_):
@@ -131,7 +136,8 @@ def _mean_name(args, attrs):
 
 SUM = OpDef(
     "sum",
-    lambda x, *, dim, keepdim, dtype=None: np.sum(x, axis=dim, keepdims=keepdim),
+    # np.add.reduce is what np.sum calls on an ndarray, without its Python wrappers
+    lambda x, *, dim, keepdim, dtype=None: np.add.reduce(x, axis=dim, keepdims=keepdim),
     vjp=_sum_vjp,
     spelling="np.sum({0}, axis={dim}, keepdims={keepdim})",
     shape=_reduction_shape,

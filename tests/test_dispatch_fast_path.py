@@ -327,3 +327,28 @@ def test_reduction_gradients_stay_differentiable():
         lambda t: (t * t * t).mean(0, keepdim=True).sum(),
     ):
         symgrad.testing.check_grads(reduce, [x], order=2)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_mean_equals_numpy_mean_bit_for_bit(dtype):
+    # MEAN's numpy function repeats np.mean's steps for float32/float64 (a sum, then a
+    # division by an np.intp count computed in float64); the compiler folds constants with it
+    from symgrad.ops.reduce import MEAN
+
+    rng = np.random.default_rng(4)
+    for shape in [(3, 4, 5), (7,), (), (0, 3)]:
+        array = (rng.normal(size=shape) * 100).astype(dtype)
+        dims = [None] + [(i,) for i in range(len(shape))]
+        for dim in dims + ([(0, len(shape) - 1)] if len(shape) > 1 else []):
+            for keepdim in (False, True):
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)  # empty means warn in both
+                    expected = np.mean(array, axis=dim, keepdims=keepdim)
+                    got = MEAN.eval(array, dim=dim, keepdim=keepdim)
+                assert type(got) is type(expected)
+                assert np.asarray(got).dtype == np.asarray(expected).dtype
+                np.testing.assert_array_equal(got, expected)
+        tensor_mean = symgrad.tensor(array).mean().numpy()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            np.testing.assert_array_equal(tensor_mean, np.mean(array))

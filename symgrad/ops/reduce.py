@@ -78,8 +78,12 @@ def _all_dims(input: Tensor) -> tuple[int, ...]:
 
 
 def _count(shape, dims) -> int:
-    dims = range(len(shape)) if dims is None else dims
-    return int(np.prod([shape[d] for d in dims], dtype=np.int64))
+    if dims is None:
+        return math.prod(shape)
+    count = 1
+    for d in dims:  # a loop, not np.prod: this runs in the backward of every mean
+        count *= shape[d]
+    return count
 
 
 def _torch_dtype_word(d) -> str:
@@ -145,9 +149,24 @@ SUM = OpDef(
     saves="none",
     backward_name=_sum_name,
 )
+
+
+def _mean_numpy(x, *, dim, keepdim, dtype=None):
+    """np.mean(x, axis=dim, keepdims=keepdim): for float32 and float64 inputs np.mean's own
+    steps (the sum, then a division by the count as np.intp, rounded to the input's dtype)
+    without its Python-level wrappers; other inputs and empty reductions go to np.mean."""
+    count = _count(x.shape, dim)
+    if count == 0 or (x.dtype.type is not np.float32 and x.dtype.type is not np.float64):
+        return np.mean(x, axis=dim, keepdims=keepdim)
+    total = np.add.reduce(x, axis=dim, keepdims=keepdim)
+    if isinstance(total, np.ndarray):
+        return np.true_divide(total, np.intp(count), out=total, casting="unsafe")
+    return total.dtype.type(total / np.intp(count))
+
+
 MEAN = OpDef(
     "mean",
-    lambda x, *, dim, keepdim, dtype=None: np.mean(x, axis=dim, keepdims=keepdim),
+    _mean_numpy,
     vjp=_mean_vjp,
     spelling="np.mean({0}, axis={dim}, keepdims={keepdim})",
     shape=_reduction_shape,

@@ -352,3 +352,34 @@ def test_mean_equals_numpy_mean_bit_for_bit(dtype):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             np.testing.assert_array_equal(tensor_mean, np.mean(array))
+
+
+def test_node_defaults_for_fields_stored_only_when_set():
+    # OpBackward stores positions, attrs and the saved output only when a call has them
+    x = symgrad.ones(2, 3, requires_grad=True)
+    added = x + 1
+    assert dict(added.grad_fn.attrs) == {} and added.grad_fn._saved_out is None
+    with pytest.raises(TypeError):
+        added.grad_fn.attrs["dim"] = 0  # the shared default is read-only
+    summed = x.sum(1)
+    assert summed.grad_fn.attrs["dim"] == (1,) and (x + 1).grad_fn.attrs == {}
+    exp = x.exp()
+    np.testing.assert_array_equal(
+        exp.grad_fn._saved_result.detach().numpy(), np.exp(np.ones((2, 3), np.float32))
+    )
+    (2 - x).sum().backward()  # rsub: one edge for two arguments (positions)
+    assert x.grad.tolist() == [[-1.0] * 3] * 2
+
+
+def test_backward_restores_grad_mode_after_an_error():
+    x = symgrad.ones(2, requires_grad=True)
+    y = x * x
+    y.sum().backward()
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        y.sum().backward()
+    assert symgrad.is_grad_enabled()
+    with symgrad.no_grad():
+        z = x * x
+    with pytest.raises(RuntimeError):
+        z.sum().backward()
+    assert symgrad.is_grad_enabled()

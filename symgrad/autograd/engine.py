@@ -255,7 +255,11 @@ def run(outputs, grads, retain_graph, create_graph, inputs=None, accumulate=True
     executed = []
     pop = heapq.heappop
     push = heapq.heappush
-    with grad_mode.set_grad_enabled(create_graph):
+    # grad_mode.set_grad_enabled(create_graph) for the loop, without its context manager
+    mode = grad_mode._state
+    previous_mode = mode.enabled
+    mode.enabled = bool(create_graph)
+    try:
         while ready:
             node = pop(ready)[2]
             grad_outputs = buffers.pop(node, None) or [None] * node.num_outputs
@@ -299,6 +303,8 @@ def run(outputs, grads, retain_graph, create_graph, inputs=None, accumulate=True
                     # _priority, inlined: AccumulateGrad first, then the newest node
                     priority = _FIRST if child.__class__ is AccumulateGrad else -child.sequence_nr
                     push(ready, (priority, next(pushed), child))
+    finally:
+        mode.enabled = previous_mode
     if not retain_graph:
         for node in executed:
             node.release()

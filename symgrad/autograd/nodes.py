@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import types
 import weakref
 
 from .. import dtypes
@@ -245,6 +246,11 @@ def _saved_if(value, needed: bool):
 class OpBackward(BackwardNode):
     """The backward of one OpDef call: runs ``op.vjp`` on the saved inputs and output."""
 
+    _positions = None
+    attrs = types.MappingProxyType({})  # read-only: a node with attributes has its own
+    _saved_out = None
+    _unpacks = False
+
     def __init__(
         self, op, attrs, args, result, next_functions: tuple, input_meta: tuple, positions=None
     ):
@@ -253,26 +259,37 @@ class OpBackward(BackwardNode):
         self.input_meta = input_meta
         self.sequence_nr = next(_sequence)
         self.op = op
-        # The argument each edge belongs to (None: one edge per argument): the rule returns
-        # one gradient per argument, the engine wants one per edge.
-        self._positions = positions
-        self.attrs = attrs
+        # The argument each edge belongs to (None, the class default: one edge per argument):
+        # the rule returns one gradient per argument, the engine wants one per edge. The
+        # fields below that have class defaults are stored only when they differ from them:
+        # every recorded op call builds a node.
+        if positions is not None:
+            self._positions = positions
+        if attrs:
+            self.attrs = attrs
         saves = op.saves
+        Tensor = _tensors.Tensor
+        if saves == "none":
+            saved_args = []
+            for a in args:  # a loop, not a comprehension: this runs on every recorded call
+                saved_args.append(InputMeta(a) if isinstance(a, Tensor) else a)
+            self._saved_args = saved_args
+            self._saves_values = False
+            return
         saves_inputs = saves == "inputs" or saves == "both"
         keep = SavedTensor if saves_inputs else InputMeta
-        Tensor = _tensors.Tensor
         if saves_inputs and op.saves_each_for_the_other:
             x, y = args
             self._saved_args = [_saved_if(x, _requires_grad(y)), _saved_if(y, _requires_grad(x))]
         else:
             saved_args = []
-            for a in args:  # a loop, not a comprehension: this runs on every recorded call
+            for a in args:
                 saved_args.append(keep(a) if isinstance(a, Tensor) else a)
             self._saved_args = saved_args
-        # whether apply must unpack SavedTensors (InputMeta and numbers pass as they are)
-        self._unpacks = saves_inputs
-        saves_output = saves == "output" or saves == "both"
-        self._saved_out = SavedTensor(result, True) if saves_output else None
+        if saves_inputs:
+            self._unpacks = True  # apply unpacks the SavedTensors (InputMeta passes as it is)
+        if saves == "output" or saves == "both":
+            self._saved_out = SavedTensor(result, True)
         # torch saves Python numbers as tensors too: after release only nodes that saved
         # nothing (add, view, sum ...) can run again.
         self._saves_values = self._saved_out is not None or (saves_inputs and bool(args))

@@ -651,7 +651,13 @@ def _rounded_div_numpy(x, y, *, rounding_mode):
 def _is_number(value) -> bool:
     """A Python (or numpy) number among an op's inputs; an unsaved tensor input reaches a
     rule as InputMeta eagerly and as a symbolic Tensor in the compiler."""
-    return isinstance(value, (bool, int, float, np.number, np.bool_))
+    kind = value.__class__
+    if kind is Tensor or kind is InputMeta:  # the common answers first: rules call this often
+        return False
+    return kind is float or kind is int or isinstance(value, _NUMBER_TYPES)
+
+
+_NUMBER_TYPES = (bool, int, float, np.number, np.bool_)
 
 
 def _rounded_div_vjp(g, out, x, y, *, rounding_mode):

@@ -146,21 +146,22 @@ def grad(
 def _discover(roots):
     """Every node reachable from the roots, and how many edges point at each (iterative)."""
     dependencies: dict = {}
-    seen = set()
+    stack = list(roots)
+    roots = set(roots)
     order = []
-    stack = [node for node in roots]
-    for node in roots:
-        seen.add(node)
     while stack:
         node = stack.pop()
         order.append(node)
         for child, _ in node.next_functions:
             if child is None:
                 continue
-            dependencies[child] = dependencies.get(child, 0) + 1
-            if child not in seen:
-                seen.add(child)
-                stack.append(child)
+            count = dependencies.get(child)
+            if count is not None:
+                dependencies[child] = count + 1
+            else:  # the first edge into ``child``: it is new unless it is a root
+                dependencies[child] = 1
+                if child not in roots:
+                    stack.append(child)
     return order, dependencies
 
 

@@ -309,7 +309,8 @@ class OpBackward(BackwardNode):
             args = unpacked
         saved_out = self._saved_out
         out = saved_out.unpack(self) if saved_out is not None else None
-        grads = self.op.vjp(g, out, *args, **self.attrs)
+        attrs = self.attrs
+        grads = self.op.vjp(g, out, *args, **attrs) if attrs else self.op.vjp(g, out, *args)
         if not isinstance(grads, (tuple, list)):
             grads = (grads,)
         if self._positions is not None:

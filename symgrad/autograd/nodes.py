@@ -345,7 +345,8 @@ class AccumulateGrad(BackwardNode):
 
     def __init__(self, variable):
         self.next_functions = ()
-        self.input_meta = ((tuple(variable._data.shape), variable.dtype),)
+        data = variable._data
+        self.input_meta = ((data.shape, variable.dtype),)
         self.sequence_nr = next(_sequence)
         self.variable = variable
 
@@ -414,12 +415,17 @@ def record(op, args, attrs, result) -> None:
             break
     else:
         return  # no input requires grad (a view may, once synced: it takes the long way)
-    positions = _edge_positions(op, args)
+    if len(args) == 1 and not op.nondifferentiable_inputs:
+        positions = None  # _edge_positions' answer for one tensor argument (most ops)
+        with_edges = args
+    else:
+        positions = _edge_positions(op, args)
+        with_edges = args if positions is None else [args[i] for i in positions]
     by_numpy = dtypes.BY_NUMPY
     edges = []
     meta = []
     needs = False
-    for a in args if positions is None else [args[i] for i in positions]:
+    for a in with_edges:
         if not isinstance(a, Tensor):
             edges.append(_NO_EDGE)
             meta.append(None)

@@ -233,16 +233,6 @@ class BackwardNode:
         self._retained[output_nr] = tensor_ref
 
 
-def _requires_grad(value) -> bool:
-    return isinstance(value, _tensors.Tensor) and value._requires_grad
-
-
-def _saved_if(value, needed: bool):
-    if not isinstance(value, _tensors.Tensor):
-        return value
-    return SavedTensor(value) if needed else InputMeta(value)
-
-
 class OpBackward(BackwardNode):
     """The backward of one OpDef call: runs ``op.vjp`` on the saved inputs and output."""
 
@@ -280,7 +270,14 @@ class OpBackward(BackwardNode):
         keep = SavedTensor if saves_inputs else InputMeta
         if saves_inputs and op.saves_each_for_the_other:
             x, y = args
-            self._saved_args = [_saved_if(x, _requires_grad(y)), _saved_if(y, _requires_grad(x))]
+            # x is saved when y requires grad and y when x does; the rest is InputMeta
+            x_is_tensor = x.__class__ is Tensor or isinstance(x, Tensor)
+            y_is_tensor = y.__class__ is Tensor or isinstance(y, Tensor)
+            if x_is_tensor:
+                x = SavedTensor(x) if y_is_tensor and y._requires_grad else InputMeta(x)
+            if y_is_tensor:
+                y = SavedTensor(y) if x_is_tensor and args[0]._requires_grad else InputMeta(y)
+            self._saved_args = [x, y]
         else:
             saved_args = []
             for a in args:

@@ -449,7 +449,8 @@ def record(op, args, attrs, result) -> None:
     if not needs or result._data.dtype.kind != "f":
         return
     name = op.backward_name
-    cls = node_class(name if name.__class__ is str else name(args, attrs))
+    name = name if name.__class__ is str else name(args, attrs)
+    cls = _node_classes.get(name) or node_class(name)  # the lookup, without a call per op
     result._grad_fn = cls(op, attrs, args, result, tuple(edges), tuple(meta), positions)
     result._requires_grad = True
 
@@ -507,7 +508,8 @@ def record_binary(op, a, b, result) -> None:
         positions = [1]
     name = op.backward_name
     args = (a, b)
-    cls = node_class(name if name.__class__ is str else name(args, {}))
+    name = name if name.__class__ is str else name(args, {})
+    cls = _node_classes.get(name) or node_class(name)
     result._grad_fn = cls(op, {}, args, result, edges, meta, positions)
     result._requires_grad = True
 

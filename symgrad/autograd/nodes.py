@@ -521,10 +521,4 @@ def _edge_of_plain(tensor):
     fn = tensor._grad_fn
     if fn is not None:
         return (fn, tensor._output_nr)
-    # accumulator_for, inlined: the leaf's AccumulateGrad lives while a graph uses it
-    ref = tensor._accumulator
-    node = ref() if ref is not None else None
-    if node is None:
-        node = AccumulateGrad(tensor)
-        tensor._accumulator = weakref.ref(node)
-    return (node, 0)
+    return (accumulator_for(tensor), 0)

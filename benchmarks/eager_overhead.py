@@ -34,25 +34,31 @@ except ImportError:  # the torch column is optional
     torch = None
 
 
-def median_us(call, repeats: int, budget: float = 0.05) -> float:
-    """Median microseconds per call over ``repeats`` batches sized to ``budget`` seconds.
+def median_us(calls: dict, repeats: int, budget: float = 0.05) -> dict:
+    """Median microseconds per call of each of ``calls`` over ``repeats`` batches, each batch
+    sized to ``budget`` seconds.
 
-    The clock is this process's CPU time, not wall time: on a shared machine other processes
-    then slow every column alike instead of whichever ran while they were busy.
+    The clock is this process's CPU time, not wall time, and the columns' batches alternate
+    (one batch of each per repeat): on a shared machine a busy spell then slows every column
+    alike instead of whichever was being measured, so the ratios hold better than the times.
     """
     clock = time.process_time
-    call()
-    start = clock()
-    for _ in range(10):
+    numbers = {}
+    for name, call in calls.items():
         call()
-    number = max(10, int(budget / max((clock() - start) / 10, 1e-7)))
-    samples = []
-    for _ in range(repeats):
         start = clock()
-        for _ in range(number):
+        for _ in range(10):
             call()
-        samples.append((clock() - start) / number)
-    return statistics.median(samples) * 1e6
+        numbers[name] = max(10, int(budget / max((clock() - start) / 10, 1e-7)))
+    samples: dict = {name: [] for name in calls}
+    for _ in range(repeats):
+        for name, call in calls.items():
+            number = numbers[name]
+            start = clock()
+            for _ in range(number):
+                call()
+            samples[name].append((clock() - start) / number)
+    return {name: statistics.median(times) * 1e6 for name, times in samples.items()}
 
 
 # ------------------------------------------------------------------------------ workloads
@@ -187,10 +193,11 @@ def main() -> None:
     print("median CPU us per call (per op or node in parentheses)")
     print(f"{'workload':<26}" + "".join(f"{c:>22}" for c in columns) + f"{'symgrad/torch':>15}")
     for label, ops, make, make_numpy in ROWS:
-        results = {"symgrad": median_us(make(symgrad), options.repeats)}
+        calls = {"symgrad": make(symgrad)}
         if torch is not None:
-            results["torch"] = median_us(make(torch), options.repeats)
-        results["numpy"] = median_us(make_numpy(), options.repeats)
+            calls["torch"] = make(torch)
+        calls["numpy"] = make_numpy()
+        results = median_us(calls, options.repeats)
         cells = "".join(
             f"{results[c]:>12.1f} ({results[c] / ops:>6.2f})" if ops > 1 else f"{results[c]:>22.2f}"
             for c in columns

@@ -18,6 +18,21 @@ except ImportError:  # numpy < 2: the plain context manager
 _ignoring_states: dict = {}
 
 
+def call2_ignoring(fn, x, y):
+    """``fn(x, y)`` as under ``np.errstate(all="ignore")``: ``call_ignoring`` for the eager
+    binary shortcut, which runs on most op calls (no argument tuple or dict to build)."""
+    if _extobj_contextvar is None:
+        return call_ignoring(fn, (x, y), {})
+    ignoring = _ignoring_states.get(_extobj_contextvar.get())
+    if ignoring is None:
+        return call_ignoring(fn, (x, y), {})
+    token = _extobj_contextvar.set(ignoring)
+    try:
+        return fn(x, y)
+    finally:
+        _extobj_contextvar.reset(token)
+
+
 def call_ignoring(fn, arrays, attrs):
     """``fn(*arrays, **attrs)`` as under ``np.errstate(all="ignore")``."""
     if _extobj_contextvar is None:

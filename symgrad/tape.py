@@ -6,6 +6,7 @@ Ops record into it (above Tensor, below the ops); the engine in ``symgrad.autogr
 from __future__ import annotations
 
 import itertools
+import types
 import weakref
 
 from . import dtypes
@@ -106,20 +107,33 @@ def _modified_message(tensor, node, saved: SavedTensor) -> str:
 
 
 class InputMeta:
-    """What a rule sees of an input that was not saved: its shape, dtype and ndim."""
+    """What a rule sees of an input that was not saved: its shape, dtype and ndim.
 
-    __slots__ = ("shape", "dtype")
+    Made for every unsaved input of every recorded op and read by few rules: it keeps the
+    array's shape tuple and numpy dtype, and makes the Size and dtype when asked.
+    """
+
+    __slots__ = ("_shape", "_dtype")
 
     def __init__(self, tensor):
-        self.shape = tensor.shape
-        self.dtype = tensor.dtype
+        data = tensor._data
+        self._shape = data.shape
+        self._dtype = data.dtype
+
+    @property
+    def shape(self):
+        return _tensors.Size(self._shape)
+
+    @property
+    def dtype(self):
+        return dtypes.from_numpy_dtype(self._dtype)
 
     @property
     def ndim(self) -> int:
-        return len(self.shape)
+        return len(self._shape)
 
     def dim(self) -> int:
-        return len(self.shape)
+        return len(self._shape)
 
 
 class BackwardNode:
@@ -197,18 +211,13 @@ class BackwardNode:
         self._retained[output_nr] = tensor_ref
 
 
-def _requires_grad(value) -> bool:
-    return isinstance(value, _tensors.Tensor) and value._requires_grad
-
-
-def _saved_if(value, needed: bool):
-    if not isinstance(value, _tensors.Tensor):
-        return value
-    return SavedTensor(value) if needed else InputMeta(value)
-
-
 class OpBackward(BackwardNode):
     """The backward of one OpDef call: runs ``op.vjp`` on the saved inputs and output."""
+
+    _positions = None
+    attrs = types.MappingProxyType({})  # read-only: a node with attributes has its own
+    _saved_out = None
+    _unpacks = False
 
     def _present_as(self, name: str) -> None:
         """Take the class torch names ``name`` (a view replayed from its base is torch's
@@ -223,21 +232,44 @@ class OpBackward(BackwardNode):
         self.input_meta = input_meta
         self.sequence_nr = next(_sequence)
         self.op = op
-        # The argument each edge belongs to (None: one edge per argument): the rule returns
-        # one gradient per argument, the engine wants one per edge.
-        self._positions = positions
-        self.attrs = attrs
+        # The argument each edge belongs to (None, the class default: one edge per argument):
+        # the rule returns one gradient per argument, the engine wants one per edge. The
+        # fields below that have class defaults are stored only when they differ from them:
+        # every recorded op call builds a node.
+        if positions is not None:
+            self._positions = positions
+        if attrs:
+            self.attrs = attrs
         saves = op.saves
+        Tensor = _tensors.Tensor
+        if saves == "none":
+            saved_args = []
+            for a in args:  # a loop, not a comprehension: this runs on every recorded call
+                saved_args.append(InputMeta(a) if isinstance(a, Tensor) else a)
+            self._saved_args = saved_args
+            self._saves_values = False
+            return
         saves_inputs = saves == "inputs" or saves == "both"
         keep = SavedTensor if saves_inputs else InputMeta
-        Tensor = _tensors.Tensor
         if saves_inputs and op.saves_each_for_the_other:
             x, y = args
-            self._saved_args = [_saved_if(x, _requires_grad(y)), _saved_if(y, _requires_grad(x))]
+            # x is saved when y requires grad and y when x does; the rest is InputMeta
+            x_is_tensor = x.__class__ is Tensor or isinstance(x, Tensor)
+            y_is_tensor = y.__class__ is Tensor or isinstance(y, Tensor)
+            if x_is_tensor:
+                x = SavedTensor(x) if y_is_tensor and y._requires_grad else InputMeta(x)
+            if y_is_tensor:
+                y = SavedTensor(y) if x_is_tensor and args[0]._requires_grad else InputMeta(y)
+            self._saved_args = [x, y]
         else:
-            self._saved_args = [keep(a) if isinstance(a, Tensor) else a for a in args]
-        saves_output = saves == "output" or saves == "both"
-        self._saved_out = SavedTensor(result, True) if saves_output else None
+            saved_args = []
+            for a in args:
+                saved_args.append(keep(a) if isinstance(a, Tensor) else a)
+            self._saved_args = saved_args
+        if saves_inputs:
+            self._unpacks = True  # apply unpacks the SavedTensors (InputMeta passes as it is)
+        if saves == "output" or saves == "both":
+            self._saved_out = SavedTensor(result, True)
         # torch saves Python numbers as tensors too: after release only nodes that saved
         # nothing (add, view, sum ...) can run again.
         self._saves_values = self._saved_out is not None or (saves_inputs and bool(args))
@@ -248,10 +280,17 @@ class OpBackward(BackwardNode):
         g = grad_outputs[0]
         if g is None and all(g is None for g in grad_outputs):
             return (None,) * len(self.next_functions)
-        args = [s.unpack(self) if s.__class__ is SavedTensor else s for s in self._saved_args]
+        args = self._saved_args
+        if self._unpacks:
+            # a loop, not a comprehension: this runs once per node of every backward
+            unpacked = []
+            for saved in args:
+                unpacked.append(saved.unpack(self) if saved.__class__ is SavedTensor else saved)
+            args = unpacked
         saved_out = self._saved_out
         out = saved_out.unpack(self) if saved_out is not None else None
-        grads = self.op.vjp(g, out, *args, **self.attrs)
+        attrs = self.attrs
+        grads = self.op.vjp(g, out, *args, **attrs) if attrs else self.op.vjp(g, out, *args)
         if not isinstance(grads, (tuple, list)):
             grads = (grads,)
         if self._positions is not None:
@@ -259,7 +298,7 @@ class OpBackward(BackwardNode):
         return grads
 
     def release(self) -> None:
-        super().release()
+        self._released = True  # BackwardNode.release, inlined
         if self._saves_values:
             self._saved_args = None
         self._saved_out = None
@@ -286,7 +325,8 @@ class AccumulateGrad(BackwardNode):
 
     def __init__(self, variable):
         self.next_functions = ()
-        self.input_meta = ((tuple(variable._data.shape), variable.dtype),)
+        data = variable._data
+        self.input_meta = ((data.shape, variable.dtype),)
         self.sequence_nr = next(_sequence)
         self.variable = variable
 
@@ -355,12 +395,17 @@ def record(op, args, attrs, result) -> None:
             break
     else:
         return  # no input requires grad (a view may, once synced: it takes the long way)
-    positions = _edge_positions(op, args)
+    if len(args) == 1 and not op.nondifferentiable_inputs:
+        positions = None  # _edge_positions' answer for one tensor argument (most ops)
+        with_edges = args
+    else:
+        positions = _edge_positions(op, args)
+        with_edges = args if positions is None else [args[i] for i in positions]
     by_numpy = dtypes.BY_NUMPY
     edges = []
     meta = []
     needs = False
-    for a in args if positions is None else [args[i] for i in positions]:
+    for a in with_edges:
         if not isinstance(a, Tensor):
             edges.append(_NO_EDGE)
             meta.append(None)
@@ -387,7 +432,8 @@ def record(op, args, attrs, result) -> None:
     if not needs or result._data.dtype.kind != "f":
         return
     name = op.backward_name
-    cls = node_class(name if name.__class__ is str else name(args, attrs))
+    name = name if name.__class__ is str else name(args, attrs)
+    cls = _node_classes.get(name) or node_class(name)  # the lookup, without a call per op
     result._grad_fn = cls(op, attrs, args, result, tuple(edges), tuple(meta), positions)
     result._requires_grad = True
 
@@ -411,3 +457,51 @@ def _edge_positions(op, args) -> list[int] | None:
         elif wraps_numbers and after_tensor and i not in nondiff:
             positions.append(i)
     return None if len(positions) == len(args) else positions
+
+
+def record_binary(op, a, b, result) -> None:
+    """``record`` for ``apply_binary``'s shortcut: two arguments, neither a view, at least one
+    a tensor that requires grad, and a floating result. The edges are those ``record`` and
+    ``_edge_positions`` give: a number before the tensor gets none, a number after it gets
+    ``(None, 0)`` when the op wraps numbers."""
+    if op.nondifferentiable_inputs:
+        record(op, (a, b), {}, result)
+        return
+    Tensor = _tensors.Tensor
+    by_numpy = dtypes.BY_NUMPY
+    positions = None
+    if a.__class__ is Tensor:
+        data = a._data
+        meta_a = (data.shape, by_numpy[data.dtype])
+        if b.__class__ is Tensor:
+            data = b._data
+            edges = (_edge_of_plain(a), _edge_of_plain(b))
+            meta = (meta_a, (data.shape, by_numpy[data.dtype]))
+        elif op.wraps_numbers:
+            edges = (_edge_of_plain(a), _NO_EDGE)
+            meta = (meta_a, None)
+        else:
+            edges = (_edge_of_plain(a),)
+            meta = (meta_a,)
+            positions = [0]
+    else:
+        data = b._data
+        edges = (_edge_of_plain(b),)
+        meta = ((data.shape, by_numpy[data.dtype]),)
+        positions = [1]
+    name = op.backward_name
+    args = (a, b)
+    name = name if name.__class__ is str else name(args, {})
+    cls = _node_classes.get(name) or node_class(name)
+    result._grad_fn = cls(op, {}, args, result, edges, meta, positions)
+    result._requires_grad = True
+
+
+def _edge_of_plain(tensor):
+    """``edge_of`` for a tensor that is not a view, reading its fields directly."""
+    if not tensor._requires_grad:
+        return _NO_EDGE
+    fn = tensor._grad_fn
+    if fn is not None:
+        return (fn, tensor._output_nr)
+    return (accumulator_for(tensor), 0)

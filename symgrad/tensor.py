@@ -99,10 +99,9 @@ _engine_backward = None
 class VersionCounter:
     """Shared by a tensor, its views and its detached aliases; bumped by every in-place op."""
 
-    __slots__ = ("value",)
-
-    def __init__(self):
-        self.value = 0
+    # A class-level start, no __init__: every tensor makes one, and a counter that is never
+    # bumped (most of them) then costs only its allocation.
+    value = 0
 
 
 class Tensor:

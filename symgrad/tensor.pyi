@@ -37,8 +37,7 @@ def _engine_backward(tensors, grad_tensors=None, retain_graph=None, create_graph
 
 class VersionCounter:
     """Shared by a tensor, its views and its detached aliases; bumped by every in-place op."""
-    def __init__(self) -> Tensor: ...  # type: ignore[misc]
-    value: Any
+    value: builtins.int
 
 class Tensor:
     """A multi-dimensional array with PyTorch's autograd semantics."""
@@ -46,8 +45,7 @@ class Tensor:
     def T(self) -> Tensor: ...
     def __abs__(self, *, out=None) -> Tensor:
         """Elementwise ``abs`` (torch.abs); spelled ``np.abs({0})``."""
-    def __add__(self, other, *, alpha=1, out=None) -> Tensor:
-        """input + alpha * other, with broadcasting and torch's type promotion."""
+    def __add__(self, other): ...
     def __and__(self, other) -> Tensor:
         """Elementwise ``bitwise_and`` of integer or bool tensors."""
     def __array__(self, dtype=None, copy=None): ...
@@ -91,8 +89,7 @@ class Tensor:
         """Matrix product with torch's rules for 1-D operands and broadcast batch dimensions."""
     def __mod__(self, other) -> Tensor:
         """Python's modulus: the result has the sign of ``other`` (torch.remainder)."""
-    def __mul__(self, other, *, out=None) -> Tensor:
-        """input * other."""
+    def __mul__(self, other): ...
     def __ne__(self, other) -> Tensor:  # type: ignore[override]
         """Elementwise ``input != other`` as a bool tensor."""
     def __neg__(self) -> Tensor:
@@ -118,10 +115,8 @@ class Tensor:
     def __setitem__(self, key, value) -> None:
         """``t[key] = value`` in place, recorded for autograd (gradients reach both ``t``'s old value outside the region and ``value``)."""
     def __str__(self) -> builtins.str: ...
-    def __sub__(self, other, *, alpha=1, out=None) -> Tensor:
-        """input - alpha * other."""
-    def __truediv__(self, other, *, rounding_mode=None, out=None) -> Tensor:
-        """input / other; ``rounding_mode`` "trunc" or "floor" rounds the quotient (zero gradient, as torch's DivBackward2), and keeps integer inputs integer."""
+    def __sub__(self, other): ...
+    def __truediv__(self, other): ...
     def __xor__(self, other) -> Tensor:
         """Elementwise ``bitwise_xor`` of integer or bool tensors."""
     _accumulator: Any

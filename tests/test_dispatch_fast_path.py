@@ -217,3 +217,169 @@ def test_number_inputs_take_no_gradient_product():
     a = symgrad.tensor([0.5, -1.5, 2.0], dtype=symgrad.float64)
     symgrad.testing.check_grads(lambda a: (3.0 * a * 2 - 1.5 - a * a).sum(), [a])
     symgrad.testing.check_grads(lambda a: (2.0 - a * 4 + 7 / a).sum(), [a])
+
+
+def _edges(tensor):
+    return [
+        (type(node).__name__ if node else None, nr) for node, nr in tensor.grad_fn.next_functions
+    ]
+
+
+def test_shortcut_node_has_the_general_paths_edges_and_inputs():
+    # apply_binary records its node without the generic record(): same edges, same input
+    # metadata, same saved values, for every placement of a number and of a grad-free tensor
+    from symgrad.tape import InputMeta
+
+    x = symgrad.ones(2, 3, requires_grad=True)
+    h = x * 1.0  # a non-leaf: its edge is (MulBackward0, 0)
+    plain = symgrad.full((3,), 2.0)
+    for name, op in sorted(OPERATIONS.items()):
+        for first, second in [(x, h), (h, 2.5), (3, h), (h, plain), (plain, x), (x, 7)]:
+            if name == "add_alpha" and not isinstance(first, symgrad.Tensor):
+                continue
+            fast, general = _both_ways(lambda first=first, second=second, op=op: op(first, second))
+            assert _edges(fast) == _edges(general), (name, first, second)
+            assert fast.grad_fn.input_meta == general.grad_fn.input_meta
+            for attribute in ("_saved_self", "_saved_other"):
+                try:
+                    saved = getattr(fast.grad_fn, attribute)
+                except AttributeError:
+                    assert not hasattr(general.grad_fn, attribute)
+                    continue
+                expected = getattr(general.grad_fn, attribute)
+                assert type(saved) is type(expected)
+                if isinstance(saved, symgrad.Tensor):
+                    np.testing.assert_array_equal(
+                        saved.numpy(force=True), expected.numpy(force=True)
+                    )
+                elif isinstance(saved, InputMeta):
+                    assert (saved.shape, saved.dtype) == (expected.shape, expected.dtype)
+                else:
+                    assert saved == expected
+
+
+def test_torch_edges_for_numbers_around_a_tensor():
+    x = symgrad.ones(2, requires_grad=True)
+    assert _edges(x + 2) == [("AccumulateGrad", 0), (None, 0)]
+    assert _edges(2 * x) == [("AccumulateGrad", 0), (None, 0)]
+    assert _edges(2 - x) == [("AccumulateGrad", 0)]
+    assert type((2 - x).grad_fn).__name__ == "RsubBackward1"
+    assert _edges(x * symgrad.ones(2)) == [("AccumulateGrad", 0), (None, 0)]
+
+
+def test_unsaved_input_shows_its_size_and_dtype_to_rules():
+    # an input a rule does not save reaches it as InputMeta: a symgrad.Size and a symgrad dtype
+    from symgrad.tape import InputMeta
+
+    x = symgrad.ones(2, 3, dtype=symgrad.float64, requires_grad=True)
+    meta = InputMeta(x)
+    assert meta.shape == symgrad.Size([2, 3]) and repr(meta.shape) == "symgrad.Size([2, 3])"
+    assert meta.dtype is symgrad.float64 and meta.ndim == 2 and meta.dim() == 2
+    y = x.sum()  # its rule reads the input's shape from InputMeta
+    y.backward()
+    assert x.grad.shape == (2, 3) and x.grad.dtype is symgrad.float64
+
+
+def test_version_counters_start_at_zero_and_are_not_shared_by_new_tensors():
+    x = symgrad.ones(2)
+    y = x + 1
+    assert x._version == 0 and y._version == 0
+    y.add_(1)
+    assert y._version == 1 and x._version == 0
+    z = y.detach()
+    z.add_(1)
+    assert y._version == 2 and z._version == 2 and x._version == 0
+
+
+# ------------------------------------------------------------------ reductions' shortcuts
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64", "int32", "int64", "bool"])
+def test_sum_equals_numpy_sum_for_every_dtype_and_dim(dtype):
+    # sum evaluates with np.add.reduce (what np.sum calls), on inputs already promoted
+    rng = np.random.default_rng(2)
+    array = (rng.normal(size=(3, 4, 5)) * 100).astype(dtype)
+    x = symgrad.tensor(array)
+    for dim, keepdim in [(None, False), (1, False), ((0, 2), True), (-1, True)]:
+        got = x.sum(dim, keepdim) if dim is not None else x.sum()
+        axis = dim if dim is None or isinstance(dim, tuple) else (dim,)
+        promoted = array if array.dtype.kind == "f" else array.astype(np.int64)
+        expected = np.sum(promoted, axis=axis, keepdims=keepdim)
+        assert got.numpy().dtype == expected.dtype
+        np.testing.assert_array_equal(got.numpy(), expected)
+
+
+def test_reduction_gradient_is_a_broadcast_view_as_in_torch():
+    # sum's backward expands the incoming gradient without copying: a hook on the input sees
+    # a view with zero strides (torch: grad._base is set, stride (0, 0))
+    x = symgrad.ones(2, 3, requires_grad=True)
+    seen = []
+    x.register_hook(lambda g: seen.append((g._base is not None, tuple(g.stride()))))
+    x.sum().backward()
+    x.sum(1).sum().backward()
+    assert seen == [(True, (0, 0)), (True, (0, 0))]
+    np.testing.assert_array_equal(x.grad.numpy(), np.full((2, 3), 2.0))
+
+
+def test_reduction_gradients_stay_differentiable():
+    x = symgrad.tensor(np.linspace(-1, 1, 6).reshape(2, 3), requires_grad=True)
+    for reduce in (
+        lambda t: (t * t * t).sum(),
+        lambda t: (t * t).sum(1).mean(),
+        lambda t: (t * t * t).mean(0, keepdim=True).sum(),
+    ):
+        symgrad.testing.check_grads(reduce, [x], order=2)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_mean_equals_numpy_mean_bit_for_bit(dtype):
+    # MEAN's numpy function repeats np.mean's steps for float32/float64 (a sum, then a
+    # division by an np.intp count computed in float64); the compiler folds constants with it
+    from symgrad.ops.reduce import MEAN
+
+    rng = np.random.default_rng(4)
+    for shape in [(3, 4, 5), (7,), (), (0, 3)]:
+        array = (rng.normal(size=shape) * 100).astype(dtype)
+        dims = [None] + [(i,) for i in range(len(shape))]
+        for dim in dims + ([(0, len(shape) - 1)] if len(shape) > 1 else []):
+            for keepdim in (False, True):
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)  # empty means warn in both
+                    expected = np.mean(array, axis=dim, keepdims=keepdim)
+                    got = MEAN.eval(array, dim=dim, keepdim=keepdim)
+                assert type(got) is type(expected)
+                assert np.asarray(got).dtype == np.asarray(expected).dtype
+                np.testing.assert_array_equal(got, expected)
+        tensor_mean = symgrad.tensor(array).mean().numpy()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            np.testing.assert_array_equal(tensor_mean, np.mean(array))
+
+
+def test_node_defaults_for_fields_stored_only_when_set():
+    # OpBackward stores positions, attrs and the saved output only when a call has them
+    x = symgrad.ones(2, 3, requires_grad=True)
+    added = x + 1
+    assert dict(added.grad_fn.attrs) == {} and added.grad_fn._saved_out is None
+    with pytest.raises(TypeError):
+        added.grad_fn.attrs["dim"] = 0  # the shared default is read-only
+    summed = x.sum(1)
+    assert summed.grad_fn.attrs["dim"] == (1,) and (x + 1).grad_fn.attrs == {}
+    exp = x.exp()
+    np.testing.assert_array_equal(
+        exp.grad_fn._saved_result.detach().numpy(), np.exp(np.ones((2, 3), np.float32))
+    )
+    (2 - x).sum().backward()  # rsub: one edge for two arguments (positions)
+    assert x.grad.tolist() == [[-1.0] * 3] * 2
+
+
+def test_backward_restores_grad_mode_after_an_error():
+    x = symgrad.ones(2, requires_grad=True)
+    y = x * x
+    y.sum().backward()
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        y.sum().backward()
+    assert symgrad.is_grad_enabled()
+    with symgrad.no_grad():
+        z = x * x
+    with pytest.raises(RuntimeError):
+        z.sum().backward()
+    assert symgrad.is_grad_enabled()

@@ -147,21 +147,22 @@ def grad(
 def _discover(roots):
     """Every node reachable from the roots, and how many edges point at each (iterative)."""
     dependencies: dict = {}
-    seen = set()
+    stack = list(roots)
+    roots = set(roots)
     order = []
-    stack = [node for node in roots]
-    for node in roots:
-        seen.add(node)
     while stack:
         node = stack.pop()
         order.append(node)
         for child, _ in node.next_functions:
             if child is None:
                 continue
-            dependencies[child] = dependencies.get(child, 0) + 1
-            if child not in seen:
-                seen.add(child)
-                stack.append(child)
+            count = dependencies.get(child)
+            if count is not None:
+                dependencies[child] = count + 1
+            else:  # the first edge into ``child``: it is new unless it is a root
+                dependencies[child] = 1
+                if child not in roots:
+                    stack.append(child)
     return order, dependencies
 
 
@@ -254,9 +255,15 @@ def run(outputs, grads, retain_graph, create_graph, inputs=None, accumulate=True
             heapq.heappush(ready, (_priority(node), next(pushed), node))
 
     executed = []
-    with grad_mode.set_grad_enabled(create_graph):
+    pop = heapq.heappop
+    push = heapq.heappush
+    # grad_mode.set_grad_enabled(create_graph) for the loop, without its context manager
+    mode = grad_mode._state
+    previous_mode = mode.enabled
+    mode.enabled = bool(create_graph)
+    try:
         while ready:
-            _, _, node = heapq.heappop(ready)
+            node = pop(ready)[2]
             grad_outputs = buffers.pop(node, None) or [None] * node.num_outputs
             if node._tensor_hooks or node._retained:
                 grad_outputs = _run_tensor_prehooks(node, grad_outputs)
@@ -286,10 +293,20 @@ def run(outputs, grads, retain_graph, create_graph, inputs=None, accumulate=True
                 if child is None or (needed is not None and child not in needed):
                     continue
                 if g is not None:
-                    _add_to_buffer(buffers, child, nr, g)
-                dependencies[child] -= 1
-                if dependencies[child] == 0:
-                    heapq.heappush(ready, (_priority(child), next(pushed), child))
+                    # _add_to_buffer, inlined for the common first gradient of a node
+                    slots = buffers.get(child)
+                    if slots is None and child.num_outputs == 1:
+                        buffers[child] = [g]
+                    else:
+                        _add_to_buffer(buffers, child, nr, g)
+                count = dependencies[child] - 1
+                dependencies[child] = count
+                if count == 0:
+                    # _priority, inlined: AccumulateGrad first, then the newest node
+                    priority = _FIRST if child.__class__ is AccumulateGrad else -child.sequence_nr
+                    push(ready, (priority, next(pushed), child))
+    finally:
+        mode.enabled = previous_mode
     if not retain_graph:
         for node in executed:
             node.release()
@@ -306,14 +323,21 @@ def _call_node(node, grad_outputs):
     grad_inputs = list(grad_inputs)
     edges = node.next_functions
     metas = node.input_meta
+    edge_count = len(edges)
+    meta_count = len(metas)
     Tensor = _tensors.Tensor
-    for i, g in enumerate(grad_inputs):
-        if i < len(edges) and edges[i][0] is None:
+    i = -1
+    for g in grad_inputs:
+        i += 1
+        if i < edge_count and edges[i][0] is None:
             grad_inputs[i] = None
             continue
-        if g is None or i >= len(metas) or metas[i] is None:
+        if g is None or i >= meta_count:
             continue
-        shape, dtype = metas[i]
+        meta = metas[i]
+        if meta is None:
+            continue
+        shape, dtype = meta
         if g.__class__ is Tensor:
             data = g._data
             # the common case: already the input's shape and dtype

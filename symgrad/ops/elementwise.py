@@ -482,7 +482,7 @@ def _mul_vjp(g, out, x, y):
 
 
 def _times(g, value):
-    return g * value
+    return apply_binary(MUL, g, value)  # g * value, without the operator's indirection
 
 
 def _div_vjp(g, out, x, y):
@@ -634,7 +634,13 @@ true_divide = public("true_divide")(div)
 def _is_number(value) -> bool:
     """A Python (or numpy) number among an op's inputs; an unsaved tensor input reaches a
     rule as InputMeta eagerly and as a symbolic Tensor in the compiler."""
-    return isinstance(value, (bool, int, float, np.number, np.bool_))
+    kind = value.__class__
+    if kind is Tensor or kind is InputMeta:  # the common answers first: rules call this often
+        return False
+    return kind is float or kind is int or isinstance(value, _NUMBER_TYPES)
+
+
+_NUMBER_TYPES = (bool, int, float, np.number, np.bool_)
 
 
 def _rounded_div_vjp(g, out, x, y, *, rounding_mode):
@@ -677,6 +683,30 @@ def _rtruediv(self, other):
 
 Tensor.__radd__ = _radd
 Tensor.__rmul__ = _rmul
+
+
+# The operators are add/sub/mul/div without their keywords (alpha=1, out=None): they run on
+# most op calls of an eager program, so they go straight to apply_binary.
+def _add_operator(self, other):
+    return apply_binary(ADD, self, other)
+
+
+def _sub_operator(self, other):
+    return apply_binary(SUB, self, other)
+
+
+def _mul_operator(self, other):
+    return apply_binary(MUL, self, other)
+
+
+def _truediv_operator(self, other):
+    return apply_binary(DIV, self, other)
+
+
+Tensor.__add__ = _add_operator
+Tensor.__sub__ = _sub_operator
+Tensor.__mul__ = _mul_operator
+Tensor.__truediv__ = _truediv_operator
 Tensor.__rsub__ = _rsub
 Tensor.__rtruediv__ = _rtruediv
 

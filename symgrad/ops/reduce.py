@@ -21,6 +21,7 @@ from . import numpy_runtime as rt
 from .elementwise import where
 from .inplace import write_out
 from .registry import FUNCTIONS, OpDef, apply, public
+from .shape import EXPAND, RESHAPE
 
 # ------------------------------------------------------------------------------- helpers
 
@@ -55,14 +56,18 @@ def reduced_shape(shape, dims, keepdim: bool) -> tuple[int, ...]:
 
 def expand_reduced(g, input_shape, dims, keepdim: bool):
     """The gradient of a reduction, broadcast back to the input's shape."""
-    return unsqueeze_reduced(g, input_shape, dims, keepdim).expand(tuple(input_shape))
+    # t.expand(input_shape) without its argument checks: the shape is valid by construction
+    # (this runs in the backward of every reduction).
+    return apply(EXPAND, unsqueeze_reduced(g, input_shape, dims, keepdim), shape=tuple(input_shape))
 
 
 def unsqueeze_reduced(t, input_shape, dims, keepdim: bool):
     """A reduction's output (or gradient) with its reduced dims kept as size 1, so that it
     broadcasts against the input."""
     shape = reduced_shape(input_shape, dims, True)
-    return t if tuple(t.shape) == shape else t.reshape(shape)
+    # t.reshape(shape) without its argument checks: ``t`` has the reduced shape, whose
+    # elements are those of ``shape``.
+    return t if tuple(t.shape) == shape else apply(RESHAPE, t, shape=shape)
 
 
 def _reduction_shape(shape, *, dim=None, keepdim=False, **_):
@@ -74,8 +79,12 @@ def _all_dims(input: Tensor) -> tuple[int, ...]:
 
 
 def _count(shape, dims) -> int:
-    dims = range(len(shape)) if dims is None else dims
-    return int(np.prod([shape[d] for d in dims], dtype=np.int64))
+    if dims is None:
+        return math.prod(shape)
+    count = 1
+    for d in dims:  # a loop, not np.prod: this runs in the backward of every mean
+        count *= shape[d]
+    return count
 
 
 def _torch_dtype_word(d) -> str:
@@ -132,7 +141,8 @@ def _mean_name(args, attrs):
 
 SUM = OpDef(
     "sum",
-    lambda x, *, dim, keepdim, dtype=None: np.sum(x, axis=dim, keepdims=keepdim),
+    # np.add.reduce is what np.sum calls on an ndarray, without its Python wrappers
+    lambda x, *, dim, keepdim, dtype=None: np.add.reduce(x, axis=dim, keepdims=keepdim),
     vjp=_sum_vjp,
     spelling="np.sum({0}, axis={dim}, keepdims={keepdim})",
     shape=_reduction_shape,
@@ -141,9 +151,24 @@ SUM = OpDef(
     saves="none",
     backward_name=_sum_name,
 )
+
+
+def _mean_numpy(x, *, dim, keepdim, dtype=None):
+    """np.mean(x, axis=dim, keepdims=keepdim): for float32 and float64 inputs np.mean's own
+    steps (the sum, then a division by the count as np.intp, rounded to the input's dtype)
+    without its Python-level wrappers; other inputs and empty reductions go to np.mean."""
+    count = _count(x.shape, dim)
+    if count == 0 or (x.dtype.type is not np.float32 and x.dtype.type is not np.float64):
+        return np.mean(x, axis=dim, keepdims=keepdim)
+    total = np.add.reduce(x, axis=dim, keepdims=keepdim)
+    if isinstance(total, np.ndarray):
+        return np.true_divide(total, np.intp(count), out=total, casting="unsafe")
+    return total.dtype.type(total / np.intp(count))
+
+
 MEAN = OpDef(
     "mean",
-    lambda x, *, dim, keepdim, dtype=None: np.mean(x, axis=dim, keepdims=keepdim),
+    _mean_numpy,
     vjp=_mean_vjp,
     spelling="np.mean({0}, axis={dim}, keepdims={keepdim})",
     shape=_reduction_shape,

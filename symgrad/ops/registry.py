@@ -17,11 +17,11 @@ import numpy as np
 
 from .. import dtypes, grad_mode
 from .. import profiling as _profiler
-from ..float_errors import call_ignoring
+from ..float_errors import call2_ignoring, call_ignoring
 from ..ir import trace
 from ..ir.graph import Graph, Node
 from ..random import is_generator
-from ..tape import _sequence, record
+from ..tape import _sequence, record, record_binary
 from ..tensor import Tensor
 
 REGISTRY: dict[str, OpDef] = {}
@@ -257,43 +257,43 @@ def apply_binary(op: OpDef, a, b):
     Two concrete floating tensors of one dtype, or one and a Python ``float``/``int``, give
     that dtype under every promotion rule the arithmetic ops use, so the shortcut calls numpy
     directly, wraps and records: the same steps as ``_dispatch``, in the same order, without
-    the generic ones. Anything else (views, tracing, the profiler, mixed dtypes, other scalar
-    types) takes the general path.
+    the generic ones. A Python number goes to numpy as it is: numpy converts it to the array's
+    dtype (NEP 50), the value ``dtype.type(number)`` would give. Anything else (views, tracing,
+    the profiler, mixed dtypes, other scalar types) takes the general path.
     """
     if _profiler.recording or trace._state.trace is not None:
         return apply(op, a, b)
-    if a.__class__ is Tensor and a._base is None:
+    if a.__class__ is Tensor:
         x = a._data
-        if x.__class__ is np.ndarray and x.dtype.kind == "f":
-            kind = b.__class__
-            if kind is Tensor:
-                y = b._data
-                if b._base is not None or y.__class__ is not np.ndarray or y.dtype != x.dtype:
-                    return apply(op, a, b)
-            elif kind is float or kind is int:
-                y = x.dtype.type(b)
-            else:
+        if a._base is not None or x.__class__ is not np.ndarray or x.dtype.kind != "f":
+            return apply(op, a, b)
+        kind = b.__class__
+        if kind is Tensor:
+            y = b._data
+            if b._base is not None or y.__class__ is not np.ndarray or y.dtype != x.dtype:
                 return apply(op, a, b)
-            try:
-                out = call_ignoring(op.eval, (x, y), {})
-            except ValueError:  # shapes that do not broadcast: the general path's error
-                return apply(op, a, b)
-            return _finish_binary(op, a, b, out)
-    elif b.__class__ is Tensor and b._base is None and (a.__class__ is float or a.__class__ is int):
+        elif kind is float or kind is int:
+            y = b
+        else:
+            return apply(op, a, b)
+        try:
+            out = call2_ignoring(op.eval, x, y)
+        except ValueError:  # shapes that do not broadcast: the general path's error
+            return apply(op, a, b)
+    elif b.__class__ is Tensor and (a.__class__ is float or a.__class__ is int):
         y = b._data
-        if y.__class__ is np.ndarray and y.dtype.kind == "f":
-            return _finish_binary(op, a, b, call_ignoring(op.eval, (y.dtype.type(a), y), {}))
-    return apply(op, a, b)
-
-
-def _finish_binary(op: OpDef, a, b, out) -> Tensor:
+        if b._base is not None or y.__class__ is not np.ndarray or y.dtype.kind != "f":
+            return apply(op, a, b)
+        out = call2_ignoring(op.eval, a, y)
+    else:
+        return apply(op, a, b)
     if out.__class__ is not np.ndarray:  # numpy returns a scalar for 0-dim operands
         out = np.asarray(out)
     result = Tensor._wrap(out)
     if grad_mode._state.enabled and (
         (a.__class__ is Tensor and a._requires_grad) or (b.__class__ is Tensor and b._requires_grad)
     ):
-        record(op, (a, b), {}, result)
+        record_binary(op, a, b, result)
     return result
 
 

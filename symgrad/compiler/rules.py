@@ -379,6 +379,26 @@ def log_of_one_minus_sigmoid(node: Node, b: Builder):
     return None
 
 
+@rule("stabilize")
+def logits_cross_entropy_as_softplus(node: Node, b: Builder):
+    """binary_cross_entropy_with_logits(x, y) -> mean(-logsigmoid(-x) - x * y)  (unit
+    weights; likewise sum and none: the loss as the softplus the simplifier knows, so that its
+    gradient becomes sigmoid(x) - y on the forward's pieces, as for the textbook form)"""
+    if not _is(node, "binary_cross_entropy_with_logits") or not b.has("logsigmoid"):
+        return None
+    x, y, weight, pos_weight = node.inputs
+    if not (_const(weight, 1) and _const(pos_weight, 1)) or x.shape != y.shape:
+        return None
+    if not (x.dtype is y.dtype is node.dtype and node.dtype.is_floating_point):
+        return None
+    softplus = b.op("neg", b.op("logsigmoid", b.op("neg", x)))
+    loss = b.op("sub", softplus, b.op("mul", x, y))
+    reduction = node.attr_dict["reduction"]
+    if reduction != "none":
+        loss = b.op(reduction, loss, dim=None, keepdim=False, dtype=None)
+    return _same_type(loss, node)
+
+
 def _float_one_hot(node: Node) -> bool:
     return _is(node, "to_dtype") and _is(node.inputs[0], "one_hot")
 

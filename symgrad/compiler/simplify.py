@@ -349,14 +349,6 @@ class _Rebuilder:
         self.dtype = dtype
         self.memo: dict = {sp.Symbol(f"v{k}", real=True): leaf for k, leaf in enumerate(leaves)}
         self.definitions = definitions or {}  # w{k} -> its expression, built when first used
-        self.softplus_of: set = set()  # arguments (up to sign) of the softplus being built
-
-    def note(self, expressions) -> None:
-        """Remember which arguments have a softplus among ``expressions``: a sigmoid of the
-        same argument is then built from the softplus's exp(-|u|)."""
-        for expr in expressions:
-            for f in expr.atoms(identities.Softplus):
-                self.softplus_of.add(_unsigned(f.args[0]))
 
     def const(self, value) -> Node:
         return self.builder.const(float(value), self.dtype)
@@ -385,38 +377,17 @@ class _Rebuilder:
             return self._power(*expr.args)
         if isinstance(expr, identities.Softplus):
             return self._softplus(expr.args[0])
-        if isinstance(expr, identities.Sigmoid) and _unsigned(expr.args[0]) in self.softplus_of:
-            return self._sigmoid(expr.args[0])
         name = _FROM_SYMPY.get(expr.func)
         if name is None:
             raise NotImplementedError(f"no op for {expr.func}")
         return self.op(name, *(self(a) for a in expr.args))
 
-    def _parts(self, argument: sp.Expr) -> tuple[Node, Node, Node]:
-        """max(u, 0), min(u, 0) and exp(-|u|) of ``u`` = ``argument`` up to sign, with
-        -|u| = min(u, 0) - max(u, 0) (exact, infinities included): the pieces the softplus
-        and the sigmoid of +-u share."""
-        u = self(_unsigned(argument))
-        high = self.op("maximum", u, self.const(0))
-        low = self.op("minimum", u, self.const(0))
-        return high, low, self.op("exp", self.op("sub", low, high))
-
     def _softplus(self, argument: sp.Expr) -> Node:
         """max(u, 0) + log1p(exp(-|u|)): finite for any u, six numpy passes (the softplus op
-        takes ten: its beta and threshold); max(-u, 0) is -min(u, 0)."""
-        high, low, e = self._parts(argument)
-        tail = self.op("log1p", e)
-        if argument.could_extract_minus_sign():
-            return self.op("sub", tail, low)
-        return self.op("add", high, tail)
-
-    def _sigmoid(self, argument: sp.Expr) -> Node:
-        """exp(min(u, 0)) / (1 + exp(-|u|)), beside a softplus of +-u: three passes more
-        (the sigmoid op takes four), as accurate, no overflow; sigmoid(-u) takes
-        exp(-max(u, 0))."""
-        high, low, e = self._parts(argument)
-        top = self.op("neg", high) if argument.could_extract_minus_sign() else low
-        return self.op("div", self.op("exp", top), self.op("add", e, self.const(1)))
+        takes ten: its beta and threshold)."""
+        u = self(argument)
+        tail = self.op("log1p", self.op("exp", self.op("neg", self.op("abs", u))))
+        return self.op("add", self.op("maximum", u, self.const(0)), tail)
 
     def _sum(self, expr: sp.Expr) -> Node:
         part = _extends(expr, self.memo)
@@ -502,10 +473,6 @@ class _Rebuilder:
         if exponent.is_number:
             return self.op("pow", self(base), self.const(exponent))
         raise NotImplementedError(f"power {exponent}")
-
-
-def _unsigned(expr: sp.Expr) -> sp.Expr:
-    return -expr if expr.could_extract_minus_sign() else expr
 
 
 def _order(expr: sp.Expr):
@@ -606,7 +573,6 @@ def _simplify_region(region: Region, builder: Builder, hits: Counter) -> dict[in
         return {}
     dtype = region.outputs[0].dtype
     rebuild = _Rebuilder(builder, converted.leaves, dtype, definitions)
-    rebuild.note(tuple(best) + tuple(definitions.values()))
     first_id = len(builder.graph)
     new = []
     try:

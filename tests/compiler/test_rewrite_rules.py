@@ -290,6 +290,21 @@ POSITIVE = [
         disappears=("sum",),
     ),
     Case(
+        "logits_cross_entropy_as_softplus",
+        lambda b, x, y: symgrad.nn.functional.binary_cross_entropy_with_logits(x, y),
+        _x() + _x(),
+        appears=("logsigmoid",),
+        disappears=("binary_cross_entropy_with_logits",),
+    ),
+    Case(
+        "logits_cross_entropy_as_softplus",
+        lambda b, x, y: symgrad.nn.functional.binary_cross_entropy_with_logits(
+            x, y, reduction="none"
+        ),
+        _x() + _x(),
+        appears=("logsigmoid",),
+    ),
+    Case(
         "softmax_minus_one_hot",
         lambda b, t, p: _nll_log_softmax_gradient(t, p),
         [((8,), I64), ((8, 4), F64)],
@@ -376,6 +391,13 @@ NEGATIVE = [
         "sum_over_a_one_hot_mask",
         lambda b, t, v: symgrad.where(_class_mask(t), v, 0.0).sum(1),
         [((8,), I64), ((8, 4), F64)],
+    ),
+    Case(
+        "logits_cross_entropy_as_softplus",
+        lambda b, x, y, w: symgrad.nn.functional.binary_cross_entropy_with_logits(
+            x, y, pos_weight=w
+        ),
+        _x() + _x() + _x(),
     ),
     # a per-row scale that may be infinite: (p - 1) * inf would not be eager's nan
     Case(

@@ -211,6 +211,19 @@ def test_cross_entropy_with_every_target_ignored_is_nan_with_zero_gradient():
     np.testing.assert_array_equal(eager.grad.numpy(), np.zeros_like(Z))
 
 
+@pytest.mark.parametrize(
+    "labels", [[0, -100, 1, 1, -100, 0], [-100] * 6], ids=["some_ignored", "all_ignored"]
+)
+def test_cross_entropy_ignoring_targets_equals_torch(labels):
+    torch = pytest.importorskip("torch")
+    z = torch.tensor(Z, requires_grad=True)
+    expected = torch.nn.functional.cross_entropy(z, torch.tensor(labels))
+    expected.backward()
+    value, grad = symgrad.value_and_grad(cross_entropy)(Z, np.array(labels))
+    np.testing.assert_allclose(value, expected.detach().numpy(), rtol=1e-6, equal_nan=True)
+    np.testing.assert_allclose(grad, z.grad.numpy(), rtol=1e-5, atol=1e-7)
+
+
 def test_cross_entropy_with_probability_targets_is_softmax_times_mass_minus_target_over_n():
     """(softmax(z) * sum(t) - t) / n: (softmax(z) - t) / n where each row of t sums to 1."""
     targets = RNG.random((6, 4)).astype(np.float32)

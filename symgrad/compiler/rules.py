@@ -474,13 +474,13 @@ def sum_over_a_one_hot_mask(node: Node, b: Builder):
         mask, value, zero = x.inputs
         if not (_true_at_most_once(mask, dim) and _flat_along(value, dim, x.ndim)):
             return None
-        hit = b.op("any", mask, dim=(dim,), keepdim=True)
+        hit = _row_hit(mask, dim, b)
         result = b.op("where", hit, value, zero, dtype=node.dtype)
     elif _is(x, "to_dtype") and x.inputs[0].dtype.name == "bool" and x.dtype is node.dtype:
         mask = x.inputs[0]
         if not _true_at_most_once(mask, dim):
             return None
-        hit = b.op("any", mask, dim=(dim,), keepdim=True)
+        hit = _row_hit(mask, dim, b)
         result = b.graph.op(x.op, (hit,), x.attr_dict, hit.shape, x.dtype, x.provenance)
     else:
         return None
@@ -489,12 +489,59 @@ def sum_over_a_one_hot_mask(node: Node, b: Builder):
     return _same_type(result, node)
 
 
-def _row_hits(node: Node) -> tuple[Node, int] | None:
-    """(m, d) of ``any(m, d, keepdim=True)`` with m true at most once along d, else None."""
-    if not _is(node, "any") or not node.attr_dict["keepdim"] or _single_dim(node) is None:
+def _consecutive_along(node: Node, dim: int) -> int | None:
+    """lo, when ``node`` is the constants lo, lo + 1, ... along ``dim`` (1 elsewhere)."""
+    source = node.inputs[0] if _is(node, "reshape") else node
+    if not _is(source, "array") or node.ndim == 0 or node.dtype.is_floating_point:
         return None
-    mask, dim = node.inputs[0], _single_dim(node)
-    return (mask, dim) if _true_at_most_once(mask, dim) else None
+    if math.prod(node.shape) != node.shape[dim]:
+        return None
+    values = [int(v) for v in source.attr_dict["values"]]
+    return values[0] if values == list(range(values[0], values[0] + len(values))) else None
+
+
+def _row_hit(mask: Node, dim: int, b: Builder) -> Node:
+    """any(mask, dim, keepdim=True), as compares on the label when mask is
+    ``label == lo..hi`` (and'ed with a condition on the label alone): lo <= label <= hi."""
+    hit = b.op("any", mask, dim=(dim,), keepdim=True)
+    parts = mask.inputs if _is(mask, "logical_and") else (mask,)
+    ranges = [p for p in parts if _is(p, "eq")]
+    if len(ranges) != 1 or any(
+        p.ndim != mask.ndim or not _flat_along(p, dim, p.ndim) for p in parts if p is not ranges[0]
+    ):
+        return hit
+    label, numbers = ranges[0].inputs
+    if _consecutive_along(label, dim) is not None:
+        label, numbers = numbers, label
+    low = _consecutive_along(numbers, dim)
+    if (
+        low is None
+        or label.ndim != mask.ndim
+        or label.dtype.is_floating_point
+        or label.dtype.name == "bool"
+    ):
+        return hit
+    if not _flat_along(label, dim, mask.ndim):
+        return hit
+    high = low + numbers.shape[dim] - 1
+    truth = hit.dtype
+    result = b.op(
+        "logical_and",
+        b.op("ge", label, b.const(low, label.dtype), dtype=truth),
+        b.op("le", label, b.const(high, label.dtype), dtype=truth),
+        dtype=truth,
+    )
+    for other in parts:
+        if other is not ranges[0]:
+            result = b.op("logical_and", result, other, dtype=truth)
+    return result if result.shape == hit.shape and result.dtype is hit.dtype else hit
+
+
+def _is_row_hit(node: Node, mask: Node, dim: int, b: Builder) -> bool:
+    """``node`` is any(mask, dim, keepdim=True), as written or as ``_row_hit`` builds it."""
+    if _is(node, "any") and node.inputs[0] is mask and node.attr_dict["keepdim"]:
+        return _single_dim(node) == dim
+    return node is _row_hit(mask, dim, b)
 
 
 def _hit_scale(node: Node, hits: Node, b: Builder) -> Node | None:
@@ -559,7 +606,8 @@ def softmax_minus_one_hot(node: Node, b: Builder):
     else:
         return None
     hits = row[0]
-    if _row_hits(hits) is None or _row_hits(hits)[0] is not mask:
+    dims = [d for d in range(mask.ndim) if _true_at_most_once(mask, d)]
+    if not any(_is_row_hit(hits, mask, d, b) for d in dims):
         return None
     if p.shape != node.shape or p.dtype is not node.dtype:
         return None

@@ -279,12 +279,19 @@ POSITIVE = [
         "sum_over_a_one_hot_mask",
         lambda b, t, v: symgrad.where(_class_mask(t), v, 0.0).sum(1, keepdim=True),
         [((8,), I64), ((8, 1), F64)],
-        appears=("any",),
+        appears=("ge", "le"),  # a label hits its row when 0 <= label <= 3
         disappears=("sum",),
     ),
     Case(
         "sum_over_a_one_hot_mask",
         lambda b, t: _class_mask(t).to(F64).sum(1),
+        [((8,), I64)],
+        appears=("ge", "le"),
+        disappears=("sum",),
+    ),
+    Case(
+        "sum_over_a_one_hot_mask",  # distinct classes, not a range: any() over the row
+        lambda b, t: (t.unsqueeze(1) == symgrad.tensor([[0, 2, 5, 3]])).to(F64).sum(1),
         [((8,), I64)],
         appears=("any",),
         disappears=("sum",),

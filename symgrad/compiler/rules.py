@@ -524,6 +524,9 @@ def _row_hit(mask: Node, dim: int, b: Builder) -> Node:
     if not _flat_along(label, dim, mask.ndim):
         return hit
     high = low + numbers.shape[dim] - 1
+    limits = np.iinfo(label.dtype.numpy)
+    if not limits.min <= low <= high <= limits.max:  # bounds the label's type can hold
+        return hit
     truth = hit.dtype
     result = b.op(
         "logical_and",

@@ -89,6 +89,11 @@ def softmax_cross_entropy_numpy(W, X, labels):
     return loss, X.T @ g
 
 
+# ---------------------------------------------- softmax cross-entropy, F.cross_entropy
+def cross_entropy(W, X, labels):
+    return F.cross_entropy(X @ W, labels)
+
+
 # ----------------------------------------------------------------------- MLP 784-256-10
 def mlp(W1, b1, W2, b2, x, labels):
     hidden = (x @ W1 + b1).tanh()
@@ -227,6 +232,16 @@ WORKLOADS = [
     Workload(
         "softmax CE by hand",
         softmax_cross_entropy,
+        softmax_cross_entropy_numpy,
+        lambda: (
+            _rng().standard_normal((100, 10)).astype(F32) * F32(0.1),
+            _rng().standard_normal((1000, 100)).astype(F32),
+            _rng().integers(0, 10, 1000),
+        ),
+    ),
+    Workload(
+        "F.cross_entropy",
+        cross_entropy,
         softmax_cross_entropy_numpy,
         lambda: (
             _rng().standard_normal((100, 10)).astype(F32) * F32(0.1),

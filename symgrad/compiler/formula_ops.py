@@ -89,6 +89,14 @@ def _identity(node, values):
     return values[0]
 
 
+def _cast(node, values):
+    """A cast reads as its value, but truth values made numbers (a one-hot) stay a call:
+    numpy's bool arrays do no arithmetic."""
+    if node.inputs[0].dtype.name == "bool" and node.dtype.name != "bool":
+        return None
+    return values[0]
+
+
 def _matmul(node, values):
     left, right = node.inputs
     if left.ndim == 0 or right.ndim == 0 or left.ndim > 2 or right.ndim > 2:
@@ -236,7 +244,7 @@ RENDER = {
     "expand": _expand,
     "sum": lambda node, values: _reduction(node, values, mean=False),
     "mean": lambda node, values: _reduction(node, values, mean=True),
-    "to_dtype": _identity,
+    "to_dtype": _cast,
     "clone": _identity,
     "full": _full,
     "pow": _pow,

@@ -313,6 +313,27 @@ def matrix_times_column(node: Node, b: Builder):
     return None
 
 
+def _transposed_matrix(node: Node) -> Node | None:
+    """A of a 2-D transpose(A) or t(A), else None."""
+    if node.ndim == 2 and (_is(node, "t") or _is(node, "transpose")):
+        return node.inputs[0]
+    return None
+
+
+@rule("canonicalize")
+def transposed_matrix_times_vector(node: Node, b: Builder):
+    """transpose(A) @ v -> v @ A ;  v @ transpose(A) -> A @ v  (A a matrix, v a vector: the
+    same sums, without the transposed view)"""
+    if not _is(node, "matmul"):
+        return None
+    left, right = node.inputs
+    if right.ndim == 1 and _transposed_matrix(left) is not None:
+        return _same_type(b.op("matmul", right, _transposed_matrix(left), dtype=node.dtype), node)
+    if left.ndim == 1 and _transposed_matrix(right) is not None:
+        return _same_type(b.op("matmul", _transposed_matrix(right), left, dtype=node.dtype), node)
+    return None
+
+
 # ------------------------------------------------------------------------------ stabilize
 
 
@@ -357,6 +378,26 @@ def log_of_one_minus_sigmoid(node: Node, b: Builder):
     return None
 
 
+@rule("stabilize")
+def logits_cross_entropy_as_softplus(node: Node, b: Builder):
+    """binary_cross_entropy_with_logits(x, y) -> mean(-logsigmoid(-x) - x * y)  (unit
+    weights; likewise sum and none: the loss as the softplus the simplifier knows, so that its
+    gradient becomes sigmoid(x) - y on the forward's pieces, as for the textbook form)"""
+    if not _is(node, "binary_cross_entropy_with_logits") or not b.has("logsigmoid"):
+        return None
+    x, y, weight, pos_weight = node.inputs
+    if not (_const(weight, 1) and _const(pos_weight, 1)) or x.shape != y.shape:
+        return None
+    if not (x.dtype is y.dtype is node.dtype and node.dtype.is_floating_point):
+        return None
+    softplus = b.op("neg", b.op("logsigmoid", b.op("neg", x)))
+    loss = b.op("sub", softplus, b.op("mul", x, y))
+    reduction = node.attr_dict["reduction"]
+    if reduction != "none":
+        loss = b.op(reduction, loss, dim=None, keepdim=False, dtype=None)
+    return _same_type(loss, node)
+
+
 def _float_one_hot(node: Node) -> bool:
     return _is(node, "to_dtype") and _is(node.inputs[0], "one_hot")
 
@@ -375,6 +416,211 @@ def sum_of_one_hot(node: Node, b: Builder):
         return None
     value = b.const(scale, node.dtype)
     return value if node.shape == () else _fill(b, node, scale)
+
+
+def _distinct_along(node: Node, dim: int) -> bool:
+    """A constant array (or a reshape of one) whose values differ from each other along
+    ``dim`` (``arange``)."""
+    source = node.inputs[0] if _is(node, "reshape") else node
+    if not _is(source, "array") or node.ndim == 0:
+        return False
+    values = np.array(source.attr_dict["values"]).reshape(node.shape)
+    ordered = np.sort(np.moveaxis(values, dim, -1), axis=-1)
+    return bool(np.all(np.diff(ordered, axis=-1) != 0))
+
+
+def _flat_along(node: Node, dim: int, ndim: int) -> bool:
+    """``node`` broadcast to ``ndim`` dims is constant along ``dim`` (extent 1 there)."""
+    axis = dim - (ndim - node.ndim)
+    return axis < 0 or node.shape[axis] == 1
+
+
+def _true_at_most_once(mask: Node, dim: int) -> bool:
+    """``mask`` is true at most once along ``dim``: an ``eq`` of a value constant along it
+    with distinct constants (a class mask, ``labels[:, None] == arange(C)``), or such a
+    mask and'ed with anything."""
+    if _is(mask, "logical_and"):
+        return any(_true_at_most_once(m, dim) for m in mask.inputs)
+    if not _is(mask, "eq"):
+        return False
+    for flat, distinct in (mask.inputs, reversed(mask.inputs)):
+        if (
+            _flat_along(flat, dim, mask.ndim)
+            and distinct.ndim == mask.ndim
+            and _distinct_along(distinct, dim)
+        ):
+            return True
+    return False
+
+
+def _single_dim(node: Node) -> int | None:
+    """The one dim a reduction reduces (a vector's, when it reduces all), else None."""
+    dims = node.attr_dict.get("dim")
+    if dims is None:
+        return 0 if node.inputs[0].ndim == 1 else None
+    return dims[0] if len(dims) == 1 else None
+
+
+@rule("canonicalize")
+def sum_over_a_one_hot_mask(node: Node, b: Builder):
+    """sum(where(m, v, 0), d) -> where(any(m, d), v, 0) ;  sum(m.to(t), d) -> any(m, d).to(t)
+    (m true at most once along d, as a class mask; v constant along d: the nll_loss gradient's
+    row sums, one pass over a bool mask instead of a cast and a sum)"""
+    if not _is(node, "sum") or _single_dim(node) is None:
+        return None
+    dim, x = _single_dim(node), node.inputs[0]
+    if _is(x, "where") and _scalar_behind(x.inputs[2]) == 0 and x.dtype is node.dtype:
+        mask, value, zero = x.inputs
+        if not (_true_at_most_once(mask, dim) and _flat_along(value, dim, x.ndim)):
+            return None
+        hit = _row_hit(mask, dim, b)
+        result = b.op("where", hit, value, zero, dtype=node.dtype)
+    elif _is(x, "to_dtype") and x.inputs[0].dtype.name == "bool" and x.dtype is node.dtype:
+        mask = x.inputs[0]
+        if not _true_at_most_once(mask, dim):
+            return None
+        hit = _row_hit(mask, dim, b)
+        result = b.graph.op(x.op, (hit,), x.attr_dict, hit.shape, x.dtype, x.provenance)
+    else:
+        return None
+    if result.shape != node.shape:
+        result = b.op("reshape", result, shape=node.shape, dtype=node.dtype)
+    return _same_type(result, node)
+
+
+def _consecutive_along(node: Node, dim: int) -> int | None:
+    """lo, when ``node`` is the constants lo, lo + 1, ... along ``dim`` (1 elsewhere)."""
+    source = node.inputs[0] if _is(node, "reshape") else node
+    if not _is(source, "array") or node.ndim == 0 or node.dtype.is_floating_point:
+        return None
+    if math.prod(node.shape) != node.shape[dim]:
+        return None
+    values = [int(v) for v in source.attr_dict["values"]]
+    return values[0] if values == list(range(values[0], values[0] + len(values))) else None
+
+
+def _row_hit(mask: Node, dim: int, b: Builder) -> Node:
+    """any(mask, dim, keepdim=True), as compares on the label when mask is
+    ``label == lo..hi`` (and'ed with a condition on the label alone): lo <= label <= hi."""
+    hit = b.op("any", mask, dim=(dim,), keepdim=True)
+    parts = mask.inputs if _is(mask, "logical_and") else (mask,)
+    ranges = [p for p in parts if _is(p, "eq")]
+    if len(ranges) != 1 or any(
+        p.ndim != mask.ndim or not _flat_along(p, dim, p.ndim) for p in parts if p is not ranges[0]
+    ):
+        return hit
+    label, numbers = ranges[0].inputs
+    if _consecutive_along(label, dim) is not None:
+        label, numbers = numbers, label
+    low = _consecutive_along(numbers, dim)
+    if (
+        low is None
+        or label.ndim != mask.ndim
+        or label.dtype.is_floating_point
+        or label.dtype.name == "bool"
+    ):
+        return hit
+    if not _flat_along(label, dim, mask.ndim):
+        return hit
+    high = low + numbers.shape[dim] - 1
+    limits = np.iinfo(label.dtype.numpy)
+    if not limits.min <= low <= high <= limits.max:  # bounds the label's type can hold
+        return hit
+    truth = hit.dtype
+    result = b.op(
+        "logical_and",
+        b.op("ge", label, b.const(low, label.dtype), dtype=truth),
+        b.op("le", label, b.const(high, label.dtype), dtype=truth),
+        dtype=truth,
+    )
+    for other in parts:
+        if other is not ranges[0]:
+            result = b.op("logical_and", result, other, dtype=truth)
+    return result if result.shape == hit.shape and result.dtype is hit.dtype else hit
+
+
+def _is_row_hit(node: Node, mask: Node, dim: int, b: Builder) -> bool:
+    """``node`` is any(mask, dim, keepdim=True), as written or as ``_row_hit`` builds it."""
+    if _is(node, "any") and node.inputs[0] is mask and node.attr_dict["keepdim"]:
+        return _single_dim(node) == dim
+    return node is _row_hit(mask, dim, b)
+
+
+def _hit_scale(node: Node, hits: Node, b: Builder) -> Node | None:
+    """``node`` rebuilt to be 0 where ``hits`` is false and finite where it is true, if it is
+    1.0 per hit row or that over their count (the unweighted nll_loss's per-sample weights;
+    the count taken as at least 1, which changes nothing where a row is hit), reshaped, or
+    times a finite constant; else None."""
+    if node.kind == OP and node.op.name in ("reshape", "unsqueeze", "expand"):
+        inner = _hit_scale(node.inputs[0], hits, b)
+        return None if inner is None else b.rebuild(node, (inner,))
+    if _is(node, "mul") and _const(node.inputs[1]) and math.isfinite(node.inputs[1].value):
+        inner = _hit_scale(node.inputs[0], hits, b)
+        return None if inner is None else b.rebuild(node, (inner, node.inputs[1]))
+    if _is(node, "div"):
+        share, total = node.inputs
+        count = share
+        if _is(count, "mul") and _const(count.inputs[1]) and math.isfinite(count.inputs[1].value):
+            count = count.inputs[0]
+        if not (_is(total, "sum") and total.inputs[0] is count and _indicator(count, hits)):
+            return None
+        at_least_one = b.op("maximum", total, b.const(1.0, total.dtype), dtype=total.dtype)
+        return b.rebuild(node, (share, at_least_one))
+    return node if _indicator(node, hits) else None
+
+
+def _indicator(node: Node, hits: Node) -> bool:
+    """``node`` is ``hits`` as numbers (1 where true, 0 where false), maybe reshaped."""
+    if not node.dtype.is_floating_point:
+        return False
+    source = node
+    while source.kind == OP and source.op.name in ("reshape", "to_dtype"):
+        source = source.inputs[0]
+    return source is hits
+
+
+@rule("canonicalize")
+def softmax_minus_one_hot(node: Node, b: Builder):
+    """where(m, -s, 0) - p * where(any(m, d), -s, 0) -> (p - m.to(float)) * s'
+    (m true at most once along d; s a row's share of the rows m hits, finite there, and s'
+    that share with 0 on the rows m misses: the gradient of nll_loss(log_softmax(z)) for class
+    indices collapses to (softmax(z) - onehot) / n, and stays 0 when every target is
+    ignored)"""
+    if not _is(node, "sub"):
+        return None
+    picked, other = node.inputs
+    masked = _masked_zero(picked)
+    if masked is None or not masked[2] or not _is(masked[1], "neg"):
+        return None
+    mask, value = masked[0], masked[1]
+    if _is(other, "mul"):
+        p, scaled = other.inputs
+        if _masked_zero(scaled) is None:
+            p, scaled = scaled, p
+        row = _masked_zero(scaled)
+        if row is None or row[1] is not value or not row[2]:
+            return None
+    elif _is(other, "where") and _masked_zero(other) is not None and _is(other.inputs[1], "mul"):
+        row = _masked_zero(other)  # after nan_safe_masked_gradient: where(r, p * -s, 0)
+        if not row[2] or value not in row[1].inputs:
+            return None
+        p = row[1].inputs[1] if row[1].inputs[0] is value else row[1].inputs[0]
+    else:
+        return None
+    hits = row[0]
+    dims = [d for d in range(mask.ndim) if _true_at_most_once(mask, d)]
+    if not any(_is_row_hit(hits, mask, d, b) for d in dims):
+        return None
+    if p.shape != node.shape or p.dtype is not node.dtype:
+        return None
+    rows = _hit_scale(value.inputs[0], hits, b)
+    if rows is None:
+        return None
+    onehot = b.graph.op(
+        REGISTRY["to_dtype"], (mask,), {"dtype": node.dtype}, mask.shape, node.dtype, b.provenance
+    )
+    difference = b.op("sub", p, onehot, dtype=node.dtype)
+    return _same_type(b.op("mul", difference, rows, dtype=node.dtype), node)
 
 
 @rule("stabilize")
@@ -464,8 +710,28 @@ def small_integer_power(node: Node, b: Builder):
 
 
 @rule("specialize")
+def mean_as_sum(node: Node, b: Builder):
+    """mean(x, dims) -> sum(x, dims) / count  (float32/float64: numpy's mean is this sum and
+    this division behind a Python layer that costs four times the sum on a small array; the
+    same rounding, bit for bit)"""
+    if not _is(node, "mean") or node.dtype.numpy not in (np.float32, np.float64):
+        return None
+    x = node.inputs[0]
+    attrs = node.attr_dict
+    dims = attrs["dim"] if attrs["dim"] is not None else range(x.ndim)
+    count = math.prod(x.shape[d] for d in dims)
+    if x.dtype is not node.dtype or attrs.get("dtype") not in (None, node.dtype) or count == 0:
+        return None
+    total = b.op("sum", x, dim=attrs["dim"], keepdim=attrs["keepdim"], dtype=None)
+    return _same_type(b.op("div", total, b.const(count, node.dtype)), node)
+
+
+@rule("specialize")
 def divide_by_constant(node: Node, b: Builder):
-    """x / c -> x * (1/c)  (c a finite nonzero constant; at most one rounding apart)"""
+    """x / c -> x * (1/c)  (c a finite nonzero constant, x an array: at most one rounding
+    apart; a 0-d x keeps the division, as fast and eager's rounding)"""
+    if node.shape == ():
+        return None
     if _is(node, "div") and _const(node.inputs[1]) and node.inputs[0].dtype is node.dtype:
         c = node.inputs[1].value
         if c != 0 and math.isfinite(c) and node.dtype.is_floating_point:

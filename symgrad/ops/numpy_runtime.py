@@ -287,15 +287,22 @@ def nll_loss(x, target, weight, *, reduction, ignore_index):
     class_dim = 0 if x.ndim == 1 else 1
     valid = target != ignore_index
     safe = np.where(valid, target, 0)
-    picked = np.take_along_axis(x, np.expand_dims(safe, class_dim), axis=class_dim)
-    picked = np.squeeze(picked, axis=class_dim)
-    class_weights = np.broadcast_to(weight, (x.shape[class_dim],))
-    weights = np.where(valid, class_weights[safe], 0).astype(x.dtype)
-    losses = np.where(valid, -weights * picked, 0).astype(x.dtype)
+    if x.ndim == 2:  # a gather by row: several times faster than take_along_axis
+        picked = x[np.arange(x.shape[0]), safe]
+    else:
+        picked = np.take_along_axis(x, np.expand_dims(safe, class_dim), axis=class_dim)
+        picked = np.squeeze(picked, axis=class_dim)
+    if np.ndim(weight) == 0 and weight == 1:  # the weight left out: no gather, no product
+        weights = valid.astype(x.dtype)
+        losses = np.where(valid, -picked, 0).astype(x.dtype)
+    else:
+        class_weights = np.broadcast_to(weight, (x.shape[class_dim],))
+        weights = np.where(valid, class_weights[safe], 0).astype(x.dtype)
+        losses = np.where(valid, -weights * picked, 0).astype(x.dtype)
     if reduction == "mean":
-        return np.sum(losses) / np.sum(weights)
+        return losses.sum() / weights.sum()
     if reduction == "sum":
-        return np.sum(losses)
+        return losses.sum()
     return losses
 
 

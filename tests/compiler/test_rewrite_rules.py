@@ -76,6 +76,26 @@ def _ops(root) -> set[str]:
     return {n.op.name for n in toposort([root]) if n.kind == OP}
 
 
+def _class_mask(labels, compare="eq"):
+    """nll_loss's mask of each row's target class (``le``: a mask true up to it)."""
+    classes = symgrad.arange(4).reshape(1, 4)
+    picked = labels.unsqueeze(1)
+    hit = picked == classes if compare == "eq" else picked <= classes
+    return symgrad.logical_and(hit, picked != -100)
+
+
+def _nll_log_softmax_gradient(labels, p, scale=None):
+    """The backward of log_softmax after nll_loss's, as reverse mode builds it: the mean's
+    per-row share (or ``scale``), negated and put at each row's target."""
+    mask = _class_mask(labels)
+    hits = mask.any(1, keepdim=True)
+    if scale is None:
+        counted = hits.to(F64).reshape(8)
+        scale = (counted / counted.sum()).unsqueeze(1)
+    picked = symgrad.where(mask, -scale, 0.0)
+    return picked - p * symgrad.where(hits, -scale, 0.0)
+
+
 @dataclass
 class Case:
     rule: str
@@ -255,6 +275,68 @@ POSITIVE = [
     Case("small_integer_power", lambda b, x: x**0.5, _x(), appears=("sqrt",)),
     Case("small_integer_power", lambda b, x: x**-1, _x(), appears=("reciprocal",)),
     Case("divide_by_constant", lambda b, x: x / 4, _x(), disappears=("div",)),
+    Case("mean_as_sum", lambda b, x: x.mean(), _x(), appears=("sum",), disappears=("mean",)),
+    Case(
+        "sum_over_a_one_hot_mask",
+        lambda b, t, v: symgrad.where(_class_mask(t), v, 0.0).sum(1, keepdim=True),
+        [((8,), I64), ((8, 1), F64)],
+        appears=("ge", "le"),  # a label hits its row when 0 <= label <= 3
+        disappears=("sum",),
+    ),
+    Case(
+        "sum_over_a_one_hot_mask",
+        lambda b, t: _class_mask(t).to(F64).sum(1),
+        [((8,), I64)],
+        appears=("ge", "le"),
+        disappears=("sum",),
+    ),
+    Case(
+        "sum_over_a_one_hot_mask",  # distinct classes, not a range: any() over the row
+        lambda b, t: (t.unsqueeze(1) == symgrad.tensor([[0, 2, 5, 3]])).to(F64).sum(1),
+        [((8,), I64)],
+        appears=("any",),
+        disappears=("sum",),
+    ),
+    Case(
+        "logits_cross_entropy_as_softplus",
+        lambda b, x, y: symgrad.nn.functional.binary_cross_entropy_with_logits(x, y),
+        _x() + _x(),
+        appears=("logsigmoid",),
+        disappears=("binary_cross_entropy_with_logits",),
+    ),
+    Case(
+        "logits_cross_entropy_as_softplus",
+        lambda b, x, y: symgrad.nn.functional.binary_cross_entropy_with_logits(
+            x, y, reduction="none"
+        ),
+        _x() + _x(),
+        appears=("logsigmoid",),
+    ),
+    Case(
+        "softmax_minus_one_hot",
+        lambda b, t, p: _nll_log_softmax_gradient(t, p),
+        [((8,), I64), ((8, 4), F64)],
+        disappears=("where",),
+    ),
+    Case(
+        "mean_as_sum",
+        lambda b, x: x.mean(1, keepdim=True),
+        [((2, 4), symgrad.float32)],
+        appears=("sum",),
+        disappears=("mean",),
+    ),
+    Case(
+        "transposed_matrix_times_vector",
+        lambda b, m, v: m.t() @ v,
+        [((4, 3), F64), ((4,), F64)],
+        disappears=("t",),
+    ),
+    Case(
+        "transposed_matrix_times_vector",
+        lambda b, m, v: v @ m.transpose(0, 1),
+        [((4, 3), F64), ((3,), F64)],
+        disappears=("transpose",),
+    ),
 ]
 
 NEGATIVE = [
@@ -303,6 +385,36 @@ NEGATIVE = [
     Case("small_integer_power", lambda b, x: x**2.5, _x()),
     Case("divide_by_constant", lambda b, x: x / 0.0, _x()),
     Case("divide_by_constant", lambda b, x, y: x / y, _x() + _x()),
+    # a 0-d quotient keeps eager's division (as fast on a scalar)
+    Case("divide_by_constant", lambda b, x: x.sum() / 4, _x()),
+    # float16's mean accumulates in float32, its sum in float16
+    Case("mean_as_sum", lambda b, x: x.mean(), _x(d=symgrad.float16)),
+    # true more than once per row (labels <= classes), or a value that varies along the row
+    Case(
+        "sum_over_a_one_hot_mask",
+        lambda b, t, v: symgrad.where(_class_mask(t, "le"), v, 0.0).sum(1),
+        [((8,), I64), ((8, 1), F64)],
+    ),
+    Case(
+        "sum_over_a_one_hot_mask",
+        lambda b, t, v: symgrad.where(_class_mask(t), v, 0.0).sum(1),
+        [((8,), I64), ((8, 4), F64)],
+    ),
+    Case(
+        "logits_cross_entropy_as_softplus",
+        lambda b, x, y, w: symgrad.nn.functional.binary_cross_entropy_with_logits(
+            x, y, pos_weight=w
+        ),
+        _x() + _x() + _x(),
+    ),
+    # a per-row scale that may be infinite: (p - 1) * inf would not be eager's nan
+    Case(
+        "softmax_minus_one_hot",
+        lambda b, t, p, s: _nll_log_softmax_gradient(t, p, s),
+        [((8,), I64), ((8, 4), F64), ((8, 1), F64)],
+    ),
+    Case("mean_as_sum", lambda b, x: x.mean(), _x((0,))),
+    Case("transposed_matrix_times_vector", lambda b, m, n: m.t() @ n, [((4, 3), F64)] * 2),
 ]
 
 

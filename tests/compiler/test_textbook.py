@@ -20,7 +20,7 @@ ELEMENTWISE = {name for name, op in REGISTRY.items() if op.sympy is not None} | 
     "logsigmoid",
     "pow",
 }
-LINE = re.compile(r"%(\d+) = (\S+)(.*?)  :: .*?(\(grad\))?$")
+LINE = re.compile(r"%(\d+) = (\S+)(.*?)  :: (\S+).*?(\(grad\))?$")
 
 
 def _program(fn, *args):
@@ -29,15 +29,18 @@ def _program(fn, *args):
     return compiled._entry_for(tuple(tensors), {}).program
 
 
-def backward_elementwise_ops(fn, *args) -> list[str]:
+def backward_elementwise_ops(fn, *args, of_type=None, every_op=False) -> list[str]:
     """Elementwise ops the gradient computes beyond what the forward already computed (the
-    seed-1 gradient: nodes scaled by an incoming cotangent ``d_*`` are left out)."""
-    nodes, users = {}, {}
+    seed-1 gradient: nodes scaled by an incoming cotangent ``d_*`` are left out); with
+    ``of_type`` (``"f32[6,4]"``), only those giving values of that type; with ``every_op``,
+    the other ops too (where, sum, casts)."""
+    nodes, users, types = {}, {}, {}
     for line in _program(fn, *args).graph_text.splitlines():
         match = LINE.match(line)
-        node_id, op, rest, grad = match.groups()
+        node_id, op, rest, type_, grad = match.groups()
         operands = [int(i) for i in re.findall(r"%(\d+)", rest)]
         nodes[int(node_id)] = (op, operands, bool(grad), rest.strip())
+        types[int(node_id)] = type_
         for operand in operands:
             users.setdefault(operand, []).append(int(node_id))
     cotangent = {i for i, (op, _, _, rest) in nodes.items() if op == "input" and "d_" in rest}
@@ -55,7 +58,9 @@ def backward_elementwise_ops(fn, *args) -> list[str]:
     forward = ancestors([r for r in roots if not nodes[r][2]])
     tainted = {i for i in nodes if ancestors([i]) & cotangent}
     backward = ancestors(roots) - forward - tainted
-    return sorted(nodes[i][0] for i in backward if nodes[i][0] in ELEMENTWISE)
+    if of_type is not None:
+        backward = {i for i in backward if types[i] == of_type}
+    return sorted(nodes[i][0] for i in backward if every_op or nodes[i][0] in ELEMENTWISE)
 
 
 def value_and_grad64(fn, *args):
@@ -120,9 +125,12 @@ def _softmax64(z):
 # --------------------------------------------------------------------- the hand-derived forms
 
 
+SIGMOID_MINUS_Y_OVER_N = ["mul", "sigmoid", "sub"]  # (sigmoid(z) - y) / n
+
+
 def test_logistic_regression_gradient_is_sigmoid_minus_y_over_n():
     z = Z.reshape(-1)
-    assert backward_elementwise_ops(logistic, z, Y) == ["mul", "sigmoid", "sub"]
+    assert backward_elementwise_ops(logistic, z, Y) == SIGMOID_MINUS_Y_OVER_N
     _, grad = symgrad.value_and_grad(logistic)(z, Y)
     np.testing.assert_allclose(grad, (_sigmoid64(z) - Y) / z.size, rtol=1e-5, atol=1e-8)
 
@@ -132,7 +140,7 @@ def test_logistic_regression_model_shares_z_between_forward_and_backward():
     w = RNG.standard_normal(5).astype(np.float32)
     b = np.float32(0.5)
     ops = backward_elementwise_ops(logistic_model, w, np.asarray(b), X, Y)
-    assert ops == ["mul", "sigmoid", "sub"]
+    assert ops == SIGMOID_MINUS_Y_OVER_N
     value, (gw, gb) = symgrad.value_and_grad(logistic_model, argnums=(0, 1))(w, b, X, Y)
     dz = (_sigmoid64(X @ w + b) - Y) / Y.size
     np.testing.assert_allclose(gw, X.T.astype(np.float64) @ dz, rtol=1e-5, atol=1e-7)
@@ -144,6 +152,87 @@ def test_softmax_cross_entropy_by_hand_is_softmax_minus_onehot_over_n():
     _, grad = symgrad.value_and_grad(softmax_cross_entropy)(Z, LABELS)
     onehot = np.eye(4)[LABELS]
     np.testing.assert_allclose(grad, (_softmax64(Z) - onehot) / 6, rtol=1e-5, atol=1e-7)
+
+
+def cross_entropy(z, labels):
+    return F.cross_entropy(z, labels)
+
+
+def _cross_entropy_gradient64(z, labels, ignore_index=-100):
+    """(softmax(z) - onehot) / n over the counted rows, 0 on the ignored ones (float64)."""
+    counted = labels != ignore_index
+    onehot = np.eye(z.shape[1])[np.where(counted, labels, 0)] * counted[:, None]
+    return (_softmax64(z) - onehot) * counted[:, None] / max(counted.sum(), 1)
+
+
+def test_cross_entropy_gradient_is_softmax_minus_onehot_over_n():
+    """Over the (n, C) logits: exp of the forward's log_softmax, minus the one-hot (the class
+    mask as floats), times each row's share 1/n (0 on ignored rows); the share itself is a
+    division over n rows."""
+    ops = backward_elementwise_ops(cross_entropy, Z, LABELS, of_type="f32[6,4]", every_op=True)
+    assert ops == ["exp", "mul", "sub", "to_dtype"]
+    assert backward_elementwise_ops(cross_entropy, Z, LABELS) == ["div", "exp", "mul", "sub"]
+    value, grad = symgrad.value_and_grad(cross_entropy)(Z, LABELS)
+    np.testing.assert_allclose(grad, _cross_entropy_gradient64(Z, LABELS), rtol=1e-5, atol=1e-7)
+    exact = -np.log(_softmax64(Z))[np.arange(6), LABELS].mean()
+    np.testing.assert_allclose(value, exact, rtol=1e-6)
+    z = symgrad.tensor(Z, requires_grad=True)
+    explained = str(symgrad.compile(cross_entropy).explain(z, LABELS))
+    assert "softmax_minus_one_hot" in explained and "sum_over_a_one_hot_mask" in explained
+
+
+def test_cross_entropy_gradient_with_some_targets_ignored():
+    labels = np.array([0, -100, 1, 1, -100, 0])
+    value, grad = symgrad.value_and_grad(cross_entropy)(Z, labels)
+    np.testing.assert_allclose(grad, _cross_entropy_gradient64(Z, labels), rtol=1e-5, atol=1e-7)
+    assert not grad[1].any() and not grad[4].any()
+    labels = np.array([2, 2, 0, 1, 3, 2])
+    value, grad = symgrad.value_and_grad(
+        lambda z, t: F.cross_entropy(z, t, ignore_index=2, reduction="sum")
+    )(Z, labels)
+    expected = _cross_entropy_gradient64(Z, labels, ignore_index=2) * 3  # sum: 3 counted rows
+    np.testing.assert_allclose(grad, expected, rtol=1e-5, atol=1e-7)
+
+
+def test_cross_entropy_with_every_target_ignored_is_nan_with_zero_gradient():
+    """torch 2.13: the loss is nan (a mean over no weight) and the gradient 0, not nan; the
+    textbook form divides by the count taken as at least 1, so it keeps that."""
+    labels = np.full(6, -100)
+    value, grad = symgrad.value_and_grad(cross_entropy)(Z, labels)
+    assert np.isnan(value) and value.dtype == np.float32
+    np.testing.assert_array_equal(grad, np.zeros_like(Z))
+    z = symgrad.tensor(Z, requires_grad=True)
+    loss = symgrad.compile(cross_entropy)(z, symgrad.tensor(labels))
+    loss.backward()
+    assert np.isnan(loss.item())
+    np.testing.assert_array_equal(z.grad.numpy(), np.zeros_like(Z))
+    eager = symgrad.tensor(Z, requires_grad=True)
+    cross_entropy(eager, symgrad.tensor(labels)).backward()
+    np.testing.assert_array_equal(eager.grad.numpy(), np.zeros_like(Z))
+
+
+@pytest.mark.parametrize(
+    "labels", [[0, -100, 1, 1, -100, 0], [-100] * 6], ids=["some_ignored", "all_ignored"]
+)
+def test_cross_entropy_ignoring_targets_equals_torch(labels):
+    torch = pytest.importorskip("torch")
+    z = torch.tensor(Z, requires_grad=True)
+    expected = torch.nn.functional.cross_entropy(z, torch.tensor(labels))
+    expected.backward()
+    value, grad = symgrad.value_and_grad(cross_entropy)(Z, np.array(labels))
+    np.testing.assert_allclose(value, expected.detach().numpy(), rtol=1e-6, equal_nan=True)
+    np.testing.assert_allclose(grad, z.grad.numpy(), rtol=1e-5, atol=1e-7)
+
+
+def test_cross_entropy_with_probability_targets_is_softmax_times_mass_minus_target_over_n():
+    """(softmax(z) * sum(t) - t) / n: (softmax(z) - t) / n where each row of t sums to 1."""
+    targets = RNG.random((6, 4)).astype(np.float32)
+    ops = backward_elementwise_ops(cross_entropy, Z, targets, of_type="f32[6,4]")
+    assert ops == ["exp", "mul", "mul", "sub"]
+    _, grad = symgrad.value_and_grad(cross_entropy)(Z, targets)
+    t64 = targets.astype(np.float64)
+    expected = (_softmax64(Z) * t64.sum(1, keepdims=True) - t64) / 6
+    np.testing.assert_allclose(grad, expected, rtol=1e-5, atol=1e-7)
 
 
 def test_mse_gradient_reuses_the_forward_difference():
@@ -236,8 +325,25 @@ def test_softmax_cross_entropy_is_finite_at_1e4_in_float32():
             F.cross_entropy,
             (np.array([[1e4, -1e4, 0.0], [0.0, 30.0, -1e4]], np.float32), np.array([1, 0])),
         ),
+        (
+            F.cross_entropy,
+            (
+                np.array([[1e4, -1e4, 0.0], [0.0, 30.0, -1e4], [3.0, 1e4, 1.0]], np.float32),
+                np.array([1, -100, 2]),
+            ),
+        ),
+        (F.binary_cross_entropy_with_logits, (BIG, BIG_Y)),
     ],
-    ids=["mse", "tanh_layer", "quadratic", "tutorial", "rosenbrock", "cross_entropy"],
+    ids=[
+        "mse",
+        "tanh_layer",
+        "quadratic",
+        "tutorial",
+        "rosenbrock",
+        "cross_entropy",
+        "cross_entropy_ignoring",
+        "logits_cross_entropy",
+    ],
 )
 def test_targets_are_finite_at_1e4_in_float32_and_equal_float64(fn, args):
     value, grad = symgrad.value_and_grad(fn)(*args)

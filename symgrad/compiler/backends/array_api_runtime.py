@@ -1,0 +1,325 @@
+"""Kernels that ``array_api`` generated code calls for ops without a one-line spelling.
+
+Each kernel takes the array namespace ``xp`` first and uses only the array API standard
+(2023.12): functions instead of methods, no ``out=``, no ``take_along_axis`` (a one-hot
+selection instead), no ``initial=``. Float constants stay weak Python scalars, so the
+arrays' dtype decides. ``export()`` copies this module's source into an exported module, so
+it imports nothing but the standard library and ``array_api_compat``.
+
+The guards (``check_*``) raise torch's error for argument values an op cannot take. Reading
+a value forces a lazy array (Dask) to compute, so on lazy arrays they do nothing: the
+generated code never computes implicitly.
+"""
+
+from __future__ import annotations
+
+import math
+
+from array_api_compat import device as _device
+from array_api_compat import is_lazy_array as _is_lazy_array
+
+# ------------------------------------------------------------------------------ helpers
+
+
+def _scalar_or_array(xp, value, like):
+    """``value`` as an array of ``like``'s dtype and device (Python numbers included)."""
+    return xp.asarray(value, dtype=like.dtype, device=_device(like))
+
+
+def _reduce(xp, loss, reduction):
+    if reduction == "mean":
+        return xp.mean(loss)
+    if reduction == "sum":
+        return xp.sum(loss)
+    return loss
+
+
+def _max_or_minus_inf(xp, x, axis):
+    """``max(x, axis, keepdims=True)``, -inf over an empty axis (numpy's ``initial=-inf``)."""
+    if any(x.shape[a] == 0 for a in ((axis,) if isinstance(axis, int) else axis)):
+        shape = tuple(1 if k in _axes(axis, x.ndim) else n for k, n in enumerate(x.shape))
+        return xp.full(shape, -math.inf, dtype=x.dtype, device=_device(x))
+    return xp.max(x, axis=axis, keepdims=True)
+
+
+def _axes(axis, ndim) -> tuple[int, ...]:
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    return tuple(a % ndim for a in axes)
+
+
+def _softplus_of_minus_abs(xp, x):
+    """``log(1 + exp(-|x|))``: exp of a non-positive number only, so nothing overflows."""
+    return xp.log1p(xp.exp(-xp.abs(x)))
+
+
+def _one_hot_mask(xp, index, classes, axis, like):
+    """Boolean mask, ``index`` broadcast against ``arange(classes)`` along ``axis``."""
+    positions = xp.arange(classes, device=_device(like))
+    shape = [1] * like.ndim
+    shape[axis] = classes
+    return xp.expand_dims(index, axis=axis) == xp.reshape(positions, tuple(shape))
+
+
+# --------------------------------------------------------------------------- activations
+
+
+def sigmoid(xp, x):
+    # torch's own formula: exp(-x) overflows to inf for very negative x, giving exactly 0.
+    return 1 / (1 + xp.exp(-x))
+
+
+def softplus(xp, x, *, beta, threshold):
+    z = x * beta
+    smooth = (xp.maximum(z, xp.zeros_like(z)) + _softplus_of_minus_abs(xp, z)) / beta
+    return xp.where(z > threshold, x, smooth)
+
+
+def logsigmoid(xp, x):
+    return -(xp.maximum(-x, xp.zeros_like(x)) + _softplus_of_minus_abs(xp, x))
+
+
+def silu(xp, x):
+    z = xp.exp(-xp.abs(x))
+    return x * xp.where(x >= 0, 1 / (1 + z), z / (1 + z))
+
+
+def elu(xp, x, *, alpha):
+    return xp.where(x > 0, x, alpha * xp.expm1(xp.minimum(x, xp.zeros_like(x))))
+
+
+def leaky_relu(xp, x, *, negative_slope):
+    return xp.where(x > 0, x, x * negative_slope)
+
+
+def mish(xp, x):
+    return x * xp.tanh(xp.maximum(x, xp.zeros_like(x)) + _softplus_of_minus_abs(xp, x))
+
+
+def gelu_tanh(xp, x):
+    inner = math.sqrt(2 / math.pi) * (x + 0.044715 * x * x * x)
+    return 0.5 * x * (1 + xp.tanh(inner))
+
+
+def softmax(xp, x, *, dim):
+    e = xp.exp(x - _max_or_minus_inf(xp, x, dim))
+    return e / xp.sum(e, axis=dim, keepdims=True)
+
+
+def log_softmax(xp, x, *, dim):
+    shifted = x - _max_or_minus_inf(xp, x, dim)
+    return shifted - xp.log(xp.sum(xp.exp(shifted), axis=dim, keepdims=True))
+
+
+def logsumexp(xp, x, *, dim, keepdim):
+    # Subtract the largest finite value so exp never overflows; a slice of -inf gives
+    # log(0) = -inf and a slice holding +inf gives inf, as in torch.
+    peak = _max_or_minus_inf(xp, x, dim)
+    peak = xp.where(xp.isfinite(peak), peak, xp.zeros_like(peak))
+    out = xp.log(xp.sum(xp.exp(x - peak), axis=dim, keepdims=True)) + peak
+    return out if keepdim else xp.squeeze(out, axis=_axes(dim, x.ndim))
+
+
+def layer_norm(xp, x, *params, dims, eps, has_weight, has_bias):
+    mean = xp.mean(x, axis=dims, keepdims=True)
+    centered = x - mean
+    variance = xp.mean(centered * centered, axis=dims, keepdims=True)
+    out = centered / xp.sqrt(variance + eps)
+    if has_weight:
+        out = out * params[0]
+    if has_bias:
+        out = out + params[-1]
+    return out
+
+
+# --------------------------------------------------------------------------------- losses
+
+
+def mse_loss(xp, x, y, *, reduction):
+    return _reduce(xp, xp.square(x - y), reduction)
+
+
+def huber_loss(xp, x, y, *, reduction, delta):
+    difference = xp.abs(x - y)
+    quadratic = 0.5 * difference * difference
+    loss = xp.where(difference < delta, quadratic, delta * (difference - 0.5 * delta))
+    return _reduce(xp, loss, reduction)
+
+
+def smooth_l1_loss(xp, x, y, *, reduction, beta):
+    difference = xp.abs(x - y)
+    quadratic = 0.5 * difference * difference / beta
+    loss = xp.where(difference < beta, quadratic, difference - 0.5 * beta)
+    return _reduce(xp, loss, reduction)
+
+
+def binary_cross_entropy(xp, x, y, weight, *, reduction):
+    # torch clamps each log at -100, so probabilities of exactly 0 or 1 give a finite loss.
+    floor = xp.full_like(x, -100.0)
+    log_x = xp.maximum(xp.log(x), floor)
+    log_rest = xp.maximum(xp.log1p(-x), floor)
+    return _reduce(xp, weight * ((y - 1) * log_rest - y * log_x), reduction)
+
+
+def binary_cross_entropy_with_logits(xp, x, y, weight, pos_weight, *, reduction):
+    zero = xp.zeros_like(x)
+    log_term = _softplus_of_minus_abs(xp, x)
+    if isinstance(pos_weight, (int, float)) and pos_weight == 1:
+        loss = xp.maximum(x, zero) - x * y + log_term
+    else:
+        softplus_neg = xp.maximum(-x, zero) + log_term  # log(1 + exp(-x))
+        loss = x - x * y + (1 + (pos_weight - 1) * y) * softplus_neg
+    if not isinstance(weight, (int, float)) or weight != 1:
+        loss = weight * loss
+    return _reduce(xp, loss, reduction)
+
+
+def nll_loss(xp, x, target, weight, *, reduction, ignore_index):
+    """Picks ``x[i, target[i]]`` with a one-hot mask (the standard has no
+    ``take_along_axis``); a mask, not a product, so -inf elsewhere in a row stays out."""
+    class_dim = 0 if x.ndim == 1 else 1
+    classes = x.shape[class_dim]
+    valid = target != ignore_index
+    chosen = _one_hot_mask(xp, target, classes, class_dim, x)
+    zero = xp.zeros_like(x)
+    picked = xp.sum(xp.where(chosen, x, zero), axis=class_dim)
+    if isinstance(weight, (int, float)):
+        weights = xp.astype(valid, x.dtype) * weight
+    else:
+        shape = [1] * x.ndim
+        shape[class_dim] = classes
+        class_weights = xp.reshape(xp.astype(weight, x.dtype), tuple(shape))
+        weights = xp.sum(xp.where(chosen, class_weights, zero), axis=class_dim)
+        weights = xp.where(valid, weights, xp.zeros_like(weights))
+    losses = -weights * picked
+    if reduction == "mean":
+        return xp.sum(losses) / xp.sum(weights)
+    if reduction == "sum":
+        return xp.sum(losses)
+    return losses
+
+
+# ------------------------------------------------------------------------- shapes, index
+
+
+def index_backward(xp, g, *, shape, key):
+    """The gradient of ``x[key]`` for a key of ints, slices, None and Ellipsis: zeros with
+    ``g`` written at ``key`` (no index repeats, so no accumulation is needed)."""
+    out = xp.zeros(shape, dtype=g.dtype, device=_device(g))
+    dropped = tuple(k for k in key if k is not None)  # None adds a dim g has, out has not
+    out[dropped] = xp.reshape(g, _shape_at(out, dropped))
+    return out
+
+
+def _shape_at(out, key) -> tuple[int, ...]:
+    """The shape of ``out[key]`` for a basic key."""
+    shape, dims, k = [], list(out.shape), 0
+    items = list(key)
+    if Ellipsis in items:
+        at = items.index(Ellipsis)
+        fill = len(dims) - (len(items) - 1)
+        items[at : at + 1] = [slice(None)] * fill
+    items += [slice(None)] * (len(dims) - len(items))
+    for item in items:
+        if isinstance(item, slice):
+            shape.append(len(range(*item.indices(dims[k]))))
+        k += 1
+    return tuple(shape)
+
+
+def one_hot(xp, x, *, num_classes):
+    positions = xp.arange(num_classes, device=_device(x))
+    return xp.astype(xp.expand_dims(x, axis=-1) == positions, xp.int64)
+
+
+def cumsum(xp, x, *, dim, reverse):
+    if x.ndim == 0:
+        return x
+    if reverse:
+        return xp.flip(xp.cumulative_sum(xp.flip(x, axis=dim), axis=dim), axis=dim)
+    return xp.cumulative_sum(x, axis=dim)
+
+
+def triangle(xp, x, *, diagonal, upper):
+    """``triu``/``tril``: keep entries on or above (below) the ``diagonal``-th diagonal."""
+    rows, columns = x.shape[-2], x.shape[-1]
+    device = _device(x)
+    offset = xp.reshape(xp.arange(columns, device=device), (1, columns)) - xp.reshape(
+        xp.arange(rows, device=device), (rows, 1)
+    )
+    keep = offset >= diagonal if upper else offset <= diagonal
+    return xp.where(keep, x, xp.zeros_like(x))
+
+
+def vector_norm(xp, x, *, ord, dim, keepdim):  # noqa: A002 - torch's name
+    magnitude = xp.abs(x)
+    if ord == "inf":
+        return xp.max(magnitude, axis=dim, keepdims=keepdim)
+    if ord == "-inf":
+        return xp.min(magnitude, axis=dim, keepdims=keepdim)
+    if ord == 0:
+        return xp.sum(xp.astype(magnitude != 0, x.dtype), axis=dim, keepdims=keepdim)
+    if ord == 1:
+        return xp.sum(magnitude, axis=dim, keepdims=keepdim)
+    if ord == 2:
+        return xp.sqrt(xp.sum(magnitude * magnitude, axis=dim, keepdims=keepdim))
+    return xp.sum(magnitude**ord, axis=dim, keepdims=keepdim) ** (1.0 / ord)
+
+
+# --------------------------------------------------------------------------------- guards
+
+
+def check_integer_divisor(xp, x, y):
+    """torch's error for an integer division by zero (eager arrays only)."""
+    if _is_lazy_array(y) or isinstance(y, float):
+        return
+    if isinstance(y, int):
+        if y == 0:
+            raise RuntimeError("ZeroDivisionError")
+        return
+    if xp.isdtype(y.dtype, ("integral", "bool")) and bool(xp.any(y == 0)):
+        raise RuntimeError("ZeroDivisionError")
+
+
+def check_targets(xp, x, target, weight, *, reduction, ignore_index):
+    """torch's error for a class index outside [0, classes) that is not ignore_index
+    (eager arrays only)."""
+    if _is_lazy_array(target):
+        return
+    classes = x.shape[0 if x.ndim == 1 else 1]
+    bad = (target != ignore_index) & ((target < 0) | (target >= classes))
+    if bool(xp.any(bad)):
+        flat = xp.reshape(target, (-1,))
+        first = int(xp.argmax(xp.astype(xp.reshape(bad, (-1,)), xp.int8)))
+        raise IndexError(f"Target {int(flat[first])} is out of bounds.")
+
+
+def check_embedding_indices(xp, weight, indices):
+    """torch's error for an index outside the table (eager arrays only)."""
+    if _is_lazy_array(indices) or 0 in indices.shape:
+        return
+    if bool(xp.any((indices < 0) | (indices >= weight.shape[0]))):
+        raise IndexError("index out of range in self")
+
+
+def index_select_backward(xp, g, index, *, rows, dim):
+    """The gradient of ``take(x, index, axis=dim)``: ``g`` summed into the rows it came
+    from, as a one-hot product (the standard has no scatter-add; repeats accumulate)."""
+    chosen = xp.astype(
+        xp.reshape(index, (-1, 1)) == xp.reshape(xp.arange(rows, device=_device(g)), (1, rows)),
+        g.dtype,
+    )
+    summed = xp.tensordot(chosen, g, axes=([0], [dim]))  # rows first
+    if dim == 0:
+        return summed
+    axes = list(range(1, g.ndim))
+    axes.insert(dim, 0)
+    return xp.permute_dims(summed, tuple(axes))
+
+
+def nan_to_num(xp, x, *, nan, posinf, neginf):
+    info = xp.finfo(x.dtype)
+    posinf = info.max if posinf is None else posinf
+    neginf = info.min if neginf is None else neginf
+    out = xp.where(xp.isnan(x), _scalar_or_array(xp, nan, x), x)
+    out = xp.where(out == math.inf, _scalar_or_array(xp, posinf, x), out)
+    return xp.where(out == -math.inf, _scalar_or_array(xp, neginf, x), out)

@@ -36,13 +36,15 @@ def _reduce(xp, loss, reduction):
 
 def _max_or_minus_inf(xp, x, axis):
     """``max(x, axis, keepdims=True)``, -inf over an empty axis (numpy's ``initial=-inf``)."""
-    if any(x.shape[a] == 0 for a in ((axis,) if isinstance(axis, int) else axis)):
+    if any(x.shape[a] == 0 for a in _axes(axis, x.ndim)):
         shape = tuple(1 if k in _axes(axis, x.ndim) else n for k, n in enumerate(x.shape))
         return xp.full(shape, -math.inf, dtype=x.dtype, device=_device(x))
     return xp.max(x, axis=axis, keepdims=True)
 
 
 def _axes(axis, ndim) -> tuple[int, ...]:
+    if axis is None:
+        return tuple(range(ndim))
     axes = (axis,) if isinstance(axis, int) else tuple(axis)
     return tuple(a % ndim for a in axes)
 
@@ -202,28 +204,39 @@ def nll_loss(xp, x, target, weight, *, reduction, ignore_index):
 
 
 def index_backward(xp, g, *, shape, key):
-    """The gradient of ``x[key]`` for a key of ints, slices, None and Ellipsis: zeros with
-    ``g`` written at ``key`` (no index repeats, so no accumulation is needed)."""
-    out = xp.zeros(shape, dtype=g.dtype, device=_device(g))
-    dropped = tuple(k for k in key if k is not None)  # None adds a dim g has, out has not
-    out[dropped] = xp.reshape(g, _shape_at(out, dropped))
+    """The gradient of ``x[key]`` for a basic key (ints, slices, None, Ellipsis): zeros with
+    ``g`` written at ``key`` (a basic key repeats no element, so nothing accumulates)."""
+    return setitem(xp, xp.zeros(shape, dtype=g.dtype, device=_device(g)), g, key=key)
+
+
+def setitem(xp, x, value, *, key):
+    """A copy of ``x`` with ``value`` (an array or a number) written at a basic ``key``."""
+    out = xp.asarray(x, copy=True)
+    key = tuple(k for k in key if k is not None)  # a new axis in the key: none in ``out``
+    region = _shape_at(out, key)
+    if isinstance(value, (int, float)):
+        value = xp.full(region, value, dtype=out.dtype, device=_device(out))
+    else:
+        value = xp.astype(value, out.dtype)
+        while value.ndim > len(region) and value.shape[0] == 1:  # torch drops leading 1s
+            value = xp.reshape(value, value.shape[1:])
+        value = xp.broadcast_to(value, region)
+    out[key] = value
     return out
 
 
 def _shape_at(out, key) -> tuple[int, ...]:
-    """The shape of ``out[key]`` for a basic key."""
-    shape, dims, k = [], list(out.shape), 0
+    """The shape of ``out[key]`` for a key of ints, slices and Ellipsis."""
     items = list(key)
     if Ellipsis in items:
         at = items.index(Ellipsis)
-        fill = len(dims) - (len(items) - 1)
-        items[at : at + 1] = [slice(None)] * fill
-    items += [slice(None)] * (len(dims) - len(items))
-    for item in items:
-        if isinstance(item, slice):
-            shape.append(len(range(*item.indices(dims[k]))))
-        k += 1
-    return tuple(shape)
+        items[at : at + 1] = [slice(None)] * (out.ndim - (len(items) - 1))
+    items += [slice(None)] * (out.ndim - len(items))
+    return tuple(
+        len(range(*item.indices(size)))
+        for item, size in zip(items, out.shape, strict=True)
+        if isinstance(item, slice)
+    )
 
 
 def one_hot(xp, x, *, num_classes):
@@ -323,3 +336,24 @@ def nan_to_num(xp, x, *, nan, posinf, neginf):
     out = xp.where(xp.isnan(x), _scalar_or_array(xp, nan, x), x)
     out = xp.where(out == math.inf, _scalar_or_array(xp, posinf, x), out)
     return xp.where(out == -math.inf, _scalar_or_array(xp, neginf, x), out)
+
+
+def check_select_index(xp, x, index, *, dim):
+    """torch's error for an index outside [0, size) of ``dim`` (eager arrays only)."""
+    if _is_lazy_array(index):
+        return
+    size = x.shape[dim] if x.ndim else 1
+    outside = (index < 0) | (index >= size)
+    if not bool(xp.any(outside)):
+        return
+    if dim == 0:
+        raise IndexError("index out of range in self")
+    flat = xp.reshape(index, (-1,))
+    first = int(flat[int(xp.argmax(xp.astype(xp.reshape(outside, (-1,)), xp.int8)))])
+    raise RuntimeError(f"INDICES element is out of DATA bounds, id={first} axis_dim={size}")
+
+
+def check_probabilities(xp, x):
+    """torch's error for a probability outside [0, 1] (eager arrays only)."""
+    if not _is_lazy_array(x) and not bool(xp.all((x >= 0) & (x <= 1))):
+        raise RuntimeError("all elements of input should be between 0 and 1")

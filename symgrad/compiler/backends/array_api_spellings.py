@@ -146,6 +146,11 @@ def _reduction(function: str, cast: bool = True):
     return spell
 
 
+def _count_nonzero(node, a, *, dim):
+    nonzero = a[0] if node.inputs[0].dtype is dtypes.bool_ else f"{a[0]} != 0"
+    return f"xp.sum(xp.astype({nonzero}, xp.int64), axis={literal(dim)})"
+
+
 def _transpose(node, a, *, dim0, dim1):
     ndim = len(node.inputs[0].shape)
     axes = list(range(ndim))
@@ -177,21 +182,42 @@ def _repeat(node, a, *, repeats):
     return f"xp.reshape({expanded}, {literal(tuple(node.shape))})"
 
 
-def _getitem(node, a, *, index):
+def _basic_key(index, shape) -> tuple:
+    """``index``'s items with every slice clamped to its axis (the standard leaves slices
+    past the end unspecified); Unsupported for index tensors and masks."""
     items = index.items
-    if any(i is TENSOR or isinstance(i, (bool, np.ndarray)) for i in items):
+    if any(i is TENSOR or isinstance(i, (bool, np.bool_, np.ndarray)) for i in items):
         raise Unsupported("an index with tensors or masks")
     used = sum(i is not None and i is not Ellipsis for i in items)
-    if Ellipsis not in items and used < len(node.inputs[0].shape) or used == len(items):
-        items = items + (Ellipsis,)  # the standard wants every axis or an ellipsis
-    text = ", ".join(_subscript(i) for i in items)
-    return f"{a[0]}[{text}]"
+    key, axis = [], 0
+    for item in items:
+        if item is Ellipsis:
+            axis += len(shape) - used
+        elif isinstance(item, slice) and (item.step is None or item.step > 0):
+            start, stop, step = item.indices(shape[axis])
+            stop = max(stop, start)
+            key.append(slice(start or None, None if stop == shape[axis] else stop, step))
+            axis += 1
+            continue
+        elif item is not None:
+            axis += 1
+        key.append(item)
+    if Ellipsis not in items and used < len(shape) or used == len(items):
+        key.append(Ellipsis)  # the standard wants every axis or an ellipsis
+    return tuple(key)
+
+
+def _getitem(node, a, *, index):
+    key = _basic_key(index, node.inputs[0].shape)
+    return f"{a[0]}[{', '.join(_subscript(i) for i in key)}]"
 
 
 def _subscript(item) -> str:
     if isinstance(item, slice):
-        parts = ["" if v is None else literal(v) for v in (item.start, item.stop, item.step)]
-        return ":".join(parts[:2]) + (f":{parts[2]}" if item.step is not None else "")
+        start, stop, step = (
+            "" if v is None else literal(v) for v in (item.start, item.stop, item.step)
+        )
+        return f"{start}:{stop}" + (f":{step}" if step and step != "1" else "")
     if item is None:
         return "None"
     if item is Ellipsis:
@@ -200,15 +226,28 @@ def _subscript(item) -> str:
 
 
 def _index_backward(node, a, *, shape, index):
-    if len(node.inputs) > 1 or any(i is TENSOR for i in index.items):
+    if len(node.inputs) > 1:
         raise Unsupported("a scatter of index tensors")
-    return f"rt.index_backward(xp, {a[0]}, shape={literal(shape)}, key={literal(index)})"
+    key = _basic_key(index, shape)
+    return f"rt.index_backward(xp, {a[0]}, shape={literal(shape)}, key={literal(key)})"
+
+
+def _setitem(node, a, *, index):
+    key = _basic_key(index, node.shape)
+    return f"rt.setitem(xp, {a[0]}, {a[1]}, key={literal(key)})"
 
 
 def _index_select_backward(node, a, *, shape, dim):
     if not shape:
         return f"xp.reshape({a[0]}, ())"
     return f"rt.index_select_backward(xp, {a[0]}, {a[1]}, rows={shape[dim]}, dim={dim})"
+
+
+def _index_select(node, a, *, dim):
+    if not node.inputs[0].shape:
+        return f"xp.asarray({a[0]}, copy=True)"
+    flat = f"xp.take({a[0]}, xp.reshape({a[1]}, (-1,)), axis={dim})"
+    return f"xp.reshape({flat}, {literal(tuple(node.shape))})"
 
 
 def _embedding(node, a, *, padding_idx):
@@ -257,6 +296,42 @@ def _lerp(node, a):
         f"xp.where(xp.abs({weight.arr}) < 0.5, {start} + {weight} * ({end} - {start}), "
         f"{end} - ({end} - {start}) * (1 - {weight}))"
     )
+
+
+def _logical(function):
+    """Logical ops take bools only in the standard: other inputs compare with zero."""
+
+    def spell(node, a):
+        operands = [
+            o.arr if i.dtype is dtypes.bool_ else f"({o.arr} != 0)"
+            for o, i in zip(a, node.inputs, strict=True)
+        ]
+        return f"xp.{function}({', '.join(operands)})"
+
+    return spell
+
+
+def _nan_ignoring(function):
+    """``fmax``/``fmin``: a NaN loses to a number."""
+
+    def spell(node, a):
+        x, y = a[0].arr, a[1].arr
+        return (
+            f"xp.where(xp.isnan({y}), {x}, xp.where(xp.isnan({x}), {y}, xp.{function}({x}, {y})))"
+        )
+
+    return spell
+
+
+def _div_rounded(node, a, *, rounding_mode):
+    x, y = a
+    if rounding_mode == "floor":
+        return f"{x} // {y}"
+    if node.dtype.is_floating_point:
+        return f"xp.trunc({x} / {y})"
+    # integer division rounded toward zero: floor division, one up where it rounded down
+    inexact = f"({x.arr} % {y} != 0) & (({x} < 0) != ({y} < 0))"
+    return f"xp.where({inexact}, {x} // {y} + 1, {x} // {y})"
 
 
 def _sign(node, a):
@@ -350,7 +425,6 @@ _UNARY = {
     "log10": "log10",
     "log1p": "log1p",
     "log2": "log2",
-    "logical_not": "logical_not",
     "sin": "sin",
     "sinh": "sinh",
     "sqrt": "sqrt",
@@ -371,9 +445,6 @@ _BINARY = {
     "copysign": "copysign",
     "hypot": "hypot",
     "logaddexp": "logaddexp",
-    "logical_and": "logical_and",
-    "logical_or": "logical_or",
-    "logical_xor": "logical_xor",
     "maximum": "maximum",
     "minimum": "minimum",
 }
@@ -390,6 +461,13 @@ SPELLINGS: dict = {
     "frac": "{0} - xp.trunc({0})",
     "sign": _sign,
     "round": _round,
+    "logical_not": _logical("logical_not"),
+    "logical_and": _logical("logical_and"),
+    "logical_or": _logical("logical_or"),
+    "logical_xor": _logical("logical_xor"),
+    "fmax": _nan_ignoring("maximum"),
+    "fmin": _nan_ignoring("minimum"),
+    "div_rounded": _div_rounded,
     "relu": "xp.where({0} < 0, xp.zeros_like({0}), {0})",
     "clamp": "xp.minimum(xp.maximum({0.arr}, {1.arr}), {2.arr})",
     "hardtanh": "xp.clip({0}, min={min_val}, max={max_val})",
@@ -417,9 +495,7 @@ SPELLINGS: dict = {
     "argmin": _reduction("argmin", cast=False),
     "all": _reduction("all", cast=False),
     "any": _reduction("any", cast=False),
-    "count_nonzero": lambda node, a, *, dim: (
-        f"xp.sum(xp.astype({a[0]} != 0, xp.int64), axis={literal(dim)})"
-    ),
+    "count_nonzero": _count_nonzero,
     "var": "xp.var({0}, axis={dim}, correction={correction}, keepdims={keepdim})",
     "std": "xp.std({0}, axis={dim}, correction={correction}, keepdims={keepdim})",
     "logsumexp": _runtime("logsumexp", 1, "dim", "keepdim"),
@@ -442,6 +518,8 @@ SPELLINGS: dict = {
     "stack": _stack,
     "getitem": _getitem,
     "index_backward": _index_backward,
+    "setitem": _setitem,
+    "index_select": _index_select,
     "embedding": _embedding,
     "index_select_backward": _index_select_backward,
     "one_hot": _runtime("one_hot", 1, "num_classes"),
@@ -484,6 +562,9 @@ GUARDS: dict = {
     "nll_loss": "rt.check_targets(xp, {0}, {1}, {2}, reduction={reduction}, "
     "ignore_index={ignore_index})",
     "embedding": "rt.check_embedding_indices(xp, {0}, {1})",
+    "div_rounded": "rt.check_integer_divisor(xp, {0}, {1})",
+    "index_select": "rt.check_select_index(xp, {0}, {1}, dim={dim})",
+    "binary_cross_entropy": "rt.check_probabilities(xp, {0})",
 }
 
 
@@ -535,4 +616,6 @@ def guard(node: Node, names: list[str]) -> str | None:
     """The guard statement before ``node`` (None for an op without a check)."""
     if node.op.check is None:
         return None
+    if node.op.name not in GUARDS:
+        raise Unsupported(node.op.name)
     return _format(GUARDS[node.op.name], node, operands_of(node, names))

@@ -357,3 +357,12 @@ def check_probabilities(xp, x):
     """torch's error for a probability outside [0, 1] (eager arrays only)."""
     if not _is_lazy_array(x) and not bool(xp.all((x >= 0) & (x <= 1))):
         raise RuntimeError("all elements of input should be between 0 and 1")
+
+
+def batch_norm_eval(xp, x, mean, var, *params, eps, has_weight, has_bias):
+    out = (x - mean) / xp.sqrt(var + eps)
+    if has_weight:
+        out = out * params[0]
+    if has_bias:
+        out = out + params[-1]
+    return out

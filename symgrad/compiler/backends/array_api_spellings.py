@@ -48,12 +48,12 @@ class Operand(str):
 def dtype_text(d: dtypes.dtype) -> str:
     """``xp.float32``: the namespace's dtype object (``bool`` is ``xp.bool``)."""
     name = d.numpy.name
-    if name not in _STANDARD_DTYPES:
+    if name not in STANDARD_DTYPES:
         raise Unsupported(f"dtype {name}")
     return f"xp.{name}"
 
 
-_STANDARD_DTYPES = frozenset(
+STANDARD_DTYPES = frozenset(
     "bool int8 int16 int32 int64 uint8 uint16 uint32 uint64 float32 float64 "
     "complex64 complex128".split()
 )
@@ -608,8 +608,13 @@ def expression(node: Node, names: list[str]) -> str:
     op = node.op
     spelling = spelling_of(op)
     if spelling is None or (op.check is not None and op.name not in GUARDS):
-        raise Unsupported(op.name)
+        raise Unsupported(why_not(op))
     return _format(spelling, node, operands_of(node, names))
+
+
+def why_not(op) -> str:
+    """Why ``op`` has no spelling in this backend."""
+    return NOT_SPELLED.get(op.name, ("no array API form is known for it", True))[0]
 
 
 def guard(node: Node, names: list[str]) -> str | None:
@@ -617,5 +622,46 @@ def guard(node: Node, names: list[str]) -> str | None:
     if node.op.check is None:
         return None
     if node.op.name not in GUARDS:
-        raise Unsupported(node.op.name)
+        raise Unsupported(why_not(node.op))
     return _format(GUARDS[node.op.name], node, operands_of(node, names))
+
+
+def _batch_norm_eval(node, a, *, eps, has_weight, has_bias):
+    operands = ", ".join(["xp", *a])
+    return (
+        f"rt.batch_norm_eval({operands}, eps={literal(eps)}, has_weight={has_weight}, "
+        f"has_bias={has_bias})"
+    )
+
+
+SPELLINGS["batch_norm_eval"] = _batch_norm_eval
+
+# Ops without a spelling here, and why: what the 2023.12 standard lacks, or (``written``
+# False) a form the standard allows that this backend does not write yet. Compiling one is
+# an error that names the op and gives this reason.
+NOT_SPELLED: dict[str, tuple[str, bool]] = {
+    "erf": ("the standard has no erf", False),
+    "erfc": ("the standard has no erf", False),
+    "fmod": ("the standard has no C-style (truncated) remainder", False),
+    "einsum": ("the standard has no einsum", False),
+    "cumprod": ("cumulative_prod is in the 2024.12 standard, not 2023.12", False),
+    "gather": ("take_along_axis is in the 2024.12 standard, not 2023.12", False),
+    "index": ("integer-array indexing is in the 2024.12 standard, not 2023.12", False),
+    "index_put": ("the standard has no scatter (assignment through index arrays)", False),
+    "scatter": ("the standard has no scatter", False),
+    "scatter_add": ("the standard has no scatter-add", False),
+    "index_add": ("the standard has no scatter-add", False),
+    "sample": ("random sampling reads a numpy Generator", False),
+    "gather_backward": ("the standard has no scatter-add", False),
+    "take": ("not written yet (a take of the flattened input)", True),
+    "linalg_solve": ("not written yet (xp.linalg.solve with torch's broadcasting)", True),
+    "diagonal": ("not written yet (linalg.diagonal takes only the last two axes)", True),
+    "diagonal_copy": ("not written yet (linalg.diagonal takes only the last two axes)", True),
+    "diag_embed": ("not written yet", True),
+    "constant_pad_nd": ("not written yet (a concat of constant blocks)", True),
+    "unfold": ("not written yet (sliding windows as a stack of slices)", True),
+    "fold": ("not written yet (sliding windows summed back)", True),
+    "linear_scan": ("not written yet", True),
+    "shift": ("not written yet", True),
+    "copy_slices": ("an in-place write through a view function", False),
+}

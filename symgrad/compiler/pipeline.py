@@ -18,7 +18,7 @@ from .. import dtypes
 from ..autograd import grad_mode
 from ..ops.constant import FULL
 from ..tensor import Tensor
-from . import check, codegen, logs, reverse, rewrite, rules, schedule, simplify, trace
+from . import backends, check, codegen, logs, reverse, rewrite, rules, schedule, simplify, trace
 from .graph import CAPTURED, CONST, INPUT, OP, Node, count_ops, toposort
 
 
@@ -51,6 +51,15 @@ class Program:
     output_nodes: list = field(default_factory=list)
     gradient_nodes: dict = field(default_factory=dict)
     captured_nodes: list = field(default_factory=list)
+    backend: object = None
+    # What the module was rendered from: ``standalone_source`` renders it again for export.
+    rendered_from: tuple = ()
+
+    def standalone_source(self) -> str:
+        """The module with the runtime kernels it calls inlined (needs only its array
+        library): what ``export()`` writes."""
+        header, functions, helpers = self.rendered_from
+        return self.backend.render(header, functions, helpers, standalone=True)
 
     @property
     def graph_text(self) -> str:
@@ -136,13 +145,16 @@ def build(
     differentiate_captured,
     resolve_name,
     first_output_only=False,
+    backend=None,
 ) -> Program:
     """Compile ``fn`` for these argument leaves (``dynamic[i]``: leaf i is an array).
 
-    ``first_output_only``: differentiate only the first output (the others are auxiliary)."""
+    ``first_output_only``: differentiate only the first output (the others are auxiliary);
+    ``backend``: the ``backends.Backend`` that writes and loads the code (default numpy)."""
+    backend = backends.get(backend or backends.DEFAULT)
     timer = _Timer(getattr(fn, "__name__", "function"))
     hits: Counter = Counter()
-    traced = _trace(fn, signature_args, leaves, paths, dynamic, resolve_name)
+    traced = _trace(fn, signature_args, leaves, paths, dynamic, resolve_name, backend)
     graph = traced.trace.graph
     timer.lap("trace")
     counts = {"traced": count_ops(traced.outputs)}
@@ -162,7 +174,9 @@ def build(
     diff.grads = roots[n_out : n_out + n_wrt]
     diff.fused_grads = roots[n_out + n_wrt :]
     self_check = check.enabled()
-    functions, helpers, params, saved, saved_nodes = _schedule(traced, outputs, diff, self_check)
+    functions, helpers, params, saved, saved_nodes = _schedule(
+        traced, outputs, diff, backend, self_check
+    )
     timer.lap("schedule")
     function_name = traced.trace.function_name
     typed_params = ", ".join(f"{name}: {node.type_text()}" for node, name in params)
@@ -174,8 +188,8 @@ def build(
     }
     if self_check:
         helpers["_observe"] = check.HOOK_SOURCE
-    source = codegen.render_module(header, functions, helpers)
-    module = codegen.load_module(source, function_name)
+    source = backend.render(header, functions, helpers)
+    module = backend.load(source, function_name)
     timer.lap("render and load")
     entry_points = {name: getattr(module, name) for name in _ENTRY_POINTS}
     if self_check:
@@ -210,10 +224,12 @@ def build(
         output_nodes=outputs,
         gradient_nodes={node.name: g for node, g in zip(diff.wrt, diff.fused_grads, strict=True)},
         captured_nodes=list(graph.captured),
+        backend=backend,
+        rendered_from=(header, functions, helpers),
     )
 
 
-def _trace(fn, signature_args, leaves, paths, dynamic, resolve_name) -> _Traced:
+def _trace(fn, signature_args, leaves, paths, dynamic, resolve_name, backend) -> _Traced:
     """Run ``fn`` on symbolic tensors: one input node per array leaf."""
     from .pytree import flatten, unflatten
 
@@ -224,8 +240,8 @@ def _trace(fn, signature_args, leaves, paths, dynamic, resolve_name) -> _Traced:
     symbolic_leaves = list(leaves)
     for i, leaf in enumerate(leaves):
         if dynamic[i]:
-            data = leaf._data if isinstance(leaf, Tensor) else leaf
-            node = active.graph.input(names[i], data.shape, dtypes.from_numpy_dtype(data.dtype))
+            shape, dtype = backend.array_type(leaf._data if isinstance(leaf, Tensor) else leaf)
+            node = active.graph.input(names[i], shape, dtypes.from_numpy_dtype(dtype))
             input_nodes[i] = node
             symbolic_leaves[i] = Tensor._wrap(node)
     args, kwargs = unflatten(signature_args, symbolic_leaves)
@@ -329,7 +345,7 @@ def _simplify(graph, roots, hits, counts, timer) -> list[Node]:
 _ENTRY_POINTS = ("forward", "backward", "forward_backward")
 
 
-def _schedule(traced, outputs, diff, observe=False):
+def _schedule(traced, outputs, diff, backend, observe=False):
     """The three generated functions; what forward saves for backward, with its bytes."""
     graph = traced.trace.graph
     helpers: dict = {}
@@ -348,6 +364,7 @@ def _schedule(traced, outputs, diff, observe=False):
         output_names + [f"s{k}" for k in range(len(saved))],
         helpers,
         "Outputs, then the values backward needs.",
+        backend,
         namer,
         observe=observe,
         internal=len(saved),
@@ -361,6 +378,7 @@ def _schedule(traced, outputs, diff, observe=False):
         grad_names,
         helpers,
         "Gradients of the inputs, from the saved values and the outputs' cotangents.",
+        backend,
         observe=observe,
     )
     fused_params = params + (cotangent_params if diff.fused_takes_cotangents else [])
@@ -372,6 +390,7 @@ def _schedule(traced, outputs, diff, observe=False):
         helpers,
         "Outputs and gradients in one pass"
         + ("." if diff.fused_takes_cotangents else " (the output's cotangent is 1)."),
+        backend,
         observe=observe,
     )
     saved_report = [

@@ -206,7 +206,10 @@ def nll_loss(xp, x, target, weight, *, reduction, ignore_index):
 def index_backward(xp, g, *, shape, key):
     """The gradient of ``x[key]`` for a basic key (ints, slices, None, Ellipsis): zeros with
     ``g`` written at ``key`` (a basic key repeats no element, so nothing accumulates)."""
-    return setitem(xp, xp.zeros(shape, dtype=g.dtype, device=_device(g)), g, key=key)
+    out = xp.zeros(shape, dtype=g.dtype, device=_device(g))
+    key = tuple(k for k in key if k is not None)  # g has a size-1 axis for each None
+    out[key] = xp.reshape(g, _shape_at(out, key))
+    return out
 
 
 def setitem(xp, x, value, *, key):

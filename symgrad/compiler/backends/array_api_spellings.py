@@ -196,14 +196,17 @@ def _basic_key(index, shape) -> tuple:
         elif isinstance(item, slice) and (item.step is None or item.step > 0):
             start, stop, step = item.indices(shape[axis])
             stop = max(stop, start)
-            key.append(slice(start or None, None if stop == shape[axis] else stop, step))
+            key.append(slice(start or None, None if stop == shape[axis] else stop, item.step))
             axis += 1
             continue
         elif item is not None:
             axis += 1
         key.append(item)
-    if Ellipsis not in items and used < len(shape) or used == len(items):
-        key.append(Ellipsis)  # the standard wants every axis or an ellipsis
+    integers = all(isinstance(i, (int, np.integer)) for i in items)
+    if Ellipsis not in items and (used < len(shape) or integers):
+        # the standard wants every axis or an ellipsis; all-integer keys keep it too, so
+        # that they give a 0-d array, as eager mode does, rather than a scalar
+        key.append(Ellipsis)
     return tuple(key)
 
 
@@ -355,7 +358,7 @@ def _isclose(node, a, *, rtol, atol, equal_nan):
 
 def _gelu(node, a, *, approximate):
     if approximate != "tanh":
-        raise Unsupported("gelu without approximate='tanh' needs erf")
+        raise Unsupported(why_not(node.op))
     return f"rt.gelu_tanh(xp, {a[0]})"
 
 
@@ -641,6 +644,7 @@ SPELLINGS["batch_norm_eval"] = _batch_norm_eval
 # an error that names the op and gives this reason.
 NOT_SPELLED: dict[str, tuple[str, bool]] = {
     "erf": ("the standard has no erf", False),
+    "gelu": ("approximate='none' needs erf, which the standard lacks ('tanh' is written)", False),
     "erfc": ("the standard has no erf", False),
     "fmod": ("the standard has no C-style (truncated) remainder", False),
     "einsum": ("the standard has no einsum", False),

@@ -208,7 +208,9 @@ def index_backward(xp, g, *, shape, key):
     ``g`` written at ``key`` (a basic key repeats no element, so nothing accumulates)."""
     out = xp.zeros(shape, dtype=g.dtype, device=_device(g))
     key = tuple(k for k in key if k is not None)  # g has a size-1 axis for each None
-    out[key] = xp.reshape(g, _shape_at(out, key))
+    region = _shape_at(out, key)
+    if 0 not in region:  # (Dask refuses to write an empty region)
+        out[key] = xp.reshape(g, region)
     return out
 
 
@@ -217,6 +219,8 @@ def setitem(xp, x, value, *, key):
     out = xp.asarray(x, copy=True)
     key = tuple(k for k in key if k is not None)  # a new axis in the key: none in ``out``
     region = _shape_at(out, key)
+    if 0 in region:
+        return out
     if isinstance(value, (int, float)):
         value = xp.full(region, value, dtype=out.dtype, device=_device(out))
     else:
@@ -369,3 +373,13 @@ def batch_norm_eval(xp, x, mean, var, *params, eps, has_weight, has_bias):
     if has_bias:
         out = out + params[-1]
     return out
+
+
+def variance(xp, x, *, dim, correction, keepdim, root):
+    """``var`` (``std`` with ``root``) for a fractional ``correction``, which not every
+    namespace's own var takes (torch's)."""
+    axes = _axes(dim, x.ndim)
+    count = math.prod(x.shape[a] for a in axes)
+    centered = x - xp.mean(x, axis=axes, keepdims=True)
+    out = xp.sum(centered * centered, axis=axes, keepdims=keepdim) / max(count - correction, 0)
+    return xp.sqrt(out) if root else out

@@ -151,6 +151,21 @@ def _count_nonzero(node, a, *, dim):
     return f"xp.sum(xp.astype({nonzero}, xp.int64), axis={literal(dim)})"
 
 
+def _moment(function):
+    def spell(node, a, *, dim, correction, keepdim):
+        if float(correction).is_integer():
+            return (
+                f"xp.{function}({a[0]}, axis={literal(dim)}, correction={literal(correction)}, "
+                f"keepdims={keepdim})"
+            )
+        return (
+            f"rt.variance(xp, {a[0]}, dim={literal(dim)}, correction={literal(correction)}, "
+            f"keepdim={keepdim}, root={function == 'std'})"
+        )
+
+    return spell
+
+
 def _transpose(node, a, *, dim0, dim1):
     ndim = len(node.inputs[0].shape)
     axes = list(range(ndim))
@@ -499,8 +514,8 @@ SPELLINGS: dict = {
     "all": _reduction("all", cast=False),
     "any": _reduction("any", cast=False),
     "count_nonzero": _count_nonzero,
-    "var": "xp.var({0}, axis={dim}, correction={correction}, keepdims={keepdim})",
-    "std": "xp.std({0}, axis={dim}, correction={correction}, keepdims={keepdim})",
+    "var": _moment("var"),
+    "std": _moment("std"),
     "logsumexp": _runtime("logsumexp", 1, "dim", "keepdim"),
     "cumsum": _cumsum,
     "vector_norm": _vector_norm,
@@ -612,6 +627,11 @@ def expression(node: Node, names: list[str]) -> str:
     spelling = spelling_of(op)
     if spelling is None or (op.check is not None and op.name not in GUARDS):
         raise Unsupported(why_not(op))
+    if 0 in node.shape:
+        # an empty result is its shape and dtype (and libraries differ on empty inputs)
+        return (
+            f"xp.empty({literal(tuple(node.shape))}, dtype={dtype_text(node.dtype)}, device=device)"
+        )
     return _format(spelling, node, operands_of(node, names))
 
 

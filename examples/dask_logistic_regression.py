@@ -49,36 +49,37 @@ def dataset(rows: int):
 
 
 def connect() -> Client:
+    """A client of ``SYMGRAD_DASK_SCHEDULER``, or of a new local cluster of two worker
+    processes (closed with the client)."""
     address = os.environ.get("SYMGRAD_DASK_SCHEDULER")
     if address:
         return Client(address)
     cluster = LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, memory_limit=WORKER_MEMORY
     )
-    return Client(cluster)
+    return Client(cluster, set_as_default=True)
 
 
 def main() -> None:
-    client = connect()
-    dashboard = client.dashboard_link
-    if importlib.util.find_spec("bokeh") is None:
-        dashboard += " (install bokeh to serve it)"
-    print(f"dashboard: {dashboard}")
-    X, y = dataset(ROWS)
-    print(
-        f"data: {ROWS:,} x {FEATURES} float32 = {X.nbytes / 2**20:,.0f} MiB in "
-        f"{X.npartitions} chunks; worker memory limit {WORKER_MEMORY}"
-    )
-    step = symgrad.value_and_grad(loss, backend="array_api")
-    w = np.zeros(FEATURES, dtype=np.float32)
-    for k in range(STEPS):
-        value, grad = step(w, X, y)  # lazy: a task graph, nothing computed yet
-        value, grad = client.compute([value, grad], sync=True)
-        print(f"step {k} loss {float(value):.6f}")
-        w = w - LEARNING_RATE * np.asarray(grad)
-    client.close()
-    if not os.environ.get("SYMGRAD_DASK_SCHEDULER"):
-        client.cluster.close()
+    with connect() as client:
+        dashboard = client.dashboard_link
+        if importlib.util.find_spec("bokeh") is None:
+            dashboard += " (install bokeh to serve it)"
+        print(f"dashboard: {dashboard}")
+        X, y = dataset(ROWS)
+        print(
+            f"data: {ROWS:,} x {FEATURES} float32 = {X.nbytes / 2**20:,.0f} MiB in "
+            f"{X.npartitions} chunks; worker memory limit {WORKER_MEMORY}"
+        )
+        step = symgrad.value_and_grad(loss, backend="array_api")
+        w = np.zeros(FEATURES, dtype=np.float32)
+        for k in range(STEPS):
+            value, grad = step(w, X, y)  # lazy: a task graph, nothing computed yet
+            value, grad = client.compute([value, grad], sync=True)
+            print(f"step {k} loss {float(value):.6f}")
+            w = w - LEARNING_RATE * np.asarray(grad)
+        if client.cluster is not None:
+            client.cluster.close()
 
 
 if __name__ == "__main__":

@@ -31,15 +31,24 @@ class Unsupported(Exception):
 
 
 class Operand(str):
-    """An operand's text as an operator takes it (a name, or a weak Python scalar), with
-    ``arr``, its text where an array is required."""
+    """An operand's text where an array is required (a name, or a constant as a typed 0-d
+    array), with ``weak``: its text beside an operator (a constant as a weak Python scalar,
+    whose dtype the array operand decides)."""
 
     arr: str
+    weak: str
 
-    def __new__(cls, text: str, arr: str | None = None):
+    def __new__(cls, text: str, weak: str | None = None):
         self = super().__new__(cls, text)
-        self.arr = text if arr is None else arr
+        self.arr = text
+        self.weak = text if weak is None else weak
         return self
+
+    def weakened(self) -> Operand:
+        """This operand with its weak text as its text (for operator-only spellings)."""
+        weak = Operand(self.weak, self.weak)
+        weak.arr = self.arr
+        return weak
 
 
 # ------------------------------------------------------------------------------ literals
@@ -109,7 +118,7 @@ def operands_of(node: Node, names: list[str]) -> list[Operand]:
     operands = []
     for source, name in zip(node.inputs, names, strict=True):
         if source.kind == CONST:
-            operands.append(Operand(scalar_text(source), array_constant(source)))
+            operands.append(Operand(array_constant(source), scalar_text(source)))
         else:
             operands.append(Operand(name))
     return operands
@@ -252,7 +261,7 @@ def _index_backward(node, a, *, shape, index):
 
 def _setitem(node, a, *, index):
     key = _basic_key(index, node.shape)
-    return f"rt.setitem(xp, {a[0]}, {a[1]}, key={literal(key)})"
+    return f"rt.setitem(xp, {a[0]}, {a[1].weak}, key={literal(key)})"
 
 
 def _index_select_backward(node, a, *, shape, dim):
@@ -279,7 +288,7 @@ def _embedding(node, a, *, padding_idx):
 def _typed(node: Node, operand: Operand, source: Node) -> str:
     """An array operand in ``node``'s dtype."""
     if source.kind == CONST:
-        return f"xp.asarray({operand}, dtype={dtype_text(node.dtype)}, device=device)"
+        return f"xp.asarray({operand.weak}, dtype={dtype_text(node.dtype)}, device=device)"
     return _cast_to_node(node, operand, source)
 
 
@@ -293,6 +302,7 @@ def _copy(node, a):
 
 
 def _addmm(node, a, *, beta, alpha):
+    a = [o.weakened() for o in a]
     product = f"{a[1]} @ {a[2]}" if alpha == 1 else f"{literal(alpha)} * ({a[1]} @ {a[2]})"
     if beta == 0:
         return f"xp.broadcast_to({product}, {literal(tuple(node.shape))})"
@@ -303,13 +313,14 @@ def _add_scaled(operator):
     def spell(node, a, *, value):
         if not node.dtype.is_floating_point:
             value = int(value)  # torch casts value to the tensors' dtype first
-        return f"{a[0]} + {literal(value)} * {a[1]} {operator} {a[2]}"
+        x, y, z = (o.weak for o in a)
+        return f"{x} + {literal(value)} * {y} {operator} {z}"
 
     return spell
 
 
 def _lerp(node, a):
-    start, end, weight = a
+    start, end, weight = (o.weakened() for o in a)
     return (
         f"xp.where(xp.abs({weight.arr}) < 0.5, {start} + {weight} * ({end} - {start}), "
         f"{end} - ({end} - {start}) * (1 - {weight}))"
@@ -342,7 +353,7 @@ def _nan_ignoring(function):
 
 
 def _div_rounded(node, a, *, rounding_mode):
-    x, y = a
+    x, y = (o.weakened() for o in a)
     if rounding_mode == "floor":
         return f"{x} // {y}"
     if node.dtype.is_floating_point:
@@ -598,7 +609,7 @@ SPELLINGS["layer_norm"] = _normalization
 SPELLINGS["batch_norm"] = _normalization
 
 # A default spelling made of operators and operands only is valid array API code as it is.
-_OPERATORS_ONLY = re.compile(r"[{}0-9\s+\-*/@<>=!()]*")
+_OPERATORS_ONLY = re.compile(r"[{}0-9\s+\-*/%@<>=!()]*")
 
 
 def spelling_of(op):
@@ -613,9 +624,13 @@ def spelling_of(op):
 
 
 def _format(spelling, node: Node, operands: list[Operand]) -> str:
+    """A spelling filled in. Operator-only spellings and runtime calls (whose kernels take
+    Python numbers) get constants as weak scalars; other calls get arrays."""
     attrs = node.attr_dict
     if callable(spelling):
         return spelling(node, operands, **attrs)
+    if spelling.startswith("rt.") or _OPERATORS_ONLY.fullmatch(spelling):
+        operands = [o.weakened() for o in operands]
     return spelling.format(*operands, **{k: literal(v) for k, v in attrs.items()})
 
 

@@ -77,6 +77,11 @@ class Backend:
         """A constant operand: a bare number, or a scalar of the node's dtype."""
         raise NotImplementedError
 
+    def read_only(self, op) -> bool:
+        """Whether the backend's code for ``op`` gives a read-only array (returned results
+        are copied, as eager mode gives writable ones)."""
+        return False
+
     def fresh_copy(self, text: str) -> str:
         """A new writable array equal to the array ``text`` names (results that would alias
         an argument or a read-only broadcast)."""

@@ -70,7 +70,7 @@ def inline(module: types.ModuleType, used: list[str], present: tuple[str, ...] =
     members = "\n".join(f"    {name} = staticmethod({name})" for name in sorted(used))
     namespace = (
         "class rt:\n"
-        f'    """The runtime kernels this module calls, copied from {module.__name__}."""\n\n'
+        f'    """The kernels this module calls, copied from {module.__name__}."""\n\n'
         f"{members}"
     )
     parts = ["\n".join(import_lines)] if import_lines else []

@@ -86,8 +86,11 @@ def typed_constant(node: Node) -> str:
     return f"np.{node.dtype.numpy.name}({constant_text(node)})"
 
 
-# Module-level names generated code binds (its imports, in any backend): never a user's name.
-RESERVED_NAMES = frozenset({"np", "math", "rt", "xp"})
+# Names generated code binds (its imports, in any backend; the array_api backend's locals
+# ``xp`` and ``device``): never a user's name.
+RESERVED_NAMES = frozenset(
+    {"np", "math", "rt", "xp", "device", "array_namespace", "array_device"}
+)
 
 
 def sanitize(name: str) -> str:

@@ -5,8 +5,9 @@ Run: OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 python benchmarks/dask_scaling.py 
 One step is ``value_and_grad(loss)(w, X, y)`` plus fetching its result: the numpy backend on
 arrays in this process, and ``backend="array_api"`` on Dask arrays persisted in the workers'
 memory of a ``distributed.LocalCluster`` (worker processes, one thread each), computed with
-``client.compute``. Prints the median milliseconds per step over ``--repeats`` steps, and the
-Dask graph's task count, for a few data sizes.
+``client.compute``. Prints the median milliseconds per step over ``--repeats`` steps and the
+Dask graph's task count (before Dask's optimization fuses blockwise tasks), for a few data
+sizes and chunk sizes.
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ import symgrad  # noqa: E402
 import symgrad.nn.functional as F  # noqa: E402
 
 FEATURES = 32
-CHUNK_ROWS = 100_000
 
 
 def loss(w, X, y):
@@ -36,9 +36,22 @@ def loss(w, X, y):
 
 
 def data(rows: int):
+    """Features and labels in this process (the numpy baseline)."""
     rng = np.random.default_rng(0)
     X = rng.standard_normal((rows, FEATURES), dtype=np.float32)
-    y = (X @ np.linspace(-1, 1, FEATURES, dtype=np.float32) > 0).astype(np.float32)
+    return X, labels(X)
+
+
+def labels(X):
+    return (X @ np.linspace(-1, 1, FEATURES, dtype=np.float32) > 0).astype(np.float32)
+
+
+def dask_data(client, rows: int, chunk_rows: int):
+    """Features and labels drawn on the workers and kept in their memory."""
+    X = da.random.default_rng(0).standard_normal((rows, FEATURES), chunks=(chunk_rows, FEATURES))
+    X = X.astype(np.float32)
+    X, y = client.persist([X, labels(X)])
+    wait([X, y])
     return X, y
 
 
@@ -52,23 +65,22 @@ def median_ms(step, repeats: int) -> float:
     return statistics.median(times)
 
 
-def numpy_step_ms(X, y, repeats: int) -> float:
+def numpy_step_ms(rows: int, repeats: int) -> float:
+    X, y = data(rows)
     step = symgrad.value_and_grad(loss)
     w = np.zeros(FEATURES, dtype=np.float32)
     return median_ms(lambda: step(w, X, y), repeats)
 
 
-def dask_step_ms(client, X, y, repeats: int) -> tuple[float, int]:
-    dX = client.persist(da.from_array(X, chunks=(CHUNK_ROWS, FEATURES)))
-    dy = client.persist(da.from_array(y, chunks=CHUNK_ROWS))
-    wait([dX, dy])
+def dask_step_ms(client, rows: int, chunk_rows: int, repeats: int) -> tuple[float, int]:
+    X, y = dask_data(client, rows, chunk_rows)
     step = symgrad.value_and_grad(loss, backend="array_api")
     w = np.zeros(FEATURES, dtype=np.float32)
 
     def run():
-        client.compute(list(step(w, dX, dy)), sync=True)
+        client.compute(list(step(w, X, y)), sync=True)
 
-    value, grad = step(w, dX, dy)
+    value, grad = step(w, X, y)
     tasks = len({key for a in (value, grad) for key in a.__dask_graph__()})
     return median_ms(run, repeats), tasks
 
@@ -77,9 +89,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000, 4_000_000])
+    parser.add_argument("--chunk-rows", type=int, nargs="+", default=[100_000, 1_000_000])
     args = parser.parse_args()
-    datasets = {rows: data(rows) for rows in args.rows}
-    results = {rows: {"numpy": numpy_step_ms(*datasets[rows], args.repeats)} for rows in args.rows}
+    cases = [(r, c) for r in args.rows for c in args.chunk_rows if c <= r]
+    numpy_ms = {rows: numpy_step_ms(rows, args.repeats) for rows in args.rows}
+    results = {case: {} for case in cases}
     for workers in (1, 2):
         with (
             LocalCluster(
@@ -87,19 +101,20 @@ def main() -> None:
             ) as cluster,
             Client(cluster) as client,
         ):
-            for rows in args.rows:
-                ms, tasks = dask_step_ms(client, *datasets[rows], args.repeats)
-                results[rows][f"dask x{workers}"] = ms
-                results[rows]["tasks"] = tasks
+            for rows, chunk_rows in cases:
+                ms, tasks = dask_step_ms(client, rows, chunk_rows, args.repeats)
+                results[rows, chunk_rows][workers] = ms
+                results[rows, chunk_rows]["tasks"] = tasks
     print(
-        f"{'rows':>10} {'MiB':>6} {'chunks':>6} {'tasks':>6} "
+        f"{'rows':>10} {'MiB':>6} {'chunk rows':>10} {'chunks':>6} {'tasks':>6} "
         f"{'numpy ms':>9} {'dask 1w ms':>10} {'dask 2w ms':>10}"
     )
-    for rows in args.rows:
-        r = results[rows]
+    for rows, chunk_rows in cases:
+        r = results[rows, chunk_rows]
         print(
-            f"{rows:>10,} {rows * FEATURES * 4 / 2**20:>6.0f} {-(-rows // CHUNK_ROWS):>6} "
-            f"{r['tasks']:>6} {r['numpy']:>9.1f} {r['dask x1']:>10.1f} {r['dask x2']:>10.1f}"
+            f"{rows:>10,} {rows * FEATURES * 4 / 2**20:>6.0f} {chunk_rows:>10,} "
+            f"{-(-rows // chunk_rows):>6} {r['tasks']:>6} {numpy_ms[rows]:>9.1f} "
+            f"{r[1]:>10.1f} {r[2]:>10.1f}"
         )
 
 

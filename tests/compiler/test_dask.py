@@ -7,6 +7,8 @@ compiled logistic regression and MLP gradients; the other tests use Dask's local
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pytest
 
@@ -144,3 +146,14 @@ def test_the_task_graph_grows_with_the_number_of_chunks_only():
     assert 0 < per_chunk < 40
     assert sizes[8] - sizes[4] == pytest.approx(4 * per_chunk, rel=0.2)
     assert sizes[4] - 4 * per_chunk < 40
+
+
+def test_the_tasks_need_only_dask_and_numpy_on_the_workers():
+    (w, b, _, _), (dX, dy) = _logistic_data()
+    value, grads = symgrad.value_and_grad(logistic_loss, argnums=(0, 1), backend="array_api")(
+        w, b, dX, dy
+    )
+    for array in (value, *grads):
+        for key, task in dict(array.__dask_graph__()).items():
+            pickled = pickle.dumps(task)
+            assert b"symgrad" not in pickled and b"array_api_compat" not in pickled, key

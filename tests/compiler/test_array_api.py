@@ -10,6 +10,7 @@ test_properties.py; the Dask cluster in test_dask.py.)
 from __future__ import annotations
 
 import os
+import pathlib
 import re
 import subprocess
 import sys
@@ -223,3 +224,31 @@ def test_exported_module_needs_no_symgrad(tmp_path):
     assert result.returncode == 0, result.stderr
     expected = symgrad.value_and_grad(fn, argnums=argnums)(*args)[0]
     assert float(result.stdout) == pytest.approx(float(expected), rel=1e-6)
+
+
+GOLDEN = pathlib.Path(__file__).parent / "golden" / "array_api"
+GOLDEN_NAMES = ["logistic_regression", "mlp", "rosenbrock", "stable_mix"]
+
+
+@pytest.mark.parametrize("name", GOLDEN_NAMES)
+def test_generated_source_matches_golden(name):
+    """The array_api code of the golden functions is committed (golden/array_api/) and must not
+    drift; regenerate with SYMGRAD_UPDATE_GOLDEN=1 and review the diff."""
+    from golden_functions import FUNCTIONS, arguments
+
+    fn, argnums = FUNCTIONS[name]
+    step = symgrad.value_and_grad(fn, argnums=argnums, backend="array_api")
+    source = step.source(*arguments()[name])
+    path = GOLDEN / f"{name}.py"
+    if os.environ.get("SYMGRAD_UPDATE_GOLDEN"):
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(source)
+    assert source == path.read_text()
+    namespace = {}
+    exec(compile(path.read_text(), str(path), "exec"), namespace)
+    args = arguments()[name]
+    expected_value, expected_grads = symgrad.value_and_grad(fn, argnums=argnums)(*args)
+    results = namespace["forward_backward"](*args)
+    expected_grads = expected_grads if isinstance(expected_grads, tuple) else (expected_grads,)
+    for got, expected in zip(results, (expected_value, *expected_grads), strict=True):
+        np.testing.assert_allclose(got, expected, rtol=1e-6)

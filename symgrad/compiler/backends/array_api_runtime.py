@@ -383,3 +383,101 @@ def variance(xp, x, *, dim, correction, keepdim, root):
     centered = x - xp.mean(x, axis=axes, keepdims=True)
     out = xp.sum(centered * centered, axis=axes, keepdims=keepdim) / max(count - correction, 0)
     return xp.sqrt(out) if root else out
+
+
+def take(xp, x, index):
+    """``x.flatten()[index]`` in ``index``'s shape (negative indices count from the end)."""
+    flat = xp.reshape(x, (-1,))
+    size = flat.shape[0]
+    positions = xp.reshape(index, (-1,))
+    positions = xp.where(positions < 0, positions + size, positions)
+    return xp.reshape(xp.take(flat, positions, axis=0), index.shape)
+
+
+def constant_pad(xp, x, *, pad, value):
+    """``pad`` lists (before, after) pairs from the last dim backwards; negative entries crop."""
+    crop = [slice(None)] * x.ndim
+    for k in range(len(pad) // 2):
+        d = x.ndim - 1 - k
+        crop[d] = slice(max(-pad[2 * k], 0), x.shape[d] - max(-pad[2 * k + 1], 0))
+    out = x[tuple(crop)]
+    for k in range(len(pad) // 2):
+        d = x.ndim - 1 - k
+        before, after = max(pad[2 * k], 0), max(pad[2 * k + 1], 0)
+        blocks = []
+        for width in (before, after):
+            shape = out.shape[:d] + (width,) + out.shape[d + 1 :]
+            blocks.append(xp.full(shape, value, dtype=out.dtype, device=_device(out)))
+        out = xp.concat([blocks[0], out, blocks[1]], axis=d)
+    return out
+
+
+def shift(xp, x, *, dim, offset, fill):
+    """``x`` moved by ``offset`` along ``dim``, the emptied places filled with ``fill``."""
+    n = x.shape[dim]
+    if not -n < offset < n:
+        return xp.full_like(x, fill)
+    kept = [slice(None)] * x.ndim
+    kept[dim] = slice(0, n - offset) if offset >= 0 else slice(-offset, n)
+    gap = x.shape[:dim] + (abs(offset),) + x.shape[dim + 1 :]
+    filler = xp.full(gap, fill, dtype=x.dtype, device=_device(x))
+    parts = [filler, x[tuple(kept)]] if offset >= 0 else [x[tuple(kept)], filler]
+    return xp.concat(parts, axis=dim)
+
+
+def diagonal(xp, x, *, offset, dim1, dim2):
+    """The ``offset`` diagonal of the (``dim1``, ``dim2``) matrices, as a last axis: the sum
+    of each row masked to its diagonal element (the standard has no diagonal outside linalg)."""
+    dim1, dim2 = dim1 % x.ndim, dim2 % x.ndim
+    rest = [d for d in range(x.ndim) if d not in (dim1, dim2)]
+    matrices = xp.permute_dims(x, (*rest, dim1, dim2))
+    matrices = matrices[..., :, offset:] if offset >= 0 else matrices[..., -offset:, :]
+    n = min(matrices.shape[-2], matrices.shape[-1])
+    matrices = matrices[..., :n, :n]
+    positions = xp.arange(n, device=_device(x))
+    eye = xp.reshape(positions, (n, 1)) == xp.reshape(positions, (1, n))
+    return xp.sum(xp.where(eye, matrices, xp.zeros_like(matrices)), axis=-1)
+
+
+def solve(xp, A, B, *, left, vector):
+    if vector:
+        B = xp.expand_dims(B, axis=-1)
+    if left:
+        X = xp.linalg.solve(A, B)
+    else:
+        X = xp.matrix_transpose(xp.linalg.solve(xp.matrix_transpose(A), xp.matrix_transpose(B)))
+    return X[..., 0] if vector else X
+
+
+def linear_scan(xp, b, a, *, dim, reverse):
+    """``h[i] = b[i] + a[i] * h[i - 1]`` along ``dim`` (from the end with ``reverse``), one
+    step per position: the standard has no scan."""
+    n = b.shape[dim]
+    dtype = xp.result_type(b, a)
+
+    def at(array, i):
+        key = [slice(None)] * array.ndim
+        key[dim] = i
+        return xp.astype(array[tuple(key)], dtype)
+
+    order = range(n - 1, -1, -1) if reverse else range(n)
+    values = {}
+    previous = None
+    for i in order:
+        previous = at(b, i) if previous is None else at(b, i) + at(a, i) * previous
+        values[i] = previous
+    return xp.stack([values[i] for i in range(n)], axis=dim)
+
+
+def check_take_index(xp, x, index):
+    """torch's error for an index outside the flattened input (eager arrays only)."""
+    if _is_lazy_array(index):
+        return
+    size = math.prod(x.shape)
+    outside = (index < -size) | (index >= size)
+    if bool(xp.any(outside)):
+        flat = xp.reshape(index, (-1,))
+        first = int(flat[int(xp.argmax(xp.astype(xp.reshape(outside, (-1,)), xp.int8)))])
+        raise IndexError(
+            f"out of range: tried to access index {first} on a tensor of {size} elements."
+        )

@@ -673,6 +673,18 @@ def _batch_norm_eval(node, a, *, eps, has_weight, has_bias):
 
 
 SPELLINGS["batch_norm_eval"] = _batch_norm_eval
+SPELLINGS.update(
+    {
+        "take": _runtime("take", 2),
+        "constant_pad_nd": _runtime("constant_pad", 1, "pad", "value"),
+        "shift": _runtime("shift", 1, "dim", "offset", "fill"),
+        "diagonal": _runtime("diagonal", 1, "offset", "dim1", "dim2"),
+        "diagonal_copy": _runtime("diagonal", 1, "offset", "dim1", "dim2"),
+        "linalg_solve": _runtime("solve", 2, "left", "vector"),
+        "linear_scan": _runtime("linear_scan", 2, "dim", "reverse"),
+    }
+)
+GUARDS["take"] = "rt.check_take_index(xp, {0}, {1})"
 
 # Ops without a spelling here, and why: what the 2023.12 standard lacks, or (``written``
 # False) a form the standard allows that this backend does not write yet. Compiling one is
@@ -692,15 +704,8 @@ NOT_SPELLED: dict[str, tuple[str, bool]] = {
     "index_add": ("the standard has no scatter-add", False),
     "sample": ("random sampling reads a numpy Generator", False),
     "gather_backward": ("the standard has no scatter-add", False),
-    "take": ("not written yet (a take of the flattened input)", True),
-    "linalg_solve": ("not written yet (xp.linalg.solve with torch's broadcasting)", True),
-    "diagonal": ("not written yet (linalg.diagonal takes only the last two axes)", True),
-    "diagonal_copy": ("not written yet (linalg.diagonal takes only the last two axes)", True),
     "diag_embed": ("not written yet", True),
-    "constant_pad_nd": ("not written yet (a concat of constant blocks)", True),
     "unfold": ("not written yet (sliding windows as a stack of slices)", True),
     "fold": ("not written yet (sliding windows summed back)", True),
-    "linear_scan": ("not written yet", True),
-    "shift": ("not written yet", True),
     "copy_slices": ("an in-place write through a view function", False),
 }

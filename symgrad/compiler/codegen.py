@@ -88,9 +88,7 @@ def typed_constant(node: Node) -> str:
 
 # Names generated code binds (its imports, in any backend; the array_api backend's locals
 # ``xp`` and ``device``): never a user's name.
-RESERVED_NAMES = frozenset(
-    {"np", "math", "rt", "xp", "device", "array_namespace", "array_device"}
-)
+RESERVED_NAMES = frozenset({"np", "math", "rt", "xp", "device", "array_namespace", "array_device"})
 
 
 def sanitize(name: str) -> str:
@@ -125,7 +123,7 @@ def render(template: str, **context) -> str:
 _RUNTIME_CALL = re.compile(r"(?<![\w.])rt\.(\w+)")
 
 
-def runtime_names(functions: list, helpers: dict) -> list[str]:
+def runtime_names(functions: list) -> list[str]:
     """The runtime kernels (``rt.name``) the generated statements call, in first-use order.
     Only the code of a line is read, never its comment (which quotes the user's source)."""
     names: dict[str, None] = {}

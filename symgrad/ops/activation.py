@@ -15,8 +15,8 @@ import warnings
 import numpy as np
 
 from .. import dtypes
-from ..compiler.backends import numpy_runtime as rt
 from ..tensor import Tensor, _wrap_dim
+from . import numpy_runtime as rt
 from . import random
 from .elementwise import erf, exp, logical_and, rsqrt, sigmoid, tanh, where
 from .elementwise import relu as _relu

@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dtypes
-from ..compiler.backends import numpy_runtime as rt
 from ..tensor import Tensor
+from . import numpy_runtime as rt
 from .elementwise import _is_bool, _is_integral, _zeros_like, div, isnan, logical_or, sigmoid, where
 from .inplace import inplace
 from .registry import OpDef, apply, public

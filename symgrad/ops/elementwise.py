@@ -14,9 +14,9 @@ import sympy as sp
 
 from .. import dtypes
 from ..autograd.nodes import InputMeta
-from ..compiler.backends import numpy_runtime as rt
 from ..tensor import Tensor
 from . import derivatives
+from . import numpy_runtime as rt
 from .inplace import FILL, inplace, write_out
 from .registry import OpDef, apply, apply_binary, public
 from .shape import clone

@@ -9,8 +9,8 @@ none. The rule is written with symgrad ops, so it also runs while compiling and 
 from __future__ import annotations
 
 from .. import dtypes
-from ..compiler.backends import numpy_runtime as rt
 from ..tensor import Tensor
+from . import numpy_runtime as rt
 from .indexing import INDEX_SELECT_BACKWARD, _is_integer_index
 from .registry import OpDef, apply
 

@@ -18,8 +18,8 @@ import numpy as np
 
 from .. import dtypes
 from ..autograd import grad_mode
-from ..compiler.backends import numpy_runtime as rt
 from ..tensor import Tensor, _wrap_dim
+from . import numpy_runtime as rt
 from .elementwise import where
 from .inplace import inplace
 from .registry import OpDef, apply, broadcast_error, public

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..compiler.backends import numpy_runtime as rt
 from ..tensor import Tensor, _wrap_dim
+from . import numpy_runtime as rt
 from .indexing import GETITEM, Index
 from .inplace import write_out
 from .registry import OpDef, apply, public

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import creation, dtypes
-from ..compiler.backends import numpy_runtime as rt
 from ..tensor import Tensor
+from . import numpy_runtime as rt
 from .inplace import write_out
 from .registry import OpDef, apply, public
 from .shape import expanded_shape

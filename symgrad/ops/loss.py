@@ -18,8 +18,8 @@ import numpy as np
 
 from .. import dtypes
 from ..autograd import grad_mode
-from ..compiler.backends import numpy_runtime as rt
 from ..tensor import Tensor
+from . import numpy_runtime as rt
 from .activation import log_softmax
 from .elementwise import (
     abs,

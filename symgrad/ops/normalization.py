@@ -10,8 +10,8 @@ running statistics, which get no gradient (as in torch).
 from __future__ import annotations
 
 from ..autograd import grad_mode
-from ..compiler.backends import numpy_runtime as rt
 from ..tensor import Tensor
+from . import numpy_runtime as rt
 from .activation import _layer_norm_vjp
 from .elementwise import rsqrt
 from .reduce import mean, var

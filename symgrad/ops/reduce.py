@@ -16,8 +16,8 @@ import types
 import numpy as np
 
 from .. import dtypes
-from ..compiler.backends import numpy_runtime as rt
 from ..tensor import Tensor, _wrap_dim
+from . import numpy_runtime as rt
 from .elementwise import where
 from .inplace import write_out
 from .registry import FUNCTIONS, OpDef, apply, public

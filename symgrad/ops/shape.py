@@ -13,8 +13,8 @@ import warnings
 import numpy as np
 
 from .. import devices, dtypes
-from ..compiler.backends import numpy_runtime as rt
 from ..tensor import Tensor, _wrap_dim
+from . import numpy_runtime as rt
 from .registry import OpDef, apply, public
 
 

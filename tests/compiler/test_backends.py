@@ -11,8 +11,8 @@ import pytest
 
 import symgrad
 from symgrad.compiler import backends
-from symgrad.compiler.backends import numpy_runtime
 from symgrad.compiler.backends.numpy import NumpyBackend
+from symgrad.ops import numpy_runtime
 from symgrad.ops.registry import REGISTRY
 
 
@@ -78,6 +78,23 @@ def test_every_transform_takes_a_backend(spelled, transform):
     _assert_tree_close(fn(w, x), expected)
     assert "np.multiply(" in fn.source(w, x)
     assert fn.backend is spelled
+
+
+def test_a_compiled_module_takes_a_backend(spelled):
+    class Scale(symgrad.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = symgrad.nn.Parameter(symgrad.ones(3))
+
+        def forward(self, x):
+            return (x * self.w).sum()
+
+    model = Scale()
+    compiled = symgrad.compile(model, backend="test_spelled")
+    x = symgrad.tensor([1.0, 2.0, 3.0])
+    compiled(x).backward()
+    assert model.w.grad.tolist() == [1.0, 2.0, 3.0]
+    assert "np.multiply(" in compiled.source(x)
 
 
 def test_vjp_takes_a_backend(spelled):
@@ -199,7 +216,7 @@ def test_a_guard_raises_eagers_error_in_generated_code():
 def _classifier(W, b, x, labels):
     logits = (x @ W + b).tanh()
     loss = symgrad.nn.functional.cross_entropy(logits, labels)
-    return loss + symgrad.logsumexp(logits, 1).mean() + logits.sigmoid().mean()
+    return loss + symgrad.logsumexp(logits, 1).mean() + logits.sigmoid().mean() + logits.erf().sum()
 
 
 def test_an_exported_module_runs_where_symgrad_is_not_importable(tmp_path):
@@ -219,6 +236,7 @@ def test_an_exported_module_runs_where_symgrad_is_not_importable(tmp_path):
         line for line in exported.splitlines() if line.startswith(("import", "from"))
     )
     assert "class rt:" in exported and "def nll_loss(" in exported
+    assert "import math" in exported  # what the erf kernel needs comes along
     np.savez(tmp_path / "args.npz", *args)
     script = (
         "import importlib.util, sys, numpy as np\n"
@@ -240,3 +258,62 @@ def test_an_exported_module_runs_where_symgrad_is_not_importable(tmp_path):
     np.testing.assert_allclose(results["value"], value, rtol=1e-12)
     np.testing.assert_allclose(results["d_W"], d_W, rtol=1e-12)
     np.testing.assert_allclose(results["d_b"], d_b, rtol=1e-12)
+
+
+_KERNELS = """
+import numpy as np
+
+_TWO = 2.0
+
+
+def _sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def tanh_kernel(x):
+    return (_TWO * _sigmoid(_TWO * x) - 1).astype(x.dtype)
+"""
+
+
+class _WithRuntime(NumpyBackend):
+    """A backend with its own runtime module, spelling tanh as one of its kernels."""
+
+    name = "test_runtime"
+    runtime = "seam_test_kernels"
+    code_for_op = {**NumpyBackend.code_for_op, "tanh": "rt.tanh_kernel({0})"}
+
+
+def test_a_backend_brings_its_own_runtime_module(tmp_path, monkeypatch):
+    kernels = tmp_path / "kernels"
+    kernels.mkdir()
+    (kernels / "seam_test_kernels.py").write_text(_KERNELS)
+    monkeypatch.syspath_prepend(str(kernels))
+    backend = _WithRuntime()
+    backends.add(backend)
+    try:
+        fn = symgrad.value_and_grad(lambda x: (x.tanh() * x).sum(), backend="test_runtime")
+        x = np.linspace(-2, 2, 7)
+        value, grad = fn(x)
+    finally:
+        backends.remove(backend.name)
+    np.testing.assert_allclose(value, (np.tanh(x) * x).sum())
+    np.testing.assert_allclose(grad, np.tanh(x) + x * (1 - np.tanh(x) ** 2))
+    source = fn.source(x)
+    assert "import seam_test_kernels as rt" in source and "rt.tanh_kernel(x)" in source
+    exported = pathlib.Path(fn.export(str(tmp_path / "exported.py"), x)).read_text()
+    assert "seam_test_kernels" not in exported.replace("copied from seam_test_kernels", "")
+    for copied in ("_TWO = 2.0", "def _sigmoid(", "def tanh_kernel(", "class rt:"):
+        assert copied in exported
+    script = (
+        "import numpy as np, exported\n"
+        "value, grad = exported.forward_backward(np.linspace(-2, 2, 7))\n"
+        "print(repr(float(value)))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, '.'); exec({script!r})"],
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    assert float(result.stdout) == pytest.approx(float(value), rel=1e-12)

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...ops import numpy_runtime
 from .. import codegen
 from ..graph import CONST, Node
-from . import numpy_runtime
 from .base import Backend
 
 

@@ -15,8 +15,8 @@ import types
 
 
 @functools.cache
-def _definitions(path: str) -> tuple[str, dict[str, tuple[int, str, frozenset[str]]], list]:
-    """(file text, top-level name -> (order, source, names it reads), import statements)."""
+def _definitions(path: str) -> tuple[dict[str, tuple[int, str, frozenset[str]]], list]:
+    """(top-level name -> (order, source, names it reads), import statements) of a file."""
     with open(path, encoding="utf-8") as f:
         text = f.read()
     tree = ast.parse(text)
@@ -44,13 +44,15 @@ def _definitions(path: str) -> tuple[str, dict[str, tuple[int, str, frozenset[st
         )
         for name in names:
             definitions[name] = (order, source, reads)
-    return text, definitions, imports
+    return definitions, imports
 
 
-def inline(module: types.ModuleType, used: list[str], present: tuple[str, ...] = ()) -> str:
-    """Source defining the kernels ``used`` of ``module`` and what they need, then ``rt``;
-    import statements in ``present`` (the module's own imports) are not repeated."""
-    _, definitions, imports = _definitions(module.__file__)
+def inline(
+    module: types.ModuleType, used: list[str], present: tuple[str, ...] = ()
+) -> tuple[list[str], str]:
+    """(import lines, source) defining the kernels ``used`` of ``module`` and what they need,
+    then ``rt``; import statements in ``present`` (the module's own imports) are left out."""
+    definitions, imports = _definitions(module.__file__)
     needed: dict[str, None] = {}
     pending = list(used)
     while pending:
@@ -73,6 +75,4 @@ def inline(module: types.ModuleType, used: list[str], present: tuple[str, ...] =
         f'    """The kernels this module calls, copied from {module.__name__}."""\n\n'
         f"{members}"
     )
-    parts = ["\n".join(import_lines)] if import_lines else []
-    parts += [source for _, source in blocks] + [namespace]
-    return "\n\n\n".join(parts)
+    return import_lines, "\n\n\n".join([source for _, source in blocks] + [namespace])

@@ -5,7 +5,7 @@
 # Each line ends with the user's line it computes ("(grad)": its derivative). Needs numpy and
 # symgrad's kernels, rt (export() writes a copy with them inlined, which needs only numpy).
 import numpy as np
-from symgrad.compiler.backends import numpy_runtime as rt
+from symgrad.ops import numpy_runtime as rt
 
 
 def forward(w, b, X, y):

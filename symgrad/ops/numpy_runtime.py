@@ -1,10 +1,11 @@
-"""The numpy backend's runtime: kernels of the ops that have no one-line numpy spelling.
+"""The numpy runtime: kernels of the ops that have no one-line numpy spelling.
 
 Each function here is the op's one implementation: its OpDef's ``eval`` (eager mode runs it)
-and what generated numpy code calls as ``rt.<name>(...)``; ``check_*`` functions raise
-eager mode's errors for argument values an op cannot take, before the op, in both. Only
-numpy (and math) are used, so that ``export()`` can copy the kernels a module calls into it
-and the exported module needs only numpy. Sections follow the op modules that use them.
+and what the numpy backend's generated code calls as ``rt.<name>(...)``; ``check_*``
+functions raise eager mode's errors for argument values an op cannot take, before the op,
+in both. It sits with the ops (below the compiler) because eager mode runs it. Only numpy
+(and math) are used, so that ``export()`` can copy the kernels a module calls into it and
+the exported module needs only numpy. Sections follow the op modules that use them.
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@
 # outputs' cotangents -> the inputs' gradients; forward_backward: both, fused.
 # Each line ends with the user's line it computes ("(grad)": its derivative). Calls only xp.*,
 # the array API namespace of the arguments: NumPy, CuPy, torch, Dask, array-api-strict ...
+# Needs array-api-compat and symgrad's xp kernels, rt (export() inlines them).
 import math
 
 from array_api_compat import array_namespace

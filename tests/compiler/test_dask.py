@@ -157,3 +157,12 @@ def test_the_tasks_need_only_dask_and_numpy_on_the_workers():
         for key, task in dict(array.__dask_graph__()).items():
             pickled = pickle.dumps(task)
             assert b"symgrad" not in pickled and b"array_api_compat" not in pickled, key
+
+
+def test_an_array_of_unknown_shape_is_a_clear_error():
+    (w, b, X, y), _ = _logistic_data()
+    dX = da.from_array(X, chunks=(250, X.shape[1]))
+    unknown = dX[dX[:, 0] > 10]  # rows chosen by value: their count is unknown
+    step = symgrad.value_and_grad(logistic_loss, argnums=(0, 1), backend="array_api")
+    with pytest.raises(ValueError, match="backend 'array_api' needs arrays of known shape"):
+        step(w, b, unknown, da.from_array(y[:0], chunks=1))

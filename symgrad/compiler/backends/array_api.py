@@ -77,7 +77,14 @@ class ArrayApiBackend(Backend):
         return not isinstance(value, Tensor) and is_array_api_obj(value)
 
     def array_type(self, value):
-        return tuple(value.shape), numpy_dtype(value.dtype, type(value))
+        shape = tuple(value.shape)
+        if not all(isinstance(n, int) for n in shape):
+            raise ValueError(
+                f"symgrad.compile: backend 'array_api' needs arrays of known shape, got a "
+                f"{type(value).__name__} of shape {shape}\nsymgrad hint: a Dask array with "
+                "unknown chunk sizes gets them from .compute_chunk_sizes()"
+            )
+        return shape, numpy_dtype(value.dtype, type(value))
 
     def to_output(self, value):
         # array_api_compat's numpy functions return numpy scalars for 0-d results

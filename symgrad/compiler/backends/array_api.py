@@ -68,7 +68,8 @@ class ArrayApiBackend(Backend):
         return spellings.scalar_text(node) if bare else spellings.array_constant(node)
 
     def read_only(self, op) -> bool:
-        return op.name == "expand"  # xp.broadcast_to: a read-only view in numpy
+        # spelled with xp.broadcast_to: a read-only view in numpy
+        return op.name in ("expand", "copy", "fill_tensor")
 
     def fresh_copy(self, text: str) -> str:
         return f"xp.asarray({text}, copy=True)"

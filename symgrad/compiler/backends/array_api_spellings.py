@@ -7,9 +7,12 @@ operator and as ``xp.asarray(value, dtype=..., device=device)`` where a function
 array. An op missing here whose default spelling is pure operators (``{0} + {1}``) keeps it;
 any other op has no spelling in this backend and compiling it is an error naming the op.
 
-A spelling is a format string over the operands (``{0}``: the operand as an operator
-takes it, ``{0.arr}``: always an array) and the printed attributes, or a function
-``(node, operands, **attrs) -> str`` for ops whose text depends on shapes.
+A spelling is a format string over the operands and the printed attributes, or a function
+``(node, operands, **attrs) -> str`` for ops whose text depends on shapes. An operand is its
+array text (a constant as a typed 0-d array), except in operator-only spellings and runtime
+calls, where a constant is a weak Python scalar (``operand.weak``; kernels take numbers).
+Attributes are printed by this module's ``literal``: codegen's prints numpy names
+(``np.float32``, ``np.inf``), this one the namespace's (``xp.float32``) and ``math.inf``.
 """
 
 from __future__ import annotations
@@ -110,6 +113,7 @@ def scalar_text(node: Node) -> str:
 
 
 def array_constant(node: Node) -> str:
+    """A constant as a 0-d array of its dtype on the arguments' device."""
     return f"xp.asarray({scalar_text(node)}, dtype={dtype_text(node.dtype)}, device=device)"
 
 
@@ -128,7 +132,7 @@ def operands_of(node: Node, names: list[str]) -> list[Operand]:
 
 
 def _call(function: str, arity: int = 1) -> str:
-    arguments = ", ".join(f"{{{k}.arr}}" for k in range(arity))
+    arguments = ", ".join(f"{{{k}}}" for k in range(arity))
     return f"xp.{function}({arguments})"
 
 
@@ -297,8 +301,8 @@ def _masked_fill(node, a):
 
 
 def _copy(node, a):
-    source = f"xp.broadcast_to({a[1].arr}, {literal(tuple(node.shape))})"
-    return _cast_to_node(node, source, node.inputs[1])
+    """``x.copy_(src)``: ``src`` in ``x``'s dtype, broadcast to ``x``'s shape."""
+    return f"xp.broadcast_to({_typed(node, a[1], node.inputs[1])}, {literal(tuple(node.shape))})"
 
 
 def _addmm(node, a, *, beta, alpha):

@@ -6,8 +6,8 @@ One step is ``value_and_grad(loss)(w, X, y)`` plus fetching its result: the nump
 arrays in this process, and ``backend="array_api"`` on Dask arrays persisted in the workers'
 memory of a ``distributed.LocalCluster`` (worker processes, one thread each), computed with
 ``client.compute``. Prints the median milliseconds per step over ``--repeats`` steps and the
-Dask graph's task count (before Dask's optimization fuses blockwise tasks), for a few data
-sizes and chunk sizes.
+Dask graph's task count (as built / after ``dask.optimize`` fuses blockwise tasks), for a few
+data sizes and chunk sizes.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+import dask  # noqa: E402
 import dask.array as da  # noqa: E402
 from distributed import Client, LocalCluster, wait  # noqa: E402
 
@@ -72,7 +73,7 @@ def numpy_step_ms(rows: int, repeats: int) -> float:
     return median_ms(lambda: step(w, X, y), repeats)
 
 
-def dask_step_ms(client, rows: int, chunk_rows: int, repeats: int) -> tuple[float, int]:
+def dask_step_ms(client, rows: int, chunk_rows: int, repeats: int) -> tuple[float, int, int]:
     X, y = dask_data(client, rows, chunk_rows)
     step = symgrad.value_and_grad(loss, backend="array_api")
     w = np.zeros(FEATURES, dtype=np.float32)
@@ -82,7 +83,8 @@ def dask_step_ms(client, rows: int, chunk_rows: int, repeats: int) -> tuple[floa
 
     value, grad = step(w, X, y)
     tasks = len({key for a in (value, grad) for key in a.__dask_graph__()})
-    return median_ms(run, repeats), tasks
+    fused = len({key for a in dask.optimize(value, grad) for key in dict(a.__dask_graph__())})
+    return median_ms(run, repeats), tasks, fused
 
 
 def main() -> None:
@@ -102,18 +104,18 @@ def main() -> None:
             Client(cluster) as client,
         ):
             for rows, chunk_rows in cases:
-                ms, tasks = dask_step_ms(client, rows, chunk_rows, args.repeats)
+                ms, tasks, fused = dask_step_ms(client, rows, chunk_rows, args.repeats)
                 results[rows, chunk_rows][workers] = ms
-                results[rows, chunk_rows]["tasks"] = tasks
+                results[rows, chunk_rows]["tasks"] = f"{tasks}/{fused}"
     print(
-        f"{'rows':>10} {'MiB':>6} {'chunk rows':>10} {'chunks':>6} {'tasks':>6} "
+        f"{'rows':>10} {'MiB':>6} {'chunk rows':>10} {'chunks':>6} {'tasks':>9} "
         f"{'numpy ms':>9} {'dask 1w ms':>10} {'dask 2w ms':>10}"
     )
     for rows, chunk_rows in cases:
         r = results[rows, chunk_rows]
         print(
             f"{rows:>10,} {rows * FEATURES * 4 / 2**20:>6.0f} {chunk_rows:>10,} "
-            f"{-(-rows // chunk_rows):>6} {r['tasks']:>6} {numpy_ms[rows]:>9.1f} "
+            f"{-(-rows // chunk_rows):>6} {r['tasks']:>9} {numpy_ms[rows]:>9.1f} "
             f"{r[1]:>10.1f} {r[2]:>10.1f}"
         )
 

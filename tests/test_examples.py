@@ -8,13 +8,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run_example(name: str) -> str:
-    env = dict(os.environ)
+def run_example(name: str, **extra_env: str) -> str:
+    env = dict(os.environ, **extra_env)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     # the examples multiply small matrices: BLAS threads only add overhead on a busy machine
     env.setdefault("OPENBLAS_NUM_THREADS", "1")
@@ -100,3 +101,16 @@ def test_compile_tour():
     losses = [float(v) for v in re.findall(r"MLP step \d: loss ([\d.]+)", output)]
     assert len(losses) == 3 and losses[2] < losses[0]
     assert "recompiled because arg 'images': shape (128, 784) -> (17, 784)" in output
+
+
+def test_dask_logistic_regression():
+    pytest.importorskip("distributed", reason="the Dask example needs dask[distributed]")
+    pytest.importorskip("array_api_compat", reason="the Dask example needs array-api-compat")
+    # a small data set: the default (366 MiB, more than a worker's memory) takes ~30 s
+    output = run_example("dask_logistic_regression.py", SYMGRAD_EXAMPLE_ROWS="40000")
+    assert re.search(r"^dashboard: http://\S+", output, flags=re.MULTILINE)
+    assert "data: 40,000 x 32 float32" in output
+    losses = [float(v) for v in re.findall(r"^step \d+ loss ([\d.]+)$", output, flags=re.M)]
+    assert len(losses) == 5
+    assert losses[0] == pytest.approx(np.log(2), abs=1e-6)  # w = 0: every probability 1/2
+    assert all(b < a for a, b in zip(losses, losses[1:], strict=False)), losses

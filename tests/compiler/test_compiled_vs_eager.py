@@ -1,14 +1,58 @@
 """Every op of the op table, compiled, equals eager mode: values and gradients, float32 and
-float64, through ``compile`` (+ ``.backward()``) and through ``value_and_grad``."""
+float64, through ``compile`` (+ ``.backward()``) and through ``value_and_grad``.
+
+Each comparison runs on targets (``array_targets.py``): the numpy backend (every variant, both
+dtypes), and the array_api backend on array-api-strict arrays (every variant in float64, the
+first in float32) and on numpy, torch and Dask arrays (the first variant, float64). On an
+array_api target an op the 2023.12 standard cannot write must fail to compile with the error
+that names it (and the backend documents why); an op a library's namespace lacks must fail
+with that library's error (``array_targets.LIBRARY_GAPS``).
+"""
 
 import numpy as np
 import pytest
+from array_targets import (
+    ARRAY_API_TARGETS,
+    NUMPY,
+    STRICT,
+    assert_not_in_the_standard,
+    is_library_gap,
+)
+from array_targets import param as target_param
 from op_table import flat_arrays, params, to_symgrad
 
 import symgrad
+from symgrad.compiler import codegen
 from symgrad.ir.trace import TracingError
 
 TOLERANCE = {np.float64: 1e-6, np.float32: 1e-5}
+# (dtype, target): the numpy backend on every variant of every op in both dtypes, the
+# conformance target (array-api-strict) on every variant in float64; the rest on variant 0.
+FULL_TARGETS = [(np.float64, NUMPY), (np.float32, NUMPY), (np.float64, STRICT)]
+FIRST_VARIANT_TARGETS = [(np.float32, STRICT)] + [
+    (np.float64, t) for t in ARRAY_API_TARGETS if t is not STRICT
+]
+
+
+def _combined(case_params):
+    """(case, variant, dtype, target) parameters: the full targets on every (case, variant),
+    the other targets on variant 0."""
+    combined = []
+    for p in case_params:
+        case, variant = p.values
+        for dtype, target in FULL_TARGETS + (FIRST_VARIANT_TARGETS if variant == 0 else []):
+            marked = target_param(target, dtype=dtype)
+            combined.append(
+                pytest.param(
+                    case,
+                    variant,
+                    dtype,
+                    target,
+                    id=f"{p.id}-{marked.id}",
+                    marks=[*p.marks, *marked.marks],
+                )
+            )
+    return combined
 
 
 def _float_outputs(result):
@@ -57,10 +101,22 @@ def _weights(case, inputs):
     return [rng.standard_normal(tuple(o.shape)) for o in outputs]
 
 
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("case, variant", params())
-def test_compiled_values_equal_eager(case, variant, dtype):
+def _target_outputs(result, target) -> list:
+    """A compiled result on a target as float64 numpy arrays (each checked to be of the
+    target's array type)."""
+    if isinstance(result, (tuple, list)):
+        return [a for r in result for a in _target_outputs(r, target)]
+    if isinstance(result, (int, float, bool)):
+        return [np.asarray(result, dtype=np.float64)]
+    assert target.is_native(result), f"{type(result)} returned on {target.name}"
+    return [target.to_numpy(result).astype(np.float64)]
+
+
+@pytest.mark.parametrize("case, variant, dtype, target", _combined(params()))
+def test_compiled_values_equal_eager(case, variant, dtype, target):
     inputs = case.sample(variant, dtype)
+    if target is not NUMPY:
+        return _values_on_target(case, inputs, dtype, target)
     if not case.compiles:
         with pytest.raises(TracingError):
             symgrad.compile(case.fn)(*inputs)
@@ -73,14 +129,42 @@ def test_compiled_values_equal_eager(case, variant, dtype):
         np.testing.assert_allclose(c, e, rtol=TOLERANCE[dtype], atol=TOLERANCE[dtype])
 
 
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("case, variant", params(differentiable_only=True, compiling_only=True))
-def test_compiled_gradients_equal_eager(case, variant, dtype):
+def _values_on_target(case, inputs, dtype, target):
+    arrays = [target.to_array(v) for v in inputs]
+    compiled = symgrad.compile(case.fn, backend=target.backend)
+    if not case.compiles:
+        with pytest.raises(TracingError):
+            compiled(*arrays)
+        return
+    eager = flat_arrays(case.fn(*to_symgrad(inputs)))
+    try:
+        result = compiled(*arrays)
+    except codegen.CodegenError as error:
+        assert_not_in_the_standard(error)
+        return
+    except Exception as error:
+        if is_library_gap(target, error):
+            return
+        raise
+    outputs = _target_outputs(result, target)
+    assert len(outputs) == len(eager)
+    for c, e in zip(outputs, eager, strict=True):
+        assert c.shape == e.shape
+        np.testing.assert_allclose(c, e, rtol=TOLERANCE[dtype], atol=TOLERANCE[dtype])
+
+
+@pytest.mark.parametrize(
+    "case, variant, dtype, target",
+    _combined(params(differentiable_only=True, compiling_only=True)),
+)
+def test_compiled_gradients_equal_eager(case, variant, dtype, target):
     inputs = case.sample(variant, dtype)
     weights = _weights(case, inputs)
     assert weights, f"{case.name} is marked differentiable but has no float output"
     loss = _weighted_sum(case, weights)
     eager_loss, eager_grads = _eager(case, inputs, weights)
+    if target is not NUMPY:
+        return _gradients_on_target(inputs, loss, eager_loss, eager_grads, dtype, target)
 
     args = _leaves(inputs, dtype, True)
     compiled_loss = symgrad.compile(loss)(*args)
@@ -103,4 +187,33 @@ def test_compiled_gradients_equal_eager(case, variant, dtype):
         assert isinstance(g, np.ndarray)
         expected = np.zeros_like(g) if e is None else e.numpy()  # transforms give zeros
         assert g.dtype == expected.dtype
+        np.testing.assert_allclose(g, expected, rtol=tol * 10, atol=tol * 10)
+
+
+def _float_positions(inputs) -> tuple[int, ...]:
+    return tuple(
+        i for i, v in enumerate(inputs) if isinstance(v, np.ndarray) and v.dtype.kind == "f"
+    )
+
+
+def _gradients_on_target(inputs, loss, eager_loss, eager_grads, dtype, target):
+    """value_and_grad on the target's arrays equals eager mode's loss and gradients."""
+    arrays = [target.to_array(v) for v in inputs]
+    step = symgrad.value_and_grad(loss, argnums=_float_positions(inputs), backend=target.backend)
+    try:
+        value, grads = step(*arrays)
+    except codegen.CodegenError as error:
+        assert_not_in_the_standard(error)
+        return
+    except Exception as error:
+        if is_library_gap(target, error):
+            return
+        raise
+    tol = TOLERANCE[dtype]
+    np.testing.assert_allclose(
+        _target_outputs(value, target)[0], eager_loss.item(), rtol=tol, atol=tol
+    )
+    for g, e in zip(grads, eager_grads, strict=True):
+        (g,) = _target_outputs(g, target)
+        expected = np.zeros_like(g) if e is None else e.numpy()
         np.testing.assert_allclose(g, expected, rtol=tol * 10, atol=tol * 10)

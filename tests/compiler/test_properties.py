@@ -8,6 +8,10 @@ installed, eager == torch. Second order on small programs, and the cache under s
 The profile is chosen in ``tests/conftest.py``: derandomized and short in CI, random and long
 with ``SYMGRAD_FUZZ_EXAMPLES=N``. A failure found here becomes a named test in
 ``test_regressions.py``.
+
+The first property also runs on other targets (``array_targets.py``): the array_api backend
+on array-api-strict arrays must agree with eager mode in the same way (values, gradients,
+dtypes, errors), or refuse at compile time an op the standard cannot write.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ import threading
 
 import numpy as np
 import pytest
+from array_targets import NUMPY, STRICT, assert_not_in_the_standard
+from array_targets import param as target_param
 from hypothesis import given, settings
 from programs import Program, function, programs, run
 
@@ -157,9 +163,53 @@ def _check_torch(program, arrays, out, grads, rtol) -> None:
             _close(g, expected, rtol * 100, f"torch gradient of input {k}")
 
 
-@given(programs())
-def test_compiled_equals_eager_equals_finite_differences(program):
-    check_program(program)
+def check_on_target(program: Program, target) -> None:
+    """Eager mode == ``value_and_grad(backend=target.backend)`` on the target's arrays."""
+    arrays = program.sample()
+    eager = _eager(program, arrays)
+    step = symgrad.value_and_grad(
+        function(program), argnums=tuple(range(len(arrays))), backend=target.backend
+    )
+    try:
+        value, grads = step(*[target.to_array(a) for a in arrays])
+    except Exception as error:  # noqa: BLE001 - compared with eager's
+        if unspelled := _unspelled(error):
+            return assert_not_in_the_standard(unspelled)
+        assert isinstance(eager, Exception), f"{target.name} raised, eager did not:\n{program}"
+        assert _first_line(error) == _first_line(eager), f"{error!r}\n{program}"
+        return
+    assert not isinstance(eager, Exception), f"eager raised {eager!r}, {target.name} did not"
+    out, eager_grads = eager
+    rtol = _rtol(program)
+    assert target.is_native(value), f"{type(value)} returned on {target.name}"
+    value = target.to_numpy(value)
+    assert value.dtype == out.dtype.numpy, f"{target.name} value dtype {value.dtype}"
+    _close(value, out.detach().numpy(), rtol, f"{target.name} value")
+    for k, (g, e, a) in enumerate(zip(grads, eager_grads, arrays, strict=True)):
+        g = target.to_numpy(g)
+        assert g.dtype == a.dtype, f"input {k}: {target.name} gradient dtype {g.dtype}"
+        expected = np.zeros_like(a) if e is None else e
+        _close(g, expected, rtol * 10, f"{target.name} gradient of input {k}")
+
+
+def _unspelled(error: BaseException):
+    """The compile error for an op the backend cannot write, if ``error`` is (or wraps) one."""
+    from symgrad.compiler import codegen
+
+    while error is not None:
+        if isinstance(error, codegen.CodegenError):
+            return error
+        error = error.__cause__
+    return None
+
+
+@pytest.mark.parametrize("target", [target_param(NUMPY), target_param(STRICT)])
+@given(program=programs())
+def test_compiled_equals_eager_equals_finite_differences(target, program):
+    if target is NUMPY:
+        check_program(program)
+    else:
+        check_on_target(program, target)
 
 
 @settings(max_examples=max(10, EXAMPLES // 10))

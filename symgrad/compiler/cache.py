@@ -30,6 +30,17 @@ def leaf_spec(leaf, index: int, function_name: str, path: str, backend=None):
     if backend is not None and backend.is_array(leaf):
         shape, dtype = backend.array_type(leaf)
         return ("array", tuple(shape), np.dtype(dtype))
+    if not isinstance(leaf, np.generic) and any(
+        hasattr(leaf, protocol)
+        for protocol in ("__array_namespace__", "__dlpack__", "__dask_graph__")
+    ):
+        # An array of another library (torch, Dask, CuPy, JAX ...) is not a static value.
+        raise TypeError(
+            f"symgrad.compile: backend {backend.name if backend else 'numpy'!r} does not take "
+            f"{type(leaf).__module__}.{type(leaf).__qualname__} arguments (argument "
+            f"{path or index!s} of {function_name})\nsymgrad hint: compile with "
+            'backend="array_api" to run on torch, Dask, CuPy and other array-API arrays'
+        )
     try:
         hash(leaf)
     except TypeError:

@@ -106,10 +106,12 @@ def test_an_op_the_standard_lacks_is_a_compile_time_error_naming_it():
     compiled = symgrad.compile(f, backend="array_api")
     with pytest.raises(codegen.CodegenError) as raised:
         compiled(np.linspace(-1, 1, 4))
-    assert (
-        "symgrad.compile: op 'erf' has no spelling in backend 'array_api': the standard has no "
-        "erf" in str(raised.value)
+    message = str(raised.value)
+    assert message.startswith("symgrad.compile cannot generate code for erf at ")
+    assert message.endswith(
+        "op 'erf' has no spelling in backend 'array_api': the standard has no erf"
     )
+    assert message.count("symgrad.compile") == 1
     assert calls == [1]  # traced once, never run
     np.testing.assert_allclose(symgrad.compile(f)(np.zeros(3)), 0.0)  # numpy still has it
 

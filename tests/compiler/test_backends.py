@@ -317,3 +317,20 @@ def test_a_backend_brings_its_own_runtime_module(tmp_path, monkeypatch):
         text=True,
     )
     assert float(result.stdout) == pytest.approx(float(value), rel=1e-12)
+
+
+@pytest.mark.parametrize("library", ["torch", "dask.array"])
+def test_an_array_of_another_library_names_the_array_api_backend(library):
+    """Regression: a torch tensor or a Dask array passed to the numpy backend was taken for a
+    static value (a tracing error deep inside, or "Non-hashable static arguments")."""
+    module = pytest.importorskip(library)
+    foreign = module.ones(3) if library == "torch" else module.ones(3, chunks=3)
+    step = symgrad.value_and_grad(lambda w, x: (x * w).sum())
+    with pytest.raises(TypeError) as raised:
+        step(np.ones(3), foreign)
+    first, hint = str(raised.value).splitlines()
+    assert first.startswith("symgrad.compile: backend 'numpy' does not take ")
+    assert hint == (
+        'symgrad hint: compile with backend="array_api" to run on torch, Dask, CuPy and other '
+        "array-API arrays"
+    )

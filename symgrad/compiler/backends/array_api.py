@@ -30,7 +30,7 @@ _ENTRY_POINTS = ("forward", "backward", "forward_backward")
 
 def _unsupported(node: Node, why: spellings.Unsupported) -> codegen.CodegenError:
     return codegen.CodegenError(
-        f"symgrad.compile: op {node.op.name!r} has no spelling in backend 'array_api': {why}"
+        f"op {node.op.name!r} has no spelling in backend 'array_api': {why}"
     )
 
 

@@ -257,8 +257,9 @@ class CompiledFunction:
             self._fast[fast_key] = entry
         return entry, leaves
 
-    def _build(self, structure, leaves, readable, dynamic, wrt, differentiate_captured):
-        """The pipeline on these flattened arguments (the call path and ``formula`` share it)."""
+    def _build(self, structure, leaves, readable, dynamic, wrt, differentiate_captured, disk=False):
+        """The pipeline on these flattened arguments (the call path and ``formula`` share it;
+        ``disk``: through the persistent cache, for the call path)."""
         return pipeline.build(
             self._fn,
             structure,
@@ -269,6 +270,7 @@ class CompiledFunction:
             differentiate_captured,
             self._resolve_name,
             first_output_only=self._has_aux,
+            disk=disk,
         )
 
     def _captured_changed(self, entry) -> bool:
@@ -292,12 +294,14 @@ class CompiledFunction:
         wrt = self._wrt(leaves, paths, dynamic)
         differentiate_captured = self._mode == "call" and grad_mode.is_grad_enabled()
         start = time.perf_counter()
-        program = self._build(structure, leaves, readable, dynamic, wrt, differentiate_captured)
+        program = self._build(
+            structure, leaves, readable, dynamic, wrt, differentiate_captured, disk=True
+        )
         entry = _Entry(program, key, reason, readable, self._fn)
         self._cache[key] = entry
         self._entries.append(entry)
         logs.code.debug("Generated code for %s:\n%s", self.__name__, program.source)
-        if logs.graph.isEnabledFor(logging.DEBUG):  # the dump walks the whole graph
+        if logs.graph.isEnabledFor(logging.DEBUG) and not program.from_disk:
             logs.graph.debug("Graph of %s:\n%s", self.__name__, program.graph_text)
         logs.timing.debug(
             "compiled %s in %.1f ms", self.__name__, (time.perf_counter() - start) * 1000
@@ -399,6 +403,13 @@ class CompiledFunction:
         """The simplified forward+backward graph, one node a line: a ``str`` whose
         ``to_dot()`` draws it (Graphviz), shown as that picture in Jupyter."""
         program = self._entry_for(args, kwargs).program
+        if program.from_disk:  # the disk cache keeps code, not graphs: build it again
+            key, leaves, structure, paths = self._key(args, kwargs)
+            readable = _readable_paths(paths, self._signature, leaves)
+            dynamic = [isinstance(leaf, (Tensor, np.ndarray)) for leaf in leaves]
+            wrt = self._wrt(leaves, paths, dynamic)
+            captured = self._mode == "call" and grad_mode.is_grad_enabled()
+            program = self._build(structure, leaves, readable, dynamic, wrt, captured)
         return display.GraphText(program.graph_text, program.graph_parts, self.__name__)
 
     def explain(self, *args, **kwargs) -> Explanation:

@@ -18,7 +18,7 @@ def test_installed_package_finds_its_templates(tmp_path):
         cwd=tmp_path,
     )
     (wheel,) = wheels.glob("symgrad-*.whl")
-    assert "symgrad/templates/module.py.j2" in zipfile.ZipFile(wheel).namelist()
+    assert "symgrad/templates/numpy.py.j2" in zipfile.ZipFile(wheel).namelist()
 
     target = tmp_path / "site"
     subprocess.run(

@@ -10,6 +10,6 @@ def templates_dir() -> str:
         os.path.join(package, "templates"),
         os.path.join(os.path.dirname(package), "templates"),
     ):
-        if os.path.isfile(os.path.join(candidate, "module.py.j2")):
+        if os.path.isfile(os.path.join(candidate, "numpy.py.j2")):
             return candidate
-    raise FileNotFoundError("symgrad's code templates are missing (module.py.j2)")
+    raise FileNotFoundError("symgrad's code templates are missing (numpy.py.j2)")

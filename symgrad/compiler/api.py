@@ -21,7 +21,7 @@ from ..autograd.nodes import BACKWARD_TWICE, BackwardNode, edge_of
 from ..nn.module import Module, module_member_name
 from ..ops import random
 from ..tensor import Tensor
-from . import cache, display, logs, pipeline, trace
+from . import backends, cache, display, logs, pipeline, trace
 from .formula import Formula, from_program, wrt_positions
 from .pytree import flatten, unflatten
 
@@ -193,7 +193,9 @@ class CompiledFunction:
         argnums=None,
         has_aux=False,
         name_resolver=None,
+        backend="numpy",
     ):
+        self.backend = backends.get(backend)
         functools.update_wrapper(self, fn)
         self._resolve_name = name_resolver or _name_resolver(fn)
         self._fn = fn
@@ -221,11 +223,13 @@ class CompiledFunction:
     def _key(self, args, kwargs):
         leaves, structure, paths = flatten(self._arguments(args, kwargs))
         name = self.__name__
+        backend = self.backend
         specs = tuple(
-            cache.leaf_spec(leaf, i, name, p)
+            cache.leaf_spec(leaf, i, name, p, backend)
             for i, (leaf, p) in enumerate(zip(leaves, paths, strict=True))
         )
-        return (structure, specs, grad_mode.is_grad_enabled()), leaves, structure, paths
+        key = (structure, specs, grad_mode.is_grad_enabled(), backend.name)
+        return key, leaves, structure, paths
 
     def _fast_key(self, args, kwargs):
         """``array_key`` of the call plus grad mode (None when the call is not that simple)."""
@@ -271,6 +275,7 @@ class CompiledFunction:
             self._resolve_name,
             first_output_only=self._has_aux,
             disk=disk,
+            backend=self.backend,
         )
 
     def _captured_changed(self, entry) -> bool:
@@ -290,7 +295,7 @@ class CompiledFunction:
                     cache.closest_reasons(key, [e.key for e in self._entries], readable)
                 )
             logs.recompiles.info("Recompiling %s: %s", self.__name__, reason)
-        dynamic = [isinstance(leaf, (Tensor, np.ndarray)) for leaf in leaves]
+        dynamic = self._dynamic(leaves)
         wrt = self._wrt(leaves, paths, dynamic)
         differentiate_captured = self._mode == "call" and grad_mode.is_grad_enabled()
         start = time.perf_counter()
@@ -318,6 +323,11 @@ class CompiledFunction:
             )
         return entry
 
+    def _dynamic(self, leaves) -> list[bool]:
+        """Which leaves are arrays (traced inputs): Tensors and the backend's array types."""
+        is_array = self.backend.is_array
+        return [isinstance(leaf, Tensor) or is_array(leaf) for leaf in leaves]
+
     def _wrt(self, leaves, paths, dynamic) -> list[int]:
         """Leaves to differentiate: tensors that require grad (call mode), or float array
         leaves of ``argnums`` (the transforms)."""
@@ -338,11 +348,11 @@ class CompiledFunction:
             )
         selected = [i for i, p in enumerate(paths) if _argnum_of(p) in wanted]
         for i in selected:
-            if not (dynamic[i] and _floating(leaves[i])):
+            if not (dynamic[i] and _floating(leaves[i], self.backend)):
                 kind = (
                     type(leaves[i]).__name__
                     if not dynamic[i]
-                    else (np.dtype(getattr(leaves[i], "_data", leaves[i]).dtype).name)
+                    else np.dtype(_array_type(leaves[i], self.backend)[1]).name
                 )
                 raise TypeError(
                     "grad requires real-valued inputs (input dtype that is a sub-dtype of "
@@ -365,7 +375,7 @@ class CompiledFunction:
         arrays, as_tensors = call_arrays(leaves, program, captured)
         results = program.forward(*arrays)
         n_out = len(results) - program.n_saved
-        outputs = [_result(r, as_tensors) for r in results[:n_out]]
+        outputs = [_result(r, as_tensors, program.backend) for r in results[:n_out]]
         if as_tensors and (program.wrt or program.wrt_captured) and program.differentiable_outputs:
             inputs = [leaves[i] for i in program.wrt]
             inputs += [captured[k] for k in program.wrt_captured]
@@ -402,15 +412,21 @@ class CompiledFunction:
     def graph(self, *args, **kwargs) -> display.GraphText:
         """The simplified forward+backward graph, one node a line: a ``str`` whose
         ``to_dot()`` draws it (Graphviz), shown as that picture in Jupyter."""
-        program = self._entry_for(args, kwargs).program
-        if program.from_disk:  # the disk cache keeps code, not graphs: build it again
-            key, leaves, structure, paths = self._key(args, kwargs)
-            readable = _readable_paths(paths, self._signature, leaves)
-            dynamic = [isinstance(leaf, (Tensor, np.ndarray)) for leaf in leaves]
-            wrt = self._wrt(leaves, paths, dynamic)
-            captured = self._mode == "call" and grad_mode.is_grad_enabled()
-            program = self._build(structure, leaves, readable, dynamic, wrt, captured)
+        program = self._built_program(args, kwargs)
         return display.GraphText(program.graph_text, program.graph_parts, self.__name__)
+
+    def _built_program(self, args, kwargs):
+        """The entry's program with its graph and render inputs: an entry loaded from the
+        disk cache keeps only code, so it is built again (in memory) for these displays."""
+        program = self._entry_for(args, kwargs).program
+        if not program.from_disk:
+            return program
+        key, leaves, structure, paths = self._key(args, kwargs)
+        readable = _readable_paths(paths, self._signature, leaves)
+        dynamic = self._dynamic(leaves)
+        wrt = self._wrt(leaves, paths, dynamic)
+        captured = self._mode == "call" and grad_mode.is_grad_enabled()
+        return self._build(structure, leaves, readable, dynamic, wrt, captured)
 
     def explain(self, *args, **kwargs) -> Explanation:
         """How the entry for these arguments was built: node counts per stage, rules applied,
@@ -434,7 +450,7 @@ class CompiledFunction:
         """
         key, leaves, structure, paths = self._key(args, kwargs)
         readable = _readable_paths(paths, self._signature, leaves)
-        dynamic = [isinstance(leaf, (Tensor, np.ndarray)) for leaf in leaves]
+        dynamic = self._dynamic(leaves)
         default = self._wrt(leaves, paths, dynamic) if wrt is None else []
         wrt_leaves = wrt_positions(wrt, readable, leaves, dynamic, default)
         captured = wrt is None and self._mode == "call" and grad_mode.is_grad_enabled()
@@ -442,9 +458,9 @@ class CompiledFunction:
         return from_program(self.__name__, program)
 
     def export(self, path: str, *args, **kwargs) -> str:
-        """Write the generated module for these argument shapes to ``path`` (needs only
-        numpy to import and run)."""
-        source = self.source(*args, **kwargs)
+        """Write the generated module for these argument shapes to ``path``: the backend's
+        runtime kernels it calls are copied in, so it needs only its array library (numpy)."""
+        source = self._built_program(args, kwargs).standalone_source()
         with open(path, "w", encoding="utf-8") as f:
             f.write(source)
         return path
@@ -489,10 +505,16 @@ class Explanation:
         self.rule_hits = dict(program.rule_hits)
         self.saved = list(program.saved)
         self.key = cache.key_text(entry.key, paths)
+        self.backend = program.backend.name
         self.phase_seconds = dict(program.phase_seconds)
 
     def __str__(self) -> str:
-        lines = [f"symgrad explain: {self.function}", f"cache key: {self.key}", "nodes:"]
+        lines = [
+            f"symgrad explain: {self.function}",
+            f"cache key: {self.key}",
+            f"backend: {self.backend}",
+            "nodes:",
+        ]
         lines += [f"  {stage:<24} {count}" for stage, count in self.node_counts.items()]
         lines.append("rules applied:" if self.rule_hits else "rules applied: none")
         lines += [f"  {name:<24} {count}" for name, count in sorted(self.rule_hits.items())]
@@ -546,11 +568,13 @@ def _as_tuple(value) -> tuple:
 def call_arrays(leaves, program, captured=None) -> tuple[list, bool]:
     """The generated function's arguments for these argument leaves (arrays of the array
     leaves, then the captured values: ``captured``, as read at this call, or those met while
-    tracing), and whether the call was made with Tensors."""
+    tracing), and whether the call was made with Tensors. Array leaves are those of the
+    program's backend (``Backend.is_array``)."""
+    is_array = program.backend.is_array
     arrays = [
         leaf._data if isinstance(leaf, Tensor) else leaf
         for leaf in leaves
-        if isinstance(leaf, (Tensor, np.ndarray))
+        if isinstance(leaf, Tensor) or is_array(leaf)
     ]
     arrays += [random.call_value(c) for c in (program.captured if captured is None else captured)]
     return arrays, any(isinstance(leaf, Tensor) for leaf in leaves)
@@ -574,10 +598,12 @@ def array_key(args):
     return tuple(key)
 
 
-def _result(value, as_tensor: bool):
-    if isinstance(value, np.generic):
-        value = np.asarray(value)
-    return Tensor._wrap(value) if as_tensor else value
+def _result(value, as_tensor: bool, backend=None):
+    """A generated function's result as the call returns it: a Tensor, or the backend's
+    output (numpy: 0-d arrays rather than numpy scalars)."""
+    if as_tensor:
+        return Tensor._wrap(np.asarray(value) if isinstance(value, np.generic) else value)
+    return (backend or backends.get()).to_output(value)
 
 
 def _build_outputs(program, outputs):
@@ -585,9 +611,13 @@ def _build_outputs(program, outputs):
     return unflatten(program.output_structure, leaves)
 
 
-def _floating(leaf) -> bool:
-    data = leaf._data if isinstance(leaf, Tensor) else leaf
-    return data.dtype.kind == "f"
+def _array_type(leaf, backend):
+    """(shape, numpy dtype) of an array leaf."""
+    return backend.array_type(leaf._data if isinstance(leaf, Tensor) else leaf)
+
+
+def _floating(leaf, backend) -> bool:
+    return np.dtype(_array_type(leaf, backend)[1]).kind == "f"
 
 
 def _argnum_of(path: str):
@@ -648,8 +678,14 @@ def _name_resolver(fn):
     return resolve
 
 
-def compile(fn=None, *, static_argnums=(), static_argnames=(), recompile_limit=8):  # noqa: A001
+def compile(  # noqa: A001
+    fn=None, *, static_argnums=(), static_argnames=(), recompile_limit=8, backend="numpy"
+):
     """Compile ``fn`` into generated numpy code for its forward and backward passes.
+
+    ``backend`` names the code generation backend (``symgrad.compiler.backends.names()``):
+    it is part of the cache key, and ``source()``, ``explain()`` and ``export()`` show its
+    code. An unknown name is a ValueError listing the known ones.
 
     Usable as ``@symgrad.compile`` or ``symgrad.compile(fn, static_argnums=...)``; given an
     ``nn.Module``, returns a module whose forward runs compiled (``CompiledModule``). One
@@ -672,14 +708,17 @@ def compile(fn=None, *, static_argnums=(), static_argnames=(), recompile_limit=8
             static_argnums=static_argnums,
             static_argnames=static_argnames,
             recompile_limit=recompile_limit,
+            backend=backend,
         )
+    backends.get(backend)  # an unknown or unavailable backend fails here, not at the call
     if isinstance(fn, Module):
-        return CompiledModule(fn, recompile_limit=recompile_limit)
+        return CompiledModule(fn, recompile_limit=recompile_limit, backend=backend)
     return CompiledFunction(
         fn,
         static_argnums=static_argnums,
         static_argnames=static_argnames,
         recompile_limit=recompile_limit,
+        backend=backend,
     )
 
 

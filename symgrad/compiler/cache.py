@@ -4,9 +4,9 @@
 cache on disk (``disk_cache``), which every compiled function shares.
 
 In memory, a key is the argument structure plus, per leaf, (shape, dtype, requires_grad) for
-arrays and the value for static (hashable) leaves, plus grad mode. Building it is one pass over
-the leaves; a hit is one dict lookup. Every miss after the first records why, as a diff against
-the closest existing key.
+arrays and the value for static (hashable) leaves, plus grad mode and the backend's name.
+Building it is one pass over the leaves; a hit is one dict lookup. Every miss after the first
+records why, as a diff against the closest existing key.
 """
 
 from __future__ import annotations
@@ -33,8 +33,9 @@ def clear() -> int:
     return disk_cache.clear()
 
 
-def leaf_spec(leaf, index: int, function_name: str, path: str):
-    """What of one leaf the compiled code depends on."""
+def leaf_spec(leaf, index: int, function_name: str, path: str, backend=None):
+    """What of one leaf the compiled code depends on; ``backend`` says which other values
+    are arrays (numpy arrays when None)."""
     if isinstance(leaf, Tensor):
         if leaf._is_symbolic:
             return ("traced", leaf._data.shape, leaf._data.dtype.name)
@@ -42,6 +43,9 @@ def leaf_spec(leaf, index: int, function_name: str, path: str):
         return ("tensor", data.shape, data.dtype, leaf._requires_grad)
     if isinstance(leaf, np.ndarray):
         return ("array", leaf.shape, leaf.dtype)
+    if backend is not None and backend.is_array(leaf):
+        shape, dtype = backend.array_type(leaf)
+        return ("array", tuple(shape), np.dtype(dtype))
     try:
         hash(leaf)
     except TypeError:
@@ -64,9 +68,11 @@ def _spec_text(spec) -> str:
 
 def diff_keys(new, old, paths: list[str]) -> list[str]:
     """Human-readable differences between two keys (new vs old)."""
-    new_structure, new_specs, new_mode = new
-    old_structure, old_specs, old_mode = old
+    new_structure, new_specs, new_mode, *new_backend = new
+    old_structure, old_specs, old_mode, *old_backend = old
     reasons = []
+    if new_backend != old_backend:
+        reasons.append(f"backend {old_backend[0]!r} -> {new_backend[0]!r}")
     if new_structure != old_structure or len(new_specs) != len(old_specs):
         reasons.append(f"argument structure {describe(old_structure)} -> {describe(new_structure)}")
         return reasons
@@ -154,8 +160,10 @@ class CacheInfo:
 
 
 def key_text(key, paths) -> str:
-    _, specs, mode = key
+    """The key as one line; a backend other than numpy is named at the end."""
+    _, specs, mode, *backend = key
     parts = [
         f"{p or i}: {_spec_text(s)}" for i, (p, s) in enumerate(zip(paths, specs, strict=True))
     ]
-    return "(" + ", ".join(parts) + f"){'' if mode else ' [no_grad]'}"
+    on = f" [backend {backend[0]}]" if backend and backend[0] != "numpy" else ""
+    return "(" + ", ".join(parts) + f"){'' if mode else ' [no_grad]'}{on}"

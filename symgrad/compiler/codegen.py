@@ -25,6 +25,7 @@ import numpy as np
 
 from .. import dtypes
 from ..ops.indexing import Index
+from . import templates_dir
 from .graph import CONST, Node
 
 _module_ids = itertools.count()
@@ -105,45 +106,11 @@ def sanitize(name: str) -> str:
 _PRIVATE_CALL = re.compile(r"(?<![\w.])_\w+\(")
 
 
-def _ufunc_name(op) -> str | None:
-    return op.eval.__name__ if isinstance(op.eval, np.ufunc) else None
+def calls_private(spelling: str) -> bool:
+    return _PRIVATE_CALL.search(spelling) is not None
 
 
-def expression(node: Node, operands: list[str], helpers: dict, out: str | None = None) -> str:
-    """The numpy expression computing ``node`` from operand names (``out=`` when reusing).
-
-    A spelling is a format string (``"np.exp({0})"``) or, for ops whose text depends on their
-    attributes' structure, a function of the operand names and the attributes.
-
-    Constant operands of an op called through its numpy function are typed numpy scalars
-    (the function may read ``.dtype``), as eager mode passes them."""
-    op = node.op
-    attrs = node.attr_dict
-    if out is not None:
-        return f"np.{_ufunc_name(op)}({', '.join(operands)}, out={out})"
-    if callable(op.spelling):
-        return op.spelling(operands, **attrs)
-    if op.spelling is not None and not _PRIVATE_CALL.search(op.spelling):
-        printed = {k: literal(v) for k, v in attrs.items()}
-        try:
-            return _method_form(op.spelling.format(*operands, **printed))
-        except (KeyError, IndexError, AttributeError) as error:
-            raise CodegenError(f"spelling of {op.name} does not fit its call: {error}") from None
-    fn = op.eval
-    if isinstance(fn, np.ufunc):
-        return f"np.{fn.__name__}({', '.join(operands)})"
-    return _helper_call(fn, node, operands, helpers)
-
-
-def guard(node: Node, operands: list[str], helpers: dict) -> str | None:
-    """The guard statement before ``node``: a call of its op's ``check`` (copied into the
-    module, the very function eager mode runs, so the error and its text are the same)."""
-    if node.op.check is None:
-        return None
-    return _helper_call(node.op.check, node, operands, helpers)
-
-
-def _helper_call(fn, node: Node, operands: list[str], helpers: dict) -> str:
+def helper_call(fn, node: Node, operands: list[str], helpers: dict) -> str:
     """``fn(operands..., attr=value...)`` with ``fn`` copied into the module."""
     name = _include(fn, helpers)
     operands = [
@@ -158,24 +125,6 @@ def _helper_call(fn, node: Node, operands: list[str], helpers: dict) -> str:
     # The function returns what numpy computed in (mixed float inputs: the wider); eager
     # mode casts that to the op's dtype.
     return f"np.asarray({call}, dtype=np.{node.dtype.numpy.name})"
-
-
-_REDUCTION = re.compile(
-    r"np\.(sum|mean|max|min|prod|any|all)\(([A-Za-z_]\w*), axis=(.+?), keepdims=(True|False)\)$"
-)
-
-
-def _method_form(text: str) -> str:
-    """``np.sum(t3, axis=None, keepdims=False)`` -> ``t3.sum()``: the ndarray method skips
-    numpy's Python-level dispatch, which dominates on small arrays."""
-    match = _REDUCTION.match(text)
-    if match is None:
-        return text
-    name, operand, axis, keepdims = match.groups()
-    arguments = [] if axis == "None" else [f"axis={axis}"]
-    if keepdims == "True":
-        arguments.append("keepdims=True")
-    return f"{operand}.{name}({', '.join(arguments)})"
 
 
 def _include(fn, helpers: dict) -> str:
@@ -222,8 +171,6 @@ def _helper_source(fn):
 
 @cache
 def _environment() -> jinja2.Environment:
-    from . import templates_dir
-
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(templates_dir()),
         keep_trailing_newline=True,
@@ -233,14 +180,28 @@ def _environment() -> jinja2.Environment:
     )
 
 
-def render_module(header: dict, functions: list, helpers: dict) -> str:
-    template = _environment().get_template("module.py.j2")
-    return template.render(
-        header=header,
-        functions=functions,
-        helpers=list(helpers.values()),
-        uses_math="math." in "".join(helpers.values()),
+def render(template: str, **context) -> str:
+    """A backend's template (a file under ``templates/``) rendered with ``context``."""
+    helpers = context.get("helpers", ())
+    return (
+        _environment()
+        .get_template(template)
+        .render(uses_math="math." in "".join(helpers), **context)
     )
+
+
+_RUNTIME_CALL = re.compile(r"(?<![\w.])rt\.(\w+)")
+
+
+def runtime_names(functions: list, helpers: dict) -> list[str]:
+    """The runtime kernels (``rt.name``) the generated statements call, in first-use order.
+    Only the code of a line is read, never its comment (which quotes the user's source)."""
+    names: dict[str, None] = {}
+    for function in functions:
+        for line in function.lines:
+            for name in _RUNTIME_CALL.findall(line.split("#", 1)[0]):
+                names[name] = None
+    return list(names)
 
 
 def load_module(source: str, name: str) -> types.ModuleType:

@@ -18,7 +18,19 @@ from .. import dtypes
 from ..autograd import grad_mode
 from ..ops.constant import FULL
 from ..tensor import Tensor
-from . import check, codegen, disk_cache, logs, reverse, rewrite, rules, schedule, simplify, trace
+from . import (
+    backends,
+    check,
+    codegen,
+    disk_cache,
+    logs,
+    reverse,
+    rewrite,
+    rules,
+    schedule,
+    simplify,
+    trace,
+)
 from .graph import CAPTURED, CONST, INPUT, OP, Node, count_ops, toposort
 
 
@@ -52,6 +64,15 @@ class Program:
     gradient_nodes: dict = field(default_factory=dict)
     captured_nodes: list = field(default_factory=list)
     from_disk: bool = False  # loaded from the persistent cache: no graph (rebuilt to show it)
+    backend: object = None
+    # What the module was rendered from: ``standalone_source`` renders it again for export.
+    rendered_from: tuple = ()
+
+    def standalone_source(self) -> str:
+        """The module with the runtime kernels it calls inlined (needs only its array
+        library): what ``export()`` writes."""
+        header, functions, helpers = self.rendered_from
+        return self.backend.render(header, functions, helpers, standalone=True)
 
     @property
     def graph_text(self) -> str:
@@ -138,35 +159,38 @@ def build(
     resolve_name,
     first_output_only=False,
     disk=False,
+    backend=None,
 ) -> Program:
     """Compile ``fn`` for these argument leaves (``dynamic[i]``: leaf i is an array).
 
-    ``first_output_only``: differentiate only the first output (the others are auxiliary).
+    ``first_output_only``: differentiate only the first output (the others are auxiliary);
+    ``backend``: the ``backends.Backend`` that writes and loads the code (default numpy);
     ``disk``: look the traced graph up in the persistent cache (``disk_cache``) and store
     what is built there; a program loaded from it has no graph (``from_disk``)."""
+    backend = backends.get(backend or backends.DEFAULT)
     timer = _Timer(getattr(fn, "__name__", "function"))
-    traced = _trace(fn, signature_args, leaves, paths, dynamic, resolve_name)
+    traced = _trace(fn, signature_args, leaves, paths, dynamic, resolve_name, backend)
     timer.lap("trace")
     options = (wrt_leaves, differentiate_captured, first_output_only)
-    key = _disk_key(fn, traced, options) if disk and not check.enabled() else None
+    key = _disk_key(fn, traced, options, backend) if disk and not check.enabled() else None
     if key is not None:
-        payload = disk_cache.load(key, _disk_versions())
-        program = None if payload is None else _from_payload(payload, traced, key, timer)
+        payload = disk_cache.load(key, _disk_versions(backend))
+        program = None if payload is None else _from_payload(payload, traced, key, timer, backend)
         if program is not None:
             return program
     n_traced = len(traced.trace.captured_values)
-    program = _build_traced(fn, traced, options, timer, key)
+    program = _build_traced(fn, traced, options, timer, backend, key)
     if key is not None:
         try:
             payload = _payload(program, n_traced)
         except disk_cache.Uncacheable as error:
             logs.timing.debug("not caching %s on disk: %s", traced.trace.function_name, error)
         else:
-            disk_cache.store(key, payload, _disk_versions())
+            disk_cache.store(key, payload, _disk_versions(backend))
     return program
 
 
-def _build_traced(fn, traced, options, timer, key=None) -> Program:
+def _build_traced(fn, traced, options, timer, backend, key=None) -> Program:
     """The stages after tracing: reverse, rewrites, SymPy, schedule, render, load."""
     wrt_leaves, differentiate_captured, first_output_only = options
     hits: Counter = Counter()
@@ -188,7 +212,9 @@ def _build_traced(fn, traced, options, timer, key=None) -> Program:
     diff.grads = roots[n_out : n_out + n_wrt]
     diff.fused_grads = roots[n_out + n_wrt :]
     self_check = check.enabled()
-    functions, helpers, params, saved, saved_nodes = _schedule(traced, outputs, diff, self_check)
+    functions, helpers, params, saved, saved_nodes = _schedule(
+        traced, outputs, diff, backend, self_check
+    )
     timer.lap("schedule")
     function_name = traced.trace.function_name
     typed_params = ", ".join(f"{name}: {node.type_text()}" for node, name in params)
@@ -200,8 +226,8 @@ def _build_traced(fn, traced, options, timer, key=None) -> Program:
     }
     if self_check:
         helpers["_observe"] = check.HOOK_SOURCE
-    source = codegen.render_module(header, functions, helpers)
-    module = _load(source, function_name, key)
+    source = backend.render(header, functions, helpers)
+    module = _load(source, function_name, key, backend)
     timer.lap("render and load")
     entry_points = {name: getattr(module, name) for name in _ENTRY_POINTS}
     if self_check:
@@ -236,19 +262,20 @@ def _build_traced(fn, traced, options, timer, key=None) -> Program:
         output_nodes=outputs,
         gradient_nodes={node.name: g for node, g in zip(diff.wrt, diff.fused_grads, strict=True)},
         captured_nodes=list(graph.captured),
+        backend=backend,
+        rendered_from=(header, functions, helpers),
     )
 
 
 # ------------------------------------------------------------------- persistent cache
 
-_BACKEND = "numpy"
+
+def _disk_versions(backend) -> dict:
+    """The versions an entry depends on: symgrad's, numpy's, Python's, the backend's."""
+    return disk_cache.versions(backend.cache_versions())
 
 
-def _disk_versions() -> dict:
-    return disk_cache.versions()
-
-
-def _disk_key(fn, traced, options) -> str | None:
+def _disk_key(fn, traced, options, backend) -> str | None:
     """The traced graph's disk-cache key (None when it holds an attribute without a stable
     text: that build stays in memory)."""
     wrt_leaves, differentiate_captured, first_output_only = options
@@ -267,8 +294,9 @@ def _disk_key(fn, traced, options) -> str | None:
         "differentiate_captured": differentiate_captured,
         "first_output_only": first_output_only,
         "captured_requires_grad": tuple(captured),
-        "backend": _BACKEND,
-        "versions": tuple(sorted(_disk_versions().items())),
+        "backend": backend.name,
+        "backend_options": tuple(sorted(backend.cache_options().items())),
+        "versions": tuple(sorted(_disk_versions(backend).items())),
     }
     try:
         return disk_cache.graph_key(traced.outputs, graph.inputs + graph.captured, facts)
@@ -277,15 +305,15 @@ def _disk_key(fn, traced, options) -> str | None:
         return None
 
 
-def _load(source: str, function_name: str, key: str | None):
+def _load(source: str, function_name: str, key: str | None, backend):
     """The generated module: from a file of the disk cache under ``key`` (its bytecode cached
-    too), else compiled in memory."""
+    too), else as the backend loads it."""
     if key is not None:
         name = f"{codegen.MODULE_PREFIX}{codegen.sanitize(function_name)}_{key[:20]}"
         module = disk_cache.import_module(key, source, name)
         if module is not None:
             return module
-    return codegen.load_module(source, function_name)
+    return backend.load(source, function_name)
 
 
 def _payload(program: Program, n_traced: int) -> dict:
@@ -307,12 +335,12 @@ def _payload(program: Program, n_traced: int) -> dict:
     }
 
 
-def _from_payload(payload: dict, traced, key: str, timer) -> Program | None:
+def _from_payload(payload: dict, traced, key: str, timer, backend) -> Program | None:
     """The program of a disk entry, with this trace's outputs and captured values (None, with
     a warning, when the entry does not load: the caller rebuilds it)."""
     try:
         source = payload["source"]
-        module = _load(source, traced.trace.function_name, key)
+        module = _load(source, traced.trace.function_name, key, backend)
         entry_points = {name: getattr(module, name) for name in _ENTRY_POINTS}
         output_types = [
             (tuple(shape), dtypes.from_numpy_dtype(np.dtype(name)))
@@ -353,11 +381,12 @@ def _from_payload(payload: dict, traced, key: str, timer) -> Program | None:
         saved=saved,
         phase_seconds=phases,
         from_disk=True,
+        backend=backend,
         **fields,
     )
 
 
-def _trace(fn, signature_args, leaves, paths, dynamic, resolve_name) -> _Traced:
+def _trace(fn, signature_args, leaves, paths, dynamic, resolve_name, backend) -> _Traced:
     """Run ``fn`` on symbolic tensors: one input node per array leaf."""
     from .pytree import flatten, unflatten
 
@@ -368,8 +397,8 @@ def _trace(fn, signature_args, leaves, paths, dynamic, resolve_name) -> _Traced:
     symbolic_leaves = list(leaves)
     for i, leaf in enumerate(leaves):
         if dynamic[i]:
-            data = leaf._data if isinstance(leaf, Tensor) else leaf
-            node = active.graph.input(names[i], data.shape, dtypes.from_numpy_dtype(data.dtype))
+            shape, dtype = backend.array_type(leaf._data if isinstance(leaf, Tensor) else leaf)
+            node = active.graph.input(names[i], shape, dtypes.from_numpy_dtype(dtype))
             input_nodes[i] = node
             symbolic_leaves[i] = Tensor._wrap(node)
     args, kwargs = unflatten(signature_args, symbolic_leaves)
@@ -473,7 +502,7 @@ def _simplify(graph, roots, hits, counts, timer) -> list[Node]:
 _ENTRY_POINTS = ("forward", "backward", "forward_backward")
 
 
-def _schedule(traced, outputs, diff, observe=False):
+def _schedule(traced, outputs, diff, backend, observe=False):
     """The three generated functions; what forward saves for backward, with its bytes."""
     graph = traced.trace.graph
     helpers: dict = {}
@@ -492,6 +521,7 @@ def _schedule(traced, outputs, diff, observe=False):
         output_names + [f"s{k}" for k in range(len(saved))],
         helpers,
         "Outputs, then the values backward needs.",
+        backend,
         namer,
         observe=observe,
         internal=len(saved),
@@ -505,6 +535,7 @@ def _schedule(traced, outputs, diff, observe=False):
         grad_names,
         helpers,
         "Gradients of the inputs, from the saved values and the outputs' cotangents.",
+        backend,
         observe=observe,
     )
     fused_params = params + (cotangent_params if diff.fused_takes_cotangents else [])
@@ -516,6 +547,7 @@ def _schedule(traced, outputs, diff, observe=False):
         helpers,
         "Outputs and gradients in one pass"
         + ("." if diff.fused_takes_cotangents else " (the output's cotangent is 1)."),
+        backend,
         observe=observe,
     )
     saved_report = [

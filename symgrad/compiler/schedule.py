@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from . import codegen
 from .graph import CONST, OP, Node, toposort
 
@@ -106,13 +104,15 @@ def build_function(
     result_names: list[str],
     helpers: dict,
     doc: str,
+    backend,
     namer: Namer | None = None,
     observe: bool = False,
     internal: int = 0,
 ) -> Function:
     """Statements computing ``results`` from ``params`` in dependency order; the last
     ``internal`` results are for the generated code only (values saved for backward);
-    ``observe`` adds ``_observe(node id, value)`` after each (self-check mode, ``check.py``)."""
+    ``observe`` adds ``_observe(node id, value)`` after each (self-check mode, ``check.py``);
+    ``backend`` spells the statements."""
     namer = namer or Namer()
     param_names = [
         namer.bind(node, pname) if node.id not in namer.names else namer.names[node.id]
@@ -128,13 +128,13 @@ def build_function(
     for node, rname in zip(results, result_names, strict=True):
         if node.kind == OP and node.id not in role and node.id not in namer.names:
             role[node.id] = rname
-    statements = _statements(order, results, param_ids, namer, role, helpers, observe)
+    statements = _statements(order, results, param_ids, namer, role, helpers, backend, observe)
     if observe:
         observed = [f"_observe({node.id}, {namer.names[node.id]})" for node, _ in params]
         statements = observed + statements
     public = len(results) - internal
     returns = ", ".join(
-        _returned(n, namer, param_ids) if k < public else _operand(n, namer)
+        _returned(n, namer, param_ids, backend) if k < public else _operand(n, namer, backend)
         for k, n in enumerate(results)
     )
     if len(results) == 1:
@@ -142,32 +142,30 @@ def build_function(
     return Function(name, param_names, statements, f"({returns})", doc)
 
 
-def _operand(node: Node, namer: Namer) -> str:
+def _operand(node: Node, namer: Namer, backend) -> str:
     if node.kind == CONST:
-        return codegen.typed_constant(node)
+        return backend.constant(node)
     return namer.names[node.id]
 
 
-def _returned(node: Node, namer: Namer, param_ids: set[int]) -> str:
+def _returned(node: Node, namer: Namer, param_ids: set[int], backend) -> str:
     """A result as returned: eager mode gives a new writable array where compiled code would
     hand back its own argument (``x * 1`` rewritten to ``x``, a gradient equal to the
     cotangent) or a read-only broadcast (the gradient of a sum), so those are copied."""
-    text = _operand(node, namer)
+    text = _operand(node, namer, backend)
     if node.id in param_ids or (node.kind == OP and node.op.name == "expand"):
-        return f"np.array({text})"
+        return backend.fresh_copy(text)
     return text
 
 
-def _operands(node: Node, namer: Namer) -> list[str]:
-    """Operand texts of ``node``. A constant is a bare number only beside an array operand of
-    an arithmetic ufunc, where numpy takes the array's dtype; anywhere else a bare Python
-    float would be float64 (or not an array at all), so it carries its dtype."""
-    bare = _is_ufunc(node) and any(i.kind != CONST for i in node.inputs)
+def _operands(node: Node, namer: Namer, backend) -> list[str]:
+    """Operand texts of ``node``. A constant is a bare number only where the backend says
+    the array operand decides the dtype (numpy: beside an array operand of an arithmetic
+    ufunc); anywhere else a bare Python float would be float64 (or not an array at all), so
+    it carries its dtype."""
+    bare = backend.bare_constants(node)
     return [
-        (codegen.constant_text(s) if bare else codegen.typed_constant(s))
-        if s.kind == CONST
-        else namer.names[s.id]
-        for s in node.inputs
+        backend.constant(s, bare) if s.kind == CONST else namer.names[s.id] for s in node.inputs
     ]
 
 
@@ -190,8 +188,9 @@ class _Buffers:
     return a new array). A buffer may be written with ``out=`` only when no value sharing
     it is read later: that covers the value itself and every view of it."""
 
-    def __init__(self, last_use: dict[int, int]):
+    def __init__(self, last_use: dict[int, int], backend):
         self.last_use = last_use
+        self.backend = backend
         self.shares: dict[int, frozenset[int]] = {}  # node id -> buffers it may alias
         self.holder: dict[int, int] = {}  # node id -> the buffer it is (the whole array)
         self.end: dict[int, int] = {}  # buffer -> last statement reading a value sharing it
@@ -202,7 +201,7 @@ class _Buffers:
         if reused is not None:
             shares = frozenset({reused})
             self.holder[node.id] = reused
-        elif _allocates(node):
+        elif self._allocates(node):
             shares = frozenset({node.id})
             self.holder[node.id] = node.id
             self.types[node.id] = (node.shape, node.dtype)
@@ -217,7 +216,7 @@ class _Buffers:
     def reusable(self, node: Node, index: int) -> Node | None:
         """An input of ``node`` holding a whole buffer of its shape and dtype that nothing
         reads after statement ``index``."""
-        if not _is_ufunc(node) or node.numel < LARGE:
+        if not (node.kind == OP and self.backend.writes_into(node.op)) or node.numel < LARGE:
             return None
         for source in node.inputs:
             buffer = self.holder.get(source.id)
@@ -229,8 +228,11 @@ class _Buffers:
                 return source
         return None
 
+    def _allocates(self, node: Node) -> bool:
+        return node.kind == OP and self.backend.writes_into(node.op) and node.numel >= LARGE
 
-def _statements(order, results, param_ids, namer, role, helpers, observe=False) -> list[str]:
+
+def _statements(order, results, param_ids, namer, role, helpers, backend, observe=False):
     end = len(order)
     last_use = {}
     for i, node in enumerate(order):
@@ -238,12 +240,12 @@ def _statements(order, results, param_ids, namer, role, helpers, observe=False) 
             last_use[source.id] = i
     for node in results:
         last_use[node.id] = end
-    buffers = _Buffers(last_use)
+    buffers = _Buffers(last_use, backend)
 
     lines = []
     for i, node in enumerate(order):
-        operands = _operands(node, namer)
-        check = codegen.guard(node, operands, helpers)
+        operands = _operands(node, namer, backend)
+        check = backend.guard(node, operands, helpers)
         if check is not None:
             lines.append(_with_comment(check, node))
         reuse = buffers.reusable(node, i)
@@ -252,12 +254,12 @@ def _statements(order, results, param_ids, namer, role, helpers, observe=False) 
             buffer = namer.names[reuse.id]
             if target is None:
                 target = namer.names[node.id] = buffer
-            text = codegen.expression(node, operands, helpers, out=buffer)
+            text = backend.expression_into(node, operands, buffer)
             buffers.computed(node, buffers.holder[reuse.id])
         else:
             target = target or namer.temporary(node)
             try:
-                text = codegen.expression(node, operands, helpers)
+                text = backend.expression(node, operands, helpers)
             except codegen.CodegenError as error:
                 where = node.provenance
                 line = f" at {where.short()}: {where.source}" if where else ""
@@ -289,14 +291,6 @@ def _unique(nodes):
         if n.id not in seen:
             seen.add(n.id)
             yield n
-
-
-def _is_ufunc(node: Node) -> bool:
-    return node.kind == OP and isinstance(node.op.eval, np.ufunc)
-
-
-def _allocates(node: Node) -> bool:
-    return _is_ufunc(node) and node.numel >= LARGE
 
 
 def _with_comment(statement: str, node: Node) -> str:

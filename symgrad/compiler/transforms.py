@@ -12,8 +12,8 @@ import numpy as np
 
 from ..ops.constant import FULL
 from ..tensor import Tensor
-from . import reverse, trace
-from .api import CompiledFunction, _build_outputs, _result, array_key, call_arrays
+from . import backends, reverse, trace
+from .api import CompiledFunction, _array_type, _build_outputs, _result, array_key, call_arrays
 from .pytree import flatten, unflatten
 
 
@@ -32,22 +32,27 @@ def _check_scalar(program, which: str) -> None:
             )
 
 
-def _grads_per_argument(args, argnums, grads, as_tensor):
+def _grads_per_argument(args, argnums, grads, as_tensor, backend):
     """Put the flat gradients back into the structure of each differentiated argument."""
     iterator = iter(grads)
     per_argument = []
     for argnum in (argnums,) if isinstance(argnums, int) else argnums:
         leaves, structure, _ = flatten(args[argnum])
         filled = [
-            _result(next(iterator), as_tensor) if _is_float_array(leaf) else None for leaf in leaves
+            _result(next(iterator), as_tensor, backend) if _is_float_array(leaf, backend) else None
+            for leaf in leaves
         ]
         per_argument.append(unflatten(structure, filled))
     return per_argument[0] if isinstance(argnums, int) else tuple(per_argument)
 
 
-def _is_float_array(leaf) -> bool:
-    data = leaf._data if isinstance(leaf, Tensor) else leaf
-    return isinstance(data, np.ndarray) and data.dtype.kind == "f"
+def _is_float_array(leaf, backend=None) -> bool:
+    """Whether a leaf is a floating-point array (of ``backend``; numpy arrays when None)."""
+    if isinstance(leaf, Tensor):
+        return leaf._data.dtype.kind == "f"
+    if backend is None or isinstance(leaf, np.ndarray):
+        return isinstance(leaf, np.ndarray) and leaf.dtype.kind == "f"
+    return backend.is_array(leaf) and np.dtype(_array_type(leaf, backend)[1]).kind == "f"
 
 
 def _gradients_in_trace(fn, args, kwargs, argnums, has_aux):
@@ -106,7 +111,7 @@ class value_and_grad:  # noqa: N801 - JAX's name
     (array(5.), array([2., 4.]))
     """
 
-    def __init__(self, fn, argnums=0, has_aux=False, *, recompile_limit=8):
+    def __init__(self, fn, argnums=0, has_aux=False, *, recompile_limit=8, backend="numpy"):
         self._fn = _unwrap(fn)
         self._argnums = argnums
         self._has_aux = has_aux
@@ -116,7 +121,9 @@ class value_and_grad:  # noqa: N801 - JAX's name
             argnums=argnums,
             has_aux=has_aux,
             recompile_limit=recompile_limit,
+            backend=backend,
         )
+        self.backend = self._compiled.backend
         # Cache hits of the common call (positional arrays/tensors, nothing captured): one
         # key tuple and one dict lookup, then the generated code.
         self._runners: dict = {}
@@ -146,8 +153,9 @@ class value_and_grad:  # noqa: N801 - JAX's name
         arrays, as_tensor = call_arrays(leaves, program, entry.captured())
         results = program.forward_backward(*arrays)
         n_out = len(results) - len(program.wrt)
-        outputs = _build_outputs(program, [_result(r, as_tensor) for r in results[:n_out]])
-        grads = _grads_per_argument(args, self._argnums, results[n_out:], as_tensor)
+        backend = program.backend
+        outputs = _build_outputs(program, [_result(r, as_tensor, backend) for r in results[:n_out]])
+        grads = _grads_per_argument(args, self._argnums, results[n_out:], as_tensor, backend)
         return (outputs, grads)
 
     def cache_info(self):
@@ -233,19 +241,25 @@ class grad(value_and_grad):  # noqa: N801
         return grads
 
 
-def vjp(fn, *primals, has_aux=False):
+def vjp(fn, *primals, has_aux=False, backend="numpy"):
     """``(out, vjp_fn)``: ``vjp_fn(cotangent)`` returns one gradient per primal (JAX's vjp);
-    primals that are not floating point (indices, labels) get None."""
+    primals that are not floating point (indices, labels) get None. ``backend``: as for
+    ``symgrad.compile``."""
+    backend = backends.get(backend)
     argnums = tuple(
-        i for i, p in enumerate(primals) if all(_is_float_array(leaf) for leaf in flatten(p)[0])
+        i
+        for i, p in enumerate(primals)
+        if all(_is_float_array(leaf, backend) for leaf in flatten(p)[0])
     )
-    compiled = CompiledFunction(_unwrap(fn), mode="fused", argnums=argnums, has_aux=has_aux)
+    compiled = CompiledFunction(
+        _unwrap(fn), mode="fused", argnums=argnums, has_aux=has_aux, backend=backend
+    )
     entry, leaves = compiled._lookup(primals, {})
     program = entry.program
     arrays, as_tensor = call_arrays(leaves, program, entry.captured())
     results = program.forward(*arrays)
     n_out = len(results) - program.n_saved
-    outputs = [_result(r, as_tensor) for r in results[:n_out]]
+    outputs = [_result(r, as_tensor, backend) for r in results[:n_out]]
     saved = results[n_out:]
     out = _build_outputs(program, outputs)
 
@@ -254,7 +268,7 @@ def vjp(fn, *primals, has_aux=False):
         cotangents = [c._data if isinstance(c, Tensor) else np.asarray(c) for c in flat]
         cotangents = [cotangents[k] for k in program.differentiable_outputs]
         grads = program.backward(*saved, *cotangents)
-        differentiated = iter(_grads_per_argument(primals, argnums, grads, as_tensor))
+        differentiated = iter(_grads_per_argument(primals, argnums, grads, as_tensor, backend))
         return tuple(next(differentiated) if i in argnums else None for i in range(len(primals)))
 
     if has_aux:
@@ -265,13 +279,15 @@ def vjp(fn, *primals, has_aux=False):
 class jacrev:  # noqa: N801
     """The Jacobian by reverse mode: one backward pass per output element, in one graph.
 
-    ``jacrev(f)(x)`` has shape ``f(x).shape + x.shape``.
+    ``jacrev(f)(x)`` has shape ``f(x).shape + x.shape``; ``backend``: as for
+    ``symgrad.compile``.
     """
 
-    def __init__(self, fn, argnums=0):
+    def __init__(self, fn, argnums=0, *, backend="numpy"):
         self._fn = _unwrap(fn)
         self._argnums = argnums
-        self._compiled = CompiledFunction(self._jacobian, mode="call")
+        self._compiled = CompiledFunction(self._jacobian, mode="call", backend=backend)
+        self.backend = self._compiled.backend
         self.__name__ = f"jacrev({getattr(self._fn, '__name__', 'function')})"
 
     def _jacobian(self, *args, **kwargs):
@@ -314,6 +330,18 @@ class jacrev:  # noqa: N801
         with _no_grad():
             return self._compiled(*args, **kwargs)
 
+    def cache_info(self):
+        return self._compiled.cache_info()
+
+    def source(self, *args, **kwargs) -> str:
+        return self._compiled.source(*args, **kwargs)
+
+    def explain(self, *args, **kwargs):
+        return self._compiled.explain(*args, **kwargs)
+
+    def export(self, path: str, *args, **kwargs) -> str:
+        return self._compiled.export(path, *args, **kwargs)
+
 
 def _no_grad():
     from ..autograd.grad_mode import no_grad
@@ -324,6 +352,7 @@ def _no_grad():
 jacobian = jacrev
 
 
-def hessian(fn, argnums=0):
-    """Second derivatives by reverse mode over reverse mode: ``jacrev(grad(fn))``."""
-    return jacrev(grad(fn, argnums), argnums)
+def hessian(fn, argnums=0, *, backend="numpy"):
+    """Second derivatives by reverse mode over reverse mode: ``jacrev(grad(fn))``;
+    ``backend``: as for ``symgrad.compile`` (the inner ``grad`` is traced, not compiled)."""
+    return jacrev(grad(fn, argnums), argnums, backend=backend)

@@ -506,6 +506,7 @@ class Explanation:
         self.saved = list(program.saved)
         self.key = cache.key_text(entry.key, paths)
         self.backend = program.backend.name
+        self.schedule_notes = list(program.schedule_notes)
         self.phase_seconds = dict(program.phase_seconds)
 
     def __str__(self) -> str:
@@ -513,8 +514,11 @@ class Explanation:
             f"symgrad explain: {self.function}",
             f"cache key: {self.key}",
             f"backend: {self.backend}",
-            "nodes:",
         ]
+        if self.schedule_notes:
+            lines.append("backend decisions:")
+            lines += [f"  {note}" for note in self.schedule_notes]
+        lines.append("nodes:")
         lines += [f"  {stage:<24} {count}" for stage, count in self.node_counts.items()]
         lines.append("rules applied:" if self.rule_hits else "rules applied: none")
         lines += [f"  {name:<24} {count}" for name, count in sorted(self.rule_hits.items())]

@@ -323,14 +323,20 @@ def write_atomic(path: str, data: bytes) -> str | None:
 
 def import_module(key: str, source: str, module_name: str):
     """The generated module ``source`` imported from a real file of the cache directory
-    (``modules/<module_name>.py``, written if missing or different), so that Python keeps its
-    bytecode in ``__pycache__`` for the next process and backends that cache their own
-    compiled code next to its file (Numba's ``cache=True``) can. The module is registered in
-    ``sys.modules``. None when the cache is off or the file cannot be written."""
+    (``modules/<module_name>.py``, written if missing or different), so that its bytecode is
+    kept for the next process and backends that cache their own compiled code next to its
+    file (Numba's ``cache=True``) can. None when the cache is off or the file cannot be
+    written."""
     folder = directory()
     if folder is None:
         return None
-    path = os.path.join(folder, "modules", module_name + ".py")
+    return import_module_from(os.path.join(folder, "modules"), source, module_name)
+
+
+def import_module_from(folder: str, source: str, module_name: str):
+    """``source`` imported from ``folder/<module_name>.py`` (written if missing or different,
+    atomically) and registered in ``sys.modules``; None when the file cannot be written."""
+    path = os.path.join(folder, module_name + ".py")
     try:
         with open(path, encoding="utf-8") as f:
             current = f.read()
@@ -338,9 +344,9 @@ def import_module(key: str, source: str, module_name: str):
         current = None
     if current != source:
         try:
-            os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+            os.makedirs(folder, mode=0o700, exist_ok=True)
         except OSError as error:
-            log.warning("symgrad cache: cannot create %s (%s)", os.path.dirname(path), error)
+            log.warning("symgrad cache: cannot create %s (%s)", folder, error)
             return None
         if write_atomic(path, source.encode("utf-8")) is None:
             return None

@@ -63,6 +63,7 @@ class Program:
     output_nodes: list = field(default_factory=list)
     gradient_nodes: dict = field(default_factory=dict)
     captured_nodes: list = field(default_factory=list)
+    schedule_notes: list = field(default_factory=list)  # the backend's decisions (explain)
     from_disk: bool = False  # loaded from the persistent cache: no graph (rebuilt to show it)
     backend: object = None
     # What the module was rendered from: ``standalone_source`` renders it again for export.
@@ -264,6 +265,7 @@ def _build_traced(fn, traced, options, timer, backend, key=None) -> Program:
         captured_nodes=list(graph.captured),
         backend=backend,
         rendered_from=(header, functions, helpers),
+        schedule_notes=[note for function in functions for note in function.notes],
     )
 
 
@@ -331,6 +333,7 @@ def _payload(program: Program, n_traced: int) -> dict:
         "node_counts": dict(program.node_counts),
         "rule_hits": dict(program.rule_hits),
         "saved": [list(s) for s in program.saved],
+        "schedule_notes": list(program.schedule_notes),
         "build_seconds": dict(program.phase_seconds),
     }
 
@@ -382,6 +385,7 @@ def _from_payload(payload: dict, traced, key: str, timer, backend) -> Program | 
         phase_seconds=phases,
         from_disk=True,
         backend=backend,
+        schedule_notes=list(payload["schedule_notes"]),
         **fields,
     )
 

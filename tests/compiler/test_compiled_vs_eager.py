@@ -3,7 +3,7 @@ float64, through ``compile`` (+ ``.backward()``) and through ``value_and_grad``.
 
 import numpy as np
 import pytest
-from op_table import flat_arrays, params, to_symgrad
+from op_table import ALL_CASES, flat_arrays, params, to_symgrad
 
 import symgrad
 from symgrad.compiler.trace import TracingError
@@ -73,9 +73,41 @@ def test_compiled_values_equal_eager(case, variant, dtype):
         np.testing.assert_allclose(c, e, rtol=TOLERANCE[dtype], atol=TOLERANCE[dtype])
 
 
+def _numba_params():
+    """The backend="numba" run of the gradient comparison: the first variant of each case of
+    an op with a scalar (loop) spelling. Each case compiles three Numba kernels (about a
+    second), so the other cases, whose ops stay numpy calls there, run on numpy only."""
+    from symgrad.ops.scalar import SCALAR
+
+    def loop_op(name):
+        return any(n in SCALAR for n in (name, name.split("_")[0], name.removeprefix("binary_")))
+
+    numba = pytest.mark.skipif(not _has_numba(), reason="backend numba needs symgrad[numba]")
+    return [
+        pytest.param(case, 0, "numba", id=f"{case.name}-0-numba", marks=(*case.marks, numba))
+        for case in ALL_CASES
+        if case.grad and case.compiles and loop_op(case.name)
+    ]
+
+
+def _has_numba() -> bool:
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("case, variant", params(differentiable_only=True, compiling_only=True))
-def test_compiled_gradients_equal_eager(case, variant, dtype):
+@pytest.mark.parametrize(
+    "case, variant, backend",
+    [
+        pytest.param(*p.values, "numpy", id=p.id, marks=p.marks)
+        for p in params(differentiable_only=True, compiling_only=True)
+    ]
+    + _numba_params(),
+)
+def test_compiled_gradients_equal_eager(case, variant, backend, dtype):
     inputs = case.sample(variant, dtype)
     weights = _weights(case, inputs)
     assert weights, f"{case.name} is marked differentiable but has no float output"
@@ -83,7 +115,7 @@ def test_compiled_gradients_equal_eager(case, variant, dtype):
     eager_loss, eager_grads = _eager(case, inputs, weights)
 
     args = _leaves(inputs, dtype, True)
-    compiled_loss = symgrad.compile(loss)(*args)
+    compiled_loss = symgrad.compile(loss, backend=backend)(*args)
     compiled_loss.backward()
     compiled_grads = [a.grad for a in args if isinstance(a, symgrad.Tensor) and a.requires_grad]
     tol = TOLERANCE[dtype]
@@ -97,7 +129,8 @@ def test_compiled_gradients_equal_eager(case, variant, dtype):
     float_positions = tuple(
         i for i, v in enumerate(inputs) if isinstance(v, np.ndarray) and v.dtype.kind == "f"
     )
-    value, grads = symgrad.value_and_grad(loss, argnums=float_positions)(*inputs)
+    compiled = symgrad.value_and_grad(loss, argnums=float_positions, backend=backend)
+    value, grads = compiled(*inputs)
     np.testing.assert_allclose(value, eager_loss.item(), rtol=tol, atol=tol)
     for g, e in zip(grads, eager_grads, strict=True):
         assert isinstance(g, np.ndarray)

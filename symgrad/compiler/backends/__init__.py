@@ -19,6 +19,7 @@ DEFAULT = "numpy"
 # name -> (module under this package (or a full module path), class name, pip extra or None)
 _KNOWN: dict[str, tuple[str, str, str | None]] = {
     "numpy": ("numpy", "NumpyBackend", None),
+    "numba": ("numba", "NumbaBackend", "numba"),
 }
 _INSTANCES: dict[str, object] = {}
 

@@ -95,6 +95,12 @@ class Backend:
         """A result of generated code as the compiled function returns it."""
         return value
 
+    def schedule_statements(self, function_name, order, results, param_ids, namer, role, helpers):
+        """The backend's own statements for one generated function, as ``(lines, notes)``
+        (``notes``: its scheduling decisions, shown by ``explain()``), or None to take the
+        scheduler's one statement per node (loop backends fuse clusters here)."""
+        return None
+
     # -------------------------------------------------------------------- disk cache
     def cache_versions(self) -> dict[str, str]:
         """Versions of what the backend's generated code depends on beyond symgrad, numpy and

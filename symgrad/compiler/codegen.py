@@ -1,21 +1,18 @@
-"""Render scheduled functions as a numpy-only Python module, and load it for real.
+"""What every backend's generated code shares: printed literals, safe names, the Jinja2
+templates, and loading a module for real.
 
-Op text comes from each OpDef's ``spelling``; an op without one is called through its numpy
-``eval`` function, whose source (and that of the same-module helpers it uses) is copied into
-the module. Constants are printed from numbers, names are sanitized identifiers, and the
-module is registered in ``linecache`` so tracebacks, ``inspect.getsource`` and pdb show it.
+Op text comes from the backend (``backends/``). Constants are printed from numbers, names are
+sanitized identifiers, and the module is registered in ``linecache`` so that tracebacks,
+source lookups and pdb show it.
 """
 
 from __future__ import annotations
 
-import dis
-import inspect
 import itertools
 import keyword
 import linecache
 import math
 import re
-import textwrap
 import types
 import warnings
 from functools import cache
@@ -26,7 +23,7 @@ import numpy as np
 from .. import dtypes
 from ..ops.indexing import Index
 from . import templates_dir
-from .graph import CONST, Node
+from .graph import Node
 
 _module_ids = itertools.count()
 MODULE_PREFIX = "symgrad_generated_"
@@ -89,81 +86,19 @@ def typed_constant(node: Node) -> str:
     return f"np.{node.dtype.numpy.name}({constant_text(node)})"
 
 
+# Names generated code binds (its imports, in any backend; the array_api backend's locals
+# ``xp`` and ``device``): never a user's name.
+RESERVED_NAMES = frozenset({"np", "math", "rt", "xp", "device", "array_namespace", "array_device"})
+
+
 def sanitize(name: str) -> str:
     """A safe, readable identifier derived from a user-provided name."""
     name = re.sub(r"\W+", "_", name).strip("_") or "arg"
     if name[0].isdigit():
         name = "_" + name
-    if keyword.iskeyword(name) or name in ("np", "math"):
+    if keyword.iskeyword(name) or name in RESERVED_NAMES:
         name += "_"
     return name
-
-
-# ----------------------------------------------------------------------- op expressions
-
-
-# A spelling that calls a private helper is served by copying the op's own numpy code instead.
-_PRIVATE_CALL = re.compile(r"(?<![\w.])_\w+\(")
-
-
-def calls_private(spelling: str) -> bool:
-    return _PRIVATE_CALL.search(spelling) is not None
-
-
-def helper_call(fn, node: Node, operands: list[str], helpers: dict) -> str:
-    """``fn(operands..., attr=value...)`` with ``fn`` copied into the module."""
-    name = _include(fn, helpers)
-    operands = [
-        typed_constant(i) if i.kind == CONST else text
-        for i, text in zip(node.inputs, operands, strict=True)
-    ]
-    arguments = operands + [f"{k}={literal(v)}" for k, v in node.attrs]
-    call = f"{name}({', '.join(arguments)})"
-    floating = [i.dtype for i in node.inputs if i.kind != CONST and i.dtype.is_floating_point]
-    if not node.dtype.is_floating_point or all(d is node.dtype for d in floating):
-        return call
-    # The function returns what numpy computed in (mixed float inputs: the wider); eager
-    # mode casts that to the op's dtype.
-    return f"np.asarray({call}, dtype=np.{node.dtype.numpy.name})"
-
-
-def _include(fn, helpers: dict) -> str:
-    """Copy a numpy implementation (and the module-level helpers it calls) into the module."""
-    if fn.__name__ == "<lambda>":
-        raise CodegenError(f"an op implemented by a lambda has no spelling ({fn.__qualname__})")
-    if fn.__name__ in helpers:
-        return fn.__name__
-    source, dependencies = _helper_source(fn)
-    for dependency in dependencies:
-        if callable(dependency):
-            _include(dependency, helpers)
-        else:
-            name, value = dependency
-            helpers.setdefault(name, f"{name} = {literal(value)}")
-    helpers[fn.__name__] = source
-    return fn.__name__
-
-
-def _global_names(code) -> list[str]:
-    """Names a code object (and the code nested in it) loads as globals."""
-    names = [i.argval for i in dis.get_instructions(code) if i.opname == "LOAD_GLOBAL"]
-    for const in code.co_consts:
-        if inspect.iscode(const):
-            names += _global_names(const)
-    return names
-
-
-@cache
-def _helper_source(fn):
-    source = textwrap.dedent(inspect.getsource(fn)).rstrip()
-    dependencies = []
-    for name in dict.fromkeys(_global_names(fn.__code__)):
-        value = fn.__globals__.get(name)
-        if inspect.isfunction(value) and value.__module__ == fn.__module__:
-            dependencies.append(value)
-        elif isinstance(value, (int, float)) and not isinstance(value, bool):
-            dependencies.append((name, value))
-    return source, tuple(dependencies)
 
 
 # ------------------------------------------------------------------------------ module
@@ -182,12 +117,7 @@ def _environment() -> jinja2.Environment:
 
 def render(template: str, **context) -> str:
     """A backend's template (a file under ``templates/``) rendered with ``context``."""
-    helpers = context.get("helpers", ())
-    return (
-        _environment()
-        .get_template(template)
-        .render(uses_math="math." in "".join(helpers), **context)
-    )
+    return _environment().get_template(template).render(**context)
 
 
 _RUNTIME_CALL = re.compile(r"(?<![\w.])rt\.(\w+)")

@@ -248,21 +248,20 @@ def _scalar_behind(node: Node):
     return None
 
 
-ELEMENTWISE = ("add", "sub", "mul", "div", "neg")
-
-
 @rule("canonicalize")
 def fold_broadcast_constants(node: Node, b: Builder):
-    """op(fill(c1), fill(c2)) -> fill(op(c1, c2))  (elementwise arithmetic on constants
+    """op(fill(c1), fill(c2)) -> fill(op(c1, c2))  (cheap elementwise ops on constants
     broadcast to a shape)"""
-    if not (node.kind == OP and node.op.name in ELEMENTWISE and node.shape != ()):
+    if not (node.kind == OP and node.op.elementwise and node.op.cost == "cheap"):
+        return None
+    if node.shape == ():
         return None
     values = [_scalar_behind(i) for i in node.inputs]
     if any(v is None for v in values) or all(i.kind == CONST for i in node.inputs):
         return None
     scalars = [np.asarray(v, dtype=i.dtype.numpy) for v, i in zip(values, node.inputs, strict=True)]
     with np.errstate(all="ignore"):
-        value = np.asarray(node.op.eval(*scalars)).item()
+        value = np.asarray(node.op.eval(*scalars, **node.attr_dict)).item()
     return _fill(b, node, value)
 
 

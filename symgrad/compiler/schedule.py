@@ -29,10 +29,6 @@ class Function:
     notes: list[str] = field(default_factory=list)  # the backend's scheduling decisions
 
 
-# Ops cheap enough to recompute in the backward rather than keep a copy alive in between.
-RECOMPUTE = frozenset({"add", "sub", "mul", "div", "neg", "to_dtype"})
-
-
 def saved_for_backward(
     forward_nodes: set[int], backward_roots: list[Node], cotangents: list[Node], params: set[int]
 ) -> list[Node]:
@@ -58,7 +54,7 @@ def saved_for_backward(
 
 
 def _cheap(node: Node) -> bool:
-    return node.kind == OP and (node.op.is_view or node.op.name in RECOMPUTE)
+    return node.kind == OP and node.op.recomputable
 
 
 def _boundary(forward_nodes, backward_roots, cotangents) -> list[Node]:
@@ -161,7 +157,7 @@ def _returned(node: Node, namer: Namer, param_ids: set[int], backend) -> str:
     hand back its own argument (``x * 1`` rewritten to ``x``, a gradient equal to the
     cotangent) or a read-only broadcast (the gradient of a sum), so those are copied."""
     text = _operand(node, namer, backend)
-    if node.id in param_ids or (node.kind == OP and node.op.name == "expand"):
+    if node.id in param_ids or (node.kind == OP and backend.read_only(node.op)):
         return backend.fresh_copy(text)
     return text
 
@@ -175,17 +171,6 @@ def _operands(node: Node, namer: Namer, backend) -> list[str]:
     return [
         backend.constant(s, bare) if s.kind == CONST else namer.names[s.id] for s in node.inputs
     ]
-
-
-# Ops whose generated code always makes a new array (reductions, ``astype``, ``np.where``,
-# softmax); any other op that is not a ufunc may return a view of an input, so its result is
-# taken to share the inputs' buffers.
-FRESH_RESULT = frozenset(
-    {
-        "sum", "mean", "prod", "amax", "amin", "max", "min", "logsumexp", "var", "std",
-        "vector_norm", "to_dtype", "where", "softmax", "log_softmax",
-    }
-)  # fmt: skip
 
 
 class _Buffers:
@@ -213,7 +198,9 @@ class _Buffers:
             shares = frozenset({node.id})
             self.holder[node.id] = node.id
             self.types[node.id] = (node.shape, node.dtype)
-        elif node.op.name in FRESH_RESULT:
+        elif node.op.fresh_result:
+            # reductions, casts, where, softmax: a new array; any other op may return a
+            # view of an input, so its result is taken to share the inputs' buffers
             shares = frozenset()
         else:
             shares = frozenset().union(*(self.shares.get(i.id, ()) for i in node.inputs))

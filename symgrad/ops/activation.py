@@ -16,6 +16,7 @@ import numpy as np
 
 from .. import dtypes
 from ..tensor import Tensor, _wrap_dim
+from . import numpy_runtime as rt
 from . import random
 from .elementwise import erf, exp, logical_and, rsqrt, sigmoid, tanh, where
 from .elementwise import relu as _relu
@@ -64,17 +65,6 @@ def _float_attr(value) -> float:
 # ------------------------------------------------------------------ softmax, log_softmax
 
 
-def _softmax_eval(x, *, dim):
-    shifted = x - np.max(x, axis=dim, keepdims=True, initial=-np.inf)
-    e = np.exp(shifted)
-    return e / np.sum(e, axis=dim, keepdims=True)
-
-
-def _log_softmax_eval(x, *, dim):
-    shifted = x - np.max(x, axis=dim, keepdims=True, initial=-np.inf)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True))
-
-
 def _softmax_vjp(g, out, x, *, dim):
     return (out * (g - reduce_sum(g * out, dim, keepdim=True)),)
 
@@ -84,8 +74,10 @@ def _log_softmax_vjp(g, out, x, *, dim):
     return (g - exp(out) * reduce_sum(g, dim, keepdim=True),)
 
 
-SOFTMAX = OpDef("softmax", _softmax_eval, vjp=_softmax_vjp, saves="output")
-LOG_SOFTMAX = OpDef("log_softmax", _log_softmax_eval, vjp=_log_softmax_vjp, saves="output")
+SOFTMAX = OpDef("softmax", rt.softmax, vjp=_softmax_vjp, saves="output", fresh_result=True)
+LOG_SOFTMAX = OpDef(
+    "log_softmax", rt.log_softmax, vjp=_log_softmax_vjp, saves="output", fresh_result=True
+)
 
 
 def _softmax_dim(input: Tensor, dim, name: str, stacklevel: int) -> int | None:
@@ -131,14 +123,6 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dty
 # ---------------------------------------------------------------- pointwise activations
 
 
-def _gelu_eval(x, *, approximate):
-    if approximate == "tanh":
-        inner = math.sqrt(2 / math.pi) * (x + 0.044715 * x * x * x)
-        return 0.5 * x * (1 + np.tanh(inner))
-    erf_values = np.frompyfunc(math.erf, 1, 1)(x / math.sqrt(2))
-    return 0.5 * x * (1 + np.asarray(erf_values, dtype=x.dtype))
-
-
 def _gelu_vjp(g, out, x, *, approximate):
     if approximate == "tanh":
         k = math.sqrt(2 / math.pi)
@@ -150,20 +134,9 @@ def _gelu_vjp(g, out, x, *, approximate):
     return (g * (cdf + x * pdf),)
 
 
-def _silu_eval(x):
-    z = np.exp(-np.abs(x))
-    return x * np.where(x >= 0, 1 / (1 + z), z / (1 + z))
-
-
 def _silu_vjp(g, out, x):
     s = sigmoid(x)
     return (g * (s * (1 + x * (1 - s))),)
-
-
-def _softplus_eval(x, *, beta, threshold):
-    z = x * beta
-    smooth = (np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))) / beta
-    return np.where(z > threshold, x, smooth)
 
 
 def _softplus_vjp(g, out, x, *, beta, threshold):
@@ -171,25 +144,13 @@ def _softplus_vjp(g, out, x, *, beta, threshold):
     return (where(z > threshold, g, g * sigmoid(z)),)
 
 
-def _elu_eval(x, *, alpha):
-    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
-
-
 def _elu_vjp(g, out, x, *, alpha):
     # exp of min(x, 0): the unselected branch stays finite, so no 0 * inf in any order.
     return (where(x > 0, g, g * (alpha * exp(x.clamp(max=0)))),)
 
 
-def _leaky_relu_eval(x, *, negative_slope):
-    return np.where(x > 0, x, x * negative_slope)
-
-
 def _leaky_relu_vjp(g, out, x, *, negative_slope):
     return (where(x > 0, g, g * negative_slope),)
-
-
-def _logsigmoid_eval(x):
-    return -(np.maximum(-x, 0) + np.log1p(np.exp(-np.abs(x))))
 
 
 def _logsigmoid_vjp(g, out, x):
@@ -205,22 +166,18 @@ def _hardtanh_vjp(g, out, x, *, min_val, max_val):
     return (where(logical_and(x > min_val, x < max_val), g, 0.0),)
 
 
-def _mish_eval(x):
-    return x * np.tanh(np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x))))
-
-
 def _mish_vjp(g, out, x):
     t = tanh(apply(SOFTPLUS, x, beta=1.0, threshold=20.0))
     return (g * (t + x * sigmoid(x) * (1 - t * t)),)
 
 
-GELU = OpDef("gelu", _gelu_eval, vjp=_gelu_vjp)
-SILU = OpDef("silu", _silu_eval, vjp=_silu_vjp)
-SOFTPLUS = OpDef("softplus", _softplus_eval, vjp=_softplus_vjp)
-ELU = OpDef("elu", _elu_eval, vjp=_elu_vjp)
-LEAKY_RELU = OpDef("leaky_relu", _leaky_relu_eval, vjp=_leaky_relu_vjp)
+GELU = OpDef("gelu", rt.gelu, vjp=_gelu_vjp)
+SILU = OpDef("silu", rt.silu, vjp=_silu_vjp)
+SOFTPLUS = OpDef("softplus", rt.softplus, vjp=_softplus_vjp)
+ELU = OpDef("elu", rt.elu, vjp=_elu_vjp)
+LEAKY_RELU = OpDef("leaky_relu", rt.leaky_relu, vjp=_leaky_relu_vjp)
 LOGSIGMOID = OpDef(
-    "logsigmoid", _logsigmoid_eval, vjp=_logsigmoid_vjp, backward_name="LogSigmoidBackward0"
+    "logsigmoid", rt.logsigmoid, vjp=_logsigmoid_vjp, backward_name="LogSigmoidBackward0"
 )
 HARDTANH = OpDef(
     "hardtanh",
@@ -229,7 +186,7 @@ HARDTANH = OpDef(
     spelling="np.clip({0}, {min_val}, {max_val})",
     promote="first",
 )
-MISH = OpDef("mish", _mish_eval, vjp=_mish_vjp)
+MISH = OpDef("mish", rt.mish, vjp=_mish_vjp)
 
 
 def _pointwise(op, input: Tensor, inplace_: bool, **attrs) -> Tensor:
@@ -312,18 +269,6 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, o
     return input / denominator
 
 
-def _layer_norm_eval(x, *params, dims, eps, has_weight, has_bias):
-    mean = np.mean(x, axis=dims, keepdims=True)
-    centered = x - mean
-    variance = np.mean(centered * centered, axis=dims, keepdims=True)
-    out = centered / np.sqrt(variance + eps)
-    if has_weight:
-        out = out * params[0]
-    if has_bias:
-        out = out + params[-1]
-    return out
-
-
 def _layer_norm_vjp(g, out, x, *params, dims, eps, has_weight, has_bias):
     """Recomputes mean and 1/std from x with symgrad ops (differentiable again)."""
     centered = x - mean(x, dims, keepdim=True)
@@ -345,7 +290,7 @@ def _layer_norm_vjp(g, out, x, *params, dims, eps, has_weight, has_bias):
 
 LAYER_NORM = OpDef(
     "layer_norm",
-    _layer_norm_eval,
+    rt.layer_norm,
     vjp=_layer_norm_vjp,
     shape=lambda shape, *params, **attrs: tuple(shape),
     promote=lambda x, *params, **attrs: (x.dtype, x.dtype),
@@ -428,13 +373,9 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
 # ------------------------------------------------------------------------------ one_hot
 
 
-def _one_hot_eval(x, *, num_classes):
-    return (x[..., None] == np.arange(num_classes)).astype(np.int64)
-
-
 ONE_HOT = OpDef(
     "one_hot",
-    _one_hot_eval,
+    rt.one_hot,
     shape=lambda shape, *, num_classes: tuple(shape) + (num_classes,),
     promote=lambda x, **attrs: (None, dtypes.int64),
 )

@@ -11,17 +11,8 @@ import numpy as np
 
 from .. import dtypes
 from ..tensor import Tensor
-from .elementwise import (
-    _is_bool,
-    _is_integral,
-    _zeros_like,
-    check_integer_divisor,
-    div,
-    isnan,
-    logical_or,
-    sigmoid,
-    where,
-)
+from . import numpy_runtime as rt
+from .elementwise import _is_bool, _is_integral, _zeros_like, div, isnan, logical_or, sigmoid, where
 from .inplace import inplace
 from .registry import OpDef, apply, public
 
@@ -83,7 +74,7 @@ FLOOR_DIVIDE = OpDef(
     spelling="np.floor_divide({0}, {1})",
     saves="none",
     backward_name="NotImplemented",
-    check=check_integer_divisor,
+    check=rt.check_integer_divisor,
 )
 
 
@@ -109,7 +100,7 @@ REMAINDER = OpDef(
     vjp=_remainder_vjp,
     spelling="np.remainder({0}, {1})",
     backward_name=_name_by_other("RemainderBackward0", "RemainderBackward1"),
-    check=check_integer_divisor,
+    check=rt.check_integer_divisor,
 )
 
 
@@ -134,7 +125,7 @@ FMOD = OpDef(
     vjp=_fmod_vjp,
     spelling="np.fmod({0}, {1})",
     backward_name=_name_by_other("FmodBackward0", "FmodBackward1"),
-    check=check_integer_divisor,
+    check=rt.check_integer_divisor,
 )
 
 
@@ -331,12 +322,6 @@ def copysign(input: Tensor, other) -> Tensor:
 # ------------------------------------------------------------------------------- lerp
 
 
-def _lerp_numpy(input, end, weight):
-    # torch's two-sided formula: exact at weight 0 and at weight 1.
-    diff = end - input
-    return np.where(np.abs(weight) < 0.5, input + weight * diff, end - diff * (1 - weight))
-
-
 def _lerp_vjp(g, out, input, end, weight):
     return (
         g * (1 - weight),
@@ -349,7 +334,7 @@ def _lerp_name(args, attrs) -> str:
     return "LerpBackward1" if isinstance(args[2], Tensor) else "LerpBackward0"
 
 
-LERP = OpDef("lerp", _lerp_numpy, vjp=_lerp_vjp, backward_name=_lerp_name)
+LERP = OpDef("lerp", rt.lerp, vjp=_lerp_vjp, backward_name=_lerp_name)
 
 
 def _lerp_check(input, end, weight) -> None:
@@ -399,18 +384,9 @@ ADDCDIV_INTEGER_MESSAGE = (
 )
 
 
-def _addcmul_numpy(input, tensor1, tensor2, *, value):
-    # value is cast to the tensors' dtype first, as torch does (0.5 is 0 for integers).
-    return input + np.asarray(input).dtype.type(value) * tensor1 * tensor2
-
-
 def _addcmul_vjp(g, out, input, tensor1, tensor2, *, value):
     scaled = g if value == 1 else g * value
     return (g, scaled * tensor2, scaled * tensor1)
-
-
-def _addcdiv_numpy(input, tensor1, tensor2, *, value):
-    return input + np.asarray(input).dtype.type(value) * tensor1 / tensor2
 
 
 def _addcdiv_vjp(g, out, input, tensor1, tensor2, *, value):
@@ -418,8 +394,8 @@ def _addcdiv_vjp(g, out, input, tensor1, tensor2, *, value):
     return (g, over_tensor2, -(over_tensor2 * tensor1) / tensor2)
 
 
-ADDCMUL = OpDef("addcmul", _addcmul_numpy, vjp=_addcmul_vjp)
-ADDCDIV = OpDef("addcdiv", _addcdiv_numpy, vjp=_addcdiv_vjp)
+ADDCMUL = OpDef("addcmul", rt.addcmul, vjp=_addcmul_vjp)
+ADDCDIV = OpDef("addcdiv", rt.addcdiv, vjp=_addcdiv_vjp)
 
 
 def _addc_check(name, input, tensor1, tensor2) -> None:

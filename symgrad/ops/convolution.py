@@ -16,6 +16,7 @@ import math
 import numpy as np
 
 from ..tensor import Tensor
+from . import numpy_runtime as rt
 from .join import stack
 from .registry import OpDef, apply
 from .shape import constant_pad_nd
@@ -29,34 +30,6 @@ __all__ = [
     "max_pool2d",
     "unfold",
 ]
-
-
-def _unfold_numpy(x, *, kernel_size, dilation, padding, stride, pad_value):
-    n, c = x.shape[:2]
-    (kh, kw), (dh, dw), (ph, pw), (sh, sw) = kernel_size, dilation, padding, stride
-    x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=pad_value)
-    span = (dh * (kh - 1) + 1, dw * (kw - 1) + 1)
-    windows = np.lib.stride_tricks.sliding_window_view(x, span, axis=(2, 3))
-    windows = windows[:, :, ::sh, ::sw, ::dh, ::dw]  # (N, C, out_h, out_w, kh, kw)
-    out_h, out_w = windows.shape[2:4]
-    return windows.transpose(0, 1, 4, 5, 2, 3).reshape(n, c * kh * kw, out_h * out_w)
-
-
-def _fold_numpy(cols, *, output_size, kernel_size, dilation, padding, stride):
-    (kh, kw), (dh, dw), (ph, pw), (sh, sw) = kernel_size, dilation, padding, stride
-    height, width = output_size
-    out_h = (height + 2 * ph - dh * (kh - 1) - 1) // sh + 1
-    out_w = (width + 2 * pw - dw * (kw - 1) - 1) // sw + 1
-    n = cols.shape[0]
-    c = cols.shape[1] // (kh * kw)
-    patches = cols.reshape(n, c, kh, kw, out_h, out_w)
-    image = np.zeros((n, c, height + 2 * ph, width + 2 * pw), dtype=cols.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            rows = slice(i * dh, i * dh + sh * (out_h - 1) + 1, sh)
-            columns = slice(j * dw, j * dw + sw * (out_w - 1) + 1, sw)
-            image[:, :, rows, columns] += patches[:, :, i, j]
-    return image[:, :, ph : ph + height, pw : pw + width]
 
 
 def _output_sizes(size, *, kernel_size, dilation, padding, stride):
@@ -84,7 +57,7 @@ def _fold_vjp(g, out, cols, *, output_size, kernel_size, dilation, padding, stri
 
 UNFOLD = OpDef(
     "unfold",
-    _unfold_numpy,
+    rt.unfold,
     vjp=_unfold_vjp,
     shape=_unfold_shape,
     promote="first",
@@ -92,7 +65,7 @@ UNFOLD = OpDef(
 )
 FOLD = OpDef(
     "fold",
-    _fold_numpy,
+    rt.fold,
     vjp=_fold_vjp,
     shape=lambda shape, *, output_size, kernel_size, **_: (
         shape[0],
@@ -311,7 +284,7 @@ def avg_pool2d(
     if count_include_pad or geometry["padding"] == (0, 0):
         return sums / math.prod(geometry["kernel_size"])
     ones = np.ones((1, 1) + tuple(input.shape[-2:]), dtype=np.float64)
-    counts = _unfold_numpy(ones, pad_value=0.0, **geometry).sum(axis=1)
+    counts = rt.unfold(ones, pad_value=0.0, **geometry).sum(axis=1)
     counts = Tensor._wrap(counts.reshape(_output_sizes(input.shape[-2:], **geometry)))
     return sums / counts.to(input.dtype)
 

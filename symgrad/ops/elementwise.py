@@ -16,6 +16,7 @@ from .. import dtypes
 from ..autograd.nodes import InputMeta
 from ..tensor import Tensor
 from . import derivatives
+from . import numpy_runtime as rt
 from .inplace import FILL, inplace, write_out
 from .registry import OpDef, apply, apply_binary, public
 from .shape import clone
@@ -125,20 +126,6 @@ def _zero_vjp(g, out, x, **_attrs):
     return (_zeros_like(g),)
 
 
-def _sigmoid_numpy(x):
-    # torch's own formula: exp(-x) overflows to inf for very negative x, giving exactly 0.
-    return 1 / (1 + np.exp(-x))
-
-
-def _erf_numpy(x):
-    # math.erf is exact to the last bit; numpy has no erf of its own.
-    return np.asarray(np.frompyfunc(math.erf, 1, 1)(x), dtype=x.dtype)
-
-
-def _erfc_numpy(x):
-    return np.asarray(np.frompyfunc(math.erfc, 1, 1)(x), dtype=x.dtype)
-
-
 # ---------------------------------------------------------------------------- unary math
 
 exp = _define_unary(
@@ -209,7 +196,7 @@ acosh = _define_unary(
 atanh = _define_unary("atanh", np.arctanh, sp.atanh, "np.arctanh({0})", aliases=("arctanh",))
 sigmoid = _define_unary(
     "sigmoid",
-    _sigmoid_numpy,
+    rt.sigmoid,
     lambda x: 1 / (1 + sp.exp(-x)),
     None,
     saves="output",
@@ -219,14 +206,14 @@ sigmoid = _define_unary(
 # full precision in float64 (derivatives.evaluate would compute sqrt(pi) as a float32 tensor).
 erf = _define_unary(
     "erf",
-    _erf_numpy,
+    rt.erf,
     sp.erf,
     None,
     vjp=lambda g, out, x: (g * (exp(-(x * x)) * _TWO_OVER_SQRT_PI),),
 )
 erfc = _define_unary(
     "erfc",
-    _erfc_numpy,
+    rt.erfc,
     sp.erfc,
     None,
     vjp=lambda g, out, x: (g * (exp(-(x * x)) * -_TWO_OVER_SQRT_PI),),
@@ -449,7 +436,15 @@ def _neg_vjp(g, out, x):
     return (-g,)
 
 
-NEG = OpDef("neg", np.negative, vjp=_neg_vjp, spelling="-{0}", saves="none", sympy=lambda x: -x)
+NEG = OpDef(
+    "neg",
+    np.negative,
+    vjp=_neg_vjp,
+    spelling="-{0}",
+    saves="none",
+    sympy=lambda x: -x,
+    cost="cheap",
+)
 
 
 def _neg_check(input) -> None:
@@ -502,6 +497,7 @@ def _sub_name(args, attrs):
 ADD = OpDef(
     "add",
     np.add,
+    cost="cheap",
     vjp=_add_vjp,
     spelling="{0} + {1}",
     saves="none",
@@ -512,6 +508,7 @@ ADD = OpDef(
 SUB = OpDef(
     "sub",
     np.subtract,
+    cost="cheap",
     vjp=_sub_vjp,
     spelling="{0} - {1}",
     saves="none",
@@ -523,6 +520,7 @@ SUB = OpDef(
 MUL = OpDef(
     "mul",
     np.multiply,
+    cost="cheap",
     vjp=_mul_vjp,
     spelling="{0} * {1}",
     sympy=lambda x, y: x * y,
@@ -533,6 +531,7 @@ MUL = OpDef(
 DIV = OpDef(
     "div",
     np.true_divide,
+    cost="cheap",
     vjp=_div_vjp,
     spelling="{0} / {1}",
     promote="float",
@@ -632,22 +631,6 @@ divide = public("divide")(div)
 true_divide = public("true_divide")(div)
 
 
-def check_integer_divisor(x, y, **_attrs):
-    """torch's error for an integer division by zero, where numpy would warn and give 0."""
-    if np.result_type(x, y).kind in "iub" and np.any(np.asarray(y) == 0):
-        raise RuntimeError("ZeroDivisionError")
-
-
-def _rounded_div_numpy(x, y, *, rounding_mode):
-    integral = np.asarray(x).dtype.kind in "iub"
-    if rounding_mode == "floor":
-        return np.floor_divide(x, y)
-    if integral:
-        # x - fmod(x, y) is an exact multiple of y: no float rounding for large integers.
-        return (x - np.fmod(x, y)) // y
-    return np.trunc(x / y)
-
-
 def _is_number(value) -> bool:
     """A Python (or numpy) number among an op's inputs; an unsaved tensor input reaches a
     rule as InputMeta eagerly and as a symbolic Tensor in the compiler."""
@@ -663,10 +646,10 @@ def _rounded_div_vjp(g, out, x, y, *, rounding_mode):
 
 DIV_ROUNDED = OpDef(
     "div_rounded",
-    _rounded_div_numpy,
+    rt.rounded_div,
     vjp=_rounded_div_vjp,
     saves="none",
-    check=check_integer_divisor,
+    check=rt.check_integer_divisor,
     backward_name="DivBackward2",
     wraps_numbers=True,
 )
@@ -815,6 +798,8 @@ WHERE = OpDef(
     nondifferentiable_inputs=(0,),
     wraps_numbers=True,
     backward_name="WhereBackward0",
+    elementwise=True,
+    fresh_result=True,
 )
 
 

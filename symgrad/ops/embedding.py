@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from .. import dtypes
 from ..tensor import Tensor
+from . import numpy_runtime as rt
 from .indexing import INDEX_SELECT_BACKWARD, _is_integer_index
 from .registry import OpDef, apply
 
@@ -18,12 +19,6 @@ __all__ = ["embedding"]
 
 def _embedding_numpy(weight, indices, *, padding_idx):
     return weight[indices]
-
-
-def _check_embedding_indices(weight, indices, *, padding_idx):
-    """torch's error for an index outside the table, eagerly and as a guard in compiled code."""
-    if indices.size and (indices.min() < 0 or indices.max() >= weight.shape[0]):
-        raise IndexError("index out of range in self")
 
 
 def _embedding_vjp(g, out, weight, indices, *, padding_idx):
@@ -43,7 +38,7 @@ EMBEDDING = OpDef(
     shape=lambda weight, indices, **_: tuple(indices) + tuple(weight[1:]),
     promote="first",
     nondifferentiable_inputs=(1,),
-    check=_check_embedding_indices,
+    check=rt.check_embedding_indices,
 )
 
 

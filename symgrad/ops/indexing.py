@@ -19,6 +19,7 @@ import numpy as np
 from .. import dtypes
 from ..autograd import grad_mode
 from ..tensor import Tensor, _wrap_dim
+from . import numpy_runtime as rt
 from .elementwise import where
 from .inplace import inplace
 from .registry import OpDef, apply, broadcast_error, public
@@ -348,11 +349,6 @@ GETITEM = OpDef(
 # -------------------------------------------------------- t[index] with index tensors (copy)
 
 
-def _index_numpy(x, *indices, index):
-    rest = iter(indices)
-    return x[tuple(next(rest) if isinstance(k, str) else k for k in getattr(index, "items", index))]
-
-
 def _index_shape(shape, *index_shapes, index):
     rest = iter(index_shapes)
     key = tuple(
@@ -373,54 +369,16 @@ INDEX_TENSORS_AFTER_INPUT = range(1, 2**31)
 INDEX_TENSORS_AFTER_VALUE = range(2, 2**31)
 
 
-def _check_index_tensors(x, *indices, index):
-    """torch's error for an index tensor entry outside its dim (masks are in bounds)."""
-    items = getattr(index, "items", index)
-    used = sum(0 if k is None or k is Ellipsis or isinstance(k, bool) else 1 for k in items)
-    rest = iter(indices)
-    dim = label = 0
-    for item in items:
-        if item is Ellipsis:
-            dim += x.ndim - used
-        elif item is None or isinstance(item, bool):
-            continue
-        elif isinstance(item, str):
-            values = next(rest)
-            if values.dtype != np.bool_:
-                size = x.shape[dim]
-                outside = values[(values < -size) | (values >= size)]
-                if outside.size:
-                    raise IndexError(
-                        f"index {outside.flat[0]} is out of bounds for dimension {label} with "
-                        f"size {size}"
-                    )
-            label += 1
-            dim += 1
-        else:
-            dim += 1
-
-
 INDEX = OpDef(
     "index",
-    _index_numpy,
+    rt.index,
     vjp=_index_vjp,
     shape=_index_shape,
     promote="first",
     nondifferentiable_inputs=INDEX_TENSORS_AFTER_INPUT,
-    check=_check_index_tensors,
+    check=rt.check_index_tensors,
     backward_name=lambda args, attrs: attrs["index"].backward_name(),
 )
-
-
-def _index_backward_numpy(g, *indices, shape, index):
-    rest = iter(indices)
-    key = tuple(next(rest) if isinstance(k, str) else k for k in getattr(index, "items", index))
-    out = np.zeros(shape, dtype=g.dtype)
-    if indices:
-        np.add.at(out, key, g)  # repeated indices accumulate
-    else:
-        out[key] = g
-    return out
 
 
 def _index_backward_vjp(g, out, grad, *indices, shape, index):
@@ -430,19 +388,13 @@ def _index_backward_vjp(g, out, grad, *indices, shape, index):
 
 INDEX_BACKWARD = OpDef(
     "index_backward",
-    _index_backward_numpy,
+    rt.index_backward,
     vjp=_index_backward_vjp,
     shape=lambda s, *index_shapes, shape, index: shape,
     promote="first",
 )
 
 # ---------------------------------------------------------------------- t[index] = value
-
-
-def _setitem_numpy(x, value, *, index):
-    out = np.array(x)  # a copy, and an array even if generated code passes a numpy scalar
-    out[getattr(index, "items", index)] = value
-    return out
 
 
 def _value_gradient(g, value, indices, index):
@@ -482,7 +434,7 @@ def _with_leading_ones(region: Tensor, ndim: int) -> Tensor:
 
 SETITEM = OpDef(
     "setitem",
-    _setitem_numpy,
+    rt.setitem,
     vjp=lambda g, out, x, value, *, index: (
         apply(SETITEM, g, 0.0, index=index),
         _value_gradient(g, value, (), index),
@@ -494,14 +446,6 @@ SETITEM = OpDef(
 )
 
 
-def _index_put_numpy(x, value, *indices, index):
-    rest = iter(indices)
-    key = tuple(next(rest) if isinstance(k, str) else k for k in getattr(index, "items", index))
-    out = np.array(x)  # a copy, and an array even if generated code passes a numpy scalar
-    out[key] = value
-    return out
-
-
 def _index_put_vjp(g, out, x, value, *indices, index):
     rest = apply(INDEX_PUT, g, 0.0, *indices, index=index)
     return (rest, _value_gradient(g, value, indices, index)) + (None,) * len(indices)
@@ -509,7 +453,7 @@ def _index_put_vjp(g, out, x, value, *indices, index):
 
 INDEX_PUT = OpDef(
     "index_put",
-    _index_put_numpy,
+    rt.index_put,
     vjp=_index_put_vjp,
     shape=lambda s, v, *index_shapes, index: s,
     promote=lambda x, value, *indices, **attrs: (None, x.dtype),
@@ -643,42 +587,9 @@ def _padded_to(grad: Tensor, shape) -> Tensor:
 # -------------------------------------------------------------------------------- gather
 
 
-def _check_gather_index(x, index, *, dim):
-    """torch's error for an index outside [0, size) of ``dim``."""
-    size = x.shape[dim] if x.ndim else 1
-    outside = index[(index < 0) | (index >= size)]
-    if outside.size:
-        raise RuntimeError(
-            f"index {outside.flat[0]} is out of bounds for dimension {dim} with size {size}"
-        )
-
-
-def _check_scatter_index(x, index, src, *, dim):
-    _check_gather_index(x, index, dim=dim)
-
-
-def _gather_numpy(x, index, *, dim):
-    if x.ndim == 0:
-        return x.copy()
-    # A 0-d index (of a 1-D input) has no positions of its own.
-    positions = list(np.indices(index.shape, sparse=True)) or [index]
-    positions[dim] = index
-    return x[tuple(positions)]
-
-
-def _gather_backward_numpy(g, index, *, shape, dim):
-    out = np.zeros(shape, dtype=g.dtype)
-    if not shape:
-        return out + g
-    positions = list(np.indices(index.shape, sparse=True)) or [index]
-    positions[dim] = index
-    np.add.at(out, tuple(positions), g)
-    return out
-
-
 GATHER = OpDef(
     "gather",
-    _gather_numpy,
+    rt.gather,
     vjp=lambda g, out, x, index, *, dim: (
         apply(GATHER_BACKWARD, g, index, shape=tuple(x.shape), dim=dim),
         None,
@@ -686,11 +597,11 @@ GATHER = OpDef(
     shape=lambda s, i, *, dim: tuple(i),
     promote="first",
     nondifferentiable_inputs=(1,),
-    check=_check_gather_index,
+    check=rt.check_gather_index,
 )
 GATHER_BACKWARD = OpDef(
     "gather_backward",
-    _gather_backward_numpy,
+    rt.gather_backward,
     vjp=lambda g, out, grad, index, *, shape, dim: (apply(GATHER, g, index, dim=dim), None),
     shape=lambda s, i, *, shape, dim: shape,
     promote="first",
@@ -720,20 +631,6 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False)
 # ------------------------------------------------------------------- scatter, scatter_add
 
 
-def _scatter_numpy(x, index, src, *, dim):
-    out = np.array(x)  # a copy, and an array even if generated code passes a numpy scalar
-    if x.ndim == 0:  # its one element is written
-        out[...] = src
-        return out
-    positions = list(np.indices(index.shape, sparse=True))
-    positions[dim] = index
-    if np.ndim(src) == 0:
-        out[tuple(positions)] = src
-    else:
-        out[tuple(positions)] = src[tuple(slice(0, n) for n in index.shape)]
-    return out
-
-
 def _scatter_vjp(g, out, x, index, src, *, dim):
     rest = apply(SCATTER, g, index, 0.0, dim=dim)
     if not isinstance(src, Tensor):
@@ -743,31 +640,21 @@ def _scatter_vjp(g, out, x, index, src, *, dim):
 
 SCATTER = OpDef(
     "scatter",
-    _scatter_numpy,
+    rt.scatter,
     vjp=_scatter_vjp,
     shape=lambda s, i, v, *, dim: tuple(s),
     promote="first",
     nondifferentiable_inputs=(1,),
-    check=_check_scatter_index,
+    check=rt.check_scatter_index,
     backward_name=lambda args, attrs: (
         "ScatterBackward0" if isinstance(args[2], Tensor) else "ScatterBackward1"
     ),
 )
 
 
-def _scatter_add_numpy(x, index, src, *, dim):
-    if x.ndim == 0:
-        return x + src
-    out = np.array(x)  # a copy, and an array even if generated code passes a numpy scalar
-    positions = list(np.indices(index.shape, sparse=True))
-    positions[dim] = index
-    np.add.at(out, tuple(positions), src[tuple(slice(0, n) for n in index.shape)])
-    return out
-
-
 SCATTER_ADD = OpDef(
     "scatter_add",
-    _scatter_add_numpy,
+    rt.scatter_add,
     vjp=lambda g, out, x, index, src, *, dim: (
         g,
         None,
@@ -776,7 +663,7 @@ SCATTER_ADD = OpDef(
     shape=lambda s, i, v, *, dim: tuple(s),
     promote="first",
     nondifferentiable_inputs=(1,),
-    check=_check_scatter_index,
+    check=rt.check_scatter_index,
 )
 
 
@@ -839,32 +726,9 @@ Tensor.scatter_add_ = _scatter_add_
 # ---------------------------------------------------------------- index_select, index_add
 
 
-def _check_select_index(x, index, *, dim):
-    """torch's error for an index outside [0, size) of ``dim`` (its text differs past dim 0)."""
-    size = x.shape[dim] if x.ndim else 1
-    outside = index[(index < 0) | (index >= size)]
-    if not outside.size:
-        return
-    if dim == 0:
-        raise IndexError("index out of range in self")
-    raise RuntimeError(f"INDICES element is out of DATA bounds, id={outside[0]} axis_dim={size}")
-
-
-def _index_select_numpy(x, index, *, dim):
-    return np.take(x, index, axis=dim) if x.ndim else x.copy()
-
-
-def _index_select_backward_numpy(g, index, *, shape, dim):
-    out = np.zeros(shape, dtype=g.dtype)
-    if not shape:
-        return out + g
-    np.add.at(out, (slice(None),) * dim + (index,), g)
-    return out
-
-
 INDEX_SELECT = OpDef(
     "index_select",
-    _index_select_numpy,
+    rt.index_select,
     vjp=lambda g, out, x, index, *, dim: (
         apply(INDEX_SELECT_BACKWARD, g, index, shape=tuple(x.shape), dim=dim),
         None,
@@ -872,11 +736,11 @@ INDEX_SELECT = OpDef(
     shape=lambda s, i, *, dim: tuple(s[:dim]) + tuple(i) + tuple(s[dim + 1 :]) if s else (),
     promote="first",
     nondifferentiable_inputs=(1,),
-    check=_check_select_index,
+    check=rt.check_select_index,
 )
 INDEX_SELECT_BACKWARD = OpDef(
     "index_select_backward",
-    _index_select_backward_numpy,
+    rt.index_select_backward,
     vjp=lambda g, out, grad, index, *, shape, dim: (
         apply(INDEX_SELECT, g, index, dim=dim),
         None,
@@ -902,35 +766,19 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     return apply(INDEX_SELECT, input, index, dim=dim)
 
 
-def _index_add_numpy(x, index, source, *, dim, alpha):
-    if x.ndim == 0:
-        return x + (source if alpha == 1 else source * alpha)
-    out = np.array(x)  # a copy, and an array even if generated code passes a numpy scalar
-    np.add.at(out, (slice(None),) * dim + (index,), source if alpha == 1 else source * alpha)
-    return out
-
-
 def _index_add_vjp(g, out, x, index, source, *, dim, alpha):
     picked = apply(INDEX_SELECT, g, index, dim=dim)
     return (g, None, picked if alpha == 1 else picked * alpha)
 
 
-def _check_index_add_index(x, index, source, *, dim, alpha):
-    """torch's error for an index outside ``dim`` (its kernel for vectors words it apart)."""
-    if x.ndim > 1:
-        _check_gather_index(x, index, dim=dim)
-    elif np.any((index < 0) | (index >= (x.shape[dim] if x.ndim else 1))):
-        raise IndexError("index out of range in self")
-
-
 INDEX_ADD = OpDef(
     "index_add",
-    _index_add_numpy,
+    rt.index_add,
     vjp=_index_add_vjp,
     shape=lambda s, i, v, *, dim, alpha: tuple(s),
     promote="first",
     nondifferentiable_inputs=(1,),
-    check=_check_index_add_index,
+    check=rt.check_index_add_index,
 )
 
 
@@ -987,10 +835,6 @@ Tensor.index_add_ = _index_add_
 # ---------------------------------------------------------------------------- masked_fill
 
 
-def _masked_fill_numpy(x, mask, value):
-    return np.where(mask, value, x).astype(x.dtype, copy=False)
-
-
 def _masked_fill_vjp(g, out, x, mask, value):
     rest = where(mask, 0.0, g)
     return (rest, None, where(mask, g, 0.0) if isinstance(value, Tensor) else None)
@@ -998,7 +842,7 @@ def _masked_fill_vjp(g, out, x, mask, value):
 
 MASKED_FILL = OpDef(
     "masked_fill",
-    _masked_fill_numpy,
+    rt.masked_fill,
     vjp=_masked_fill_vjp,
     promote=lambda x, mask, value, **attrs: (None, x.dtype),
     nondifferentiable_inputs=(1,),
@@ -1084,16 +928,6 @@ def _take_vjp(g, out, x, index):
     return (flat.reshape(tuple(x.shape)), None)
 
 
-def _check_take_index(x, index):
-    """torch's error for an index outside the flattened input (negatives count from the end)."""
-    outside = index[(index < -x.size) | (index >= x.size)]
-    if outside.size:
-        raise IndexError(
-            f"out of range: tried to access index {outside.flat[0]} on a tensor of {x.size} "
-            "elements."
-        )
-
-
 TAKE = OpDef(
     "take",
     lambda x, index: np.take(x, index),
@@ -1102,7 +936,7 @@ TAKE = OpDef(
     shape=lambda s, i: tuple(i),
     promote="first",
     nondifferentiable_inputs=(1,),
-    check=_check_take_index,
+    check=rt.check_take_index,
 )
 
 

@@ -130,6 +130,7 @@ COPY_SLICES = OpDef(
     promote="first",
     saves="none",
     backward_name="CopySlices",
+    eager_only=True,
 )
 
 

@@ -12,16 +12,13 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..tensor import Tensor, _wrap_dim
+from . import numpy_runtime as rt
 from .indexing import GETITEM, Index
 from .inplace import write_out
 from .registry import OpDef, apply, public
 from .shape import size_text
 
 # --------------------------------------------------------------------------- cat, stack
-
-
-def _cat_numpy(*arrays, dim):
-    return np.concatenate(arrays, axis=dim)
 
 
 def _cat_shape(*shapes, dim):
@@ -40,7 +37,7 @@ def _cat_vjp(g, out, *inputs, dim):
 
 CAT = OpDef(
     "cat",
-    _cat_numpy,
+    rt.cat,
     vjp=_cat_vjp,
     shape=_cat_shape,
     saves="none",
@@ -99,10 +96,6 @@ def concatenate(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
     return cat(tensors, axis)
 
 
-def _stack_numpy(*arrays, dim):
-    return np.stack(arrays, axis=dim)
-
-
 def _stack_shape(*shapes, dim):
     shape = list(shapes[0])
     shape.insert(dim, len(shapes))
@@ -115,7 +108,7 @@ def _stack_vjp(g, out, *inputs, dim):
 
 STACK = OpDef(
     "stack",
-    _stack_numpy,
+    rt.stack,
     vjp=_stack_vjp,
     shape=_stack_shape,
     saves="none",

@@ -7,6 +7,7 @@ import numpy as np
 
 from .. import creation, dtypes
 from ..tensor import Tensor
+from . import numpy_runtime as rt
 from .inplace import write_out
 from .registry import OpDef, apply, public
 from .shape import expanded_shape
@@ -276,10 +277,6 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 _LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
-def _einsum_eval(*operands, subscripts, output):
-    return np.einsum(",".join(subscripts) + "->" + output, *operands)
-
-
 def _einsum_shape(*shapes, subscripts, output):
     sizes = {}
     for term, shape in zip(subscripts, shapes, strict=True):
@@ -333,7 +330,7 @@ def _einsum_name(args, attrs):
 
 EINSUM = OpDef(
     "einsum",
-    _einsum_eval,
+    rt.einsum,
     vjp=_einsum_vjp,
     shape=_einsum_shape,
     backward_name=_einsum_name,
@@ -569,16 +566,6 @@ def inv(A: Tensor, *, out=None) -> Tensor:
 public("inverse", methods=("inverse",))(inv)
 
 
-def _solve_eval(A, B, *, left, vector):
-    if vector:
-        B = B[..., None]
-    if left:
-        X = np.linalg.solve(A, B)
-    else:
-        X = np.swapaxes(np.linalg.solve(np.swapaxes(A, -1, -2), np.swapaxes(B, -1, -2)), -1, -2)
-    return X[..., 0] if vector else X
-
-
 def _solve_shape(a, b, *, left, vector):
     b = tuple(b) + (1,) if vector else tuple(b)
     shape = tuple(np.broadcast_shapes(tuple(a[:-2]), b[:-2])) + b[-2:]
@@ -596,7 +583,7 @@ def _solve_vjp(g, out, A, B, *, left, vector):
 
 LINALG_SOLVE = OpDef(
     "linalg_solve",
-    _solve_eval,
+    rt.solve,
     vjp=_solve_vjp,
     shape=_solve_shape,
     saves="both",

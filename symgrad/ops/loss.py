@@ -19,6 +19,7 @@ import numpy as np
 from .. import dtypes
 from ..autograd import grad_mode
 from ..tensor import Tensor
+from . import numpy_runtime as rt
 from .activation import log_softmax
 from .elementwise import (
     abs,
@@ -138,31 +139,6 @@ def _is_one(value) -> bool:
 # -------------------------------------------------------------------------------- nll_loss
 
 
-def _check_targets(x, target, weight, *, reduction, ignore_index):
-    """torch's error for a class index outside [0, classes) that is not ignore_index."""
-    classes = x.shape[0 if x.ndim == 1 else 1]
-    counted = target[target != ignore_index]
-    bad = counted[(counted < 0) | (counted >= classes)]
-    if bad.size:
-        raise IndexError(f"Target {bad[0]} is out of bounds.")
-
-
-def _nll_loss_numpy(x, target, weight, *, reduction, ignore_index):
-    class_dim = 0 if x.ndim == 1 else 1
-    valid = target != ignore_index
-    safe = np.where(valid, target, 0)
-    picked = np.take_along_axis(x, np.expand_dims(safe, class_dim), axis=class_dim)
-    picked = np.squeeze(picked, axis=class_dim)
-    class_weights = np.broadcast_to(weight, (x.shape[class_dim],))
-    weights = np.where(valid, class_weights[safe], 0).astype(x.dtype)
-    losses = np.where(valid, -weights * picked, 0).astype(x.dtype)
-    if reduction == "mean":
-        return np.sum(losses) / np.sum(weights)
-    if reduction == "sum":
-        return np.sum(losses)
-    return losses
-
-
 def class_mask(target: Tensor, classes: int, ndim: int, ignore_index: int) -> Tensor:
     """A bool tensor of the input's shape, True at each counted element's target class."""
     from ..creation import arange
@@ -200,13 +176,13 @@ def _nll_loss_name(args, attrs) -> str:
 
 NLL_LOSS = OpDef(
     "nll_loss",
-    _nll_loss_numpy,
+    rt.nll_loss,
     vjp=_nll_loss_vjp,
     shape=lambda x, t, w, *, reduction, ignore_index: _reduced_shape(t, reduction),
     promote=lambda x, target, weight, **attrs: (None, x.dtype),
     nondifferentiable_inputs=(1, 2),
     backward_name=_nll_loss_name,
-    check=_check_targets,
+    check=rt.check_targets,
 )
 
 
@@ -419,15 +395,6 @@ def _weighted_reduction(loss: Tensor, weight: Tensor, reduction: str, mean_by_we
     raise ValueError(f"Invalid reduction mode: {reduction}. Expected one of 'none', 'mean', 'sum'.")
 
 
-def _mse_loss_numpy(x, y, *, reduction):
-    loss = np.square(x - y)
-    if reduction == "mean":
-        return np.mean(loss)
-    if reduction == "sum":
-        return np.sum(loss)
-    return loss
-
-
 def _mse_loss_vjp(g, out, x, y, *, reduction):
     shape = _broadcast(x.shape, y.shape)
     grad = (x - y) * (_per_element(g, reduction, shape) * 2)
@@ -436,7 +403,7 @@ def _mse_loss_vjp(g, out, x, y, *, reduction):
 
 MSE_LOSS = OpDef(
     "mse_loss",
-    _mse_loss_numpy,
+    rt.mse_loss,
     vjp=_mse_loss_vjp,
     shape=lambda x, y, *, reduction: _reduced_shape(_broadcast(x, y), reduction),
     promote="float",
@@ -485,19 +452,6 @@ def l1_loss(
     return apply_reduction(abs(input - target), reduction_name(reduction))
 
 
-def _smooth_l1_loss_numpy(x, y, *, reduction, beta):
-    difference = np.abs(x - y)
-    loss = np.where(
-        difference < beta, 0.5 * difference * difference / beta, difference - 0.5 * beta
-    )
-    loss = loss.astype(difference.dtype)
-    if reduction == "mean":
-        return np.mean(loss)
-    if reduction == "sum":
-        return np.sum(loss)
-    return loss
-
-
 def _smooth_l1_loss_vjp(g, out, x, y, *, reduction, beta):
     shape = _broadcast(x.shape, y.shape)
     grad = clamp((x - y) / beta, -1.0, 1.0) * _per_element(g, reduction, shape)
@@ -506,7 +460,7 @@ def _smooth_l1_loss_vjp(g, out, x, y, *, reduction, beta):
 
 SMOOTH_L1_LOSS = OpDef(
     "smooth_l1_loss",
-    _smooth_l1_loss_numpy,
+    rt.smooth_l1_loss,
     vjp=_smooth_l1_loss_vjp,
     shape=lambda x, y, *, reduction, beta: _reduced_shape(_broadcast(x, y), reduction),
     promote="float",
@@ -534,19 +488,6 @@ def smooth_l1_loss(
     return apply(SMOOTH_L1_LOSS, input, target, reduction=reduction, beta=float(beta))
 
 
-def _huber_loss_numpy(x, y, *, reduction, delta):
-    difference = np.abs(x - y)
-    loss = np.where(
-        difference < delta, 0.5 * difference * difference, delta * (difference - 0.5 * delta)
-    )
-    loss = loss.astype(difference.dtype)
-    if reduction == "mean":
-        return np.mean(loss)
-    if reduction == "sum":
-        return np.sum(loss)
-    return loss
-
-
 def _huber_loss_vjp(g, out, x, y, *, reduction, delta):
     shape = _broadcast(x.shape, y.shape)
     grad = clamp(x - y, -delta, delta) * _per_element(g, reduction, shape)
@@ -555,7 +496,7 @@ def _huber_loss_vjp(g, out, x, y, *, reduction, delta):
 
 HUBER_LOSS = OpDef(
     "huber_loss",
-    _huber_loss_numpy,
+    rt.huber_loss,
     vjp=_huber_loss_vjp,
     shape=lambda x, y, *, reduction, delta: _reduced_shape(_broadcast(x, y), reduction),
     # torch writes the loss into a tensor like the input: mixed dtypes give the input's.
@@ -586,18 +527,6 @@ def huber_loss(
 # -------------------------------------------------------------------- binary cross entropy
 
 
-def _binary_cross_entropy_numpy(x, y, weight, *, reduction):
-    # torch clamps each log at -100, so probabilities of exactly 0 or 1 give a finite loss.
-    log_x = np.maximum(np.log(x), -100)
-    log_rest = np.maximum(np.log1p(-x), -100)
-    loss = (weight * ((y - 1) * log_rest - y * log_x)).astype(x.dtype)
-    if reduction == "mean":
-        return np.mean(loss)
-    if reduction == "sum":
-        return np.sum(loss)
-    return loss
-
-
 def _binary_cross_entropy_vjp(g, out, x, y, weight, *, reduction):
     scale = _per_element(g, reduction, x.shape)
     if not _is_one(weight):
@@ -608,19 +537,14 @@ def _binary_cross_entropy_vjp(g, out, x, y, weight, *, reduction):
     return (grad_x, grad_y, None)
 
 
-def _check_probabilities(x, y, weight, *, reduction):
-    if not np.all((x >= 0) & (x <= 1)):
-        raise RuntimeError("all elements of input should be between 0 and 1")
-
-
 BINARY_CROSS_ENTROPY = OpDef(
     "binary_cross_entropy",
-    _binary_cross_entropy_numpy,
+    rt.binary_cross_entropy,
     vjp=_binary_cross_entropy_vjp,
     shape=lambda x, y, w, *, reduction: _reduced_shape(x, reduction),
     promote=lambda x, y, weight, **attrs: (x.dtype, x.dtype),
     nondifferentiable_inputs=(2,),
-    check=_check_probabilities,
+    check=rt.check_probabilities,
 )
 
 
@@ -655,25 +579,6 @@ def binary_cross_entropy(
     return apply(BINARY_CROSS_ENTROPY, input, target, weight, reduction=reduction)
 
 
-def _binary_cross_entropy_with_logits_numpy(x, y, weight, pos_weight, *, reduction):
-    # log(1 + exp(-|x|)): exp of a non-positive number only, so nothing overflows.
-    log_term = np.log1p(np.exp(-np.abs(x)))
-    # Unit weights (the default, passed as numbers) cost no passes over the data.
-    if not isinstance(pos_weight, np.ndarray) and pos_weight == 1:
-        loss = np.maximum(x, 0) - x * y + log_term
-    else:
-        softplus_neg = np.maximum(-x, 0) + log_term  # log(1 + exp(-x))
-        loss = x - x * y + (1 + (pos_weight - 1) * y) * softplus_neg
-    if isinstance(weight, np.ndarray) or weight != 1:
-        loss = weight * loss
-    loss = loss.astype(x.dtype, copy=False)
-    if reduction == "mean":
-        return loss.mean()
-    if reduction == "sum":
-        return loss.sum()
-    return loss
-
-
 def _softplus_of_negative(x: Tensor) -> Tensor:
     """log(1 + exp(-x)), finite for any x."""
     return relu(-x) + log1p(exp(-abs(x)))
@@ -696,7 +601,7 @@ def _binary_cross_entropy_with_logits_vjp(g, out, x, y, weight, pos_weight, *, r
 
 BINARY_CROSS_ENTROPY_WITH_LOGITS = OpDef(
     "binary_cross_entropy_with_logits",
-    _binary_cross_entropy_with_logits_numpy,
+    rt.binary_cross_entropy_with_logits,
     vjp=_binary_cross_entropy_with_logits_vjp,
     shape=lambda x, y, w, p, *, reduction: _reduced_shape(_broadcast(x, y, w, p), reduction),
     # torch accumulates the loss in place into (1 - target): the result has the target's dtype.

@@ -9,11 +9,10 @@ running statistics, which get no gradient (as in torch).
 
 from __future__ import annotations
 
-import numpy as np
-
 from ..autograd import grad_mode
 from ..tensor import Tensor
-from .activation import _layer_norm_eval, _layer_norm_vjp
+from . import numpy_runtime as rt
+from .activation import _layer_norm_vjp
 from .elementwise import rsqrt
 from .reduce import mean, var
 from .registry import OpDef, apply
@@ -22,21 +21,12 @@ __all__ = ["batch_norm"]
 
 BATCH_NORM = OpDef(
     "batch_norm",
-    _layer_norm_eval,
+    rt.layer_norm,
     vjp=_layer_norm_vjp,
     shape=lambda shape, *params, **attrs: tuple(shape),
     promote=lambda x, *params, **attrs: (x.dtype, x.dtype),
     backward_name="NativeBatchNormBackward0",
 )
-
-
-def _batch_norm_eval_numpy(x, mean, var, *params, eps, has_weight, has_bias):
-    out = (x - mean) / np.sqrt(var + eps)
-    if has_weight:
-        out = out * params[0]
-    if has_bias:
-        out = out + params[-1]
-    return out
 
 
 def _batch_norm_eval_vjp(g, out, x, mean, var, *params, eps, has_weight, has_bias):
@@ -51,7 +41,7 @@ def _batch_norm_eval_vjp(g, out, x, mean, var, *params, eps, has_weight, has_bia
 
 BATCH_NORM_EVAL = OpDef(
     "batch_norm_eval",
-    _batch_norm_eval_numpy,
+    rt.batch_norm_eval,
     vjp=_batch_norm_eval_vjp,
     shape=lambda shape, *rest, **attrs: tuple(shape),
     promote=lambda x, *rest, **attrs: (x.dtype, x.dtype),

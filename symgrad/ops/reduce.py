@@ -17,6 +17,7 @@ import numpy as np
 
 from .. import dtypes
 from ..tensor import Tensor, _wrap_dim
+from . import numpy_runtime as rt
 from .elementwise import where
 from .inplace import write_out
 from .registry import FUNCTIONS, OpDef, apply, public
@@ -135,6 +136,7 @@ SUM = OpDef(
     vjp=_sum_vjp,
     spelling="np.sum({0}, axis={dim}, keepdims={keepdim})",
     shape=_reduction_shape,
+    reduction=True,
     promote=_accumulating_dtypes,
     saves="none",
     backward_name=_sum_name,
@@ -145,6 +147,7 @@ MEAN = OpDef(
     vjp=_mean_vjp,
     spelling="np.mean({0}, axis={dim}, keepdims={keepdim})",
     shape=_reduction_shape,
+    reduction=True,
     promote=lambda x, **attrs: (attrs.get("dtype") or x.dtype,) * 2,
     saves="none",
     backward_name=_mean_name,
@@ -208,25 +211,13 @@ def sum_to_shape(g: Tensor, shape: tuple[int, ...]) -> Tensor:
 # terms of themselves, so prod and cumprod are differentiable to any order without division.
 
 
-def _shift_numpy(x, *, dim, offset, fill):
-    out = np.full_like(x, fill)
-    n = x.shape[dim]
-    if -n < offset < n:
-        source = [slice(None)] * x.ndim
-        target = [slice(None)] * x.ndim
-        source[dim] = slice(0, n - offset) if offset >= 0 else slice(-offset, n)
-        target[dim] = slice(offset, n) if offset >= 0 else slice(0, n + offset)
-        out[tuple(target)] = x[tuple(source)]
-    return out
-
-
 def _shift_vjp(g, out, x, *, dim, offset, fill):
     return (shift(g, dim, -offset, 0.0),)
 
 
 SHIFT = OpDef(
     "shift",
-    _shift_numpy,
+    rt.shift,
     vjp=_shift_vjp,
     shape=lambda shape, **_: shape,
     promote="first",
@@ -239,18 +230,6 @@ def shift(x: Tensor, dim: int, offset: int, fill: float) -> Tensor:
     return apply(SHIFT, x, dim=dim, offset=offset, fill=fill)
 
 
-def _linear_scan_numpy(b, a, *, dim, reverse):
-    h = np.array(np.moveaxis(b, dim, 0), dtype=np.result_type(b, a))
-    a = np.moveaxis(a, dim, 0)
-    if reverse:
-        for i in range(h.shape[0] - 2, -1, -1):
-            h[i] += a[i] * h[i + 1]
-    else:
-        for i in range(1, h.shape[0]):
-            h[i] += a[i] * h[i - 1]
-    return np.moveaxis(h, 0, dim)
-
-
 def _linear_scan_vjp(v, h, b, a, *, dim, reverse):
     # h[i] = b[i] + a[i] * h[i - step]: the adjoint runs the same recurrence the other way,
     # with each coefficient moved to the position it links from.
@@ -261,7 +240,7 @@ def _linear_scan_vjp(v, h, b, a, *, dim, reverse):
 
 LINEAR_SCAN = OpDef(
     "linear_scan",
-    _linear_scan_numpy,
+    rt.linear_scan,
     vjp=_linear_scan_vjp,
     shape=lambda b, a, **_: b,
     saves="both",
@@ -276,22 +255,6 @@ def linear_scan(b: Tensor, a: Tensor, dim: int, reverse: bool = False) -> Tensor
 
 
 # ----------------------------------------------------------------------- cumsum, cumprod
-
-
-def _cumsum_numpy(x, *, dim, reverse, dtype=None):
-    if x.ndim == 0:
-        return x.copy()
-    if reverse:
-        return np.flip(np.cumsum(np.flip(x, dim), axis=dim), dim)
-    return np.cumsum(x, axis=dim)
-
-
-def _cumprod_numpy(x, *, dim, reverse, dtype=None):
-    if x.ndim == 0:
-        return x.copy()
-    if reverse:
-        return np.flip(np.cumprod(np.flip(x, dim), axis=dim), dim)
-    return np.cumprod(x, axis=dim)
 
 
 def _cumsum_vjp(g, out, x, *, dim, reverse, dtype=None):
@@ -311,7 +274,7 @@ def _cumprod_vjp(g, out, x, *, dim, reverse, dtype=None):
 
 CUMSUM = OpDef(
     "cumsum",
-    _cumsum_numpy,
+    rt.cumsum,
     vjp=_cumsum_vjp,
     shape=lambda shape, **_: shape,
     promote=_accumulating_dtypes,
@@ -319,7 +282,7 @@ CUMSUM = OpDef(
 )
 CUMPROD = OpDef(
     "cumprod",
-    _cumprod_numpy,
+    rt.cumprod,
     vjp=_cumprod_vjp,
     shape=lambda shape, **_: shape,
     promote=_accumulating_dtypes,
@@ -368,6 +331,7 @@ PROD = OpDef(
     vjp=_prod_vjp,
     spelling="np.prod({0}, axis={dim}, keepdims={keepdim})",
     shape=_reduction_shape,
+    reduction=True,
     promote=_accumulating_dtypes,
     backward_name=lambda args, attrs: "ProdBackward0" if attrs["dim"] is None else "ProdBackward1",
 )
@@ -415,6 +379,7 @@ def _extreme_op(name: str, numpy_name: str, backward_name: str) -> OpDef:
         vjp=_shared_among_ties_vjp,
         spelling=f"np.{numpy_name}({{0}}, axis={{dim}}, keepdims={{keepdim}})",
         shape=_reduction_shape,
+        reduction=True,
         promote="first",
         saves="both",
         backward_name=backward_name,
@@ -457,6 +422,7 @@ ARGMAX = OpDef(
     lambda x, *, dim, keepdim: np.argmax(x, axis=dim, keepdims=keepdim),
     spelling="np.argmax({0}, axis={dim}, keepdims={keepdim})",
     shape=_arg_shape,
+    reduction=True,
     promote=lambda x, **_: (None, dtypes.int64),
 )
 ARGMIN = OpDef(
@@ -464,6 +430,7 @@ ARGMIN = OpDef(
     lambda x, *, dim, keepdim: np.argmin(x, axis=dim, keepdims=keepdim),
     spelling="np.argmin({0}, axis={dim}, keepdims={keepdim})",
     shape=_arg_shape,
+    reduction=True,
     promote=lambda x, **_: (None, dtypes.int64),
 )
 
@@ -526,6 +493,7 @@ MAX_DIM = OpDef(
     vjp=_selected_vjp(argmax),
     spelling="np.max({0}, axis={dim}, keepdims={keepdim})",
     shape=_reduction_shape,
+    reduction=True,
     promote="first",
     backward_name="MaxBackward0",
 )
@@ -535,6 +503,7 @@ MIN_DIM = OpDef(
     vjp=_selected_vjp(argmin),
     spelling="np.min({0}, axis={dim}, keepdims={keepdim})",
     shape=_reduction_shape,
+    reduction=True,
     promote="first",
     backward_name="MinBackward0",
 )
@@ -656,6 +625,7 @@ VAR = OpDef(
     vjp=_var_vjp,
     spelling="np.var({0}, axis={dim}, ddof={correction}, keepdims={keepdim})",
     shape=_reduction_shape,
+    reduction=True,
     promote="first",
 )
 STD = OpDef(
@@ -664,6 +634,7 @@ STD = OpDef(
     vjp=_std_vjp,
     spelling="np.std({0}, axis={dim}, ddof={correction}, keepdims={keepdim})",
     shape=_reduction_shape,
+    reduction=True,
     promote="first",
     saves="both",
 )
@@ -711,21 +682,6 @@ def std(
 # and repr(math.inf) is not one.
 
 
-def _vector_norm_numpy(x, *, ord, dim, keepdim, dtype=None):  # noqa: A002 - torch's name
-    magnitude = np.abs(x)
-    if ord == "inf":
-        return np.max(magnitude, axis=dim, keepdims=keepdim)
-    if ord == "-inf":
-        return np.min(magnitude, axis=dim, keepdims=keepdim)
-    if ord == 0:
-        return np.sum(magnitude != 0, axis=dim, keepdims=keepdim).astype(x.dtype)
-    if ord == 1:
-        return np.sum(magnitude, axis=dim, keepdims=keepdim)
-    if ord == 2:
-        return np.sqrt(np.sum(magnitude * magnitude, axis=dim, keepdims=keepdim))
-    return np.sum(magnitude**ord, axis=dim, keepdims=keepdim) ** (1.0 / ord)
-
-
 def _vector_norm_vjp(g, out, x, *, ord, dim, keepdim, dtype=None):  # noqa: A002
     """torch's rules: 0 where the norm is 0 (2-norm and p > 1), ties of the inf-norms share
     the gradient, no gradient for ord=0 (a count)."""
@@ -752,9 +708,10 @@ def _vector_norm_vjp(g, out, x, *, ord, dim, keepdim, dtype=None):  # noqa: A002
 
 VECTOR_NORM = OpDef(
     "vector_norm",
-    _vector_norm_numpy,
+    rt.vector_norm,
     vjp=_vector_norm_vjp,
     shape=_reduction_shape,
+    reduction=True,
     promote=lambda x, *, dtype=None, **_: (dtype or x.dtype,) * 2,
     saves="both",
     backward_name="LinalgVectorNormBackward0",
@@ -845,15 +802,6 @@ def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, out=None, dtyp
 # ------------------------------------------------------------------------------- logsumexp
 
 
-def _logsumexp_numpy(x, *, dim, keepdim):
-    # Subtract the largest finite value so exp never overflows; a slice of -inf gives
-    # log(0) = -inf and a slice holding +inf gives inf, as in torch.
-    peak = np.max(x, axis=dim, keepdims=True, initial=-np.inf)
-    peak = np.where(np.isfinite(peak), peak, 0)
-    out = np.log(np.sum(np.exp(x - peak), axis=dim, keepdims=True)) + peak
-    return out if keepdim else np.squeeze(out, axis=dim)
-
-
 def _logsumexp_vjp(g, out, x, *, dim, keepdim):
     # exp(x - out) <= 1 (the softmax): finite for any finite input. As in torch, it is NaN
     # where x and out are both infinite.
@@ -864,9 +812,10 @@ def _logsumexp_vjp(g, out, x, *, dim, keepdim):
 
 LOGSUMEXP = OpDef(
     "logsumexp",
-    _logsumexp_numpy,
+    rt.logsumexp,
     vjp=_logsumexp_vjp,
     shape=_reduction_shape,
+    reduction=True,
     promote="float",
     saves="both",
 )
@@ -892,6 +841,7 @@ ALL = OpDef(
     lambda x, *, dim, keepdim: np.all(x, axis=dim, keepdims=keepdim),
     spelling="np.all({0}, axis={dim}, keepdims={keepdim})",
     shape=_reduction_shape,
+    reduction=True,
     promote=_truth_dtypes,
 )
 ANY = OpDef(
@@ -899,6 +849,7 @@ ANY = OpDef(
     lambda x, *, dim, keepdim: np.any(x, axis=dim, keepdims=keepdim),
     spelling="np.any({0}, axis={dim}, keepdims={keepdim})",
     shape=_reduction_shape,
+    reduction=True,
     promote=_truth_dtypes,
 )
 COUNT_NONZERO = OpDef(
@@ -906,6 +857,7 @@ COUNT_NONZERO = OpDef(
     lambda x, *, dim: np.count_nonzero(x, axis=dim),
     spelling="np.count_nonzero({0}, axis={dim})",
     shape=lambda shape, *, dim: reduced_shape(shape, dim, False),
+    reduction=True,
     promote=lambda x, **_: (None, dtypes.int64),
 )
 

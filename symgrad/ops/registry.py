@@ -80,7 +80,18 @@ class OpDef:
     (an integer division by zero, an index out of bounds, a class target out of range). It
     runs on the computed arrays before ``eval`` eagerly, and generated code calls the same
     function as a guard statement before the op, so compiled code raises the same error. It
-    is a module-level function using only numpy (generated code gets a copy of it).
+    is a function of the numpy backend's runtime module (``numpy_runtime``), which generated
+    code calls.
+
+    Facts the compiler's passes ask instead of keeping lists of op names:
+    ``elementwise``: the op applies element by element, with broadcasting (default: the ops
+    defined by a scalar ``sympy`` formula). ``cost``: "cheap" (one arithmetic pass: the
+    scheduler recomputes its value in the backward instead of saving it) or "normal".
+    ``reduction``: the op reduces dimensions (``dim``/``keepdim``). ``fresh_result``: the op
+    always returns a new array, never a view of an input (every reduction does).
+    ``eager_only``: the op exists only in eager autograd history (its attributes are Python
+    functions, as ``copy_slices``' view replay): tracing never records it, so no backend
+    spells it.
     """
 
     name: str
@@ -105,8 +116,18 @@ class OpDef:
     scalar: str | Callable[..., str] | None = None
     scalar_libm: bool = False
     attrs_doc: dict[str, str] = field(default_factory=dict)
+    elementwise: bool | None = None
+    cost: str = "normal"
+    reduction: bool = False
+    fresh_result: bool = False
+    eager_only: bool = False
 
     def __post_init__(self):
+        if self.elementwise is None:
+            self.elementwise = self.sympy is not None
+        if self.cost not in ("cheap", "normal"):
+            raise ValueError(f"op {self.name!r}: cost is 'cheap' or 'normal', not {self.cost!r}")
+        self.fresh_result = self.fresh_result or self.reduction
         if self.name in REGISTRY:
             raise ValueError(f"op {self.name!r} is defined twice")
         REGISTRY[self.name] = self
@@ -117,6 +138,11 @@ class OpDef:
     @property
     def differentiable(self) -> bool:
         return self.vjp is not None
+
+    @property
+    def recomputable(self) -> bool:
+        """Cheaper to compute again where needed than to keep alive: views and cheap ops."""
+        return self.is_view or self.cost == "cheap"
 
     def __repr__(self) -> str:
         return f"<OpDef {self.name}>"

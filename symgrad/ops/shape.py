@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import devices, dtypes
 from ..tensor import Tensor, _wrap_dim
+from . import numpy_runtime as rt
 from .registry import OpDef, apply, public
 
 
@@ -180,11 +181,6 @@ def _squeezed_dims(shape, dim) -> tuple[int, ...]:
     return tuple(d for d in dims if d < len(shape) and shape[d] == 1)
 
 
-def _squeeze_numpy(x, *, dim):
-    dims = range(x.ndim) if dim is None else (dim,) if isinstance(dim, int) else dim
-    return np.squeeze(x, axis=tuple(d for d in dims if d < x.ndim and x.shape[d] == 1))
-
-
 def _squeeze_shape(shape, *, dim):
     removed = _squeezed_dims(shape, dim)
     return tuple(n for i, n in enumerate(shape) if i not in removed)
@@ -197,7 +193,7 @@ def _squeeze_name(args, attrs) -> str:
 
 SQUEEZE = OpDef(
     "squeeze",
-    _squeeze_numpy,
+    rt.squeeze,
     vjp=lambda g, out, x, *, dim: (g.reshape(tuple(x.shape)),),
     shape=_squeeze_shape,
     promote="first",
@@ -622,18 +618,9 @@ DIAGONAL_COPY = OpDef(
 )
 
 
-def _diag_embed_numpy(x, *, shape, offset, dim1, dim2):
-    out = np.zeros(shape, dtype=x.dtype)
-    matrices = np.moveaxis(out, (dim1, dim2), (-2, -1))
-    matrices = matrices[..., :, offset:] if offset >= 0 else matrices[..., -offset:, :]
-    n = min(matrices.shape[-2], matrices.shape[-1])
-    np.einsum("...ii->...i", matrices[..., :n, :n])[...] = x
-    return out
-
-
 DIAG_EMBED = OpDef(
     "diag_embed",
-    _diag_embed_numpy,
+    rt.diag_embed,
     vjp=lambda g, out, x, *, shape, offset, dim1, dim2: (
         apply(DIAGONAL, g, offset=offset, dim1=dim1, dim2=dim2),
     ),
@@ -728,18 +715,6 @@ def triu(input: Tensor, diagonal: int = 0) -> Tensor:
 # ------------------------------------------------------------------------ constant padding
 
 
-def _constant_pad_numpy(x, *, pad, value):
-    # pad lists (before, after) pairs from the last dim backwards; negative entries crop.
-    crop = [slice(None)] * x.ndim
-    widths = [(0, 0)] * x.ndim
-    for k in range(len(pad) // 2):
-        d = x.ndim - 1 - k
-        before, after = pad[2 * k], pad[2 * k + 1]
-        crop[d] = slice(max(-before, 0), x.shape[d] - max(-after, 0))
-        widths[d] = (max(before, 0), max(after, 0))
-    return np.pad(x[tuple(crop)], widths, constant_values=value)
-
-
 def _constant_pad_shape(s, *, pad, value):
     shape = list(s)
     for k in range(len(pad) // 2):
@@ -749,7 +724,7 @@ def _constant_pad_shape(s, *, pad, value):
 
 CONSTANT_PAD_ND = OpDef(
     "constant_pad_nd",
-    _constant_pad_numpy,
+    rt.constant_pad,
     # Padding by the negated widths crops the padding away and pads back what was cropped.
     vjp=lambda g, out, x, *, pad, value: (
         apply(CONSTANT_PAD_ND, g, pad=tuple(-p for p in pad), value=0.0),
@@ -848,6 +823,9 @@ TO_DTYPE = OpDef(
     promote=lambda x, *, dtype: (None, dtype),
     saves="none",
     backward_name="ToCopyBackward0",
+    elementwise=True,
+    cost="cheap",
+    fresh_result=True,
 )
 
 

@@ -1,12 +1,19 @@
 """The backend seam (symgrad/compiler/backends/): backend= on every transform, the backend in the
 cache key, a test-only backend plugged in without touching ops or passes, clear errors."""
 
+import ast
+import pathlib
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
 import symgrad
 from symgrad.compiler import backends
 from symgrad.compiler.backends.numpy import NumpyBackend
+from symgrad.ops import numpy_runtime
+from symgrad.ops.registry import REGISTRY
 
 
 class _Spelled(NumpyBackend):
@@ -125,3 +132,171 @@ def test_a_missing_optional_package_names_the_extra_to_install():
             symgrad.compile(lambda x: x, backend="test_missing")
     finally:
         backends.remove("test_missing")
+
+
+# ------------------------------------------------------------------ the numpy runtime
+
+
+def test_no_implementation_is_copied_by_introspection():
+    compiler = pathlib.Path(symgrad.__file__).parent / "compiler"
+    offenders = [
+        str(path.relative_to(compiler))
+        for path in compiler.rglob("*.py")
+        if "getsource" in path.read_text(encoding="utf-8")
+    ]
+    assert offenders == []
+
+
+def test_every_op_has_a_numpy_spelling_or_a_runtime_kernel():
+    backend = backends.get("numpy")
+    missing = [
+        name
+        for name, op in REGISTRY.items()
+        if not op.eager_only
+        and backend.spelling(op) is None
+        and not isinstance(op.eval, np.ufunc)
+        and getattr(op.eval, "__module__", None) != numpy_runtime.__name__
+    ]
+    assert missing == []
+    checks = [
+        name
+        for name, op in REGISTRY.items()
+        if op.check is not None and op.check.__module__ != numpy_runtime.__name__
+    ]
+    assert checks == []
+
+
+def test_the_runtime_kernel_is_the_eager_implementation():
+    """One implementation: the op's eval is the very function generated code calls."""
+    softmax = REGISTRY["softmax"]
+    assert softmax.eval is numpy_runtime.softmax
+    f = symgrad.compile(lambda x: symgrad.softmax(x, 1))
+    assert "rt.softmax(x, dim=1)" in f.source(np.ones((2, 3)))
+
+
+def test_the_runtime_imports_only_numpy_and_math():
+    tree = ast.parse(pathlib.Path(numpy_runtime.__file__).read_text(encoding="utf-8"))
+    imported = {
+        alias.name.split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Import, ast.ImportFrom))
+        for alias in node.names
+    }
+    assert imported <= {"annotations", "math", "numpy"}
+
+
+def test_a_guard_raises_eagers_error_in_generated_code():
+    f = symgrad.compile(lambda x, y: symgrad.nn.functional.cross_entropy(x, y))
+    x = np.zeros((2, 3), np.float32)
+    source = f.source(x, np.array([0, 1]))
+    assert "rt.check_targets(" in source
+    with pytest.raises(IndexError, match="^Target 7 is out of bounds.$"):
+        f(x, np.array([0, 7]))
+    with pytest.raises(IndexError, match="^Target 7 is out of bounds.$"):
+        symgrad.nn.functional.cross_entropy(symgrad.tensor(x), symgrad.tensor([0, 7]))
+
+
+def _classifier(W, b, x, labels):
+    logits = (x @ W + b).tanh()
+    loss = symgrad.nn.functional.cross_entropy(logits, labels)
+    return loss + symgrad.logsumexp(logits, 1).mean() + logits.sigmoid().mean() + logits.erf().sum()
+
+
+def test_an_exported_module_runs_where_symgrad_is_not_importable(tmp_path):
+    rng = np.random.default_rng(1)
+    args = (
+        rng.standard_normal((4, 3)),
+        rng.standard_normal(3),
+        rng.standard_normal((5, 4)),
+        np.array([0, 2, 1, 1, 0]),
+    )
+    fn = symgrad.value_and_grad(_classifier, argnums=(0, 1))
+    value, (d_W, d_b) = fn(*args)
+    path = tmp_path / "exported.py"
+    fn.export(str(path), *args)
+    exported = path.read_text()
+    assert "symgrad" not in "".join(
+        line for line in exported.splitlines() if line.startswith(("import", "from"))
+    )
+    assert "class rt:" in exported and "def nll_loss(" in exported
+    assert "import math" in exported  # what the erf kernel needs comes along
+    np.savez(tmp_path / "args.npz", *args)
+    script = (
+        "import importlib.util, sys, numpy as np\n"
+        "assert importlib.util.find_spec('symgrad') is None, 'symgrad is importable'\n"
+        "sys.path.insert(0, '.')\n"
+        "import exported\n"
+        "data = np.load('args.npz')\n"
+        "value, d_W, d_b = exported.forward_backward(*(data[f'arr_{k}'] for k in range(4)))\n"
+        "np.savez('results.npz', value=value, d_W=d_W, d_b=d_b)\n"
+    )
+    subprocess.run(
+        [sys.executable, "-I", "-c", script],
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    results = np.load(tmp_path / "results.npz")
+    np.testing.assert_allclose(results["value"], value, rtol=1e-12)
+    np.testing.assert_allclose(results["d_W"], d_W, rtol=1e-12)
+    np.testing.assert_allclose(results["d_b"], d_b, rtol=1e-12)
+
+
+_KERNELS = """
+import numpy as np
+
+_TWO = 2.0
+
+
+def _sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def tanh_kernel(x):
+    return (_TWO * _sigmoid(_TWO * x) - 1).astype(x.dtype)
+"""
+
+
+class _WithRuntime(NumpyBackend):
+    """A backend with its own runtime module, spelling tanh as one of its kernels."""
+
+    name = "test_runtime"
+    runtime = "seam_test_kernels"
+    code_for_op = {**NumpyBackend.code_for_op, "tanh": "rt.tanh_kernel({0})"}
+
+
+def test_a_backend_brings_its_own_runtime_module(tmp_path, monkeypatch):
+    kernels = tmp_path / "kernels"
+    kernels.mkdir()
+    (kernels / "seam_test_kernels.py").write_text(_KERNELS)
+    monkeypatch.syspath_prepend(str(kernels))
+    backend = _WithRuntime()
+    backends.add(backend)
+    try:
+        fn = symgrad.value_and_grad(lambda x: (x.tanh() * x).sum(), backend="test_runtime")
+        x = np.linspace(-2, 2, 7)
+        value, grad = fn(x)
+    finally:
+        backends.remove(backend.name)
+    np.testing.assert_allclose(value, (np.tanh(x) * x).sum())
+    np.testing.assert_allclose(grad, np.tanh(x) + x * (1 - np.tanh(x) ** 2))
+    source = fn.source(x)
+    assert "import seam_test_kernels as rt" in source and "rt.tanh_kernel(x)" in source
+    exported = pathlib.Path(fn.export(str(tmp_path / "exported.py"), x)).read_text()
+    assert "seam_test_kernels" not in exported.replace("copied from seam_test_kernels", "")
+    for copied in ("_TWO = 2.0", "def _sigmoid(", "def tanh_kernel(", "class rt:"):
+        assert copied in exported
+    script = (
+        "import numpy as np, exported\n"
+        "value, grad = exported.forward_backward(np.linspace(-2, 2, 7))\n"
+        "print(repr(float(value)))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, '.'); exec({script!r})"],
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    assert float(result.stdout) == pytest.approx(float(value), rel=1e-12)

@@ -77,6 +77,11 @@ class Backend:
         """A constant operand: a bare number, or a scalar of the node's dtype."""
         raise NotImplementedError
 
+    def read_only(self, op) -> bool:
+        """Whether the backend's code for ``op`` gives a read-only array (returned results
+        are copied, as eager mode gives writable ones)."""
+        return False
+
     def fresh_copy(self, text: str) -> str:
         """A new writable array equal to the array ``text`` names (results that would alias
         an argument or a read-only broadcast)."""
@@ -122,26 +127,30 @@ class Backend:
     def render(self, header: dict, functions: list, helpers: dict, standalone=False) -> str:
         """The module's source through the backend's template; ``standalone``: with the
         runtime kernels it calls inlined, so that it needs only the array library."""
+        used = codegen.runtime_names(functions, helpers) if self.runtime else []
+        imports, runtime_source = list(self.imports), ""
+        if used and standalone:
+            more, runtime_source = self.runtime_source(used)
+            imports += more
         return codegen.render(
             self.template,
             header=header,
             functions=functions,
             helpers=list(helpers.values()),
-            imports=self.imports,
-            runtime=self.runtime_text(functions, helpers, standalone),
+            imports=imports,
+            runtime_import=self.runtime_import() if used and not standalone else "",
+            runtime_source=runtime_source,
         )
 
-    def runtime_text(self, functions: list, helpers: dict, standalone: bool) -> str:
-        """How the module gets its runtime: an import line, or (standalone) the kernels it
-        calls, copied from the runtime module's file. Empty when it calls none."""
-        if self.runtime is None:
-            return ""
-        used = codegen.runtime_names(functions, helpers)
-        if not used:
-            return ""
-        if not standalone:
-            package, _, module = self.runtime.rpartition(".")
-            return f"from {package} import {module} as rt"
+    def runtime_import(self) -> str:
+        """The line that imports the runtime module as ``rt``."""
+        package, _, module = self.runtime.rpartition(".")
+        return f"from {package} import {module} as rt" if package else f"import {module} as rt"
+
+    def runtime_source(self, used: list[str]) -> tuple[list[str], str]:
+        """(import lines, source) of the kernels ``used`` and what they need, copied from the
+        runtime module's file and bound as ``rt``: what a standalone module has instead of
+        the import."""
         return standalone_module.inline(self.runtime_module(), used, self.imports)
 
     def load(self, source: str, name: str) -> types.ModuleType:

@@ -1,16 +1,19 @@
 """The ``"numpy"`` backend (the default): generated code calls numpy, on numpy arrays.
 
 Spellings are the ops' own (``OpDef.spelling``, written for numpy) with this table's
-overrides: full reductions as ndarray methods (``t3.sum()`` skips numpy's Python-level
-dispatch, which dominates on small arrays). Ufunc ops write into dead temporaries with
-``out=``; a Python number beside an array operand of a ufunc stays bare (numpy takes the
-array's dtype).
+overrides: reductions as ndarray methods (``t3.sum()`` skips numpy's Python-level dispatch,
+which dominates on small arrays). An op without a spelling is a call of its kernel in the
+runtime module (``numpy_runtime``, imported as ``rt``), the very function its eager ``eval``
+is; its ``check`` is called the same way before it. Ufunc ops write into dead temporaries
+with ``out=``; a Python number beside an array operand of a ufunc stays bare (numpy takes
+the array's dtype).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from ...ops import numpy_runtime
 from .. import codegen
 from ..graph import CONST, Node
 from .base import Backend
@@ -37,6 +40,7 @@ class NumpyBackend(Backend):
     name = "numpy"
     template = "numpy.py.j2"
     imports = ("import numpy as np",)
+    runtime = numpy_runtime.__name__
     code_for_op = {
         "sum": _method("sum"),
         "mean": _method("mean"),
@@ -55,14 +59,13 @@ class NumpyBackend(Backend):
         """A spelling is a format string (``"np.exp({0})"``) or, for ops whose text depends
         on their attributes' structure, a function of the operand names and the attributes.
 
-        Constant operands of an op called through its numpy function are typed numpy scalars
-        (the function may read ``.dtype``), as eager mode passes them."""
+        An op without one calls its runtime kernel (``rt.softmax(t0, dim=1)``)."""
         op = node.op
         attrs = node.attr_dict
         spelling = self.spelling(op)
         if callable(spelling):
             return spelling(operands, **attrs)
-        if spelling is not None and not codegen.calls_private(spelling):
+        if spelling is not None:
             printed = {k: codegen.literal(v) for k, v in attrs.items()}
             try:
                 return spelling.format(*operands, **printed)
@@ -72,7 +75,7 @@ class NumpyBackend(Backend):
                 ) from None
         if isinstance(op.eval, np.ufunc):
             return f"np.{op.eval.__name__}({', '.join(operands)})"
-        return codegen.helper_call(op.eval, node, operands, helpers)
+        return self._kernel_call(op.eval, node, operands)
 
     def expression_into(self, node: Node, operands: list[str], out: str) -> str:
         return f"np.{node.op.eval.__name__}({', '.join(operands)}, out={out})"
@@ -80,7 +83,27 @@ class NumpyBackend(Backend):
     def guard(self, node: Node, operands: list[str], helpers: dict) -> str | None:
         if node.op.check is None:
             return None
-        return codegen.helper_call(node.op.check, node, operands, helpers)
+        return self._kernel_call(node.op.check, node, operands)
+
+    def _kernel_call(self, kernel, node: Node, operands: list[str]) -> str:
+        """``rt.kernel(operands..., attr=value...)``. Constant operands are typed numpy
+        scalars (the kernel may read ``.dtype``), as eager mode passes them."""
+        if getattr(kernel, "__module__", None) != self.runtime:
+            raise codegen.CodegenError(
+                f"{node.op.name} has no numpy spelling and no kernel in {self.runtime}"
+            )
+        operands = [
+            codegen.typed_constant(i) if i.kind == CONST else text
+            for i, text in zip(node.inputs, operands, strict=True)
+        ]
+        arguments = operands + [f"{k}={codegen.literal(v)}" for k, v in node.attrs]
+        call = f"rt.{kernel.__name__}({', '.join(arguments)})"
+        floating = [i.dtype for i in node.inputs if i.kind != CONST and i.dtype.is_floating_point]
+        if not node.dtype.is_floating_point or all(d is node.dtype for d in floating):
+            return call
+        # The kernel returns what numpy computed in (mixed float inputs: the wider); eager
+        # mode casts that to the op's dtype.
+        return f"np.asarray({call}, dtype=np.{node.dtype.numpy.name})"
 
     def writes_into(self, op) -> bool:
         """Ops computed by one numpy ufunc, which takes ``out=``."""
@@ -91,6 +114,9 @@ class NumpyBackend(Backend):
 
     def constant(self, node: Node, bare: bool = False) -> str:
         return codegen.constant_text(node) if bare else codegen.typed_constant(node)
+
+    def read_only(self, op) -> bool:
+        return op.name == "expand"  # spelled np.broadcast_to, a read-only view
 
     def fresh_copy(self, text: str) -> str:
         return f"np.array({text})"

@@ -47,9 +47,11 @@ def _definitions(path: str) -> tuple[str, dict[str, tuple[int, str, frozenset[st
     return text, definitions, imports
 
 
-def inline(module: types.ModuleType, used: list[str], present: tuple[str, ...] = ()) -> str:
-    """Source defining the kernels ``used`` of ``module`` and what they need, then ``rt``;
-    import statements in ``present`` (the module's own imports) are not repeated."""
+def inline(
+    module: types.ModuleType, used: list[str], present: tuple[str, ...] = ()
+) -> tuple[list[str], str]:
+    """(import lines, source) defining the kernels ``used`` of ``module`` and what they need,
+    then ``rt``; import statements in ``present`` (the module's own imports) are left out."""
     _, definitions, imports = _definitions(module.__file__)
     needed: dict[str, None] = {}
     pending = list(used)
@@ -70,9 +72,7 @@ def inline(module: types.ModuleType, used: list[str], present: tuple[str, ...] =
     members = "\n".join(f"    {name} = staticmethod({name})" for name in sorted(used))
     namespace = (
         "class rt:\n"
-        f'    """The runtime kernels this module calls, copied from {module.__name__}."""\n\n'
+        f'    """The kernels this module calls, copied from {module.__name__}."""\n\n'
         f"{members}"
     )
-    parts = ["\n".join(import_lines)] if import_lines else []
-    parts += [source for _, source in blocks] + [namespace]
-    return "\n\n\n".join(parts)
+    return import_lines, "\n\n\n".join([source for _, source in blocks] + [namespace])

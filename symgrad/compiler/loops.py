@@ -17,6 +17,7 @@ ones) dominate. ``explain()`` lists each decision.
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, field
 
 from . import codegen, schedule
@@ -118,7 +119,7 @@ def plan(order: list[Node], decisions: list[str]) -> list[Node | Cluster]:
         items.append(cluster)
 
     libm_kept: dict[str, int] = {}
-    for node in order:
+    for node in _fusion_order(order):
         if _is_accumulator(node):
             key, reduction = node.inputs[0].shape, True
         else:
@@ -153,6 +154,40 @@ def plan(order: list[Node], decisions: list[str]) -> list[Node | Cluster]:
             "SIMD loop is faster than scalar libm in a compiled loop)"
         )
     return _apply_cost_model(items, decisions)
+
+
+def _fusion_order(order: list[Node]) -> list[Node]:
+    """``order`` re-sorted so that loop statements come as early as their inputs allow: a
+    numpy statement that reads a cluster's value closes the cluster, so the elementwise work
+    that does not depend on it is taken first (a topological order; ties keep ``order``)."""
+    position = {node.id: k for k, node in enumerate(order)}
+    waiting = {node.id: 0 for node in order}
+    readers: dict[int, list[Node]] = {}
+    for node in order:
+        for source in dict.fromkeys(s.id for s in node.inputs):
+            if source in position:
+                waiting[node.id] += 1
+                readers.setdefault(source, []).append(node)
+    loop_ready: list[tuple[int, int]] = []
+    other_ready: list[tuple[int, int]] = []
+
+    def ready(node: Node) -> None:
+        fused = _is_accumulator(node) or loopable(node) is None
+        heapq.heappush(loop_ready if fused else other_ready, (position[node.id], node.id))
+
+    for node in order:
+        if waiting[node.id] == 0:
+            ready(node)
+    by_id = {node.id: node for node in order}
+    result = []
+    while loop_ready or other_ready:
+        _, node_id = heapq.heappop(loop_ready if loop_ready else other_ready)
+        result.append(by_id[node_id])
+        for reader in readers.get(node_id, ()):
+            waiting[reader.id] -= 1
+            if waiting[reader.id] == 0:
+                ready(reader)
+    return result
 
 
 def _apply_cost_model(items, decisions) -> list[Node | Cluster]:

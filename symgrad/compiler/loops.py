@@ -342,9 +342,16 @@ def statements(backend, function_name, order, results, param_ids, namer, role, h
     for node in order:
         for source in node.inputs:
             users.setdefault(source.id, set()).add(node.id)
+    scatters = _slice_scatters(items, users, result_ids)
+    absorbed = {part.id for parts in scatters.values() for part in parts}
     lines: list[str] = []
     kernels = 0
     for item in items:
+        if isinstance(item, Node) and item.id in absorbed:
+            continue
+        if isinstance(item, Node) and item.id in scatters:
+            lines += _scatter_sum(item, scatters[item.id], namer, role)
+            continue
         if isinstance(item, Node):
             lines += _plain(backend, item, namer, role, helpers)
             continue
@@ -367,6 +374,55 @@ def statements(backend, function_name, order, results, param_ids, namer, role, h
         helpers[name] = kernel.source.rstrip()
         lines += kernel.call_lines
     return lines, [f"{function_name}: {note}" for note in notes]
+
+
+def _basic_slice_backward(node: Node, add: Node, users, result_ids) -> bool:
+    """``node`` scatters its operand into zeros through basic indices (slices, integers), and
+    only ``add`` reads it."""
+    if node.kind != OP or node.op.name != "index_backward" or len(node.inputs) != 1:
+        return False
+    items = getattr(node.attr_dict.get("index"), "items", node.attr_dict.get("index"))
+    basic = isinstance(items, tuple) and all(
+        isinstance(k, (slice, int)) or k is None or k is Ellipsis for k in items
+    )
+    return (
+        basic
+        and node.shape == add.shape
+        and node.dtype is add.dtype
+        and node.id not in result_ids
+        and users.get(node.id) == {add.id}
+    )
+
+
+def _slice_scatters(items, users, result_ids) -> dict[int, tuple[Node, Node]]:
+    """Sums of two slice backwards (Rosenbrock's ``x[1:]`` and ``x[:-1]``): written as one
+    zero array and two slice assignments instead of two zero arrays and an add."""
+    found = {}
+    for item in items:
+        if not isinstance(item, Node) or item.op.name != "add" or len(item.inputs) != 2:
+            continue
+        a, b = item.inputs
+        if a.id != b.id and all(_basic_slice_backward(n, item, users, result_ids) for n in (a, b)):
+            found[item.id] = (a, b)
+    return found
+
+
+def _scatter_sum(node: Node, parts, namer, role) -> list[str]:
+    target = namer.bind(node, role[node.id]) if node.id in role else namer.temporary(node)
+    lines = [
+        schedule._with_comment(
+            f"{target} = np.zeros({node.shape!r}, np.{node.dtype.numpy.name})", node
+        )
+    ]
+    for k, part in enumerate(parts):
+        index = codegen.literal(part.attr_dict["index"])
+        operation = "=" if k == 0 else "+="
+        lines.append(
+            schedule._with_comment(
+                f"{target}[{index}] {operation} {namer.names[part.inputs[0].id]}", part
+            )
+        )
+    return lines
 
 
 def _plain(backend, node, namer, role, helpers) -> list[str]:

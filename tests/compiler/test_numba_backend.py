@@ -176,3 +176,17 @@ def test_kernels_are_kept_in_the_persistent_cache(tmp_path):
     (module,) = (folder / "modules").glob("*.py")
     assert "@numba.njit(cache=True" in module.read_text()
     assert list((folder / "modules" / "__pycache__").glob("*.nbi"))  # Numba's own index
+
+
+def test_sum_of_slice_backwards_is_one_zero_array_and_two_slice_writes():
+    x = _arrays(np.float64, 3000)[0]
+    f = symgrad.value_and_grad(rosenbrock, backend="numba")
+    value, grad = f(x)
+    body = str(f.source(x)).split("def forward_backward(")[1]
+    assert "index_backward" not in body
+    assert "d_x = np.zeros((3000,), np.float64)" in body
+    assert "d_x[(slice(None, -1, None),)] = " in body
+    assert "d_x[(slice(1, None, None),)] += " in body
+    expected_value, expected_grad = symgrad.value_and_grad(rosenbrock)(x)
+    np.testing.assert_allclose(value, expected_value, rtol=1e-12)
+    np.testing.assert_allclose(grad, expected_grad, rtol=1e-12)

@@ -190,3 +190,26 @@ def test_sum_of_slice_backwards_is_one_zero_array_and_two_slice_writes():
     expected_value, expected_grad = symgrad.value_and_grad(rosenbrock)(x)
     np.testing.assert_allclose(value, expected_value, rtol=1e-12)
     np.testing.assert_allclose(grad, expected_grad, rtol=1e-12)
+
+
+def two_d(a, b, s):
+    y = symgrad.where(a > b, a * s, b - s) * (a + 1.0)
+    return (y * y).sum(), (y > 0).float().mean()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_non_contiguous_2d_inputs_zero_d_scalars_and_bool_values(dtype):
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((6, 5)).astype(dtype).T  # a transposed (non-contiguous) view
+    b = np.asfortranarray(rng.standard_normal((5, 6)).astype(dtype))
+    s = np.asarray(0.5, dtype)  # a 0-d array, broadcast into the loop
+    expected = symgrad.value_and_grad(two_d, argnums=(0, 1, 2), has_aux=True)(a, b, s)
+    got = symgrad.value_and_grad(two_d, argnums=(0, 1, 2), has_aux=True, backend="numba")(a, b, s)
+    (value, aux), grads = got
+    (expected_value, expected_aux), expected_grads = expected
+    rtol = 1e-12 if dtype == np.float64 else 1e-5
+    np.testing.assert_allclose(value, expected_value, rtol=rtol)
+    assert aux == expected_aux and aux.dtype == expected_aux.dtype
+    for g, e in zip(grads, expected_grads, strict=True):
+        assert g.shape == e.shape and g.dtype == e.dtype
+        np.testing.assert_allclose(g, e, rtol=rtol, atol=rtol)

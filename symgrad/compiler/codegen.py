@@ -123,7 +123,7 @@ def render(template: str, **context) -> str:
 _RUNTIME_CALL = re.compile(r"(?<![\w.])rt\.(\w+)")
 
 
-def runtime_names(functions: list, helpers: dict) -> list[str]:
+def runtime_names(functions: list) -> list[str]:
     """The runtime kernels (``rt.name``) the generated statements call, in first-use order.
     Only the code of a line is read, never its comment (which quotes the user's source)."""
     names: dict[str, None] = {}

@@ -80,6 +80,23 @@ def test_every_transform_takes_a_backend(spelled, transform):
     assert fn.backend is spelled
 
 
+def test_a_compiled_module_takes_a_backend(spelled):
+    class Scale(symgrad.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = symgrad.nn.Parameter(symgrad.ones(3))
+
+        def forward(self, x):
+            return (x * self.w).sum()
+
+    model = Scale()
+    compiled = symgrad.compile(model, backend="test_spelled")
+    x = symgrad.tensor([1.0, 2.0, 3.0])
+    compiled(x).backward()
+    assert model.w.grad.tolist() == [1.0, 2.0, 3.0]
+    assert "np.multiply(" in compiled.source(x)
+
+
 def test_vjp_takes_a_backend(spelled):
     w, x = _arguments()
     out, pullback = symgrad.vjp(lambda w, x: (x @ w).tanh(), w, x, backend="test_spelled")

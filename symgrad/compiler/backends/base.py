@@ -127,7 +127,7 @@ class Backend:
     def render(self, header: dict, functions: list, helpers: dict, standalone=False) -> str:
         """The module's source through the backend's template; ``standalone``: with the
         runtime kernels it calls inlined, so that it needs only the array library."""
-        used = codegen.runtime_names(functions, helpers) if self.runtime else []
+        used = codegen.runtime_names(functions) if self.runtime else []
         imports, runtime_source = list(self.imports), ""
         if used and standalone:
             more, runtime_source = self.runtime_source(used)

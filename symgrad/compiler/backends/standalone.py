@@ -15,8 +15,8 @@ import types
 
 
 @functools.cache
-def _definitions(path: str) -> tuple[str, dict[str, tuple[int, str, frozenset[str]]], list]:
-    """(file text, top-level name -> (order, source, names it reads), import statements)."""
+def _definitions(path: str) -> tuple[dict[str, tuple[int, str, frozenset[str]]], list]:
+    """(top-level name -> (order, source, names it reads), import statements) of a file."""
     with open(path, encoding="utf-8") as f:
         text = f.read()
     tree = ast.parse(text)
@@ -44,7 +44,7 @@ def _definitions(path: str) -> tuple[str, dict[str, tuple[int, str, frozenset[st
         )
         for name in names:
             definitions[name] = (order, source, reads)
-    return text, definitions, imports
+    return definitions, imports
 
 
 def inline(
@@ -52,7 +52,7 @@ def inline(
 ) -> tuple[list[str], str]:
     """(import lines, source) defining the kernels ``used`` of ``module`` and what they need,
     then ``rt``; import statements in ``present`` (the module's own imports) are left out."""
-    _, definitions, imports = _definitions(module.__file__)
+    definitions, imports = _definitions(module.__file__)
     needed: dict[str, None] = {}
     pending = list(used)
     while pending:

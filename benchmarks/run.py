@@ -1,12 +1,13 @@
 """Benchmarks: symgrad eager, compiled, and hand-written numpy, in one process.
 
-Run: python benchmarks/run.py [--repeats 9] [--quick]
+Run: python benchmarks/run.py [--repeats 9] [--only NAME] [--numba]
 
 Per workload it prints the median time per call (microseconds) of: hand-written numpy
 forward+backward; symgrad compiled value_and_grad (numpy arrays in and out); compiled forward
-plus ``.backward()`` on Tensors; symgrad eager. Ratios are against hand-written numpy measured in
-the same run. Then: cache-hit overhead, first-call compile time of the MLP, and compile time
-against graph size.
+plus ``.backward()`` on Tensors; symgrad eager; with ``--numba``, value_and_grad with
+``backend="numba"`` (after a first call that compiles its kernels). Ratios are against
+hand-written numpy measured in the same run. Then: cache-hit overhead, first-call compile time
+of the MLP, and compile time against graph size.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# Compile times here are the compiler's own: the persistent cache (benchmarks/warm_start.py
+# measures it) is neither read nor written, unless SYMGRAD_CACHE is set.
+os.environ.setdefault("SYMGRAD_CACHE", "0")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from workloads import WORKLOADS, eager_value_and_grad  # noqa: E402
@@ -73,8 +77,9 @@ def check_agreement(workload, args, value_and_grad) -> None:
         np.testing.assert_allclose(got, expected, rtol=2e-3, atol=1e-5)
 
 
-def measure(workload, repeats: int) -> tuple[float, float, float, float]:
-    """Median seconds per call: numpy, compiled value_and_grad, compiled + .backward(), eager."""
+def measure(workload, repeats: int, numba: bool = False) -> list[float]:
+    """Median seconds per call: numpy, compiled value_and_grad, compiled + .backward(), eager,
+    and (``numba``) value_and_grad with backend="numba"."""
     args = workload.make_args()
     value_and_grad = symgrad.value_and_grad(workload.loss, argnums=workload.argnums)
     check_agreement(workload, args, value_and_grad)
@@ -84,27 +89,37 @@ def measure(workload, repeats: int) -> tuple[float, float, float, float]:
         _compiled_backward_call(workload, args),
         lambda: eager_value_and_grad(workload, args),
     ]
-    numpy_time, compiled_time, backward_time, eager_time = interleaved_medians(calls, repeats)
-    return numpy_time, compiled_time, backward_time, eager_time
+    if numba:
+        looped = symgrad.value_and_grad(workload.loss, argnums=workload.argnums, backend="numba")
+        check_agreement(workload, args, looped)
+        calls.append(lambda: looped(*args))
+    return interleaved_medians(calls, repeats)
 
 
-def run_workloads(repeats: int, only: str = "") -> None:
+def run_workloads(repeats: int, only: str = "", numba: bool = False) -> None:
     header = (
         f"{'workload':<22}{'numpy us':>11}{'compiled':>11}{'ratio':>7}"
         f"{'fwd+.backward':>15}{'ratio':>7}{'eager':>11}{'ratio':>7}"
     )
+    if numba:
+        header += f"{'numba':>11}{'ratio':>7}"
     print(header)
     print("-" * len(header))
     for workload in WORKLOADS:
         if only not in workload.name:
             continue
-        numpy_time, compiled_time, backward_time, eager_time = measure(workload, repeats)
-        print(
+        numpy_time, compiled_time, backward_time, eager_time, *looped = measure(
+            workload, repeats, numba
+        )
+        line = (
             f"{workload.name:<22}{numpy_time * 1e6:>11.1f}{compiled_time * 1e6:>11.1f}"
             f"{compiled_time / numpy_time:>7.2f}{backward_time * 1e6:>15.1f}"
             f"{backward_time / numpy_time:>7.2f}{eager_time * 1e6:>11.1f}"
             f"{eager_time / numpy_time:>7.2f}"
         )
+        if looped:
+            line += f"{looped[0] * 1e6:>11.1f}{looped[0] / numpy_time:>7.2f}"
+        print(line)
 
 
 def cache_hit_overhead(repeats: int) -> None:
@@ -151,7 +166,8 @@ def first_call_compile() -> None:
 
 
 COLD_COMPILE = """
-import sys, time
+import os, sys, time
+os.environ["SYMGRAD_CACHE"] = "0"  # cold: not from the persistent cache
 sys.path.insert(0, "..")
 import symgrad
 from workloads import WORKLOADS
@@ -183,12 +199,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=9, help="repeats per median (>= 7)")
     parser.add_argument("--only", default="", help="run the workloads whose name has this")
+    parser.add_argument("--numba", action="store_true", help='add backend="numba" (symgrad[numba])')
     options = parser.parse_args()
     print(
         f"symgrad {symgrad.__version__}, numpy {np.__version__}, medians of "
         f"{options.repeats} repeats; ratios against hand-written numpy\n"
     )
-    run_workloads(options.repeats, options.only)
+    run_workloads(options.repeats, options.only, options.numba)
     if options.only:
         return
     cache_hit_overhead(options.repeats)

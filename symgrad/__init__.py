@@ -6,6 +6,7 @@ readable, fused numpy forward/backward code.
 
 from . import autograd, backends, cuda, dtypes, linalg, nn, ops, optim, random
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .compiler import cache
 from .compiler.api import compile, formula
 from .compiler.transforms import grad, hessian, jacobian, jacrev, value_and_grad, vjp
 from .creation import (

@@ -164,6 +164,8 @@ bool: dtypes.dtype
 def broadcast_to(input: Tensor, shape) -> Tensor:
     """``input.expand(shape)``."""
 
+cache: Any
+
 def cat(tensors: Sequence[Tensor], dim: builtins.int = 0, *, out=None) -> Tensor:
     """Join tensors along an existing dim ``dim`` (sizes must match elsewhere); dtypes are promoted as in arithmetic."""
 

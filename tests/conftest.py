@@ -6,6 +6,18 @@ from hypothesis import HealthCheck, settings
 
 sys.path.insert(0, os.path.dirname(__file__))
 
+# The persistent compile cache never touches the user's ~/.cache from tests: it is off
+# (tests of the cache turn it on in a tmp directory), or, with SYMGRAD_TEST_DISK_CACHE=1, the
+# whole suite runs through it in a fresh private directory (set before symgrad is imported,
+# and inherited by the subprocesses tests start).
+if os.environ.get("SYMGRAD_TEST_DISK_CACHE") == "1":
+    import tempfile
+
+    os.environ["SYMGRAD_CACHE"] = "1"
+    os.environ["SYMGRAD_CACHE_DIR"] = tempfile.mkdtemp(prefix="symgrad-test-cache-")
+else:
+    os.environ["SYMGRAD_CACHE"] = "0"
+
 import symgrad  # noqa: E402
 from symgrad.autograd import engine  # noqa: E402
 

@@ -261,8 +261,9 @@ class CompiledFunction:
             self._fast[fast_key] = entry
         return entry, leaves
 
-    def _build(self, structure, leaves, readable, dynamic, wrt, differentiate_captured):
-        """The pipeline on these flattened arguments (the call path and ``formula`` share it)."""
+    def _build(self, structure, leaves, readable, dynamic, wrt, differentiate_captured, disk=False):
+        """The pipeline on these flattened arguments (the call path and ``formula`` share it;
+        ``disk``: through the persistent cache, for the call path)."""
         return pipeline.build(
             self._fn,
             structure,
@@ -273,6 +274,7 @@ class CompiledFunction:
             differentiate_captured,
             self._resolve_name,
             first_output_only=self._has_aux,
+            disk=disk,
             backend=self.backend,
         )
 
@@ -297,12 +299,14 @@ class CompiledFunction:
         wrt = self._wrt(leaves, paths, dynamic)
         differentiate_captured = self._mode == "call" and grad_mode.is_grad_enabled()
         start = time.perf_counter()
-        program = self._build(structure, leaves, readable, dynamic, wrt, differentiate_captured)
+        program = self._build(
+            structure, leaves, readable, dynamic, wrt, differentiate_captured, disk=True
+        )
         entry = _Entry(program, key, reason, readable, self._fn)
         self._cache[key] = entry
         self._entries.append(entry)
         logs.code.debug("Generated code for %s:\n%s", self.__name__, program.source)
-        if logs.graph.isEnabledFor(logging.DEBUG):  # the dump walks the whole graph
+        if logs.graph.isEnabledFor(logging.DEBUG) and not program.from_disk:
             logs.graph.debug("Graph of %s:\n%s", self.__name__, program.graph_text)
         logs.timing.debug(
             "compiled %s in %.1f ms", self.__name__, (time.perf_counter() - start) * 1000
@@ -408,8 +412,21 @@ class CompiledFunction:
     def graph(self, *args, **kwargs) -> display.GraphText:
         """The simplified forward+backward graph, one node a line: a ``str`` whose
         ``to_dot()`` draws it (Graphviz), shown as that picture in Jupyter."""
-        program = self._entry_for(args, kwargs).program
+        program = self._built_program(args, kwargs)
         return display.GraphText(program.graph_text, program.graph_parts, self.__name__)
+
+    def _built_program(self, args, kwargs):
+        """The entry's program with its graph and render inputs: an entry loaded from the
+        disk cache keeps only code, so it is built again (in memory) for these displays."""
+        program = self._entry_for(args, kwargs).program
+        if not program.from_disk:
+            return program
+        key, leaves, structure, paths = self._key(args, kwargs)
+        readable = _readable_paths(paths, self._signature, leaves)
+        dynamic = self._dynamic(leaves)
+        wrt = self._wrt(leaves, paths, dynamic)
+        captured = self._mode == "call" and grad_mode.is_grad_enabled()
+        return self._build(structure, leaves, readable, dynamic, wrt, captured)
 
     def explain(self, *args, **kwargs) -> Explanation:
         """How the entry for these arguments was built: node counts per stage, rules applied,
@@ -443,7 +460,7 @@ class CompiledFunction:
     def export(self, path: str, *args, **kwargs) -> str:
         """Write the generated module for these argument shapes to ``path``: the backend's
         runtime kernels it calls are copied in, so it needs only its array library (numpy)."""
-        source = self._entry_for(args, kwargs).program.standalone_source()
+        source = self._built_program(args, kwargs).standalone_source()
         with open(path, "w", encoding="utf-8") as f:
             f.write(source)
         return path
@@ -489,6 +506,7 @@ class Explanation:
         self.saved = list(program.saved)
         self.key = cache.key_text(entry.key, paths)
         self.backend = program.backend.name
+        self.schedule_notes = list(program.schedule_notes)
         self.phase_seconds = dict(program.phase_seconds)
 
     def __str__(self) -> str:
@@ -496,8 +514,11 @@ class Explanation:
             f"symgrad explain: {self.function}",
             f"cache key: {self.key}",
             f"backend: {self.backend}",
-            "nodes:",
         ]
+        if self.schedule_notes:
+            lines.append("backend decisions:")
+            lines += [f"  {note}" for note in self.schedule_notes]
+        lines.append("nodes:")
         lines += [f"  {stage:<24} {count}" for stage, count in self.node_counts.items()]
         lines.append("rules applied:" if self.rule_hits else "rules applied: none")
         lines += [f"  {name:<24} {count}" for name, count in sorted(self.rule_hits.items())]

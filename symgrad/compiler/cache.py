@@ -1,9 +1,12 @@
-"""Cache keys, recompile reasons, and what ``cache_info()`` reports.
+"""Cache keys, recompile reasons, what ``cache_info()`` reports, and ``symgrad.cache``.
 
-A key is the argument structure plus, per leaf, (shape, dtype, requires_grad) for arrays and
-the value for static (hashable) leaves, plus grad mode and the backend's name. Building it is
-one pass over the leaves; a hit is one dict lookup. Every miss after the first records why,
-as a diff against the closest existing key.
+``symgrad.cache.info()`` and ``symgrad.cache.clear()`` report on and empty the persistent
+cache on disk (``disk_cache``), which every compiled function shares.
+
+In memory, a key is the argument structure plus, per leaf, (shape, dtype, requires_grad) for
+arrays and the value for static (hashable) leaves, plus grad mode and the backend's name.
+Building it is one pass over the leaves; a hit is one dict lookup. Every miss after the first
+records why, as a diff against the closest existing key.
 """
 
 from __future__ import annotations
@@ -13,8 +16,21 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..tensor import Tensor
-from . import display
+from . import disk_cache, display
 from .pytree import describe
+
+
+def info() -> disk_cache.DiskCacheInfo:
+    """The persistent compile cache: its directory, whether it is used, entries and bytes.
+
+    ``SYMGRAD_CACHE_DIR`` chooses the directory (default ``$XDG_CACHE_HOME/symgrad`` or
+    ``~/.cache/symgrad``), ``SYMGRAD_CACHE=0`` turns it off."""
+    return disk_cache.info()
+
+
+def clear() -> int:
+    """Empty the persistent compile cache; the number of entries removed."""
+    return disk_cache.clear()
 
 
 def leaf_spec(leaf, index: int, function_name: str, path: str, backend=None):

@@ -26,10 +26,10 @@ from ..ops.indexing import Index
 from . import templates_dir
 
 _module_ids = itertools.count()
-_MODULE_PREFIX = "symgrad_generated_"
+MODULE_PREFIX = "symgrad_generated_"
 # Generated code, like eager mode (and torch), does not warn about inf/nan arithmetic: the
 # filter matches only warnings raised from generated modules, and costs nothing per call.
-warnings.filterwarnings("ignore", category=RuntimeWarning, module=_MODULE_PREFIX)
+warnings.filterwarnings("ignore", category=RuntimeWarning, module=MODULE_PREFIX)
 
 
 class CodegenError(RuntimeError):
@@ -138,7 +138,7 @@ def load_module(source: str, name: str) -> types.ModuleType:
     """Compile the source with a real filename registered in linecache (tracebacks, pdb)."""
     filename = f"<symgrad:{name}:{next(_module_ids)}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    module = types.ModuleType(f"{_MODULE_PREFIX}{sanitize(name)}")
+    module = types.ModuleType(f"{MODULE_PREFIX}{sanitize(name)}")
     module.__file__ = filename
     exec(compile(source, filename, "exec"), module.__dict__)  # noqa: S102 - our own source
     return module

@@ -7,6 +7,8 @@ Each channel is a logger under ``symgrad.compile``, configured like any other lo
 - ``symgrad.compile.graph``: the simplified graph of each compile (DEBUG).
 - ``symgrad.compile.timing``: each compile phase as it ends (DEBUG; INFO once the compile has
   taken longer than ``SLOW_COMPILE_SECONDS``, so that slow compiles say where they are).
+- ``symgrad.compile.cache``: the persistent compile cache's warnings (a bad entry ignored, an
+  unsafe directory refused).
 
 >>> import logging
 >>> logging.basicConfig()
@@ -23,7 +25,7 @@ import os
 import warnings
 from collections.abc import Iterable
 
-CHANNELS = ("recompiles", "code", "graph", "timing")
+CHANNELS = ("recompiles", "code", "graph", "timing", "cache")
 SLOW_COMPILE_SECONDS = 1.0
 
 recompiles = logging.getLogger("symgrad.compile.recompiles")

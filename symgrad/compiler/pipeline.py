@@ -21,7 +21,18 @@ from ..ops.constant import FULL
 from ..ops.registry import capture
 from ..tensor import Tensor
 from ..version import __version__
-from . import backends, check, codegen, logs, reverse, rewrite, rules, schedule, simplify
+from . import (
+    backends,
+    check,
+    codegen,
+    disk_cache,
+    logs,
+    reverse,
+    rewrite,
+    rules,
+    schedule,
+    simplify,
+)
 from .pytree import flatten, unflatten
 
 
@@ -54,6 +65,8 @@ class Program:
     output_nodes: list = field(default_factory=list)
     gradient_nodes: dict = field(default_factory=dict)
     captured_nodes: list = field(default_factory=list)
+    schedule_notes: list = field(default_factory=list)  # the backend's decisions (explain)
+    from_disk: bool = False  # loaded from the persistent cache: no graph (rebuilt to show it)
     backend: object = None
     # What the module was rendered from: ``standalone_source`` renders it again for export.
     rendered_from: tuple = ()
@@ -148,18 +161,43 @@ def build(
     differentiate_captured,
     resolve_name,
     first_output_only=False,
+    disk=False,
     backend=None,
 ) -> Program:
     """Compile ``fn`` for these argument leaves (``dynamic[i]``: leaf i is an array).
 
     ``first_output_only``: differentiate only the first output (the others are auxiliary);
-    ``backend``: the ``backends.Backend`` that writes and loads the code (default numpy)."""
+    ``backend``: the ``backends.Backend`` that writes and loads the code (default numpy);
+    ``disk``: look the traced graph up in the persistent cache (``disk_cache``) and store
+    what is built there; a program loaded from it has no graph (``from_disk``)."""
     backend = backends.get(backend or backends.DEFAULT)
     timer = _Timer(getattr(fn, "__name__", "function"))
-    hits: Counter = Counter()
     traced = _trace(fn, signature_args, leaves, paths, dynamic, resolve_name, backend)
-    graph = traced.trace.graph
     timer.lap("trace")
+    options = (wrt_leaves, differentiate_captured, first_output_only)
+    key = _disk_key(fn, traced, options, backend) if disk and not check.enabled() else None
+    if key is not None:
+        payload = disk_cache.load(key, _disk_versions(backend))
+        program = None if payload is None else _from_payload(payload, traced, key, timer, backend)
+        if program is not None:
+            return program
+    n_traced = len(traced.trace.captured_values)
+    program = _build_traced(fn, traced, options, timer, backend, key)
+    if key is not None:
+        try:
+            payload = _payload(program, n_traced)
+        except disk_cache.Uncacheable as error:
+            logs.timing.debug("not caching %s on disk: %s", traced.trace.function_name, error)
+        else:
+            disk_cache.store(key, payload, _disk_versions(backend))
+    return program
+
+
+def _build_traced(fn, traced, options, timer, backend, key=None) -> Program:
+    """The stages after tracing: reverse, rewrites, SymPy, schedule, render, load."""
+    wrt_leaves, differentiate_captured, first_output_only = options
+    hits: Counter = Counter()
+    graph = traced.trace.graph
     counts = {"traced": count_ops(traced.outputs)}
     with trace.tracing(traced.trace):
         stable = rules.RULES["canonicalize"] + rules.RULES["stabilize"]
@@ -192,7 +230,7 @@ def build(
     if self_check:
         helpers["_observe"] = check.HOOK_SOURCE
     source = backend.render(header, functions, helpers)
-    module = backend.load(source, function_name)
+    module = _load(source, function_name, key, backend)
     timer.lap("render and load")
     entry_points = {name: getattr(module, name) for name in _ENTRY_POINTS}
     if self_check:
@@ -229,6 +267,128 @@ def build(
         captured_nodes=list(graph.captured),
         backend=backend,
         rendered_from=(header, functions, helpers),
+        schedule_notes=[note for function in functions for note in function.notes],
+    )
+
+
+# ------------------------------------------------------------------- persistent cache
+
+
+def _disk_versions(backend) -> dict:
+    """The versions an entry depends on: symgrad's, numpy's, Python's, the backend's."""
+    return disk_cache.versions(backend.cache_versions())
+
+
+def _disk_key(fn, traced, options, backend) -> str | None:
+    """The traced graph's disk-cache key (None when it holds an attribute without a stable
+    text: that build stays in memory)."""
+    wrt_leaves, differentiate_captured, first_output_only = options
+    graph = traced.trace.graph
+    captured = [
+        "generator" if node.dtype is None else bool(getattr(value, "_requires_grad", False))
+        for node, value in zip(graph.captured, traced.trace.captured_values, strict=True)
+    ]
+    facts = {
+        "function": traced.trace.function_name,
+        "origin": _origin(fn),
+        "names": tuple(traced.names),
+        "inputs": tuple(sorted(traced.input_nodes)),
+        "outputs": tuple(k for k in traced.output_kinds if k[0] == "node"),
+        "wrt": tuple(wrt_leaves),
+        "differentiate_captured": differentiate_captured,
+        "first_output_only": first_output_only,
+        "captured_requires_grad": tuple(captured),
+        "backend": backend.name,
+        "backend_options": tuple(sorted(backend.cache_options().items())),
+        "versions": tuple(sorted(_disk_versions(backend).items())),
+    }
+    try:
+        return disk_cache.graph_key(traced.outputs, graph.inputs + graph.captured, facts)
+    except disk_cache.Uncacheable as error:
+        logs.timing.debug("not caching %s on disk: %s", traced.trace.function_name, error)
+        return None
+
+
+def _load(source: str, function_name: str, key: str | None, backend):
+    """The generated module: from a file of the disk cache under ``key`` (its bytecode cached
+    too), else as the backend loads it."""
+    if key is not None:
+        name = f"{codegen.MODULE_PREFIX}{codegen.sanitize(function_name)}_{key[:20]}"
+        module = disk_cache.import_module(key, source, name)
+        if module is not None:
+            return module
+    return backend.load(source, function_name)
+
+
+def _payload(program: Program, n_traced: int) -> dict:
+    """What a disk entry keeps of a program: its source, the facts of its build, and the
+    constant arrays the passes after tracing captured (gradient rules do)."""
+    return {
+        "late_captured": [disk_cache.array_text(v) for v in program.captured[n_traced:]],
+        "source": program.source,
+        "output_types": [[list(shape), d.name] for shape, d in program.output_types],
+        "differentiable_outputs": list(program.differentiable_outputs),
+        "wrt": list(program.wrt),
+        "wrt_captured": list(program.wrt_captured),
+        "n_saved": program.n_saved,
+        "fused_takes_cotangents": program.fused_takes_cotangents,
+        "node_counts": dict(program.node_counts),
+        "rule_hits": dict(program.rule_hits),
+        "saved": [list(s) for s in program.saved],
+        "schedule_notes": list(program.schedule_notes),
+        "build_seconds": dict(program.phase_seconds),
+    }
+
+
+def _from_payload(payload: dict, traced, key: str, timer, backend) -> Program | None:
+    """The program of a disk entry, with this trace's outputs and captured values (None, with
+    a warning, when the entry does not load: the caller rebuilds it)."""
+    try:
+        source = payload["source"]
+        module = _load(source, traced.trace.function_name, key, backend)
+        entry_points = {name: getattr(module, name) for name in _ENTRY_POINTS}
+        output_types = [
+            (tuple(shape), dtypes.from_numpy_dtype(np.dtype(name)))
+            for shape, name in payload["output_types"]
+        ]
+        counts = dict(payload["node_counts"])
+        hits = Counter(payload["rule_hits"])
+        saved = [tuple(s) for s in payload["saved"]]
+        build_seconds = sum(payload["build_seconds"].values())
+        fields = {
+            name: payload[name]
+            for name in ("differentiable_outputs", "wrt", "wrt_captured", "n_saved")
+        }
+        fused_takes_cotangents = bool(payload["fused_takes_cotangents"])
+        late = [disk_cache.array_from_text(text) for text in payload["late_captured"]]
+    except Exception as error:  # noqa: BLE001 - any bad entry is rebuilt, never trusted
+        disk_cache.log.warning(
+            "symgrad cache: ignoring the entry %s: it does not load (%s: %s); rebuilding it",
+            key,
+            type(error).__name__,
+            error,
+        )
+        return None
+    timer.lap("disk cache load")
+    phases = dict(timer.seconds)
+    phases["saved by the disk cache"] = build_seconds
+    return Program(
+        module=module,
+        source=source,
+        **entry_points,
+        output_structure=traced.output_structure,
+        output_kinds=traced.output_kinds,
+        output_types=output_types,
+        captured=list(traced.trace.captured_values) + late,
+        fused_takes_cotangents=fused_takes_cotangents,
+        node_counts=counts,
+        rule_hits=hits,
+        saved=saved,
+        phase_seconds=phases,
+        from_disk=True,
+        backend=backend,
+        schedule_notes=list(payload["schedule_notes"]),
+        **fields,
     )
 
 

@@ -26,6 +26,7 @@ class Function:
     returns: str
     doc: str
     saved: list[Node] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # the backend's scheduling decisions
 
 
 def saved_for_backward(
@@ -124,7 +125,14 @@ def build_function(
     for node, rname in zip(results, result_names, strict=True):
         if node.kind == OP and node.id not in role and node.id not in namer.names:
             role[node.id] = rname
-    statements = _statements(order, results, param_ids, namer, role, helpers, backend, observe)
+    own = None
+    if not observe:
+        own = backend.schedule_statements(name, order, results, param_ids, namer, role, helpers)
+    notes = []
+    if own is not None:
+        statements, notes = own
+    else:
+        statements = _statements(order, results, param_ids, namer, role, helpers, backend, observe)
     if observe:
         observed = [f"_observe({node.id}, {namer.names[node.id]})" for node, _ in params]
         statements = observed + statements
@@ -135,7 +143,7 @@ def build_function(
     )
     if len(results) == 1:
         returns += ","
-    return Function(name, param_names, statements, f"({returns})", doc)
+    return Function(name, param_names, statements, f"({returns})", doc, notes=notes)
 
 
 def _operand(node: Node, namer: Namer, backend) -> str:

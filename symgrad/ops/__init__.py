@@ -16,6 +16,7 @@ from . import (
     normalization,
     random,
     reduce,
+    scalar,
     shape,
 )
 from .registry import FUNCTIONS, REGISTRY, OpDef, apply

@@ -578,5 +578,11 @@ def masked_fill(x, mask, value):
 
 def setitem(x, value, *, index):
     out = np.array(x)  # a copy, and an array even if generated code passes a numpy scalar
+    shape = np.shape(value)
+    ones = 0
+    while ones < len(shape) and shape[ones] == 1:
+        ones += 1
+    if ones:  # torch drops a value's leading 1s (numpy 2 refuses a [1] into a 0-d place)
+        value = np.reshape(value, shape[ones:])
     out[getattr(index, "items", index)] = value
     return out

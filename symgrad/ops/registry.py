@@ -114,6 +114,9 @@ class OpDef:
     # an input is saved only when the other requires grad, as torch does, so that an in-place
     # change of ``y`` in ``y * 0.5`` does not break the backward.
     saves_each_for_the_other: bool = False
+    # One element of the op, for loop backends (see ops/scalar.py, which sets these).
+    scalar: str | Callable[..., str] | None = None
+    scalar_libm: bool = False
     attrs_doc: dict[str, str] = field(default_factory=dict)
     elementwise: bool | None = None
     cost: str = "normal"

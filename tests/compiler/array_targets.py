@@ -23,6 +23,8 @@ class Target:
     library: str | None  # the module to import, None for the numpy backend
 
     def skip_reason(self) -> str | None:
+        if self.backend == "numba" and importlib.util.find_spec("numba") is None:
+            return "backend numba needs symgrad[numba]"
         if self.backend == "array_api" and importlib.util.find_spec("array_api_compat") is None:
             return "backend='array_api' needs array-api-compat"
         if self.library == "cupy" and importlib.util.find_spec("cupy") is None:
@@ -84,6 +86,8 @@ ARRAY_API_TARGETS = [
     Target("array_api-dask", "array_api", "dask.array"),
 ]
 CUPY = Target("array_api-cupy", "array_api", "cupy")
+# The fused-loop backend, on numpy arrays like the numpy backend.
+NUMBA = Target("numba", "numba", None)
 
 
 def param(target: Target, dtype=None):

@@ -3,7 +3,9 @@ float64, through ``compile`` (+ ``.backward()``) and through ``value_and_grad``.
 
 Each comparison runs on targets (``array_targets.py``): the numpy backend (every variant, both
 dtypes), and the array_api backend on array-api-strict arrays (every variant in float64, the
-first in float32) and on numpy, torch and Dask arrays (the first variant, float64). On an
+first in float32) and on numpy, torch and Dask arrays (the first variant, float64); the
+gradient comparison also runs on the numba backend (the first variant of each op with a loop
+spelling, both dtypes). On an
 array_api target an op the 2023.12 standard cannot write must fail to compile with the error
 that names it (and the backend documents why); an op a library's namespace lacks must fail
 with that library's error (``array_targets.LIBRARY_GAPS``).
@@ -13,13 +15,14 @@ import numpy as np
 import pytest
 from array_targets import (
     ARRAY_API_TARGETS,
+    NUMBA,
     NUMPY,
     STRICT,
     assert_not_in_the_standard,
     is_library_gap,
 )
 from array_targets import param as target_param
-from op_table import flat_arrays, params, to_symgrad
+from op_table import ALL_CASES, flat_arrays, params, to_symgrad
 
 import symgrad
 from symgrad.compiler import codegen
@@ -50,6 +53,34 @@ def _combined(case_params):
                     target,
                     id=f"{p.id}-{marked.id}",
                     marks=[*p.marks, *marked.marks],
+                )
+            )
+    return combined
+
+
+def _numba_params():
+    """(case, 0, dtype, NUMBA) for each case of an op with a scalar (loop) spelling: each case
+    compiles about three Numba kernels (a second), so the ops that stay numpy calls on that
+    backend are left to the numpy target."""
+    from symgrad.ops.scalar import SCALAR
+
+    def loop_op(name):
+        return any(n in SCALAR for n in (name, name.split("_")[0], name.removeprefix("binary_")))
+
+    combined = []
+    for case in ALL_CASES:
+        if not (case.grad and case.compiles and loop_op(case.name)):
+            continue
+        for dtype in (np.float64, np.float32):
+            marked = target_param(NUMBA, dtype=dtype)
+            combined.append(
+                pytest.param(
+                    case,
+                    0,
+                    dtype,
+                    NUMBA,
+                    id=f"{case.name}-0-{marked.id}",
+                    marks=[*case.marks, *marked.marks],
                 )
             )
     return combined
@@ -155,7 +186,7 @@ def _values_on_target(case, inputs, dtype, target):
 
 @pytest.mark.parametrize(
     "case, variant, dtype, target",
-    _combined(params(differentiable_only=True, compiling_only=True)),
+    _combined(params(differentiable_only=True, compiling_only=True)) + _numba_params(),
 )
 def test_compiled_gradients_equal_eager(case, variant, dtype, target):
     inputs = case.sample(variant, dtype)
@@ -163,11 +194,11 @@ def test_compiled_gradients_equal_eager(case, variant, dtype, target):
     assert weights, f"{case.name} is marked differentiable but has no float output"
     loss = _weighted_sum(case, weights)
     eager_loss, eager_grads = _eager(case, inputs, weights)
-    if target is not NUMPY:
+    if target.library is not None:
         return _gradients_on_target(inputs, loss, eager_loss, eager_grads, dtype, target)
 
     args = _leaves(inputs, dtype, True)
-    compiled_loss = symgrad.compile(loss)(*args)
+    compiled_loss = symgrad.compile(loss, backend=target.backend)(*args)
     compiled_loss.backward()
     compiled_grads = [a.grad for a in args if isinstance(a, symgrad.Tensor) and a.requires_grad]
     tol = TOLERANCE[dtype]
@@ -181,7 +212,8 @@ def test_compiled_gradients_equal_eager(case, variant, dtype, target):
     float_positions = tuple(
         i for i, v in enumerate(inputs) if isinstance(v, np.ndarray) and v.dtype.kind == "f"
     )
-    value, grads = symgrad.value_and_grad(loss, argnums=float_positions)(*inputs)
+    step = symgrad.value_and_grad(loss, argnums=float_positions, backend=target.backend)
+    value, grads = step(*inputs)
     np.testing.assert_allclose(value, eager_loss.item(), rtol=tol, atol=tol)
     for g, e in zip(grads, eager_grads, strict=True):
         assert isinstance(g, np.ndarray)

@@ -31,6 +31,7 @@ import symgrad
 from symgrad.testing import check_grads
 
 HAS_TORCH = importlib.util.find_spec("torch") is not None
+HAS_NUMBA = importlib.util.find_spec("numba") is not None
 # Relative tolerance by the lowest precision among the inputs: compiled code may round
 # differently (x / c -> x * (1/c), fused or simplified expressions) and 40 ops amplify it.
 RTOL = {"float32": 2e-4, "float64": 1e-9}
@@ -72,10 +73,10 @@ def _eager(program: Program, arrays):
     return out, [None if x.grad is None else x.grad.numpy() for x in inputs]
 
 
-def _compiled(program: Program, arrays):
+def _compiled(program: Program, arrays, backend="numpy"):
     inputs = [symgrad.tensor(a, requires_grad=True) for a in arrays]
     try:
-        out = symgrad.compile(function(program))(*inputs)
+        out = symgrad.compile(function(program), backend=backend)(*inputs)
         requires_grad = out.requires_grad
         if requires_grad:
             out.backward()
@@ -84,19 +85,21 @@ def _compiled(program: Program, arrays):
     return out, requires_grad, [None if x.grad is None else x.grad.numpy() for x in inputs]
 
 
-def _value_and_grad(program: Program, arrays):
+def _value_and_grad(program: Program, arrays, backend="numpy"):
+    argnums = tuple(range(len(arrays)))
     try:
-        return symgrad.value_and_grad(function(program), argnums=tuple(range(len(arrays))))(*arrays)
+        return symgrad.value_and_grad(function(program), argnums=argnums, backend=backend)(*arrays)
     except Exception as error:  # noqa: BLE001
         return error
 
 
-def check_program(program: Program) -> None:
-    """The four-way comparison of one program (also used by the regression tests)."""
+def check_program(program: Program, backend="numpy") -> None:
+    """The four-way comparison of one program (also used by the regression tests), compiled
+    by ``backend``."""
     if not FUZZ_LOG:
-        return _check_program(program)
+        return _check_program(program, backend)
     try:
-        _check_program(program)
+        _check_program(program, backend)
     except BaseException as error:
         cause = error.__cause__
         cause = f"\ncaused by {type(cause).__name__}: {str(cause)[:2000]}" if cause else ""
@@ -110,12 +113,12 @@ def _log(line: str) -> None:
         log.write(line + "\n")
 
 
-def _check_program(program: Program) -> None:
+def _check_program(program: Program, backend="numpy") -> None:
     arrays = program.sample()
     rtol = _rtol(program)
     eager = _eager(program, arrays)
-    compiled = _compiled(program, arrays)
-    fused = _value_and_grad(program, arrays)
+    compiled = _compiled(program, arrays, backend)
+    fused = _value_and_grad(program, arrays, backend)
     if isinstance(eager, Exception):
         for other in (compiled, fused):
             assert isinstance(other, Exception), f"eager raised {eager!r}, compiled did not"
@@ -210,6 +213,23 @@ def test_compiled_equals_eager_equals_finite_differences(target, program):
         check_program(program)
     else:
         check_on_target(program, target)
+
+
+@pytest.mark.skipif(not HAS_NUMBA, reason="backend numba needs symgrad[numba]")
+@settings(max_examples=max(10, EXAMPLES // 4))
+@given(programs())
+def test_numba_backend_equals_eager(program):
+    """The same comparison with backend="numba" (a quarter of the examples: each compiles
+    about three Numba kernels, a second)."""
+    check_program(program, backend="numba")
+
+
+@pytest.mark.skipif(not HAS_NUMBA, reason="backend numba needs symgrad[numba]")
+@settings(max_examples=max(5, EXAMPLES // 16))
+@given(programs(max_steps=12, large=True))
+def test_numba_backend_on_large_shapes(program):
+    """Large shapes: the cost model's other side (libm passes in numpy between loops)."""
+    check_program(program, backend="numba")
 
 
 @settings(max_examples=max(10, EXAMPLES // 10))

@@ -402,3 +402,33 @@ def test_logsigmoid_of_logsigmoid_of_zero_compiles():
     eager.backward()
     np.testing.assert_allclose(value, eager.item(), rtol=1e-6)
     np.testing.assert_array_equal(grad, t.grad.numpy())
+
+
+def test_setitem_value_with_leading_ones_is_written_as_torch_writes_it():
+    """Found by the 3,000-program run on array-api-strict: ``y[0] = y[0] - v`` with ``v`` of
+    shape (1,) raised numpy 2's "setting an array element with a sequence" eagerly and in
+    numpy-backend code; torch drops a value's leading 1s (tensor([0.]) here)."""
+
+    def f(x, v):
+        y = x.clone()
+        y[0] = y[0] - v
+        return y
+
+    x = np.array([0.5], np.float32)
+    eager = f(symgrad.tensor(x), symgrad.tensor(x))
+    np.testing.assert_array_equal(eager.numpy(), [0.0])
+    np.testing.assert_array_equal(symgrad.compile(f)(x, x), [0.0])
+
+    def g(x, v):
+        z = x.clone()
+        z[0] = v * 2
+        return z.sum()
+
+    value, (d_x, d_v) = symgrad.value_and_grad(g, argnums=(0, 1))(
+        np.zeros(3, np.float32), np.ones((1, 1), np.float32)
+    )
+    assert value == 2.0 and d_v.shape == (1, 1) and d_v[0, 0] == 2.0
+    np.testing.assert_array_equal(d_x, [0.0, 1.0, 1.0])
+    y = symgrad.zeros(3)
+    with pytest.raises(RuntimeError, match=r"^expand\(torch.FloatTensor\{\[2\]\}, size=\[\]\)"):
+        y[0] = symgrad.ones(2)

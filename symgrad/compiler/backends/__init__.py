@@ -20,6 +20,7 @@ DEFAULT = "numpy"
 _KNOWN: dict[str, tuple[str, str, str | None]] = {
     "numpy": ("numpy", "NumpyBackend", None),
     "array_api": ("array_api", "ArrayApiBackend", "array-api"),
+    "numba": ("numba", "NumbaBackend", "numba"),
 }
 _INSTANCES: dict[str, object] = {}
 

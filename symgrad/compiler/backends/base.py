@@ -100,6 +100,23 @@ class Backend:
         """A result of generated code as the compiled function returns it."""
         return value
 
+    def schedule_statements(self, function_name, order, results, param_ids, namer, role, helpers):
+        """The backend's own statements for one generated function, as ``(lines, notes)``
+        (``notes``: its scheduling decisions, shown by ``explain()``), or None to take the
+        scheduler's one statement per node (loop backends fuse clusters here)."""
+        return None
+
+    # -------------------------------------------------------------------- disk cache
+    def cache_versions(self) -> dict[str, str]:
+        """Versions of what the backend's generated code depends on beyond symgrad, numpy and
+        Python (its compiler's): part of the persistent cache's key."""
+        return {}
+
+    def cache_options(self) -> dict[str, object]:
+        """The backend's settings that change the code it generates: part of the persistent
+        cache's key."""
+        return {}
+
     # ------------------------------------------------------------------------- modules
     def runtime_module(self) -> types.ModuleType | None:
         """The runtime kernel module, imported (None when the backend has none)."""

@@ -25,6 +25,7 @@ import numpy as np
 from ... import dtypes
 from ...ir.graph import CONST, Node
 from ...ops.indexing import TENSOR, Index
+from .. import codegen
 
 NAME = "array_api"
 
@@ -72,34 +73,23 @@ STANDARD_DTYPES = frozenset(
 
 
 def literal(value) -> str:
-    """Python source for an attribute value, from numbers (dtypes as ``xp.<name>``)."""
-    if value is None or isinstance(value, bool):
-        return repr(value)
-    if isinstance(value, (int, np.integer)):
-        return repr(int(value))
-    if isinstance(value, (float, np.floating)):
-        value = float(value)
-        if math.isnan(value):
-            return "math.nan"
-        if math.isinf(value):
-            return "math.inf" if value > 0 else "-math.inf"
-        return repr(value)
-    if isinstance(value, str):
-        if not re.fullmatch(r"[A-Za-z0-9_\-. ]*", value):
-            raise Unsupported(f"the string {value!r}")
-        return repr(value)
+    """Python source for an attribute value, from numbers: ``codegen.literal``'s text, with
+    ``math``'s nan/inf and the namespace's dtypes (``xp.float32``); no numpy arrays."""
+    if isinstance(value, (float, np.floating)) and not math.isfinite(value):
+        return "math.nan" if math.isnan(value) else ("math.inf" if value > 0 else "-math.inf")
     if isinstance(value, dtypes.dtype):
         return dtype_text(value)
-    if isinstance(value, slice):
-        return f"slice({literal(value.start)}, {literal(value.stop)}, {literal(value.step)})"
-    if value is Ellipsis:
-        return "Ellipsis"
     if isinstance(value, Index):
         return literal(value.items)
     if isinstance(value, (tuple, list)):
         items = ", ".join(literal(v) for v in value)
         return f"({items},)" if len(value) == 1 else f"({items})"
-    raise Unsupported(f"a {type(value).__name__} attribute")
+    if isinstance(value, np.ndarray):
+        raise Unsupported("a numpy array attribute")
+    try:
+        return codegen.literal(value)
+    except codegen.CodegenError as error:
+        raise Unsupported(str(error)) from None
 
 
 def scalar_text(node: Node) -> str:

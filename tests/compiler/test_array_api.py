@@ -282,3 +282,14 @@ def test_runtime_kernels_equal_the_ops_numpy_code(op_name, kernel, inputs, attrs
         array_api_strict, *[array_api_strict.asarray(a) for a in arrays], **attrs
     )
     np.testing.assert_allclose(np.from_dlpack(got), expected, rtol=1e-12)
+
+
+def test_a_constant_gradient_returned_on_its_own_gets_its_device():
+    """Found by the 4,000-program run: the gradient of ``x + x`` is the constant 2, returned
+    as ``xp.asarray(2.0, ..., device=device)`` with no statement before it, and the template
+    looked for ``device=`` in the statements only (NameError: name 'device' is not defined)."""
+    strict = pytest.importorskip("array_api_strict")
+    step = symgrad.value_and_grad(lambda x: x + x, backend="array_api")
+    value, grad = step(strict.asarray(np.float32(-1.105)))
+    assert float(value) == pytest.approx(-2.21)
+    assert float(grad) == 2.0

@@ -374,7 +374,8 @@ def log_of_one_minus_sigmoid(node: Node, b: Builder):
         return None
     one, inner = node.inputs[0].inputs
     if _const(one, 1) and _is(inner, "sigmoid") and inner.dtype is node.dtype:
-        return b.op("logsigmoid", b.op("neg", inner.inputs[0]))
+        negated = b.op("neg", inner.inputs[0], dtype=node.dtype)  # x may be a constant
+        return b.op("logsigmoid", negated, dtype=node.dtype)
     return None
 
 
@@ -390,8 +391,9 @@ def logits_cross_entropy_as_softplus(node: Node, b: Builder):
         return None
     if not (x.dtype is y.dtype is node.dtype and node.dtype.is_floating_point):
         return None
-    softplus = b.op("neg", b.op("logsigmoid", b.op("neg", x)))
-    loss = b.op("sub", softplus, b.op("mul", x, y))
+    dtype = node.dtype  # said: x and y may both be constants (x - x folded to 0)
+    softplus = b.op("neg", b.op("logsigmoid", b.op("neg", x, dtype=dtype), dtype=dtype))
+    loss = b.op("sub", softplus, b.op("mul", x, y, dtype=dtype), dtype=dtype)
     reduction = node.attr_dict["reduction"]
     if reduction != "none":
         loss = b.op(reduction, loss, dim=None, keepdim=False, dtype=None)

@@ -432,3 +432,21 @@ def test_setitem_value_with_leading_ones_is_written_as_torch_writes_it():
     y = symgrad.zeros(3)
     with pytest.raises(RuntimeError, match=r"^expand\(torch.FloatTensor\{\[2\]\}, size=\[\]\)"):
         y[0] = symgrad.ones(2)
+
+
+def test_logits_cross_entropy_of_a_folded_constant_compiles():
+    """Found by the 3,000-program run on array-api-strict (any backend): in
+    ``binary_cross_entropy_with_logits(x - x, x)`` the logits fold to the constant 0, and the
+    stabilize rule built ``neg`` of that constant without saying its dtype."""
+
+    def f(x):
+        return F.binary_cross_entropy_with_logits(x - x, x)
+
+    x = np.array(0.3, np.float32)
+    value, grad = symgrad.value_and_grad(f)(x)
+    eager_x = symgrad.tensor(x, requires_grad=True)
+    eager = f(eager_x)
+    eager.backward()
+    assert value.dtype == np.float32
+    np.testing.assert_allclose(value, eager.item(), rtol=1e-6)
+    np.testing.assert_allclose(grad, eager_x.grad.numpy(), atol=1e-7)

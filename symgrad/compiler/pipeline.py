@@ -316,8 +316,8 @@ def _load(source: str, function_name: str, key: str | None, backend):
         name = f"{codegen.MODULE_PREFIX}{codegen.sanitize(function_name)}_{key[:20]}"
         module = disk_cache.import_module(key, source, name)
         if module is not None:
-            return module
-    return backend.load(source, function_name)
+            return backend.prepare(module)
+    return backend.prepare(backend.load(source, function_name))
 
 
 def _payload(program: Program, n_traced: int) -> dict:

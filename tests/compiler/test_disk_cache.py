@@ -262,3 +262,23 @@ def test_constants_captured_after_tracing_are_stored(cache_dir):
     assert out.item() == 24.0
     np.testing.assert_array_equal(y.grad.numpy(), x.grad.numpy())
     np.testing.assert_array_equal(y.grad.numpy(), [[0, 2, 0], [2, 0, 0]])
+
+
+def test_an_array_api_module_from_disk_takes_mixed_libraries(cache_dir):
+    """Found running benchmarks/dask_scaling.py: an array_api module imported from the disk
+    cache skipped the backend's preparation (numpy weights beside Dask data converted to Dask),
+    so the second process's call failed with "Multiple namespaces for array inputs"."""
+    pytest.importorskip("array_api_compat")
+    da = pytest.importorskip("dask.array")
+
+    def loss(w, X):
+        return ((X @ w) ** 2).mean()
+
+    w = np.ones(3, np.float32)
+    X = da.ones((8, 3), chunks=(4, 3), dtype=np.float32)
+    first = symgrad.value_and_grad(loss, backend="array_api")(w, X)
+    again = symgrad.value_and_grad(loss, backend="array_api")  # a fresh function: from disk
+    value, grad = again(w, X)
+    assert "disk cache load" in str(again.explain(w, X))
+    assert float(value.compute()) == float(first[0].compute()) == 9.0
+    np.testing.assert_allclose(grad.compute(), [6.0, 6.0, 6.0])

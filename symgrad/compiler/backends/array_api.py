@@ -91,10 +91,11 @@ class ArrayApiBackend(Backend):
         # array_api_compat's numpy functions return numpy scalars for 0-d results
         return np.asarray(value) if isinstance(value, np.generic) else value
 
-    def load(self, source: str, name: str):
-        module = super().load(source, name)
+    def prepare(self, module):
         for entry in _ENTRY_POINTS:
-            setattr(module, entry, _one_namespace(getattr(module, entry)))
+            function = getattr(module, entry)
+            if not hasattr(function, "__wrapped__"):  # a module the disk cache imported before
+                setattr(module, entry, _one_namespace(function))
         return module
 
 

@@ -156,3 +156,8 @@ class Backend:
     def load(self, source: str, name: str) -> types.ModuleType:
         """Execute generated source as a module (registered in linecache for tracebacks)."""
         return codegen.load_module(source, name)
+
+    def prepare(self, module: types.ModuleType) -> types.ModuleType:
+        """The loaded generated module made ready to call, however it was loaded (by ``load``,
+        or from a file of the disk cache). Default: as it is."""
+        return module

@@ -293,3 +293,21 @@ def test_a_constant_gradient_returned_on_its_own_gets_its_device():
     value, grad = step(strict.asarray(np.float32(-1.105)))
     assert float(value) == pytest.approx(-2.21)
     assert float(grad) == 2.0
+
+
+def test_a_kernel_of_mixed_float_inputs_returns_the_ops_dtype():
+    """Found by the 3,000-program run on array-api-strict: binary_cross_entropy_with_logits of
+    float64 logits and a float32 target is float32 (the target's dtype, as in torch), but the
+    array_api kernel returned what it computed in (float64)."""
+    strict = pytest.importorskip("array_api_strict")
+
+    def loss(x, y):
+        return F.binary_cross_entropy_with_logits(x, y)
+
+    x = np.linspace(-2.0, 2.0, 6)
+    y = np.linspace(0.0, 1.0, 6).astype(np.float32)
+    eager = loss(symgrad.tensor(x), symgrad.tensor(y))
+    value = symgrad.compile(loss, backend="array_api")(strict.asarray(x), strict.asarray(y))
+    assert eager.dtype is symgrad.float32
+    assert value.dtype == strict.float32
+    np.testing.assert_allclose(np.from_dlpack(value), eager.item(), rtol=1e-6)

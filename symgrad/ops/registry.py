@@ -387,6 +387,10 @@ def _node_of(active: trace.Trace, value, compute_dtype, scalar_dtype=None) -> No
         node = capture(active, value)
     elif is_generator(value):
         return capture(active, value)
+    elif isinstance(value, (bool, np.bool_)) and compute_dtype is None:
+        # A truth value an op reads as such (where's condition: the compiler's reverse pass
+        # hands a folded condition to where's gradient as a number) stays a bool.
+        return active.graph.const(value, dtypes.bool_)
     elif isinstance(value, (bool, int, float, np.number, np.bool_)):
         return active.graph.const(
             value, compute_dtype or scalar_dtype or dtypes.scalar_dtype(value)

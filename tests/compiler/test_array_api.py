@@ -311,3 +311,20 @@ def test_a_kernel_of_mixed_float_inputs_returns_the_ops_dtype():
     assert eager.dtype is symgrad.float32
     assert value.dtype == strict.float32
     np.testing.assert_allclose(np.from_dlpack(value), eager.item(), rtol=1e-6)
+
+
+def test_a_folded_where_condition_stays_a_bool_in_the_gradient():
+    """Found by the 3,000-program run on array-api-strict: in ``where(a > 0.1, a, x)`` with
+    ``a = abs(x - x)`` the condition folds to False before the reverse pass, which handed it
+    to where's gradient as a number; it became the constant 0.0 of the data's dtype (numpy
+    reads 0.0 as false; array-api-strict refuses a non-bool condition)."""
+    strict = pytest.importorskip("array_api_strict")
+
+    def f(x):
+        a = abs(x - x)
+        return abs(symgrad.where(a > 0.1, a, x))
+
+    source = symgrad.value_and_grad(f).source(np.array(np.float32(0.7)))
+    assert "np.where(np.float32(0.0)" not in source
+    value, grad = symgrad.value_and_grad(f, backend="array_api")(strict.asarray(np.float32(0.7)))
+    assert float(value) == pytest.approx(0.7) and float(grad) == 1.0

@@ -172,6 +172,16 @@ def _rng():
     return np.random.default_rng(0)
 
 
+def _logistic_arguments():
+    """w, b, X (1000x100), y: both logistic regression workloads."""
+    return (
+        _rng().standard_normal(100).astype(F32) * F32(0.1),
+        np.zeros((), F32),
+        _rng().standard_normal((1000, 100)).astype(F32),
+        (_rng().random(1000) < 0.5).astype(F32),
+    )
+
+
 WORKLOADS = [
     Workload("tutorial 2x2", tutorial, tutorial_numpy, lambda: (np.ones((2, 2), F32),)),
     Workload("x*x+2x+1, 1 elem", quadratic, quadratic_numpy, lambda: (np.full(1, 3, F32),)),
@@ -179,12 +189,7 @@ WORKLOADS = [
         "logistic 1000x100",
         logistic,
         logistic_numpy,
-        lambda: (
-            _rng().standard_normal(100).astype(F32) * F32(0.1),
-            np.zeros((), F32),
-            _rng().standard_normal((1000, 100)).astype(F32),
-            (_rng().random(1000) < 0.5).astype(F32),
-        ),
+        _logistic_arguments,
         argnums=(0, 1),
     ),
     Workload(
@@ -221,12 +226,7 @@ WORKLOADS = [
         "logistic textbook",
         logistic_textbook,
         logistic_textbook_numpy,
-        lambda: (
-            _rng().standard_normal(100).astype(F32) * F32(0.1),
-            np.zeros((), F32),
-            _rng().standard_normal((1000, 100)).astype(F32),
-            (_rng().random(1000) < 0.5).astype(F32),
-        ),
+        _logistic_arguments,
         argnums=(0, 1),
     ),
     Workload(

@@ -19,11 +19,11 @@ import numpy as np
 from array_api_compat import array_namespace, is_array_api_obj
 from array_api_compat import device as array_device
 
-from ...ir.graph import CONST, Node
+from ...ir.graph import Node
 from ...tensor import Tensor
 from .. import codegen
 from . import array_api_spellings as spellings
-from .base import Backend
+from .base import Backend, kernel_result_needs_cast
 
 _ENTRY_POINTS = ("forward", "backward", "forward_backward")
 
@@ -57,13 +57,8 @@ class ArrayApiBackend(Backend):
             text = spellings.expression(node, operands)
         except spellings.Unsupported as why:
             raise _unsupported(node, why) from None
-        floating = [i.dtype for i in node.inputs if i.kind != CONST and i.dtype.is_floating_point]
-        if not (text.startswith("rt.") and node.dtype.is_floating_point) or all(
-            d is node.dtype for d in floating
-        ):
+        if not (text.startswith("rt.") and kernel_result_needs_cast(node)):
             return text
-        # A kernel computes in what its mixed float inputs promote to; eager mode casts that
-        # to the op's dtype (binary_cross_entropy_with_logits: the target's, as torch).
         try:
             return f"xp.astype({text}, {spellings.dtype_text(node.dtype)})"
         except spellings.Unsupported as why:

@@ -20,7 +20,7 @@ import types
 from collections.abc import Callable
 from typing import Any
 
-from ...ir.graph import Node
+from ...ir.graph import CONST, Node
 from .. import codegen
 from . import standalone as standalone_module
 
@@ -161,3 +161,13 @@ class Backend:
         """The loaded generated module made ready to call, however it was loaded (by ``load``,
         or from a file of the disk cache). Default: as it is."""
         return module
+
+
+def kernel_result_needs_cast(node: Node) -> bool:
+    """A runtime kernel returns what its array library computed in: for mixed float inputs,
+    the wider dtype; eager mode casts that to the op's dtype (``bce_with_logits`` of float64
+    logits and a float32 target is float32, as in torch), so generated code must too."""
+    if not node.dtype.is_floating_point:
+        return False
+    floating = [i.dtype for i in node.inputs if i.kind != CONST and i.dtype.is_floating_point]
+    return any(d is not node.dtype for d in floating)

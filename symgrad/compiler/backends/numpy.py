@@ -16,7 +16,7 @@ import numpy as np
 from ...ir.graph import CONST, Node
 from ...ops import numpy_runtime
 from .. import codegen
-from .base import Backend
+from .base import Backend, kernel_result_needs_cast
 
 
 def _method(name: str):
@@ -98,11 +98,8 @@ class NumpyBackend(Backend):
         ]
         arguments = operands + [f"{k}={codegen.literal(v)}" for k, v in node.attrs]
         call = f"rt.{kernel.__name__}({', '.join(arguments)})"
-        floating = [i.dtype for i in node.inputs if i.kind != CONST and i.dtype.is_floating_point]
-        if not node.dtype.is_floating_point or all(d is node.dtype for d in floating):
+        if not kernel_result_needs_cast(node):
             return call
-        # The kernel returns what numpy computed in (mixed float inputs: the wider); eager
-        # mode casts that to the op's dtype.
         return f"np.asarray({call}, dtype=np.{node.dtype.numpy.name})"
 
     def writes_into(self, op) -> bool:

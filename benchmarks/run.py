@@ -1,13 +1,14 @@
 """Benchmarks: symgrad eager, compiled, and hand-written numpy, in one process.
 
-Run: python benchmarks/run.py [--repeats 9] [--only NAME] [--numba]
+Run: python benchmarks/run.py [--repeats 9] [--only NAME] [--numba] [--peers]
 
 Per workload it prints the median time per call (microseconds) of: hand-written numpy
 forward+backward; symgrad compiled value_and_grad (numpy arrays in and out); compiled forward
 plus ``.backward()`` on Tensors; symgrad eager; with ``--numba``, value_and_grad with
-``backend="numba"`` (after a first call that compiles its kernels). Ratios are against
-hand-written numpy measured in the same run. Then: cache-hit overhead, first-call compile time
-of the MLP, and compile time against graph size.
+``backend="numba"`` (after a first call that compiles its kernels); with ``--peers``, jax.jit and
+torch.compile where installed (benchmarks/peers.py; their compile time is not counted). Ratios
+are against hand-written numpy measured in the same run. Then: cache-hit overhead, first-call
+compile time of the MLP, and compile time against graph size.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 os.environ.setdefault("SYMGRAD_CACHE", "0")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from workloads import WORKLOADS, eager_value_and_grad  # noqa: E402
+from workloads import WORKLOADS, check_agreement, eager_value_and_grad  # noqa: E402
 
 import symgrad  # noqa: E402
 
@@ -68,18 +69,10 @@ def _compiled_backward_call(workload, args):
     return call
 
 
-def check_agreement(workload, args, value_and_grad) -> None:
-    expected_value, *expected_grads = workload.numpy_value_and_grad(*args)
-    value, grads = value_and_grad(*args)
-    grads = grads if isinstance(grads, tuple) else (grads,)
-    np.testing.assert_allclose(value, expected_value, rtol=2e-3, atol=1e-5)
-    for got, expected in zip(grads, expected_grads, strict=True):
-        np.testing.assert_allclose(got, expected, rtol=2e-3, atol=1e-5)
-
-
-def measure(workload, repeats: int, numba: bool = False) -> list[float]:
+def measure(workload, repeats: int, numba: bool = False, peers=()) -> list[float | None]:
     """Median seconds per call: numpy, compiled value_and_grad, compiled + .backward(), eager,
-    and (``numba``) value_and_grad with backend="numba"."""
+    (``numba``) value_and_grad with backend="numba", then one per installed peer (None where
+    the peer has no spelling of the workload)."""
     args = workload.make_args()
     value_and_grad = symgrad.value_and_grad(workload.loss, argnums=workload.argnums)
     check_agreement(workload, args, value_and_grad)
@@ -93,23 +86,35 @@ def measure(workload, repeats: int, numba: bool = False) -> list[float]:
         looped = symgrad.value_and_grad(workload.loss, argnums=workload.argnums, backend="numba")
         check_agreement(workload, args, looped)
         calls.append(lambda: looped(*args))
-    return interleaved_medians(calls, repeats)
+    first_peer = len(calls)
+    slots = []
+    for peer in peers:
+        bound = peer.bind(workload, args)
+        if bound is not None:
+            peer_call, peer_value_and_grad = bound
+            check_agreement(workload, args, peer_value_and_grad)
+            calls.append(peer_call)
+        slots.append(None if bound is None else len(calls) - 1)
+    times = interleaved_medians(calls, repeats)
+    return times[:first_peer] + [None if slot is None else times[slot] for slot in slots]
 
 
-def run_workloads(repeats: int, only: str = "", numba: bool = False) -> None:
+def run_workloads(repeats: int, only: str = "", numba: bool = False, peers=()) -> None:
     header = (
         f"{'workload':<22}{'numpy us':>11}{'compiled':>11}{'ratio':>7}"
         f"{'fwd+.backward':>15}{'ratio':>7}{'eager':>11}{'ratio':>7}"
     )
     if numba:
         header += f"{'numba':>11}{'ratio':>7}"
+    for peer in peers:
+        header += f"{peer.title:>15}{'ratio':>7}"
     print(header)
     print("-" * len(header))
     for workload in WORKLOADS:
         if only not in workload.name:
             continue
-        numpy_time, compiled_time, backward_time, eager_time, *looped = measure(
-            workload, repeats, numba
+        numpy_time, compiled_time, backward_time, eager_time, *rest = measure(
+            workload, repeats, numba, peers
         )
         line = (
             f"{workload.name:<22}{numpy_time * 1e6:>11.1f}{compiled_time * 1e6:>11.1f}"
@@ -117,8 +122,14 @@ def run_workloads(repeats: int, only: str = "", numba: bool = False) -> None:
             f"{backward_time / numpy_time:>7.2f}{eager_time * 1e6:>11.1f}"
             f"{eager_time / numpy_time:>7.2f}"
         )
-        if looped:
-            line += f"{looped[0] * 1e6:>11.1f}{looped[0] / numpy_time:>7.2f}"
+        if numba:
+            line += f"{rest[0] * 1e6:>11.1f}{rest[0] / numpy_time:>7.2f}"
+        for peer_time in rest[numba:]:
+            line += (
+                f"{'-':>22}"
+                if peer_time is None
+                else (f"{peer_time * 1e6:>15.1f}{peer_time / numpy_time:>7.2f}")
+            )
         print(line)
 
 
@@ -200,12 +211,24 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=9, help="repeats per median (>= 7)")
     parser.add_argument("--only", default="", help="run the workloads whose name has this")
     parser.add_argument("--numba", action="store_true", help='add backend="numba" (symgrad[numba])')
+    parser.add_argument(
+        "--peers", action="store_true", help="add jax.jit and torch.compile, where installed"
+    )
     options = parser.parse_args()
+    peers = []
+    if options.peers:
+        # only on request: torch and jax take seconds to import, torch.compile minutes to compile
+        from peers import PEERS
+
+        peers = [peer for peer in PEERS if peer.module is not None]
     print(
         f"symgrad {symgrad.__version__}, numpy {np.__version__}, medians of "
-        f"{options.repeats} repeats; ratios against hand-written numpy\n"
+        f"{options.repeats} repeats; ratios against hand-written numpy"
     )
-    run_workloads(options.repeats, options.only, options.numba)
+    if options.peers:
+        print("; ".join(peer.description for peer in PEERS))
+    print()
+    run_workloads(options.repeats, options.only, options.numba, peers)
     if options.only:
         return
     cache_hit_overhead(options.repeats)

@@ -259,3 +259,13 @@ def eager_value_and_grad(workload, args):
     loss = workload.loss(*tensors)
     loss.backward()
     return loss, [tensors[i].grad for i in argnums]
+
+
+def check_agreement(workload, args, value_and_grad) -> None:
+    """Assert that ``value_and_grad(*args)`` gives the hand-written numpy value and gradients."""
+    expected_value, *expected_grads = workload.numpy_value_and_grad(*args)
+    value, grads = value_and_grad(*args)
+    grads = grads if isinstance(grads, tuple) else (grads,)
+    np.testing.assert_allclose(value, expected_value, rtol=2e-3, atol=1e-5)
+    for got, expected in zip(grads, expected_grads, strict=True):
+        np.testing.assert_allclose(got, expected, rtol=2e-3, atol=1e-5)

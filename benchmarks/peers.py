@@ -17,6 +17,7 @@ it to check each spelling against hand-written numpy without paying compile time
 
 from __future__ import annotations
 
+import os
 import types
 
 import numpy as np
@@ -184,6 +185,19 @@ class Peer:
         self.description = (
             f"{title}: {name} {module.__version__}" if module else f"{title}: {name} not installed"
         )
+
+
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "XLA_FLAGS")
+
+
+def thread_settings() -> str:
+    """The peers' thread settings, printed with the table: on a machine with few cores the
+    thread pools of torch (OpenMP), numpy (OpenBLAS) and XLA spin and starve each other in one
+    process, so the measured runs pin them to one thread each (benchmarks/run.py's docstring)."""
+    settings = [f"{name}={os.environ[name]}" for name in THREAD_VARIABLES if name in os.environ]
+    if torch is not None:
+        settings.append(f"torch.get_num_threads()={torch.get_num_threads()}")
+    return ", ".join(settings)
 
 
 PEERS = [

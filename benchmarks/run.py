@@ -7,8 +7,13 @@ forward+backward; symgrad compiled value_and_grad (numpy arrays in and out); com
 plus ``.backward()`` on Tensors; symgrad eager; with ``--numba``, value_and_grad with
 ``backend="numba"`` (after a first call that compiles its kernels); with ``--peers``, jax.jit and
 torch.compile where installed (benchmarks/peers.py; their compile time is not counted). Ratios
-are against hand-written numpy measured in the same run. Then: cache-hit overhead, first-call
-compile time of the MLP, and compile time against graph size.
+are against hand-written numpy measured in the same run. On a machine with few cores, give
+--peers one thread per library: ``OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
+XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"``. The thread
+pools of OpenMP (torch), OpenBLAS (numpy) and XLA spin and starve each other and other
+processes: on a loaded 2-core machine, with their defaults, the MLP's numpy step took 57-95 ms
+instead of 2.7 ms and logistic regression's torch.compile step 28 ms instead of 0.36 ms.
+Then: cache-hit overhead, first-call compile time of the MLP, and compile time against graph size.
 """
 
 from __future__ import annotations
@@ -218,7 +223,7 @@ def main() -> None:
     peers = []
     if options.peers:
         # only on request: torch and jax take seconds to import, torch.compile minutes to compile
-        from peers import PEERS
+        from peers import PEERS, thread_settings
 
         peers = [peer for peer in PEERS if peer.module is not None]
     print(
@@ -227,6 +232,7 @@ def main() -> None:
     )
     if options.peers:
         print("; ".join(peer.description for peer in PEERS))
+        print(f"threads: {thread_settings() or 'library defaults'}")
     print()
     run_workloads(options.repeats, options.only, options.numba, peers)
     if options.only:

@@ -1,7 +1,7 @@
 """Peer compilers for benchmarks/run.py --peers: jax.jit and torch.compile on the same workloads.
 
-Each peer is optional: a package that does not import gives a peer whose ``missing`` names it,
-and run.py prints that peer as "not installed". A peer times one gradient step on arguments
+Each peer is optional: a package that does not import gives a peer without a ``module``, which
+run.py prints as "not installed" and gives no column. A peer times one gradient step on arguments
 converted to its own arrays once, ahead of the timing:
 
 - ``jax.jit``: ``jax.jit(jax.value_and_grad(loss, argnums))`` of a jax spelling of the workload
@@ -11,8 +11,8 @@ converted to its own arrays once, ahead of the timing:
   ``torch.nn.functional``), compiled with ``torch.compile(dynamic=False)`` (inductor, CPU), then
   the loss, ``.backward()`` and the gradients read from ``.grad``, as a training step does.
 
-``bind(workload, args, compiled=False)`` gives the same step without jit or compile: the tests use
-it to check each spelling against hand-written numpy without paying compile times.
+``bind_torch(workload, args, compiled=False)`` gives the same step on eager torch: the tests check
+the torch spellings with it, without paying inductor's compile time for each workload.
 """
 
 from __future__ import annotations
@@ -113,15 +113,13 @@ def jax_loss(workload):
     return JAX_LOSSES.get(workload.loss)
 
 
-def bind_jax(workload, args, compiled: bool = True):
+def bind_jax(workload, args):
     """``(call, value_and_grad)`` for jax: ``call()`` runs one step on the arguments moved to
     jax once; ``value_and_grad(*numpy_args)`` returns numpy values for the agreement check."""
     loss = jax_loss(workload)
     if loss is None:
         return None
-    step = jax.value_and_grad(loss, argnums=_argnums(workload))
-    if compiled:
-        step = jax.jit(step)
+    step = jax.jit(jax.value_and_grad(loss, argnums=_argnums(workload)))
     device_args = [jnp.asarray(a) for a in args]
 
     def call():

@@ -8,23 +8,24 @@ a cluster's values become accumulators of the same loop. A cluster is closed (it
 emitted) when a statement outside it needs one of its values as an array. Everything else
 (matmul, views, gathers, reductions over one axis ...) stays a numpy call between kernels.
 
-The cost model: a transcendental op (``OpDef.scalar_libm``) over more than ``LIBM_IN_NUMPY``
-elements stays a numpy ufunc (SIMD there, scalar libm in a loop: 5-48 ns against 0.4-0.8 ns
-per element measured on this machine); a cluster of one op stays numpy (nothing to fuse);
-any other cluster becomes a loop, because dispatch (small arrays) or memory passes (large
-ones) dominate. ``explain()`` lists each decision.
+The cost model: a transcendental op (``OpDef.scalar_libm``) stays in a loop when the
+per-element cost measured for it there (scalar libm, ``loop_costs.COSTS``) times the number of
+elements is at most what numpy's ufunc costs (SIMD: per element, plus a fixed cost per call)
+plus the cost of splitting the loop around it; otherwise it is a numpy call between kernels.
+A cluster of one op stays numpy (nothing to fuse); any other cluster becomes a loop, because
+dispatch (small arrays) or memory passes (large ones) dominate. ``explain()`` lists each
+decision with the numbers behind it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 from dataclasses import dataclass, field
 
 from ..ir.graph import CONST, OP, Node
-from . import codegen, schedule
+from . import codegen, loop_costs, schedule
 
-# Transcendental passes over more elements than this stay numpy's SIMD ufuncs.
-LIBM_IN_NUMPY = 1024
 # Below this many elements a loop wins by dispatch alone (one call instead of one per op).
 SMALL = 4096
 _LOOP_DTYPES = frozenset({"float32", "float64", "bool"})
@@ -87,9 +88,36 @@ def loopable(node: Node) -> str | None:
     if op.name not in ("to_dtype", "where") and node.dtype.is_floating_point:
         if floats and floats != {node.dtype.name}:
             return "a result in another float type"
-    if op.scalar_libm and node.numel > LIBM_IN_NUMPY:
+    if op.scalar_libm and not libm_choice(node)[0]:
         return "libm"
     return None
+
+
+# costs of ops missing from the table: a slow libm call against a vectorized ufunc
+_UNMEASURED = {"loop_ns": 10.0, "numpy_ns": 1.0, "numpy_call_ns": 400}
+
+
+def libm_choice(node: Node) -> tuple[bool, str]:
+    """Whether the transcendental ``node`` is cheaper in a loop than as a numpy call, and the
+    measured costs that say so (``loop_costs.COSTS``)."""
+    dtype = _compute_dtype(node).name
+    costs = loop_costs.COSTS.get((node.op.name, dtype), _UNMEASURED)
+    n = node.numel
+    in_loop = n * costs["loop_ns"]
+    split = loop_costs.COSTS.get("kernel call", _UNMEASURED)["numpy_call_ns"]
+    in_numpy = costs["numpy_call_ns"] + n * costs["numpy_ns"] + split
+    reason = (
+        f"loop {costs['loop_ns']:g} ns/element = {in_loop / 1000:.2f} us, numpy "
+        f"{costs['numpy_ns']:g} ns/element + {costs['numpy_call_ns'] / 1000:.2f} us per call "
+        f"+ {split / 1000:.2f} us to split the loop = {in_numpy / 1000:.2f} us"
+    )
+    return in_loop <= in_numpy, reason
+
+
+def cache_options() -> dict[str, object]:
+    """What the cost model's decisions depend on, for the compile cache's key."""
+    digest = hashlib.sha256(repr(loop_costs.COSTS).encode("utf-8")).hexdigest()[:16]
+    return {"loop_costs": digest, "small": SMALL}
 
 
 def _is_accumulator(node: Node) -> bool:
@@ -118,15 +146,16 @@ def plan(order: list[Node], decisions: list[str]) -> list[Node | Cluster]:
         del open_clusters[cluster.shape]
         items.append(cluster)
 
-    libm_kept: dict[str, int] = {}
+    libm: dict[tuple, int] = {}
     for node in _fusion_order(order):
         if _is_accumulator(node):
             key, reduction = node.inputs[0].shape, True
         else:
             why = loopable(node)
             key, reduction = (node.shape if why is None else None), False
-            if why == "libm":
-                libm_kept[node.op.name] = libm_kept.get(node.op.name, 0) + 1
+            if why in (None, "libm") and node.op.scalar_libm:
+                verdict = (node.op.name, _compute_dtype(node).name, node.numel, *libm_choice(node))
+                libm[verdict] = libm.get(verdict, 0) + 1
         target = open_clusters.get(key) if key is not None else None
         for source in node.inputs:
             cluster = member_of.get(source.id)
@@ -148,11 +177,9 @@ def plan(order: list[Node], decisions: list[str]) -> list[Node | Cluster]:
         member_of[node.id] = target
     for cluster in list(open_clusters.values()):
         flush(cluster)
-    for name, count in sorted(libm_kept.items()):
-        decisions.append(
-            f"numpy ufunc: {count} x {name} over more than {LIBM_IN_NUMPY} elements (numpy's "
-            "SIMD loop is faster than scalar libm in a compiled loop)"
-        )
+    for (name, dtype, n, in_loop, reason), count in sorted(libm.items()):
+        where = "in the loop" if in_loop else "numpy ufunc"
+        decisions.append(f"{where}: {count} x {name} over {n} {dtype} elements ({reason})")
     return _apply_cost_model(items, decisions)
 
 
@@ -171,8 +198,13 @@ def _fusion_order(order: list[Node]) -> list[Node]:
     loop_ready: list[tuple[int, int]] = []
     other_ready: list[tuple[int, int]] = []
 
+    accumulators = {node.id for node in order if _is_accumulator(node)}
+
     def ready(node: Node) -> None:
-        fused = _is_accumulator(node) or loopable(node) is None
+        # a loop statement reading a reduction waits: it would close the reduction's loop
+        fused = (_is_accumulator(node) or loopable(node) is None) and not any(
+            s.id in accumulators for s in node.inputs
+        )
         heapq.heappush(loop_ready if fused else other_ready, (position[node.id], node.id))
 
     for node in order:

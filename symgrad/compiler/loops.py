@@ -73,16 +73,14 @@ def loopable(node: Node) -> str | None:
     for k, source in enumerate(node.inputs):
         if source.dtype is None or source.dtype.name not in _LOOP_DTYPES:
             return "an operand that is not float or bool"
-        if source.kind != CONST and source.shape != node.shape and source.numel != 1:
-            return "an operand broadcast along an axis"
+        if source.kind != CONST and source.numel != 1 and not broadcasts(source.shape, node.shape):
+            return "an operand of another shape"
         if (
             source.kind != CONST
             and source.dtype.is_floating_point
             and not (op.name == "where" and k == 0)
         ):
             floats.add(source.dtype.name)
-    if op.name == "expand" and node.inputs[0].numel != 1:
-        return "a broadcast along an axis"
     if len(floats) > 1 and op.name != "to_dtype":
         return "mixed float operands"
     if op.name not in ("to_dtype", "where") and node.dtype.is_floating_point:
@@ -120,18 +118,37 @@ def cache_options() -> dict[str, object]:
     return {"loop_costs": digest, "small": SMALL}
 
 
+def broadcasts(shape: tuple, target: tuple) -> bool:
+    """``shape`` broadcasts to ``target`` (numpy's rule, right-aligned) without adding size."""
+    if len(shape) > len(target):
+        return False
+    return all(a in (b, 1) for a, b in zip(shape[::-1], target[::-1], strict=False))
+
+
 def _is_accumulator(node: Node) -> bool:
-    """A full ``sum`` or ``mean`` of a float array into a scalar of the same dtype."""
-    if node.kind != OP or node.op.name not in _REDUCTIONS or node.shape != ():
+    """A ``sum`` or ``mean`` (over every axis or some) of a float array, in its dtype."""
+    if node.kind != OP or node.op.name not in _REDUCTIONS or len(node.inputs) != 1:
         return False
     source = node.inputs[0]
     return (
-        len(node.inputs) == 1
-        and source.ndim >= 1
+        source.ndim >= 1
         and source.numel > 0
         and source.dtype is node.dtype
         and node.dtype.is_floating_point
+        and (node.shape == () or reduced_axes(node) is not None)
     )
+
+
+def reduced_axes(node: Node) -> tuple[int, ...] | None:
+    """The axes of its operand that the reduction ``node`` sums (None: not a plain sum)."""
+    ndim = node.inputs[0].ndim
+    dims = node.attr_dict.get("dim")
+    if dims is None:
+        return tuple(range(ndim))
+    dims = (dims,) if isinstance(dims, int) else dims
+    if not isinstance(dims, tuple) or not all(isinstance(d, int) for d in dims):
+        return None
+    return tuple(sorted({d % ndim for d in dims}))
 
 
 def plan(order: list[Node], decisions: list[str]) -> list[Node | Cluster]:
@@ -289,7 +306,12 @@ def render_kernel(
 ) -> Kernel:
     """The ``@numba.njit`` kernel of ``cluster`` and the lines that call it. ``names``: the
     generated function's names of the nodes (cluster members included); ``outputs``: the
-    members read outside the loop; ``comment(node)``: the user's line for a statement."""
+    members read outside the loop; ``comment(node)``: the user's line for a statement.
+
+    A cluster whose operands all have its shape (or one element) and whose reductions are
+    full is one flat loop over its elements (the form LLVM vectorizes best); one with
+    lower-rank operands or per-axis reductions is a nest of loops, one per axis, in which
+    each operand is indexed by the axes it has."""
     members = {node.id for node in cluster.nodes}
     arrays, scalars = [], []
     seen: set[int] = set()
@@ -298,14 +320,20 @@ def render_kernel(
             if source.kind == CONST or source.id in members or source.id in seen:
                 continue
             seen.add(source.id)
-            (arrays if source.shape == cluster.shape else scalars).append(source)
-    flat = len(cluster.shape) != 1
+            full = source.shape == cluster.shape or source.numel != 1
+            (arrays if full else scalars).append(source)
+    per_axis = [n for n in cluster.nodes if n.id in cluster.reductions and n.shape != ()]
+    nested = bool(per_axis) or any(s.shape != cluster.shape for s in arrays)
+    ndim = len(cluster.shape)
+    index = _NestedIndex(cluster.shape) if nested else _FlatIndex()
 
     def as_argument(source: Node) -> str:
         text = names[source.id]
-        return f"{text}.reshape(-1)" if flat or source.shape != cluster.shape else text
+        if source in scalars or (not nested and ndim != 1):
+            return f"{text}.reshape(-1)"
+        return text
 
-    statements, stores, accumulators = [], [], []
+    statements, stores, accumulators, finals = [], [], [], []
     for node in cluster.nodes:
         dtype = _compute_dtype(node)
         operands = [
@@ -316,19 +344,15 @@ def render_kernel(
         ]
         target = names[node.id]
         if node.id in cluster.reductions:
-            accumulators.append((target, node))
-            statements.append((f"acc_{target} += {operands[0]}", comment(node)))
+            init, update, final = _accumulator(node, target, operands[0], index)
+            accumulators.append(init)
+            statements.append((update, comment(node)))
+            finals += final
             continue
         statements.append((f"{target} = {scalar_text(node, operands)}", comment(node)))
         if node.id in outputs:
-            stores.append(f"out_{target}[_i] = {target}")
+            stores.append(f"out_{target}[{index.of(cluster.shape)}] = {target}")
     output_nodes = [n for n in cluster.nodes if n.id in outputs]
-    finals = []
-    for target, node in accumulators:
-        total = f"acc_{target}"
-        if node.op.name == "mean":
-            total = f"{total} / {cluster.size}"
-        finals.append(f"out_{target}[0] = {_ctor(node.dtype)}({total})")
     params = (
         [f"in_{names[s.id]}" for s in arrays]
         + [f"in_{names[s.id]}" for s in scalars]
@@ -340,25 +364,103 @@ def render_kernel(
         params=params,
         size=cluster.size,
         shape="x".join(map(str, cluster.shape)) or "1",
+        heads=index.heads(cluster),
         scalars=[(names[s.id], f"in_{names[s.id]}[0]") for s in scalars],
-        loads=[(names[s.id], f"in_{names[s.id]}[_i]") for s in arrays],
-        accumulators=[f"acc_{target} = np.float64(0.0)" for target, _ in accumulators],
+        loads=[(names[s.id], f"in_{names[s.id]}[{index.of(s.shape)}]") for s in arrays],
+        accumulators=accumulators,
         statements=statements,
         stores=stores,
         finals=finals,
     )
     call_lines = []
     for node in output_nodes:
-        size = 1 if node.id in cluster.reductions else cluster.size
-        call_lines.append(f"{names[node.id]} = np.empty({size}, {_ctor(node.dtype)})")
+        shape = _out_shape(node, cluster, nested)
+        call_lines.append(f"{names[node.id]} = np.empty({shape!r}, {_ctor(node.dtype)})")
     arguments = [as_argument(s) for s in arrays + scalars]
     arguments += [names[n.id] for n in output_nodes]
     call_lines.append(f"{name}({', '.join(arguments)})")
     for node in output_nodes:
-        shape = () if node.id in cluster.reductions else cluster.shape
-        if len(shape) != 1:
-            call_lines.append(f"{names[node.id]} = {names[node.id]}.reshape({shape!r})")
+        if _out_shape(node, cluster, nested) != node.shape:
+            call_lines.append(f"{names[node.id]} = {names[node.id]}.reshape({node.shape!r})")
     return Kernel(name, source, call_lines)
+
+
+class _FlatIndex:
+    """One loop over every element (``_i``); arrays are passed flattened."""
+
+    def heads(self, cluster: Cluster) -> list[str]:
+        return [f"for _i in range({cluster.size}):"]
+
+    def of(self, shape: tuple) -> str:
+        return "_i"
+
+
+class _NestedIndex:
+    """A loop per axis (``_i0``, ``_i1`` ...); an operand of lower rank or with size-1 axes
+    is indexed by its own axes (right-aligned, numpy's broadcasting), 0 on its size-1 ones."""
+
+    def __init__(self, shape: tuple):
+        self.shape = shape
+
+    def heads(self, cluster: Cluster) -> list[str]:
+        return [f"for _i{k} in range({n}):" for k, n in enumerate(self.shape)]
+
+    def of(self, shape: tuple, kept: tuple | None = None) -> str:
+        offset = len(self.shape) - len(shape)
+        parts = [
+            f"_i{k + offset}" if n == self.shape[k + offset] and n != 1 else "0"
+            for k, n in enumerate(shape)
+        ]
+        return ", ".join(parts) or "0"
+
+
+def _kept_shape(node: Node) -> tuple:
+    """A per-axis reduction's result with its reduced axes kept as size 1."""
+    axes = reduced_axes(node)
+    return tuple(1 if k in axes else n for k, n in enumerate(node.inputs[0].shape))
+
+
+def _out_shape(node: Node, cluster: Cluster, nested: bool) -> tuple:
+    """The shape of the array the kernel writes ``node`` into."""
+    if node.id in cluster.reductions:
+        return (1,) if node.shape == () else _kept_shape(node)
+    return cluster.shape if nested else (cluster.size,)
+
+
+def _accumulator(node: Node, target: str, operand: str, index) -> tuple[str, str, list[str]]:
+    """A reduction as an accumulator of the loop: its start, its update in the loop body and
+    the lines that store it. Float32 sums accumulate in float64, then round once (numpy's
+    pairwise float32 sum is within a few ulp of that)."""
+    source = node.inputs[0]
+    ctor = _ctor(node.dtype)
+    count = source.numel // max(1, _numel(node.shape))
+    scale = f" / {count}" if node.op.name == "mean" else ""
+    acc = f"acc_{target}"
+    if node.shape == ():
+        return (
+            f"{acc} = np.float64(0.0)",
+            f"{acc} += {operand}",
+            [f"out_{target}[0] = {ctor}({acc}{scale})"],
+        )
+    kept = _kept_shape(node)
+    final = [
+        f"{acc}_flat = {acc}.reshape(-1)",
+        f"out_{target}_flat = out_{target}.reshape(-1)",
+        f"for _k in range({_numel(kept)}):",
+        f"    out_{target}_flat[_k] = {ctor}({acc}_flat[_k]{scale})",
+    ]
+    return (
+        f"{acc} = np.zeros({kept!r}, np.float64)",
+        f"{acc}[{index.of(kept)}] += {operand}",
+        final,
+    )
+
+
+def _numel(shape: tuple) -> int:
+    n = 1
+    for d in shape:
+        n *= d
+    return n
 
 
 # ---------------------------------------------------------------------------- statements

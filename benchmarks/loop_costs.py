@@ -12,7 +12,7 @@ model reads; ``--write`` regenerates it from this machine's numbers.
 from __future__ import annotations
 
 import argparse
-import pprint
+import json
 import time
 from pathlib import Path
 
@@ -90,7 +90,7 @@ def measure(name: str, dtype) -> dict[str, float]:
     out = np.empty(LARGE, dtype)
     y = large[1] if arrays == 2 else large[0]
     loop(large[0], y, out), copy(large[0], y, out)
-    loop_ns = (_best(lambda: loop(large[0], y, out), 20) - _best(lambda: copy(large[0], y, out), 20))
+    loop_ns = _best(lambda: loop(large[0], y, out), 20) - _best(lambda: copy(large[0], y, out), 20)
     attrs = ATTRS.get(name, {})
 
     def numpy_call(operands):
@@ -139,7 +139,15 @@ def main() -> None:
     if options.write:
         text = TABLE.read_text()
         head = text.split("COSTS = ")[0]
-        TABLE.write_text(head + "COSTS = " + pprint.pformat(table, width=100) + "\n")
+        TABLE.write_text(head + "COSTS = {\n" + "".join(map(_entry, table.items())) + "}\n")
+
+
+def _entry(item) -> str:
+    """One line of the table, as ``ruff format`` writes it."""
+    key, costs = item
+    name = json.dumps(key) if isinstance(key, str) else "(" + ", ".join(map(json.dumps, key)) + ")"
+    values = ", ".join(f"{json.dumps(k)}: {v!r}" for k, v in sorted(costs.items()))
+    return f"    {name}: {{{values}}},\n"
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ import pytest
 
 import symgrad
 from symgrad.compiler import backends
+from symgrad.testing import check_grads
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -143,6 +144,7 @@ def test_compile_with_tensors_and_backward():
 SCRIPT = """
 import numpy as np
 import symgrad
+from symgrad.testing import check_grads
 
 def loss(x):
     return ((x.sin() * 0.5 + 0.25) * x).sum()
@@ -213,3 +215,97 @@ def test_non_contiguous_2d_inputs_zero_d_scalars_and_bool_values(dtype):
     for g, e in zip(grads, expected_grads, strict=True):
         assert g.shape == e.shape and g.dtype == e.dtype
         np.testing.assert_allclose(g, e, rtol=rtol, atol=rtol)
+
+
+def _compare(fn, args, rtol):
+    """Compiled numba == eager (the numpy backend) for the value and every gradient."""
+    argnums = tuple(range(len(args)))
+    expected_value, expected_grads = symgrad.value_and_grad(fn, argnums=argnums)(*args)
+    compiled = symgrad.value_and_grad(fn, argnums=argnums, backend="numba")
+    value, grads = compiled(*args)
+    assert value.dtype == expected_value.dtype
+    np.testing.assert_allclose(value, expected_value, rtol=rtol)
+    for g, e in zip(grads, expected_grads, strict=True):
+        assert g.shape == e.shape and g.dtype == e.dtype
+        np.testing.assert_allclose(g, e, rtol=rtol, atol=rtol)
+    return compiled
+
+
+def biased(x, b, c):
+    y = symgrad.sigmoid((x + b) * c) - b * 0.5
+    return (y * y).sum()
+
+
+BROADCAST_SHAPES = [
+    ((6, 5), (5,), (6, 1)),  # a bias row, a column
+    ((1, 5), (5,), (1, 1)),  # a size-1 leading axis
+    ((3, 4, 5), (4, 1), (5,)),  # three axes, the middle one broadcast
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shapes", BROADCAST_SHAPES)
+def test_lower_rank_operands_broadcast_inside_the_loop(shapes, dtype):
+    rng = np.random.default_rng(1)
+    args = [rng.standard_normal(s).astype(dtype) for s in shapes]
+    compiled = _compare(biased, args, 1e-12 if dtype == np.float64 else 1e-5)
+    kernels = str(compiled.source(*args)).split("\ndef forward(")[0]
+    assert "for _i0 in range(" in kernels  # a nest of loops, one per axis
+    if shapes[1] == (5,):
+        assert "b = in_b[_i1]" in kernels  # the bias indexed by its own axis
+    if shapes[2] == (6, 1):
+        assert "c = in_c[_i0, 0]" in kernels  # a column: 0 on its size-1 axis
+    if shapes[2] == (1, 1):
+        assert "c = in_c[0]" in kernels  # one element: loaded once, before the loop
+
+
+def reduced(x, b):
+    y = (x * b).tanh()
+    rows = y.sum(1)
+    return (rows * rows).sum() + (x * y).mean(0, keepdim=True).sum() + (y - b).sum((0, 1)).sum()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(7, 3), (1, 4), (5, 1), (2, 3, 4)])
+def test_per_axis_sums_are_accumulators_of_the_loop(shape, dtype):
+    rng = np.random.default_rng(2)
+    args = [rng.standard_normal(shape).astype(dtype), rng.standard_normal(shape[-1:]).astype(dtype)]
+    compiled = _compare(reduced, args, 1e-12 if dtype == np.float64 else 2e-5)
+    kernels = str(compiled.source(*args)).split("\ndef forward(")[0]
+    assert "np.zeros(" in kernels and "np.float64)" in kernels  # a float64 accumulator array
+    assert "] += " in kernels
+
+
+def test_per_axis_sums_on_non_contiguous_inputs_and_their_gradients_by_finite_differences():
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((4, 6)).T  # (6, 4), a transposed view
+    b = rng.standard_normal(8)[::2]  # (4,), strided
+    assert not x.flags.c_contiguous and not b.flags.c_contiguous
+    _compare(reduced, [x, b], 1e-12)
+    compiled = symgrad.compile(reduced, backend="numba")
+    check_grads(compiled, [x.copy(), b.copy()], order=1)
+
+
+def summed(x, b):
+    y = (x * b).tanh()
+    return (y.sum(1) * 2.0).sum() + (x * y).sum(0, keepdim=True).sum()
+
+
+@pytest.mark.parametrize("shape", [(0, 3), (3, 0)])
+def test_empty_arrays_with_broadcasts_and_per_axis_sums(shape):
+    rng = np.random.default_rng(4)
+    args = [rng.standard_normal(shape), rng.standard_normal(shape[-1:])]
+    _compare(summed, args, 1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_nan_and_inf_through_a_per_axis_sum(dtype):
+    def rows(x, b):
+        return ((x + b) * 2.0).sum(1)
+
+    x = np.array([[1.0, np.nan, 2.0], [np.inf, 1.0, 0.0], [np.inf, -np.inf, 1.0]], dtype)
+    b = np.array([0.5, 0.25, -0.0], dtype)
+    expected = symgrad.compile(rows)(x, b)
+    got = symgrad.compile(rows, backend="numba")(x, b)
+    assert got.dtype == expected.dtype
+    np.testing.assert_array_equal(got, expected)

@@ -41,6 +41,8 @@ class Cluster:
     reductions: set[int] = field(default_factory=set)
     elementwise: set[int] = field(default_factory=set)
     open: bool = True
+    # slice backwards of members, as offset writes: (the result, its parts)
+    scatters: list[tuple[Node, list[Node]]] = field(default_factory=list)
 
     @property
     def size(self) -> int:
@@ -151,9 +153,13 @@ def reduced_axes(node: Node) -> tuple[int, ...] | None:
     return tuple(sorted({d % ndim for d in dims}))
 
 
-def plan(order: list[Node], decisions: list[str]) -> list[Node | Cluster]:
+def plan(
+    order: list[Node], decisions: list[str], plain: frozenset[int] = frozenset()
+) -> list[Node | Cluster]:
     """``order``'s statements as plain nodes and loop clusters, in an order that computes
-    every value before it is read; the cost model's decisions are appended to ``decisions``."""
+    every value before it is read; the cost model's decisions are appended to ``decisions``.
+    The nodes in ``plain`` stay statements of their own (the sums of slice backwards, which
+    ``statements`` writes into the loop that computes their parts)."""
     items: list[Node | Cluster] = []
     open_clusters: dict[tuple, Cluster] = {}
     member_of: dict[int, Cluster] = {}
@@ -164,8 +170,10 @@ def plan(order: list[Node], decisions: list[str]) -> list[Node | Cluster]:
         items.append(cluster)
 
     libm: dict[tuple, int] = {}
-    for node in _fusion_order(order):
-        if _is_accumulator(node):
+    for node in _fusion_order(order, plain):
+        if node.id in plain:
+            key, reduction = None, False
+        elif _is_accumulator(node):
             key, reduction = node.inputs[0].shape, True
         else:
             why = loopable(node)
@@ -200,7 +208,7 @@ def plan(order: list[Node], decisions: list[str]) -> list[Node | Cluster]:
     return _apply_cost_model(items, decisions)
 
 
-def _fusion_order(order: list[Node]) -> list[Node]:
+def _fusion_order(order: list[Node], plain: frozenset[int]) -> list[Node]:
     """``order`` re-sorted so that loop statements come as early as their inputs allow: a
     numpy statement that reads a cluster's value closes the cluster, so the elementwise work
     that does not depend on it is taken first (a topological order; ties keep ``order``)."""
@@ -219,8 +227,10 @@ def _fusion_order(order: list[Node]) -> list[Node]:
 
     def ready(node: Node) -> None:
         # a loop statement reading a reduction waits: it would close the reduction's loop
-        fused = (_is_accumulator(node) or loopable(node) is None) and not any(
-            s.id in accumulators for s in node.inputs
+        fused = (
+            node.id not in plain
+            and (_is_accumulator(node) or loopable(node) is None)
+            and not any(s.id in accumulators for s in node.inputs)
         )
         heapq.heappush(loop_ready if fused else other_ready, (position[node.id], node.id))
 
@@ -323,7 +333,11 @@ def render_kernel(
             full = source.shape == cluster.shape or source.numel != 1
             (arrays if full else scalars).append(source)
     per_axis = [n for n in cluster.nodes if n.id in cluster.reductions and n.shape != ()]
-    nested = bool(per_axis) or any(s.shape != cluster.shape for s in arrays)
+    nested = (
+        bool(per_axis)
+        or any(s.shape != cluster.shape for s in arrays)
+        or (bool(cluster.scatters) and len(cluster.shape) != 1)
+    )
     ndim = len(cluster.shape)
     index = _NestedIndex(cluster.shape) if nested else _FlatIndex()
 
@@ -352,11 +366,19 @@ def render_kernel(
         statements.append((f"{target} = {scalar_text(node, operands)}", comment(node)))
         if node.id in outputs:
             stores.append(f"out_{target}[{index.of(cluster.shape)}] = {target}")
+    for result, parts in cluster.scatters:
+        # one part: a plain write; two: added to what the other wrote (the zeros start)
+        operation = "=" if len(parts) == 1 else "+="
+        for part in parts:
+            at = index.shifted(slice_offsets(part, cluster))
+            value = names[part.inputs[0].id]
+            stores.append(f"out_{names[result.id]}[{at}] {operation} {value}{comment(part)}")
     output_nodes = [n for n in cluster.nodes if n.id in outputs]
+    scatter_nodes = [result for result, _ in cluster.scatters]
     params = (
         [f"in_{names[s.id]}" for s in arrays]
         + [f"in_{names[s.id]}" for s in scalars]
-        + [f"out_{names[n.id]}" for n in output_nodes]
+        + [f"out_{names[n.id]}" for n in output_nodes + scatter_nodes]
     )
     source = codegen.render(
         "numba_kernel.py.j2",
@@ -376,8 +398,14 @@ def render_kernel(
     for node in output_nodes:
         shape = _out_shape(node, cluster, nested)
         call_lines.append(f"{names[node.id]} = np.empty({shape!r}, {_ctor(node.dtype)})")
+    for node in scatter_nodes:
+        call_lines.append(
+            schedule._with_comment(
+                f"{names[node.id]} = np.zeros({node.shape!r}, {_ctor(node.dtype)})", node
+            )
+        )
     arguments = [as_argument(s) for s in arrays + scalars]
-    arguments += [names[n.id] for n in output_nodes]
+    arguments += [names[n.id] for n in output_nodes + scatter_nodes]
     call_lines.append(f"{name}({', '.join(arguments)})")
     for node in output_nodes:
         if _out_shape(node, cluster, nested) != node.shape:
@@ -393,6 +421,9 @@ class _FlatIndex:
 
     def of(self, shape: tuple) -> str:
         return "_i"
+
+    def shifted(self, offsets: tuple) -> str:
+        return f"_i + {offsets[0]}" if offsets[0] else "_i"
 
 
 class _NestedIndex:
@@ -412,6 +443,9 @@ class _NestedIndex:
             for k, n in enumerate(shape)
         ]
         return ", ".join(parts) or "0"
+
+    def shifted(self, offsets: tuple) -> str:
+        return ", ".join(f"_i{k} + {o}" if o else f"_i{k}" for k, o in enumerate(offsets))
 
 
 def _kept_shape(node: Node) -> tuple:
@@ -470,14 +504,19 @@ def statements(backend, function_name, order, results, param_ids, namer, role, h
     """One generated function's lines: numpy statements, and a call per loop kernel (whose
     source goes into ``helpers``); with the cost model's decisions, as ``(lines, notes)``."""
     notes: list[str] = []
-    items = plan(order, notes)
     result_ids = {n.id for n in results}
     users: dict[int, set[int]] = {}
     for node in order:
         for source in node.inputs:
             users.setdefault(source.id, set()).add(node.id)
-    scatters = _slice_scatters(items, users, result_ids)
-    absorbed = {part.id for parts in scatters.values() for part in parts}
+    groups = _scatter_groups(order, users, result_ids)
+    plain = frozenset(n.id for result, parts in groups for n in (result, *parts))
+    items = plan(order, notes, plain)
+    absorbed, scatters = _place_scatters(items, groups, notes)
+    # the slice backwards written by a loop: no reader of its values outside it
+    in_loops = {
+        p.id for item in items if isinstance(item, Cluster) for _, ps in item.scatters for p in ps
+    }
     lines: list[str] = []
     kernels = 0
     for item in items:
@@ -490,7 +529,7 @@ def statements(backend, function_name, order, results, param_ids, namer, role, h
             lines += _plain(backend, item, namer, role, helpers)
             continue
         members = {n.id for n in item.nodes}
-        for node in item.nodes:
+        for node in item.nodes + [result for result, _ in item.scatters]:
             if node.id in role:
                 namer.bind(node, role[node.id])
             else:
@@ -500,7 +539,7 @@ def statements(backend, function_name, order, results, param_ids, namer, role, h
             for n in item.nodes
             if n.id in result_ids
             or n.id in item.reductions
-            or any(u not in members for u in users.get(n.id, ()))
+            or any(u not in members and u not in in_loops for u in users.get(n.id, ()))
         }
         name = f"_loop_{function_name}_{kernels}"
         kernels += 1
@@ -508,6 +547,83 @@ def statements(backend, function_name, order, results, param_ids, namer, role, h
         helpers[name] = kernel.source.rstrip()
         lines += kernel.call_lines
     return lines, [f"{function_name}: {note}" for note in notes]
+
+
+def slice_offsets(part: Node, cluster: Cluster) -> tuple[int, ...] | None:
+    """Where the slice backward ``part`` puts its operand, a value of ``cluster``'s loop: the
+    start on each axis of the result, when the index is slices of step 1 over every axis
+    (None when it is anything else)."""
+    value, shape = part.inputs[0], part.shape
+    if value.shape != cluster.shape or len(shape) != len(cluster.shape):
+        return None
+    items = getattr(part.attr_dict.get("index"), "items", part.attr_dict.get("index"))
+    if not isinstance(items, tuple) or len(items) > len(shape):
+        return None
+    if not all(isinstance(k, slice) for k in items):
+        return None
+    starts = []
+    for axis, size in enumerate(shape):
+        start, stop, step = (items[axis] if axis < len(items) else slice(None)).indices(size)
+        if step != 1 or stop - start != value.shape[axis]:
+            return None
+        starts.append(start)
+    return tuple(starts)
+
+
+def _slice_backward(node: Node) -> bool:
+    return (
+        node.kind == OP
+        and node.op.name == "index_backward"
+        and len(node.inputs) == 1
+        and node.dtype is not None
+        and node.dtype.is_floating_point
+    )
+
+
+def _scatter_groups(order, users, result_ids) -> list[tuple[Node, list[Node]]]:
+    """Slice backwards that may become writes of a loop: sums of two (Rosenbrock's ``x[1:]``
+    and ``x[:-1]``) and single ones, each as (the result, its parts)."""
+    groups, taken = [], set()
+    for node in order:
+        if node.kind != OP or node.op.name != "add" or len(node.inputs) != 2:
+            continue
+        a, b = node.inputs
+        if a.id != b.id and all(_basic_slice_backward(n, node, users, result_ids) for n in (a, b)):
+            groups.append((node, [a, b]))
+            taken |= {a.id, b.id}
+    groups += [(n, [n]) for n in order if n.id not in taken and _slice_backward(n)]
+    return groups
+
+
+def _place_scatters(items, groups, notes) -> tuple[set[int], dict[int, list[Node]]]:
+    """Put each group whose parts' operands a loop computes into that loop as offset writes
+    (no zero-filled temporary per part, no pass to add them); a sum of two whose operands
+    come from elsewhere becomes one zero array and two slice writes. Returns the nodes that
+    need no statement of their own, and the sums written as slice writes."""
+    member_of = {n.id: item for item in items if isinstance(item, Cluster) for n in item.nodes}
+    absorbed: set[int] = set()
+    fallback: dict[int, list[Node]] = {}
+    for result, parts in groups:
+        cluster = member_of.get(parts[0].inputs[0].id)
+        inside = cluster is not None and all(
+            member_of.get(p.inputs[0].id) is cluster
+            and p.inputs[0].id in cluster.elementwise
+            and slice_offsets(p, cluster) is not None
+            for p in parts
+        )
+        if inside:
+            cluster.scatters.append((result, parts))
+            absorbed |= {result.id, *(p.id for p in parts)}
+            shape = "x".join(map(str, cluster.shape))
+            into = "x".join(map(str, result.shape))
+            notes.append(
+                f"loop over {shape}: {len(parts)} slice backward(s) as offset writes into one "
+                f"zeroed {into} array (no scatter pass of their own)"
+            )
+        elif len(parts) == 2:
+            fallback[result.id] = parts
+            absorbed |= {p.id for p in parts}
+    return absorbed, fallback
 
 
 def _basic_slice_backward(node: Node, add: Node, users, result_ids) -> bool:
@@ -526,19 +642,6 @@ def _basic_slice_backward(node: Node, add: Node, users, result_ids) -> bool:
         and node.id not in result_ids
         and users.get(node.id) == {add.id}
     )
-
-
-def _slice_scatters(items, users, result_ids) -> dict[int, tuple[Node, Node]]:
-    """Sums of two slice backwards (Rosenbrock's ``x[1:]`` and ``x[:-1]``): written as one
-    zero array and two slice assignments instead of two zero arrays and an add."""
-    found = {}
-    for item in items:
-        if not isinstance(item, Node) or item.op.name != "add" or len(item.inputs) != 2:
-            continue
-        a, b = item.inputs
-        if a.id != b.id and all(_basic_slice_backward(n, item, users, result_ids) for n in (a, b)):
-            found[item.id] = (a, b)
-    return found
 
 
 def _scatter_sum(node: Node, parts, namer, role) -> list[str]:

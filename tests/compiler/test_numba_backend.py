@@ -180,18 +180,58 @@ def test_kernels_are_kept_in_the_persistent_cache(tmp_path):
     assert list((folder / "modules" / "__pycache__").glob("*.nbi"))  # Numba's own index
 
 
-def test_sum_of_slice_backwards_is_one_zero_array_and_two_slice_writes():
-    x = _arrays(np.float64, 3000)[0]
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_slice_backwards_are_offset_writes_of_the_loop(dtype):
+    x = _arrays(dtype, 3000)[0]
     f = symgrad.value_and_grad(rosenbrock, backend="numba")
     value, grad = f(x)
-    body = str(f.source(x)).split("def forward_backward(")[1]
-    assert "index_backward" not in body
-    assert "d_x = np.zeros((3000,), np.float64)" in body
-    assert "d_x[(slice(None, -1, None),)] = " in body
-    assert "d_x[(slice(1, None, None),)] += " in body
+    source = str(f.source(x))
+    kernels, body = source.split("\ndef forward_backward(")
+    assert "index_backward" not in body and "d_x[" not in body  # no slice writes outside
+    assert "d_x = np.zeros((3000,), np." in body
+    assert "out_d_x[_i] += t" in kernels and "out_d_x[_i + 1] += t" in kernels
+    assert "2 slice backward(s) as offset writes into one zeroed 3000 array" in str(f.explain(x))
     expected_value, expected_grad = symgrad.value_and_grad(rosenbrock)(x)
-    np.testing.assert_allclose(value, expected_value, rtol=1e-12)
-    np.testing.assert_allclose(grad, expected_grad, rtol=1e-12)
+    assert grad.dtype == expected_grad.dtype
+    if dtype == np.float64:
+        np.testing.assert_allclose(value, expected_value, rtol=1e-12)
+        np.testing.assert_array_equal(grad, expected_grad)  # a + b in either order: exact
+    else:
+        np.testing.assert_array_max_ulp(value, expected_value, maxulp=8)
+        np.testing.assert_array_equal(grad, expected_grad)
+
+
+def stencil(x):
+    rows = x[1:, :] - x[:-1, :]
+    columns = x[:, 2:] * x[:, :-2]
+    return (rows * rows).sum() + columns.tanh().sum() + (x[1:3, 1:] ** 2).sum()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(5, 6), (2, 3), (4, 2)])
+def test_two_d_slice_backwards_at_offsets_on_both_axes(shape, dtype):
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal(shape).astype(dtype)
+    compiled = _compare(stencil, [x], 1e-12 if dtype == np.float64 else 1e-5)
+    kernels = str(compiled.source(x)).split("\ndef forward(")[0]
+    assert "[_i0 + 1, _i1] = t" in kernels  # x[1:, :]'s gradient, one row down
+    if shape[1] > 2:
+        assert "[_i0, _i1 + 2] = t" in kernels  # x[:, 2:]'s, two columns right
+    check_grads(symgrad.compile(stencil, backend="numba"), [x.astype(np.float64)], order=1)
+
+
+def strided(x, w, v):
+    return (x[1:] * w).sum() + (x[:-1] * v).sum() + (x[::2] ** 2).sum()
+
+
+def test_slice_backwards_of_values_from_outside_a_loop_are_one_zero_array_and_slice_writes():
+    rng = np.random.default_rng(6)
+    x, w, v = rng.standard_normal(9), rng.standard_normal(8), rng.standard_normal(8)
+    x = rng.standard_normal(18)[::2]  # a strided view
+    compiled = _compare(strided, [x, w, v], 1e-12)
+    body = str(compiled.source(x, w, v)).split("def forward_backward(")[1]
+    assert "[(slice(None, None, 2),)] = " in body  # a step of 2: a slice write in numpy
+    check_grads(symgrad.compile(strided, backend="numba"), [x.copy(), w, v], order=1)
 
 
 def two_d(a, b, s):

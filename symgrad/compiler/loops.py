@@ -3,10 +3,12 @@ each rendered as one ``@numba.njit`` loop kernel, with a cost model that says wh
 
 ``plan`` walks a function's statements in order and groups the nodes a loop can compute one
 element at a time (an ``OpDef.scalar`` spelling, float or bool values, operands of the node's
-shape or single elements broadcast) by iteration space; full ``sum``/``mean`` reductions of
-a cluster's values become accumulators of the same loop. A cluster is closed (its kernel
+shape, of lower rank or with size-1 axes broadcast, or single elements) by iteration space;
+``sum``/``mean`` reductions of a cluster's values, over every axis or some, become
+accumulators of the same loop, and slice backwards of its values (Rosenbrock's ``x[1:]``
+and ``x[:-1]``) offset writes of it (``statements``). A cluster is closed (its kernel
 emitted) when a statement outside it needs one of its values as an array. Everything else
-(matmul, views, gathers, reductions over one axis ...) stays a numpy call between kernels.
+(matmul, views, gathers, max ...) stays a numpy call between kernels.
 
 The cost model: a transcendental op (``OpDef.scalar_libm``) stays in a loop when the
 per-element cost measured for it there (scalar libm, ``loop_costs.COSTS``) times the number of

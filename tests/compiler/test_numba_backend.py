@@ -349,3 +349,30 @@ def test_nan_and_inf_through_a_per_axis_sum(dtype):
     got = symgrad.compile(rows, backend="numba")(x, b)
     assert got.dtype == expected.dtype
     np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3])
+def test_slice_backwards_of_tiny_and_empty_slices(n):
+    x = np.linspace(-1.0, 1.5, n)  # n = 1: x[1:] and x[:-1] are empty
+    _compare(rosenbrock, [x], 1e-12)
+
+
+def test_slice_backwards_as_offset_writes_on_a_strided_input():
+    x = np.random.default_rng(7).standard_normal(200)[::2]  # a non-contiguous view
+    compiled = _compare(rosenbrock, [x], 1e-12)
+    assert "out_d_x[_i + 1] += " in str(compiled.source(x))
+    check_grads(symgrad.compile(rosenbrock, backend="numba"), [x.copy()], order=1)
+
+
+def test_float32_row_sums_in_a_loop_are_within_a_few_ulp_of_numpy():
+    def rows(x, b):
+        return (x * b + 1.0).sum(1)
+
+    rng = np.random.default_rng(8)
+    x = rng.random((50, 1000)).astype(np.float32)
+    b = rng.random(1000).astype(np.float32)
+    got = symgrad.compile(rows, backend="numba")(x, b)
+    assert "acc_" in str(symgrad.compile(rows, backend="numba").source(x, b))
+    expected = (x * b + np.float32(1.0)).sum(1)
+    assert got.dtype == np.float32
+    np.testing.assert_array_max_ulp(got, expected, maxulp=4)

@@ -48,10 +48,7 @@ class Cluster:
 
     @property
     def size(self) -> int:
-        n = 1
-        for d in self.shape:
-            n *= d
-        return n
+        return _numel(self.shape)
 
     def add(self, node: Node, reduction: bool) -> None:
         self.nodes.append(node)

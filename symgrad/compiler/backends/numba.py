@@ -60,7 +60,7 @@ class NumbaBackend(NumpyBackend):
         }
 
     def cache_options(self) -> dict[str, object]:
-        return {"libm_in_numpy": loops.LIBM_IN_NUMPY, "small": loops.SMALL}
+        return loops.cache_options()
 
     def load(self, source: str, name: str):
         """From a real file in a private directory (Numba's ``cache=True`` needs one)."""

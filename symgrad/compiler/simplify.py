@@ -166,9 +166,7 @@ class _Converted:
 
 
 def _constant(value) -> sp.Expr:
-    if math.isfinite(value):
-        return sp.Integer(int(value)) if float(value).is_integer() else sp.Rational(value)
-    raise NotImplementedError("non-finite constant")
+    return sp.Integer(int(value)) if float(value).is_integer() else sp.Rational(value)
 
 
 def _tree_size(region: Region, position: dict[int, int]) -> int:
@@ -198,6 +196,8 @@ def convert(region: Region) -> _Converted | None:
                 named_arguments.append(named[source.id])
             elif _scalar_behind(source) is not None:  # a constant, or one broadcast
                 value = _scalar_behind(source)
+                if not math.isfinite(value):  # SymPy's oo and nan are not IEEE's: keep as written
+                    return None
                 arguments.append(_constant(value))
                 named_arguments.append(arguments[-1])
             else:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import collections
 import math
 import types
+import warnings
 
 import numpy as np
 
@@ -158,7 +159,11 @@ def _mean_numpy(x, *, dim, keepdim, dtype=None):
     steps (the sum, then a division by the count as np.intp, rounded to the input's dtype)
     without its Python-level wrappers; other inputs and empty reductions go to np.mean."""
     count = _count(x.shape, dim)
-    if count == 0 or (x.dtype.type is not np.float32 and x.dtype.type is not np.float64):
+    if count == 0:  # nan, as torch, without np.mean's "Mean of empty slice" warning
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return np.mean(x, axis=dim, keepdims=keepdim)
+    if x.dtype.type is not np.float32 and x.dtype.type is not np.float64:
         return np.mean(x, axis=dim, keepdims=keepdim)
     total = np.add.reduce(x, axis=dim, keepdims=keepdim)
     if isinstance(total, np.ndarray):

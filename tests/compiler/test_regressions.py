@@ -3,6 +3,8 @@ the property tests found since) stays fixed. Expected values are eager symgrad's
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from programs import Program, Step
@@ -450,3 +452,17 @@ def test_logits_cross_entropy_of_a_folded_constant_compiles():
     assert value.dtype == np.float32
     np.testing.assert_allclose(value, eager.item(), rtol=1e-6)
     np.testing.assert_allclose(grad, eager_x.grad.numpy(), atol=1e-7)
+
+
+def test_mean_over_an_empty_axis_compiles_and_stays_silent():
+    """Found by the numba loops' tests (any backend): the mean's ``1 / 0`` reached SymPy as a
+    non-finite constant and compiling raised ``NotImplementedError``; eager leaked numpy's
+    "Mean of empty slice" RuntimeWarning, which torch does not give."""
+
+    def f(x, b):
+        return (x * (x * b).tanh()).mean(0, keepdim=True).sum()
+
+    _assert_matches_eager(f, np.zeros((0, 3)), np.ones(3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.isnan(symgrad.zeros(0, 3).mean(0).numpy()).all()

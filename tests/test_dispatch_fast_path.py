@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import symgrad
+import symgrad.testing
 from symgrad import dtypes
 
 

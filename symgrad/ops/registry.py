@@ -15,14 +15,14 @@ from typing import Any
 
 import numpy as np
 
-from .. import dtypes, grad_mode
+from .. import dtypes, float_errors, grad_mode
 from .. import profiling as _profiler
 from ..float_errors import call2_ignoring, call_ignoring
 from ..ir import trace
 from ..ir.graph import Graph, Node
 from ..random import is_generator
 from ..tape import _sequence, record, record_binary
-from ..tensor import Tensor
+from ..tensor import Tensor, VersionCounter
 
 REGISTRY: dict[str, OpDef] = {}
 
@@ -254,46 +254,87 @@ def _dispatch(op: OpDef, args, attrs):
     return result
 
 
+# apply_binary's globals, bound once: it reads them on every call
+_new = object.__new__
+_grad_state = grad_mode._state
+_trace_state = trace._state
+_ERRSTATE = float_errors.STATE
+if _ERRSTATE is not None:
+    _errstate_get = _ERRSTATE.get
+    _errstate_set = _ERRSTATE.set
+    _errstate_reset = _ERRSTATE.reset
+_IGNORING = float_errors.IGNORING
+ignoring_state = float_errors.ignoring_state
+
+
 def apply_binary(op: OpDef, a, b):
     """``apply(op, a, b)`` for an elementwise binary op, with a shortcut for the common call.
 
     Two concrete floating tensors of one dtype, or one and a Python ``float``/``int``, give
     that dtype under every promotion rule the arithmetic ops use, so the shortcut calls numpy
-    directly, wraps and records: the same steps as ``_dispatch``, in the same order, without
-    the generic ones. A Python number goes to numpy as it is: numpy converts it to the array's
-    dtype (NEP 50), the value ``dtype.type(number)`` would give. Anything else (views, tracing,
-    the profiler, mixed dtypes, other scalar types) takes the general path.
+    directly (under the ignoring error state, swapped in without a call), wraps and records:
+    the same steps as ``_dispatch``, in the same order, without the generic ones. A Python
+    number goes to numpy as it is: numpy converts it to the array's dtype (NEP 50), the value
+    ``dtype.type(number)`` would give. Anything else (tracing, the profiler, mixed dtypes,
+    other scalar types, views while grad mode records) takes the general path.
     """
-    if _profiler.recording or trace._state.trace is not None:
+    if _profiler.recording or _trace_state.trace is not None:
         return apply(op, a, b)
     if a.__class__ is Tensor:
         x = a._data
-        if a._base is not None or x.__class__ is not np.ndarray or x.dtype.kind != "f":
+        if x.__class__ is not np.ndarray or x.dtype.kind != "f":
             return apply(op, a, b)
         kind = b.__class__
         if kind is Tensor:
             y = b._data
-            if b._base is not None or y.__class__ is not np.ndarray or y.dtype != x.dtype:
+            if y.__class__ is not np.ndarray or y.dtype is not x.dtype:
+                return apply(op, a, b)
+            # a view syncs its history before it is recorded: the general path does that
+            if (a._base is not None or b._base is not None) and _grad_state.enabled:
                 return apply(op, a, b)
         elif kind is float or kind is int:
             y = b
+            if a._base is not None and _grad_state.enabled:
+                return apply(op, a, b)
         else:
             return apply(op, a, b)
-        try:
-            out = call2_ignoring(op.eval, x, y)
-        except ValueError:  # shapes that do not broadcast: the general path's error
-            return apply(op, a, b)
     elif b.__class__ is Tensor and (a.__class__ is float or a.__class__ is int):
+        x = a
         y = b._data
-        if b._base is not None or y.__class__ is not np.ndarray or y.dtype.kind != "f":
+        if y.__class__ is not np.ndarray or y.dtype.kind != "f":
             return apply(op, a, b)
-        out = call2_ignoring(op.eval, a, y)
+        if b._base is not None and _grad_state.enabled:
+            return apply(op, a, b)
     else:
+        return apply(op, a, b)
+    try:
+        if _ERRSTATE is None:
+            out = call2_ignoring(op.eval, x, y)
+        else:  # call2_ignoring, inlined
+            current = _errstate_get()
+            ignoring = _IGNORING.get(current) or ignoring_state(current)
+            if ignoring is current:
+                out = op.eval(x, y)
+            else:
+                token = _errstate_set(ignoring)
+                try:
+                    out = op.eval(x, y)
+                finally:
+                    _errstate_reset(token)
+    except ValueError:  # shapes that do not broadcast: the general path's error
         return apply(op, a, b)
     if out.__class__ is not np.ndarray:  # numpy returns a scalar for 0-dim operands
         out = np.asarray(out)
-    result = Tensor._wrap(out)
-    if grad_mode._state.enabled and (
+    # Tensor._wrap, inlined
+    result = _new(Tensor)
+    result._data = out
+    result._requires_grad = False
+    result._grad_fn = None
+    result._version_counter = _new(VersionCounter)
+    state = _grad_state
+    if state.inference:
+        result._inference = True
+    elif state.enabled and (
         (a.__class__ is Tensor and a._requires_grad) or (b.__class__ is Tensor and b._requires_grad)
     ):
         record_binary(op, a, b, result)

@@ -577,6 +577,48 @@ def record_binary(op, a, b, result) -> None:
     result._requires_grad = True
 
 
+def record_unary(op, a, attrs, result) -> None:
+    """``record`` for ``apply_unary``'s shortcut: one plain tensor argument that requires
+    grad, not a view, and a floating result."""
+    saves = op.saves
+    if op.nondifferentiable_inputs or (saves != "none" and saves != "inputs"):
+        record(op, (a,), attrs, result)
+        return
+    data = a._data
+    fn = a._grad_fn
+    if fn is not None:
+        edge = (fn, a._output_nr)
+    else:  # accumulator_for, inlined
+        ref = a._accumulator
+        fn = ref() if ref is not None else None
+        if fn is None:
+            fn = AccumulateGrad(a)
+            a._accumulator = weakref.ref(fn)
+        edge = (fn, 0)
+    name = op.backward_name
+    if name.__class__ is not str:
+        name = name((a,), attrs)
+    node = _new(_node_classes.get(name) or node_class(name))
+    node.next_functions = (edge,)
+    node.input_meta = ((data.shape, dtypes.BY_NUMPY[data.dtype]),)
+    node.sequence_nr = next(_sequence)
+    node.op = op
+    if attrs:
+        node.attrs = attrs
+    node._unpacks = True
+    if saves == "none":
+        node._saved_args = _ONE_META
+        node._saves_values = False
+    else:
+        node._saved_args = (_save_input(a),)
+        node._saves_values = True
+    result._grad_fn = node
+    result._requires_grad = True
+
+
+_ONE_META = (_META,)
+
+
 def _save_input(tensor) -> SavedTensor:
     """``SavedTensor(tensor)`` for an input, without the call's generality."""
     if tensor._inference:

@@ -21,7 +21,7 @@ from ..float_errors import call2_ignoring, call_ignoring
 from ..ir import trace
 from ..ir.graph import Graph, Node
 from ..random import is_generator
-from ..tape import _sequence, record, record_binary
+from ..tape import _sequence, record, record_binary, record_unary
 from ..tensor import Tensor, VersionCounter
 
 REGISTRY: dict[str, OpDef] = {}
@@ -339,6 +339,62 @@ def apply_binary(op: OpDef, a, b):
     ):
         record_binary(op, a, b, result)
     return result
+
+
+def apply_unary(op: OpDef, a, attrs, fn):
+    """``apply(op, a, **attrs)`` for an op of one tensor whose result keeps its floating dtype,
+    computed as ``fn(array)``: ``apply_binary``'s shortcut for one argument (sum and mean of
+    everything). ``attrs`` are those the general path would record; anything unusual takes it.
+    """
+    if (
+        _profiler.recording
+        or _trace_state.trace is not None
+        or a.__class__ is not Tensor
+        or (a._base is not None and _grad_state.enabled)
+    ):
+        return apply(op, a, **attrs)
+    x = a._data
+    if x.__class__ is not np.ndarray or x.dtype.kind != "f":
+        return apply(op, a, **attrs)
+    if _ERRSTATE is None:
+        out = call_ignoring(fn, (x,), {})
+    else:  # call_ignoring, inlined
+        current = _errstate_get()
+        ignoring = _IGNORING.get(current) or ignoring_state(current)
+        if ignoring is current:
+            out = fn(x)
+        else:
+            token = _errstate_set(ignoring)
+            try:
+                out = fn(x)
+            finally:
+                _errstate_reset(token)
+    if out.__class__ is not np.ndarray:  # numpy returns a scalar for a full reduction
+        out = np.asarray(out)
+    result = _new(Tensor)
+    result._data = out
+    result._requires_grad = False
+    result._grad_fn = None
+    result._version_counter = _new(VersionCounter)
+    state = _grad_state
+    if state.inference:
+        result._inference = True
+    elif state.enabled and a._requires_grad:
+        record_unary(op, a, attrs, result)
+    return result
+
+
+def values_only(t) -> bool:
+    """True when an op on ``t`` would record nothing anywhere (grad mode off, no trace, no
+    profiler) and ``t`` is a concrete plain tensor: only the value matters, so a gradient rule
+    may compute it with numpy directly (the engine's backward without create_graph)."""
+    return (
+        not _grad_state.enabled
+        and _trace_state.trace is None
+        and not _profiler.recording
+        and t.__class__ is Tensor
+        and t._data.__class__ is np.ndarray
+    )
 
 
 def _any_symbolic(args) -> bool:

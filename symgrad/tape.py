@@ -316,8 +316,11 @@ class OpBackward(BackwardNode):
             i += 1
             if saved.__class__ is SavedTensor:
                 saved = saved.unpack(self)
-            elif saved is _META:
-                saved = self._input_meta(i)
+            elif saved is _META:  # self._input_meta(i), inlined
+                shape, dtype = self.input_meta[i]
+                saved = _new(InputMeta)
+                saved._shape = shape
+                saved._dtype = dtype.numpy
             unpacked.append(saved)
         return unpacked
 
@@ -355,13 +358,19 @@ class AccumulateGrad(BackwardNode):
     """The sink of a leaf tensor: adds the incoming gradient into ``variable.grad``."""
 
     _namespace = "torch::autograd::"
+    next_functions = ()
+    # torch's AccumulateGrad has the largest sequence number (the engine runs it first).
+    sequence_nr = 2**64 - 1
 
     def __init__(self, variable):
-        self.next_functions = ()
-        data = variable._data
-        self.input_meta = ((data.shape, variable.dtype),)
-        self.sequence_nr = next(_sequence)
+        # Made again by every op on a leaf once the previous graph is gone (the leaf holds
+        # it weakly, as torch): only its variable, the rest are class fields.
         self.variable = variable
+
+    @property
+    def input_meta(self):
+        data = self.variable._data
+        return ((data.shape, self.variable.dtype),)
 
     @property
     def _tensor_hooks(self):
@@ -521,7 +530,8 @@ def record_binary(op, a, b, result) -> None:
             ref = a._accumulator
             fn = ref() if ref is not None else None
             if fn is None:
-                fn = AccumulateGrad(a)
+                fn = _new(AccumulateGrad)
+                fn.variable = a
                 a._accumulator = weakref.ref(fn)
             edge_a = (fn, 0)
     else:
@@ -538,7 +548,8 @@ def record_binary(op, a, b, result) -> None:
                 ref = b._accumulator
                 fn = ref() if ref is not None else None
                 if fn is None:
-                    fn = AccumulateGrad(b)
+                    fn = _new(AccumulateGrad)
+                    fn.variable = b
                     b._accumulator = weakref.ref(fn)
                 edge_b = (fn, 0)
         else:
@@ -592,7 +603,8 @@ def record_unary(op, a, attrs, result) -> None:
         ref = a._accumulator
         fn = ref() if ref is not None else None
         if fn is None:
-            fn = AccumulateGrad(a)
+            fn = _new(AccumulateGrad)
+            fn.variable = a
             a._accumulator = weakref.ref(fn)
         edge = (fn, 0)
     name = op.backward_name

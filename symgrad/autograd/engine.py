@@ -294,7 +294,8 @@ def run(outputs, grads, retain_graph, create_graph, inputs=None, accumulate=True
                 grad_inputs = _as_caller(caller, _call_node, node, grad_outputs)
             if node._hooks:
                 grad_inputs = _as_caller(caller, _run_posthooks, node, grad_inputs, grad_outputs)
-            executed.append(node)
+            if not retain_graph:
+                executed.append(node)
             i = -1
             for child, nr in node.next_functions:
                 i += 1

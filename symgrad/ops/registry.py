@@ -22,7 +22,7 @@ from ..ir import trace
 from ..ir.graph import Graph, Node
 from ..random import is_generator
 from ..tape import _sequence, record, record_binary, record_unary
-from ..tensor import Tensor, VersionCounter
+from ..tensor import Tensor
 
 REGISTRY: dict[str, OpDef] = {}
 
@@ -330,7 +330,6 @@ def apply_binary(op: OpDef, a, b):
     result._data = out
     result._requires_grad = False
     result._grad_fn = None
-    result._version_counter = _new(VersionCounter)
     state = _grad_state
     if state.inference:
         result._inference = True
@@ -375,7 +374,6 @@ def apply_unary(op: OpDef, a, attrs, fn):
     result._data = out
     result._requires_grad = False
     result._grad_fn = None
-    result._version_counter = _new(VersionCounter)
     state = _grad_state
     if state.inference:
         result._inference = True

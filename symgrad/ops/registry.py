@@ -268,7 +268,20 @@ ignoring_state = float_errors.ignoring_state
 
 
 def apply_binary(op: OpDef, a, b):
-    """``apply(op, a, b)`` for an elementwise binary op, with a shortcut for the common call.
+    """``apply(op, a, b)`` for an elementwise binary op, with a shortcut for the common call
+    (see ``binary_shortcut``)."""
+    shortcut = _SHORTCUTS.get(op)
+    if shortcut is None:
+        shortcut = binary_shortcut(op)
+    return shortcut(a, b)
+
+
+_SHORTCUTS: dict = {}
+
+
+def binary_shortcut(op: OpDef):
+    """``lambda a, b: apply(op, a, b)`` for an elementwise binary op, with a shortcut for the
+    common call, as one function: the operators (``Tensor.__add__`` ...) are these.
 
     Two concrete floating tensors of one dtype, or one and a Python ``float``/``int``, give
     that dtype under every promotion rule the arithmetic ops use, so the shortcut calls numpy
@@ -278,66 +291,77 @@ def apply_binary(op: OpDef, a, b):
     ``dtype.type(number)`` would give. Anything else (tracing, the profiler, mixed dtypes,
     other scalar types, views while grad mode records) takes the general path.
     """
-    if _profiler.recording or _trace_state.trace is not None:
-        return apply(op, a, b)
-    if a.__class__ is Tensor:
-        x = a._data
-        if x.__class__ is not np.ndarray or x.dtype.kind != "f":
-            return apply(op, a, b)
-        kind = b.__class__
-        if kind is Tensor:
-            y = b._data
-            if y.__class__ is not np.ndarray or y.dtype is not x.dtype:
-                return apply(op, a, b)
-            # a view syncs its history before it is recorded: the general path does that
-            if (a._base is not None or b._base is not None) and _grad_state.enabled:
-                return apply(op, a, b)
-        elif kind is float or kind is int:
-            y = b
-            if a._base is not None and _grad_state.enabled:
-                return apply(op, a, b)
-        else:
-            return apply(op, a, b)
-    elif b.__class__ is Tensor and (a.__class__ is float or a.__class__ is int):
-        x = a
-        y = b._data
-        if y.__class__ is not np.ndarray or y.dtype.kind != "f":
-            return apply(op, a, b)
-        if b._base is not None and _grad_state.enabled:
-            return apply(op, a, b)
-    else:
-        return apply(op, a, b)
-    try:
-        if _ERRSTATE is None:
-            out = call2_ignoring(op.eval, x, y)
-        else:  # call2_ignoring, inlined
-            current = _errstate_get()
-            ignoring = _IGNORING.get(current) or ignoring_state(current)
-            if ignoring is current:
-                out = op.eval(x, y)
+    found = _SHORTCUTS.get(op)
+    if found is not None:
+        return found
+    compute = op.eval
+
+    def shortcut(self, other):
+        if _profiler.recording or _trace_state.trace is not None:
+            return apply(op, self, other)
+        if self.__class__ is Tensor:
+            x = self._data
+            if x.__class__ is not np.ndarray or x.dtype.kind != "f":
+                return apply(op, self, other)
+            kind = other.__class__
+            if kind is Tensor:
+                y = other._data
+                if y.__class__ is not np.ndarray or y.dtype is not x.dtype:
+                    return apply(op, self, other)
+                # self view syncs its history before it is recorded: the general path does that
+                if (self._base is not None or other._base is not None) and _grad_state.enabled:
+                    return apply(op, self, other)
+            elif kind is float or kind is int:
+                y = other
+                if self._base is not None and _grad_state.enabled:
+                    return apply(op, self, other)
             else:
-                token = _errstate_set(ignoring)
-                try:
-                    out = op.eval(x, y)
-                finally:
-                    _errstate_reset(token)
-    except ValueError:  # shapes that do not broadcast: the general path's error
-        return apply(op, a, b)
-    if out.__class__ is not np.ndarray:  # numpy returns a scalar for 0-dim operands
-        out = np.asarray(out)
-    # Tensor._wrap, inlined
-    result = _new(Tensor)
-    result._data = out
-    result._requires_grad = False
-    result._grad_fn = None
-    state = _grad_state
-    if state.inference:
-        result._inference = True
-    elif state.enabled and (
-        (a.__class__ is Tensor and a._requires_grad) or (b.__class__ is Tensor and b._requires_grad)
-    ):
-        record_binary(op, a, b, result)
-    return result
+                return apply(op, self, other)
+        elif other.__class__ is Tensor and (self.__class__ is float or self.__class__ is int):
+            x = self
+            y = other._data
+            if y.__class__ is not np.ndarray or y.dtype.kind != "f":
+                return apply(op, self, other)
+            if other._base is not None and _grad_state.enabled:
+                return apply(op, self, other)
+        else:
+            return apply(op, self, other)
+        try:
+            if _ERRSTATE is None:
+                out = call2_ignoring(compute, x, y)
+            else:  # call2_ignoring, inlined
+                current = _errstate_get()
+                ignoring = _IGNORING.get(current) or ignoring_state(current)
+                if ignoring is current:
+                    out = compute(x, y)
+                else:
+                    token = _errstate_set(ignoring)
+                    try:
+                        out = compute(x, y)
+                    finally:
+                        _errstate_reset(token)
+        except ValueError:  # shapes that do not broadcast: the general path's error
+            return apply(op, self, other)
+        if out.__class__ is not np.ndarray:  # numpy returns self scalar for 0-dim operands
+            out = np.asarray(out)
+        # Tensor._wrap, inlined
+        result = _new(Tensor)
+        result._data = out
+        result._requires_grad = False
+        result._grad_fn = None
+        state = _grad_state
+        if state.inference:
+            result._inference = True
+        elif state.enabled and (
+            (self.__class__ is Tensor and self._requires_grad)
+            or (other.__class__ is Tensor and other._requires_grad)
+        ):
+            record_binary(op, self, other, result)
+        return result
+
+    shortcut.__name__ = shortcut.__qualname__ = f"{op.name}_shortcut"
+    _SHORTCUTS[op] = shortcut
+    return shortcut
 
 
 def apply_unary(op: OpDef, a, attrs, fn):

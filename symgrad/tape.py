@@ -35,16 +35,13 @@ class SavedTensor:
     so no cycle); unpacking re-attaches the node, as torch does.
     """
 
-    __slots__ = (
-        "tensor",
-        "data",
-        "version",
-        "is_output",
-        "output_nr",
-        "requires_grad",
-        "was_leaf",
-        "_counter",
-    )
+    # Class-level defaults for a saved input (the common case, made by ``_save_input`` with
+    # four fields); an output sets the rest.
+    tensor = None
+    data = None
+    is_output = False
+    output_nr = 0
+    requires_grad = True
 
     def __init__(self, tensor, is_output: bool = False):
         if tensor._inference:
@@ -637,12 +634,8 @@ def _save_input(tensor) -> SavedTensor:
         return SavedTensor(tensor)  # raises torch's error
     saved = _new(SavedTensor)
     saved.tensor = tensor
-    saved.data = None
-    saved.is_output = False
-    saved.output_nr = 0
     counter = saved._counter = tensor._version_counter
     saved.version = counter.value
-    saved.requires_grad = tensor._requires_grad
     saved.was_leaf = tensor._grad_fn is None
     return saved
 

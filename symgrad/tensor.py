@@ -148,21 +148,15 @@ class Tensor:
     @classmethod
     def _wrap(cls, data, requires_grad: bool = False) -> Tensor:
         """A new leaf around ``data`` (an ndarray, or a graph Node while tracing)."""
-        t = object.__new__(cls)
+        new = object.__new__
+        t = new(cls)
         t._data = np.asarray(data) if isinstance(data, np.generic) else data
         t._requires_grad = requires_grad
         t._grad_fn = None
+        t._version_counter = new(VersionCounter)
         if grad_mode._state.inference:
             t._inference = True
         return t
-
-    def __getattr__(self, name: str):
-        # The version counter is made on first use: most tensors are never modified in place,
-        # saved for backward, viewed or detached (an unset slot comes here).
-        if name == "_version_counter":
-            counter = self._version_counter = VersionCounter()
-            return counter
-        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     # ----------------------------------------------------------------- payload
     @property

@@ -62,8 +62,6 @@ SKIPPED_CLASS_NAMES = {
     "__dict__",
     "__doc__",
     "__firstlineno__",
-    # Tensor's makes its version counter on first use; in a stub it would hide typos.
-    "__getattr__",
     "__module__",
     "__qualname__",
     "__slots__",

@@ -22,7 +22,7 @@ from ..ir import trace
 from ..ir.graph import Graph, Node
 from ..random import is_generator
 from ..tape import _sequence, record, record_binary, record_unary
-from ..tensor import Tensor
+from ..tensor import Tensor, VersionCounter
 
 REGISTRY: dict[str, OpDef] = {}
 
@@ -349,6 +349,7 @@ def binary_shortcut(op: OpDef):
         result._data = out
         result._requires_grad = False
         result._grad_fn = None
+        result._version_counter = _new(VersionCounter)
         state = _grad_state
         if state.inference:
             result._inference = True
@@ -398,6 +399,7 @@ def apply_unary(op: OpDef, a, attrs, fn):
     result._data = out
     result._requires_grad = False
     result._grad_fn = None
+    result._version_counter = _new(VersionCounter)
     state = _grad_state
     if state.inference:
         result._inference = True

@@ -217,7 +217,12 @@ class OpBackward(BackwardNode):
     _positions = None
     attrs = types.MappingProxyType({})  # read-only: a node with attributes has its own
     _saved_out = None
-    _unpacks = False
+
+    @property
+    def _saves_values(self) -> bool:
+        # torch saves Python numbers as tensors too: after release only nodes that saved
+        # nothing (add, view, sum ...) can run again.
+        return self.op.saves != "none"
 
     def _present_as(self, name: str) -> None:
         """Take the class torch names ``name`` (a view replayed from its base is torch's
@@ -245,16 +250,6 @@ class OpBackward(BackwardNode):
         # An unsaved tensor input reaches the rule as InputMeta, made from ``input_meta`` when
         # the rule runs (``_META`` holds its place) where the edges are one per argument.
         unsaved = InputMeta if positions is not None else None
-        if saves == "none":
-            saved_args = []
-            for a in args:  # a loop, not a comprehension: this runs on every recorded call
-                if isinstance(a, Tensor):
-                    a = unsaved(a) if unsaved is not None else _META
-                saved_args.append(a)
-            self._saved_args = saved_args
-            self._saves_values = False
-            self._unpacks = unsaved is None
-            return
         saves_inputs = saves == "inputs" or saves == "both"
         if saves_inputs and op.saves_each_for_the_other:
             x, y = args
@@ -266,26 +261,20 @@ class OpBackward(BackwardNode):
             if y_is_tensor:
                 y = SavedTensor(y) if x_is_tensor and args[0]._requires_grad else InputMeta(y)
             self._saved_args = [x, y]
-            self._unpacks = True
         elif saves_inputs:
             saved_args = []
             for a in args:
                 saved_args.append(SavedTensor(a) if isinstance(a, Tensor) else a)
             self._saved_args = saved_args
-            self._unpacks = True
-        else:
+        else:  # "none" or "output"
             saved_args = []
-            for a in args:
+            for a in args:  # a loop, not a comprehension: this runs on every recorded call
                 if isinstance(a, Tensor):
                     a = unsaved(a) if unsaved is not None else _META
                 saved_args.append(a)
             self._saved_args = saved_args
-            self._unpacks = unsaved is None
         if saves == "output" or saves == "both":
             self._saved_out = SavedTensor(result, True)
-        # torch saves Python numbers as tensors too: after release only nodes that saved
-        # nothing (add, view, sum ...) can run again.
-        self._saves_values = self._saved_out is not None or (saves_inputs and bool(args))
 
     def apply(self, grad_outputs):
         if self._released and self._saves_values:
@@ -293,7 +282,7 @@ class OpBackward(BackwardNode):
         g = grad_outputs[0]
         if g is None and all(g is None for g in grad_outputs):
             return (None,) * len(self.next_functions)
-        args = self._rule_args() if self._unpacks else self._saved_args
+        args = self._rule_args()
         saved_out = self._saved_out
         out = saved_out.unpack(self) if saved_out is not None else None
         attrs = self.attrs
@@ -568,10 +557,8 @@ def record_binary(op, a, b, result) -> None:
     node.input_meta = meta
     node.sequence_nr = next(_sequence)
     node.op = op
-    node._unpacks = True
     if saves == "none":
         node._saved_args = (_META, _META) if b_is_tensor else (_META, b)
-        node._saves_values = False
     else:
         if op.saves_each_for_the_other:  # x is saved when y requires grad, y when x does
             x = _save_input(a) if b_grad else _META
@@ -580,7 +567,6 @@ def record_binary(op, a, b, result) -> None:
             x = _save_input(a)
             y = _save_input(b) if b_is_tensor else b
         node._saved_args = (x, y)
-        node._saves_values = True  # torch saves numbers as tensors too
     result._grad_fn = node
     result._requires_grad = True
 
@@ -614,13 +600,10 @@ def record_unary(op, a, attrs, result) -> None:
     node.op = op
     if attrs:
         node.attrs = attrs
-    node._unpacks = True
     if saves == "none":
         node._saved_args = _ONE_META
-        node._saves_values = False
     else:
         node._saved_args = (_save_input(a),)
-        node._saves_values = True
     result._grad_fn = node
     result._requires_grad = True
 

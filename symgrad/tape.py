@@ -571,9 +571,9 @@ def record_binary(op, a, b, result) -> None:
     result._requires_grad = True
 
 
-def record_unary(op, a, attrs, result) -> None:
+def record_unary(op, a, attrs, result, name: str) -> None:
     """``record`` for ``apply_unary``'s shortcut: one plain tensor argument that requires
-    grad, not a view, and a floating result."""
+    grad, not a view, and a floating result; ``name`` is the node's."""
     saves = op.saves
     if op.nondifferentiable_inputs or (saves != "none" and saves != "inputs"):
         record(op, (a,), attrs, result)
@@ -590,9 +590,6 @@ def record_unary(op, a, attrs, result) -> None:
             fn.variable = a
             a._accumulator = weakref.ref(fn)
         edge = (fn, 0)
-    name = op.backward_name
-    if name.__class__ is not str:
-        name = name((a,), attrs)
     node = _new(_node_classes.get(name) or node_class(name))
     node.next_functions = (edge,)
     node.input_meta = ((data.shape, dtypes.BY_NUMPY[data.dtype]),)

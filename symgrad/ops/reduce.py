@@ -195,7 +195,8 @@ _ALL_DIMS = types.MappingProxyType({"dim": None, "keepdim": False, "dtype": None
 
 
 def _sum_all(x):
-    return np.add.reduce(x, None)
+    # into a new 0-d array: numpy would return a scalar, which costs more to make an array
+    return np.add.reduce(x, None, None, np.empty((), x.dtype))
 
 
 def _mean_all(x):
@@ -208,7 +209,7 @@ def sum(  # noqa: A001
 ) -> Tensor:
     """Sum over ``dim`` (all dims when None); integer and bool inputs sum to int64."""
     if dim is None and dtype is None and out is None and not keepdim and not keepdims:
-        return apply_unary(SUM, input, _ALL_DIMS, _sum_all)
+        return apply_unary(SUM, input, _ALL_DIMS, _sum_all, "SumBackward0")
     keepdim = keepdim if keepdims is None else keepdims  # numpy's spelling, as torch
     result = apply(
         SUM,
@@ -232,7 +233,7 @@ def mean(
             f"or complex dtype. Got: {_torch_dtype_word(input.dtype)}"
         )
     if dim is None and dtype is None and out is None and not keepdim:
-        return apply_unary(MEAN, input, _ALL_DIMS, _mean_all)
+        return apply_unary(MEAN, input, _ALL_DIMS, _mean_all, "MeanBackward0")
     result = apply(
         MEAN,
         input,

@@ -365,10 +365,11 @@ def binary_shortcut(op: OpDef):
     return shortcut
 
 
-def apply_unary(op: OpDef, a, attrs, fn):
+def apply_unary(op: OpDef, a, attrs, fn, node_name: str):
     """``apply(op, a, **attrs)`` for an op of one tensor whose result keeps its floating dtype,
     computed as ``fn(array)``: ``apply_binary``'s shortcut for one argument (sum and mean of
-    everything). ``attrs`` are those the general path would record; anything unusual takes it.
+    everything). ``attrs`` are those the general path would record, ``node_name`` the name
+    ``op.backward_name`` gives for them; anything unusual takes the general path.
     """
     if (
         _profiler.recording
@@ -404,7 +405,7 @@ def apply_unary(op: OpDef, a, attrs, fn):
     if state.inference:
         result._inference = True
     elif state.enabled and a._requires_grad:
-        record_unary(op, a, attrs, result)
+        record_unary(op, a, attrs, result, node_name)
     return result
 
 

@@ -301,7 +301,14 @@ class OpBackward(BackwardNode):
         for saved in self._saved_args:  # a loop, not a comprehension: once per node
             i += 1
             if saved.__class__ is SavedTensor:
-                saved = saved.unpack(self)
+                tensor = saved.tensor  # unpack's answer for an unmodified input, inlined
+                if (
+                    tensor is None
+                    or saved._counter.value != saved.version
+                    or (tensor._grad_fn is None and not saved.was_leaf)
+                ):
+                    tensor = saved.unpack(self)  # an output, or unpack's error
+                saved = tensor
             elif saved is _META:  # self._input_meta(i), inlined
                 shape, dtype = self.input_meta[i]
                 saved = _new(InputMeta)

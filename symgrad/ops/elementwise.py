@@ -476,13 +476,9 @@ def _mul_vjp(g, out, x, y):
     # A number input takes no gradient: skip its product (``x * 2`` is the common case); an
     # input that was not saved (InputMeta) means the other needs no gradient (eager only).
     return (
-        None if _is_number(x) or isinstance(y, InputMeta) else _times(g, y),
-        None if _is_number(y) or isinstance(x, InputMeta) else _times(g, x),
+        None if _is_number(x) or isinstance(y, InputMeta) else _multiply(g, y),
+        None if _is_number(y) or isinstance(x, InputMeta) else _multiply(g, x),
     )
-
-
-def _times(g, value):
-    return _multiply(g, value)  # g * value, without the operator's indirection
 
 
 def _div_vjp(g, out, x, y):
@@ -528,7 +524,7 @@ MUL = OpDef(
     wraps_numbers=True,
     saves_each_for_the_other=True,
 )
-_multiply = binary_shortcut(MUL)
+_multiply = binary_shortcut(MUL)  # g * value in rules, without the operator's indirection
 DIV = OpDef(
     "div",
     np.true_divide,

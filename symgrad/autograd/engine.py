@@ -288,20 +288,37 @@ def run(outputs, grads, retain_graph, create_graph, inputs=None, accumulate=True
                 continue
             if node._prehooks:
                 grad_outputs = _as_caller(caller, _run_prehooks, node, grad_outputs)
-            if isinstance(node, OpBackward):
-                grad_inputs = _call_node(node, grad_outputs)
-            else:  # a custom Function's (or compiled function's) backward: user code
-                grad_inputs = _as_caller(caller, _call_node, node, grad_outputs)
-            if node._hooks:
-                grad_inputs = _as_caller(caller, _run_posthooks, node, grad_inputs, grad_outputs)
+            metas = None
+            if node._hooks or _profiler.recording or not isinstance(node, OpBackward):
+                if isinstance(node, OpBackward):
+                    grad_inputs = _call_node(node, grad_outputs)
+                else:  # a custom Function's (or compiled function's) backward: user code
+                    grad_inputs = _as_caller(caller, _call_node, node, grad_outputs)
+                if node._hooks:
+                    grad_inputs = _as_caller(
+                        caller, _run_posthooks, node, grad_inputs, grad_outputs
+                    )
+            else:  # the common node: the loop below fits its gradients (_call_node's work)
+                grad_inputs = node.apply(grad_outputs)
+                metas = node.input_meta
             if not retain_graph:
                 executed.append(node)
             i = -1
             for child, nr in node.next_functions:
                 i += 1
-                if child is None or (needed is not None and child not in needed):
+                if child is None:
                     continue
                 g = grad_inputs[i] if i < len(grad_inputs) else None
+                if metas is not None and g is not None and i < len(metas):
+                    meta = metas[i]
+                    if meta is not None and not (
+                        g.__class__ is Tensor
+                        and (data := g._data).shape == meta[0]
+                        and data.dtype == meta[1].numpy
+                    ):
+                        g = _fit_gradient(node, i, g, tuple(meta[0]), meta[1])
+                if needed is not None and child not in needed:
+                    continue
                 if g is not None:
                     # _add_to_buffer, inlined for a node's first gradient and for the sum of
                     # two plain arrays of one shape and dtype without create_graph

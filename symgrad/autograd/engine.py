@@ -255,6 +255,9 @@ def run(outputs, grads, retain_graph, create_graph, inputs=None, accumulate=True
             heapq.heappush(ready, (_priority(node), next(pushed), node))
 
     executed = []
+    # The sums of gradients this loop made, by node: no one else holds them until the node
+    # runs, so further gradients are added into them in place.
+    owned: dict = {}
     pop = heapq.heappop
     push = heapq.heappush
     Tensor = _tensors.Tensor
@@ -337,7 +340,10 @@ def run(outputs, grads, retain_graph, create_graph, inputs=None, accumulate=True
                         and x.dtype is y.dtype
                         and caller is not None
                     ):
-                        slots[nr] = Tensor._wrap(x + y)
+                        if owned.get(child) is current:  # a sum made here: add in place
+                            x += y
+                        else:
+                            slots[nr] = owned[child] = Tensor._wrap(x + y)
                     else:
                         _add_to_buffer(buffers, child, nr, g)
                 count = dependencies[child] - 1

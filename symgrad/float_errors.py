@@ -70,23 +70,3 @@ def call_ignoring(fn, arrays, attrs):
         return fn(*arrays, **attrs)
     finally:
         STATE.reset(token)
-
-
-class ignoring:  # noqa: N801 - used like np.errstate
-    """``with ignoring():`` is ``with np.errstate(all="ignore"):``, cheaper on numpy >= 2."""
-
-    __slots__ = ("_token", "_errstate")
-
-    def __enter__(self):
-        if STATE is None:
-            self._errstate = np.errstate(all="ignore")
-            self._errstate.__enter__()
-            return
-        current = STATE.get()
-        self._token = STATE.set(IGNORING.get(current) or ignoring_state(current))
-
-    def __exit__(self, *exc):
-        if STATE is None:
-            self._errstate.__exit__(*exc)
-        else:
-            STATE.reset(self._token)

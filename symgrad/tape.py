@@ -326,9 +326,10 @@ class OpBackward(BackwardNode):
 
     def release(self) -> None:
         self._released = True  # BackwardNode.release, inlined
-        if self._saves_values:
+        if self.op.saves != "none":  # self._saves_values, inlined: runs for every node
             self._saved_args = None
-        self._saved_out = None
+            if self._saved_out is not None:
+                self._saved_out = None
 
     def __getattr__(self, name: str):
         # torch exposes saved values as grad_fn._saved_self / _saved_other / _saved_result.

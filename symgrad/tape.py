@@ -587,19 +587,8 @@ def record_unary(op, a, attrs, result, name: str) -> None:
         record(op, (a,), attrs, result)
         return
     data = a._data
-    fn = a._grad_fn
-    if fn is not None:
-        edge = (fn, a._output_nr)
-    else:  # accumulator_for, inlined
-        ref = a._accumulator
-        fn = ref() if ref is not None else None
-        if fn is None:
-            fn = _new(AccumulateGrad)
-            fn.variable = a
-            a._accumulator = weakref.ref(fn)
-        edge = (fn, 0)
     node = _new(_node_classes.get(name) or node_class(name))
-    node.next_functions = (edge,)
+    node.next_functions = (_edge_of_plain(a),)
     node.input_meta = ((data.shape, dtypes.BY_NUMPY[data.dtype]),)
     node.sequence_nr = next(_sequence)
     node.op = op

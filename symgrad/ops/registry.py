@@ -396,15 +396,8 @@ def apply_unary(op: OpDef, a, attrs, fn, node_name: str):
                 _errstate_reset(token)
     if out.__class__ is not np.ndarray:  # numpy returns a scalar for a full reduction
         out = np.asarray(out)
-    result = _new(Tensor)
-    result._data = out
-    result._requires_grad = False
-    result._grad_fn = None
-    result._version_counter = _new(VersionCounter)
-    state = _grad_state
-    if state.inference:
-        result._inference = True
-    elif state.enabled and a._requires_grad:
+    result = Tensor._wrap(out)
+    if _grad_state.enabled and a._requires_grad:
         record_unary(op, a, attrs, result, node_name)
     return result
 

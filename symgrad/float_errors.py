@@ -3,7 +3,12 @@
 ``np.errstate(all="ignore")`` costs about a microsecond to enter and leave, as much as a small
 ufunc call; eager dispatch pays it on every op. numpy >= 2 keeps the error state in a context
 variable: the ignoring state derived from the caller's is made once and then only swapped in
-and out.
+and out, and code that already runs under an ignoring state (the backward engine sets one for
+its whole loop) calls numpy directly.
+
+The hot paths (``registry.apply_binary``, the engine) inline ``call2_ignoring`` with the names
+below: ``STATE`` is numpy's context variable (None before numpy 2), ``IGNORING`` maps a state
+to its ignoring one (an ignoring state maps to itself), and ``ignoring_state`` fills it.
 """
 
 from __future__ import annotations
@@ -11,42 +16,57 @@ from __future__ import annotations
 import numpy as np
 
 try:
-    from numpy._core._ufunc_config import _extobj_contextvar
+    from numpy._core._ufunc_config import _extobj_contextvar as STATE
 except ImportError:  # numpy < 2: the plain context manager
-    _extobj_contextvar = None
+    STATE = None
 
-_ignoring_states: dict = {}
+IGNORING: dict = {}
+
+
+def ignoring_state(current):
+    """The error state that ignores everything and otherwise is ``current`` (numpy >= 2)."""
+    ignoring = IGNORING.get(current)
+    if ignoring is None:
+        if len(IGNORING) > 64:  # callers that enter np.errstate in a loop
+            IGNORING.clear()
+        token = STATE.set(current)
+        try:
+            with np.errstate(all="ignore"):
+                ignoring = IGNORING[current] = STATE.get()
+        finally:
+            STATE.reset(token)
+        IGNORING[ignoring] = ignoring
+    return ignoring
 
 
 def call2_ignoring(fn, x, y):
-    """``fn(x, y)`` as under ``np.errstate(all="ignore")``: ``call_ignoring`` for the eager
-    binary shortcut, which runs on most op calls (no argument tuple or dict to build)."""
-    if _extobj_contextvar is None:
-        return call_ignoring(fn, (x, y), {})
-    ignoring = _ignoring_states.get(_extobj_contextvar.get())
-    if ignoring is None:
-        return call_ignoring(fn, (x, y), {})
-    token = _extobj_contextvar.set(ignoring)
+    """``fn(x, y)`` as under ``np.errstate(all="ignore")``: ``call_ignoring`` for two
+    positional arguments (no argument tuple or dict to build)."""
+    if STATE is None:
+        with np.errstate(all="ignore"):
+            return fn(x, y)
+    current = STATE.get()
+    ignoring = IGNORING.get(current) or ignoring_state(current)
+    if ignoring is current:
+        return fn(x, y)
+    token = STATE.set(ignoring)
     try:
         return fn(x, y)
     finally:
-        _extobj_contextvar.reset(token)
+        STATE.reset(token)
 
 
 def call_ignoring(fn, arrays, attrs):
     """``fn(*arrays, **attrs)`` as under ``np.errstate(all="ignore")``."""
-    if _extobj_contextvar is None:
+    if STATE is None:
         with np.errstate(all="ignore"):
             return fn(*arrays, **attrs)
-    current = _extobj_contextvar.get()
-    ignoring = _ignoring_states.get(current)
-    if ignoring is None:
-        if len(_ignoring_states) > 64:  # callers that enter np.errstate in a loop
-            _ignoring_states.clear()
-        with np.errstate(all="ignore"):
-            ignoring = _ignoring_states[current] = _extobj_contextvar.get()
-    token = _extobj_contextvar.set(ignoring)
+    current = STATE.get()
+    ignoring = IGNORING.get(current) or ignoring_state(current)
+    if ignoring is current:
+        return fn(*arrays, **attrs)
+    token = STATE.set(ignoring)
     try:
         return fn(*arrays, **attrs)
     finally:
-        _extobj_contextvar.reset(token)
+        STATE.reset(token)

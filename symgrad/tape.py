@@ -15,6 +15,9 @@ from .tensor import HookDict, RemovableHandle
 
 _sequence = itertools.count()
 _node_classes: dict[str, type] = {}
+_new = object.__new__
+# In a node's saved arguments: an unsaved tensor input, whose InputMeta the rule gets.
+_META = object()
 
 BACKWARD_TWICE = (
     "Trying to backward through the graph a second time (or directly access saved tensors "
@@ -32,16 +35,13 @@ class SavedTensor:
     so no cycle); unpacking re-attaches the node, as torch does.
     """
 
-    __slots__ = (
-        "tensor",
-        "data",
-        "version",
-        "is_output",
-        "output_nr",
-        "requires_grad",
-        "was_leaf",
-        "_counter",
-    )
+    # Class-level defaults for a saved input (the common case, made by ``_save_input`` with
+    # four fields); an output sets the rest.
+    tensor = None
+    data = None
+    is_output = False
+    output_nr = 0
+    requires_grad = True
 
     def __init__(self, tensor, is_output: bool = False):
         if tensor._inference:
@@ -217,7 +217,12 @@ class OpBackward(BackwardNode):
     _positions = None
     attrs = types.MappingProxyType({})  # read-only: a node with attributes has its own
     _saved_out = None
-    _unpacks = False
+
+    @property
+    def _saves_values(self) -> bool:
+        # torch saves Python numbers as tensors too: after release only nodes that saved
+        # nothing (add, view, sum ...) can run again.
+        return self.op.saves != "none"
 
     def _present_as(self, name: str) -> None:
         """Take the class torch names ``name`` (a view replayed from its base is torch's
@@ -242,15 +247,10 @@ class OpBackward(BackwardNode):
             self.attrs = attrs
         saves = op.saves
         Tensor = _tensors.Tensor
-        if saves == "none":
-            saved_args = []
-            for a in args:  # a loop, not a comprehension: this runs on every recorded call
-                saved_args.append(InputMeta(a) if isinstance(a, Tensor) else a)
-            self._saved_args = saved_args
-            self._saves_values = False
-            return
+        # An unsaved tensor input reaches the rule as InputMeta, made from ``input_meta`` when
+        # the rule runs (``_META`` holds its place) where the edges are one per argument.
+        unsaved = InputMeta if positions is not None else None
         saves_inputs = saves == "inputs" or saves == "both"
-        keep = SavedTensor if saves_inputs else InputMeta
         if saves_inputs and op.saves_each_for_the_other:
             x, y = args
             # x is saved when y requires grad and y when x does; the rest is InputMeta
@@ -261,18 +261,20 @@ class OpBackward(BackwardNode):
             if y_is_tensor:
                 y = SavedTensor(y) if x_is_tensor and args[0]._requires_grad else InputMeta(y)
             self._saved_args = [x, y]
-        else:
+        elif saves_inputs:
             saved_args = []
             for a in args:
-                saved_args.append(keep(a) if isinstance(a, Tensor) else a)
+                saved_args.append(SavedTensor(a) if isinstance(a, Tensor) else a)
             self._saved_args = saved_args
-        if saves_inputs:
-            self._unpacks = True  # apply unpacks the SavedTensors (InputMeta passes as it is)
+        else:  # "none" or "output"
+            saved_args = []
+            for a in args:  # a loop, not a comprehension: this runs on every recorded call
+                if isinstance(a, Tensor):
+                    a = unsaved(a) if unsaved is not None else _META
+                saved_args.append(a)
+            self._saved_args = saved_args
         if saves == "output" or saves == "both":
             self._saved_out = SavedTensor(result, True)
-        # torch saves Python numbers as tensors too: after release only nodes that saved
-        # nothing (add, view, sum ...) can run again.
-        self._saves_values = self._saved_out is not None or (saves_inputs and bool(args))
 
     def apply(self, grad_outputs):
         if self._released and self._saves_values:
@@ -280,28 +282,54 @@ class OpBackward(BackwardNode):
         g = grad_outputs[0]
         if g is None and all(g is None for g in grad_outputs):
             return (None,) * len(self.next_functions)
-        args = self._saved_args
-        if self._unpacks:
-            # a loop, not a comprehension: this runs once per node of every backward
-            unpacked = []
-            for saved in args:
-                unpacked.append(saved.unpack(self) if saved.__class__ is SavedTensor else saved)
-            args = unpacked
+        args = self._rule_args()
         saved_out = self._saved_out
         out = saved_out.unpack(self) if saved_out is not None else None
         attrs = self.attrs
         grads = self.op.vjp(g, out, *args, **attrs) if attrs else self.op.vjp(g, out, *args)
-        if not isinstance(grads, (tuple, list)):
+        if grads.__class__ is not tuple and not isinstance(grads, (tuple, list)):
             grads = (grads,)
         if self._positions is not None:
             grads = [grads[i] if i < len(grads) else None for i in self._positions]
         return grads
 
+    def _rule_args(self) -> list:
+        """The saved arguments as the rule takes them: SavedTensors unpacked (version checked),
+        the ``_META`` placeholders of unsaved tensor inputs made InputMeta."""
+        unpacked = []
+        i = -1
+        for saved in self._saved_args:  # a loop, not a comprehension: once per node
+            i += 1
+            if saved.__class__ is SavedTensor:
+                tensor = saved.tensor  # unpack's answer for an unmodified input, inlined
+                if (
+                    tensor is None
+                    or saved._counter.value != saved.version
+                    or (tensor._grad_fn is None and not saved.was_leaf)
+                ):
+                    tensor = saved.unpack(self)  # an output, or unpack's error
+                saved = tensor
+            elif saved is _META:  # self._input_meta(i), inlined
+                shape, dtype = self.input_meta[i]
+                saved = _new(InputMeta)
+                saved._shape = shape
+                saved._dtype = dtype.numpy
+            unpacked.append(saved)
+        return unpacked
+
+    def _input_meta(self, i: int) -> InputMeta:
+        shape, dtype = self.input_meta[i]
+        meta = _new(InputMeta)
+        meta._shape = shape
+        meta._dtype = dtype.numpy
+        return meta
+
     def release(self) -> None:
         self._released = True  # BackwardNode.release, inlined
-        if self._saves_values:
+        if self.op.saves != "none":  # self._saves_values, inlined: runs for every node
             self._saved_args = None
-        self._saved_out = None
+            if self._saved_out is not None:
+                self._saved_out = None
 
     def __getattr__(self, name: str):
         # torch exposes saved values as grad_fn._saved_self / _saved_other / _saved_result.
@@ -314,7 +342,9 @@ class OpBackward(BackwardNode):
             index = saved_names.get(name)
             if index is not None and index < len(self._saved_args):
                 saved = self._saved_args[index]
-                return saved.unpack(self) if isinstance(saved, SavedTensor) else saved
+                if saved.__class__ is SavedTensor:
+                    return saved.unpack(self)
+                return self._input_meta(index) if saved is _META else saved
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
 
@@ -322,13 +352,19 @@ class AccumulateGrad(BackwardNode):
     """The sink of a leaf tensor: adds the incoming gradient into ``variable.grad``."""
 
     _namespace = "torch::autograd::"
+    next_functions = ()
+    # torch's AccumulateGrad has the largest sequence number (the engine runs it first).
+    sequence_nr = 2**64 - 1
 
     def __init__(self, variable):
-        self.next_functions = ()
-        data = variable._data
-        self.input_meta = ((data.shape, variable.dtype),)
-        self.sequence_nr = next(_sequence)
+        # Made again by every op on a leaf once the previous graph is gone (the leaf holds
+        # it weakly, as torch): only its variable, the rest are class fields.
         self.variable = variable
+
+    @property
+    def input_meta(self):
+        data = self.variable._data
+        return ((data.shape, self.variable.dtype),)
 
     @property
     def _tensor_hooks(self):
@@ -463,11 +499,129 @@ def record_binary(op, a, b, result) -> None:
     """``record`` for ``apply_binary``'s shortcut: two arguments, neither a view, at least one
     a tensor that requires grad, and a floating result. The edges are those ``record`` and
     ``_edge_positions`` give: a number before the tensor gets none, a number after it gets
-    ``(None, 0)`` when the op wraps numbers."""
+    ``(None, 0)`` when the op wraps numbers.
+
+    Every step of ``record`` and the node's ``__init__`` is written out here for the common
+    case (a tensor first; saves nothing or its inputs): this runs on most recorded op calls.
+    """
+    saves = op.saves
+    if (
+        a.__class__ is not _tensors.Tensor
+        or op.nondifferentiable_inputs
+        or (saves != "none" and saves != "inputs")
+    ):
+        _record_binary_general(op, a, b, result)
+        return
+    by_numpy = dtypes.BY_NUMPY
+    data = a._data
+    meta_a = (data.shape, by_numpy[data.dtype])
+    a_grad = a._requires_grad
+    if a_grad:
+        fn = a._grad_fn
+        if fn is not None:
+            edge_a = (fn, a._output_nr)
+        else:  # accumulator_for, inlined
+            ref = a._accumulator
+            fn = ref() if ref is not None else None
+            if fn is None:
+                fn = _new(AccumulateGrad)
+                fn.variable = a
+                a._accumulator = weakref.ref(fn)
+            edge_a = (fn, 0)
+    else:
+        edge_a = _NO_EDGE
+    b_is_tensor = b.__class__ is _tensors.Tensor
+    if b_is_tensor:
+        data = b._data
+        b_grad = b._requires_grad
+        if b_grad:
+            fn = b._grad_fn
+            if fn is not None:
+                edge_b = (fn, b._output_nr)
+            else:
+                ref = b._accumulator
+                fn = ref() if ref is not None else None
+                if fn is None:
+                    fn = _new(AccumulateGrad)
+                    fn.variable = b
+                    b._accumulator = weakref.ref(fn)
+                edge_b = (fn, 0)
+        else:
+            edge_b = _NO_EDGE
+        edges = (edge_a, edge_b)
+        meta = (meta_a, (data.shape, by_numpy[data.dtype]))
+    elif op.wraps_numbers:
+        b_grad = False
+        edges = (edge_a, _NO_EDGE)
+        meta = (meta_a, None)
+    else:
+        _record_binary_general(op, a, b, result)
+        return
+    name = op.backward_name
+    if name.__class__ is not str:
+        name = name((a, b), {})
+    node = _new(_node_classes.get(name) or node_class(name))
+    node.next_functions = edges
+    node.input_meta = meta
+    node.sequence_nr = next(_sequence)
+    node.op = op
+    if saves == "none":
+        node._saved_args = (_META, _META) if b_is_tensor else (_META, b)
+    else:
+        if op.saves_each_for_the_other:  # x is saved when y requires grad, y when x does
+            x = _save_input(a) if b_grad else _META
+            y = (_save_input(b) if a_grad else _META) if b_is_tensor else b
+        else:
+            x = _save_input(a)
+            y = _save_input(b) if b_is_tensor else b
+        node._saved_args = (x, y)
+    result._grad_fn = node
+    result._requires_grad = True
+
+
+def record_unary(op, a, attrs, result, name: str) -> None:
+    """``record`` for ``apply_unary``'s shortcut: one plain tensor argument that requires
+    grad, not a view, and a floating result; ``name`` is the node's."""
+    saves = op.saves
+    if op.nondifferentiable_inputs or (saves != "none" and saves != "inputs"):
+        record(op, (a,), attrs, result)
+        return
+    data = a._data
+    node = _new(_node_classes.get(name) or node_class(name))
+    node.next_functions = (_edge_of_plain(a),)
+    node.input_meta = ((data.shape, dtypes.BY_NUMPY[data.dtype]),)
+    node.sequence_nr = next(_sequence)
+    node.op = op
+    if attrs:
+        node.attrs = attrs
+    if saves == "none":
+        node._saved_args = _ONE_META
+    else:
+        node._saved_args = (_save_input(a),)
+    result._grad_fn = node
+    result._requires_grad = True
+
+
+_ONE_META = (_META,)
+
+
+def _save_input(tensor) -> SavedTensor:
+    """``SavedTensor(tensor)`` for an input, without the call's generality."""
+    if tensor._inference:
+        return SavedTensor(tensor)  # raises torch's error
+    saved = _new(SavedTensor)
+    saved.tensor = tensor
+    counter = saved._counter = tensor._version_counter
+    saved.version = counter.value
+    saved.was_leaf = tensor._grad_fn is None
+    return saved
+
+
+def _record_binary_general(op, a, b, result) -> None:
+    Tensor = _tensors.Tensor
     if op.nondifferentiable_inputs:
         record(op, (a, b), {}, result)
         return
-    Tensor = _tensors.Tensor
     by_numpy = dtypes.BY_NUMPY
     positions = None
     if a.__class__ is Tensor:

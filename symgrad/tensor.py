@@ -148,11 +148,12 @@ class Tensor:
     @classmethod
     def _wrap(cls, data, requires_grad: bool = False) -> Tensor:
         """A new leaf around ``data`` (an ndarray, or a graph Node while tracing)."""
-        t = object.__new__(cls)
+        new = object.__new__
+        t = new(cls)
         t._data = np.asarray(data) if isinstance(data, np.generic) else data
         t._requires_grad = requires_grad
         t._grad_fn = None
-        t._version_counter = VersionCounter()
+        t._version_counter = new(VersionCounter)
         if grad_mode._state.inference:
             t._inference = True
         return t

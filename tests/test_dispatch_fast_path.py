@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import symgrad
+import symgrad.testing
 from symgrad import dtypes
 
 
@@ -383,3 +384,63 @@ def test_backward_restores_grad_mode_after_an_error():
     with pytest.raises(RuntimeError):
         z.sum().backward()
     assert symgrad.is_grad_enabled()
+
+
+# ------------------------------------------------------------- one-tensor and engine paths
+@pytest.mark.parametrize("reduce", ["sum", "mean"])
+@pytest.mark.parametrize("dtype", [symgrad.float16, symgrad.float32, symgrad.float64])
+def test_reduction_shortcut_node_is_the_general_paths(reduce, dtype):
+    # sum()/mean() of everything record their node without record(): same name, attributes,
+    # edges and input metadata, same value and gradient
+    x = (symgrad.arange(6, dtype=dtype).reshape(2, 3) * 0.3).requires_grad_()
+    fast, general = _both_ways(lambda: getattr(x * 1.5, reduce)())
+    _assert_same(fast, general)
+    assert dict(fast.grad_fn.attrs) == dict(general.grad_fn.attrs)
+    assert _edges(fast) == _edges(general) == [("MulBackward0", 0)]
+    assert fast.grad_fn.input_meta == general.grad_fn.input_meta
+    fast.backward()
+    first = x.grad.numpy().copy()
+    x.grad = None
+    general.backward()
+    np.testing.assert_array_equal(first, x.grad.numpy())
+
+
+def test_backward_runs_user_code_under_the_callers_numpy_error_state():
+    # the engine ignores float errors for its own ops only: hooks and a custom Function's
+    # backward see the caller's state, and the caller's state holds again afterwards
+    seen = []
+
+    class Scale(symgrad.autograd.Function):
+        @staticmethod
+        def forward(ctx, t):
+            return t * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            seen.append(("function", np.geterr()["over"]))
+            return g * 2
+
+    x = symgrad.tensor([1e30, 1.0], requires_grad=True)
+    x.register_hook(lambda g: seen.append(("leaf", np.geterr()["over"])))
+    y = Scale.apply(x) * x
+    y.register_hook(lambda g: seen.append(("tensor", np.geterr()["over"])))
+    y.grad_fn.register_hook(lambda gi, go: seen.append(("node", np.geterr()["over"])))
+    with np.errstate(over="raise"), warnings.catch_warnings():
+        warnings.simplefilter("error")
+        (y * 1e10).sum().backward()  # x's gradient overflows to inf inside the engine
+        assert np.geterr()["over"] == "raise"
+    assert sorted(seen) == [(w, "raise") for w in ("function", "leaf", "node", "tensor")]
+    assert np.isinf(x.grad[0].item()) and x.grad[1].item() == pytest.approx(4e10)
+
+
+def test_gradient_sums_made_in_place_are_not_seen_early():
+    # a node's later gradients are added into the sum the engine made of its first two; a
+    # hook sees the total once, and the leaf's grad is that total
+    x = symgrad.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 1.0
+    seen = []
+    y.register_hook(lambda g: seen.append(g.numpy().copy()))
+    (y + y + y * 2 + y).sum().backward()
+    assert len(seen) == 1
+    np.testing.assert_array_equal(seen[0], [5.0, 5.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [5.0, 5.0])

@@ -12,12 +12,12 @@ import warnings
 
 import numpy as np
 
-from .. import grad_mode
+from .. import float_errors, grad_mode
 from .. import profiling as _profiler
 from .. import tensor as _tensors
 from ..float_errors import call_ignoring
 from ..ops.reduce import sum_to_shape
-from ..tape import AccumulateGrad, edge_of
+from ..tape import AccumulateGrad, OpBackward, edge_of
 
 CREATE_GRAPH_WARNING = (
     "Using backward() with create_graph=True will create a reference cycle between the "
@@ -255,48 +255,95 @@ def run(outputs, grads, retain_graph, create_graph, inputs=None, accumulate=True
             heapq.heappush(ready, (_priority(node), next(pushed), node))
 
     executed = []
+    # The sums of gradients this loop made, by node: no one else holds them until the node
+    # runs, so further gradients are added into them in place.
+    owned: dict = {}
     pop = heapq.heappop
     push = heapq.heappush
+    Tensor = _tensors.Tensor
+    ndarray = np.ndarray
     # grad_mode.set_grad_enabled(create_graph) for the loop, without its context manager
     mode = grad_mode._state
     previous_mode = mode.enabled
     mode.enabled = bool(create_graph)
+    # numpy's ignoring error state for the whole loop: the ops the rules call then find it
+    # already set and call numpy directly. User code (hooks, a custom Function's backward)
+    # runs under the caller's state, as it would outside.
+    caller = float_errors.STATE.get() if float_errors.STATE is not None else None
+    token = (
+        float_errors.STATE.set(float_errors.ignoring_state(caller)) if caller is not None else None
+    )
     try:
         while ready:
             node = pop(ready)[2]
             grad_outputs = buffers.pop(node, None) or [None] * node.num_outputs
             if node._tensor_hooks or node._retained:
-                grad_outputs = _run_tensor_prehooks(node, grad_outputs)
+                grad_outputs = _as_caller(caller, _run_tensor_prehooks, node, grad_outputs)
             if capture is not None:
                 for nr, g in enumerate(grad_outputs):
                     for index in capture.get((node, nr), ()):
                         captured[index] = g
-            if isinstance(node, AccumulateGrad):
+            if node.__class__ is AccumulateGrad:
                 if accumulate and (needed is None or node in needed):
-                    _accumulate_into(node.variable, grad_outputs[0], create_graph)
+                    _accumulate_into(node.variable, grad_outputs[0], create_graph, caller)
                 continue
             if needed is not None and node not in needed:
                 continue
             if node._prehooks:
-                for hook in tuple(node._prehooks.values()):
-                    replaced = hook(tuple(grad_outputs))
-                    if replaced is not None:
-                        grad_outputs = list(replaced)
-            grad_inputs = _call_node(node, grad_outputs)
-            if node._hooks:
-                for hook in tuple(node._hooks.values()):
-                    replaced = hook(tuple(grad_inputs), tuple(grad_outputs))
-                    if replaced is not None:
-                        grad_inputs = list(replaced)
-            executed.append(node)
-            for (child, nr), g in zip(node.next_functions, grad_inputs, strict=False):
-                if child is None or (needed is not None and child not in needed):
+                grad_outputs = _as_caller(caller, _run_prehooks, node, grad_outputs)
+            metas = None
+            if node._hooks or _profiler.recording or not isinstance(node, OpBackward):
+                if isinstance(node, OpBackward):
+                    grad_inputs = _call_node(node, grad_outputs)
+                else:  # a custom Function's (or compiled function's) backward: user code
+                    grad_inputs = _as_caller(caller, _call_node, node, grad_outputs)
+                if node._hooks:
+                    grad_inputs = _as_caller(
+                        caller, _run_posthooks, node, grad_inputs, grad_outputs
+                    )
+            else:  # the common node: the loop below fits its gradients (_call_node's work)
+                grad_inputs = node.apply(grad_outputs)
+                metas = node.input_meta
+            if not retain_graph:
+                executed.append(node)
+            i = -1
+            for child, nr in node.next_functions:
+                i += 1
+                if child is None:
+                    continue
+                g = grad_inputs[i] if i < len(grad_inputs) else None
+                if metas is not None and g is not None and i < len(metas):
+                    meta = metas[i]
+                    if meta is not None and not (
+                        g.__class__ is Tensor
+                        and (data := g._data).shape == meta[0]
+                        and data.dtype == meta[1].numpy
+                    ):
+                        g = _fit_gradient(node, i, g, tuple(meta[0]), meta[1])
+                if needed is not None and child not in needed:
                     continue
                 if g is not None:
-                    # _add_to_buffer, inlined for the common first gradient of a node
+                    # _add_to_buffer, inlined for a node's first gradient and for the sum of
+                    # two plain arrays of one shape and dtype without create_graph
                     slots = buffers.get(child)
                     if slots is None and child.num_outputs == 1:
                         buffers[child] = [g]
+                    elif (
+                        not create_graph
+                        and slots is not None
+                        and (current := slots[nr]) is not None
+                        and current.__class__ is Tensor
+                        and g.__class__ is Tensor
+                        and (x := current._data).__class__ is ndarray
+                        and (y := g._data).__class__ is ndarray
+                        and x.shape == y.shape
+                        and x.dtype is y.dtype
+                        and caller is not None
+                    ):
+                        if owned.get(child) is current:  # a sum made here: add in place
+                            x += y
+                        else:
+                            slots[nr] = owned[child] = Tensor._wrap(x + y)
                     else:
                         _add_to_buffer(buffers, child, nr, g)
                 count = dependencies[child] - 1
@@ -307,10 +354,39 @@ def run(outputs, grads, retain_graph, create_graph, inputs=None, accumulate=True
                     push(ready, (priority, next(pushed), child))
     finally:
         mode.enabled = previous_mode
+        if token is not None:
+            float_errors.STATE.reset(token)
     if not retain_graph:
         for node in executed:
             node.release()
     return captured
+
+
+def _as_caller(caller, fn, *args):
+    """``fn(*args)`` under the caller's numpy error state (``run`` ignores errors)."""
+    if caller is None:
+        return fn(*args)
+    token = float_errors.STATE.set(caller)
+    try:
+        return fn(*args)
+    finally:
+        float_errors.STATE.reset(token)
+
+
+def _run_prehooks(node, grad_outputs):
+    for hook in tuple(node._prehooks.values()):
+        replaced = hook(tuple(grad_outputs))
+        if replaced is not None:
+            grad_outputs = list(replaced)
+    return grad_outputs
+
+
+def _run_posthooks(node, grad_inputs, grad_outputs):
+    for hook in tuple(node._hooks.values()):
+        replaced = hook(tuple(grad_inputs), tuple(grad_outputs))
+        if replaced is not None:
+            grad_inputs = list(replaced)
+    return grad_inputs
 
 
 def _call_node(node, grad_outputs):
@@ -321,21 +397,21 @@ def _call_node(node, grad_outputs):
     else:
         grad_inputs = node.apply(grad_outputs)
     grad_inputs = list(grad_inputs)
-    edges = node.next_functions
     metas = node.input_meta
-    edge_count = len(edges)
     meta_count = len(metas)
     Tensor = _tensors.Tensor
     i = -1
-    for g in grad_inputs:
+    for child, _ in node.next_functions:
         i += 1
-        if i < edge_count and edges[i][0] is None:
-            grad_inputs[i] = None
+        if child is None:
+            if i < len(grad_inputs):
+                grad_inputs[i] = None
             continue
-        if g is None or i >= meta_count:
+        if i >= meta_count or i >= len(grad_inputs):
             continue
+        g = grad_inputs[i]
         meta = metas[i]
-        if meta is None:
+        if g is None or meta is None:
             continue
         shape, dtype = meta
         if g.__class__ is Tensor:
@@ -443,7 +519,7 @@ def _fresh_copy(g, create_graph: bool):
     return out
 
 
-def _accumulate_into(variable, g, create_graph: bool) -> None:
+def _accumulate_into(variable, g, create_graph: bool, caller=None) -> None:
     """AccumulateGrad: copy the first gradient, then add in place (out of place when
     create_graph, so ``.grad`` stays differentiable); then post-accumulate hooks."""
     if g is None:
@@ -456,8 +532,12 @@ def _accumulate_into(variable, g, create_graph: bool) -> None:
         np.add(variable._grad._data, g._data, out=variable._grad._data, casting="unsafe")
         variable._grad._bump_version()
     if variable._post_accumulate_hooks:
-        for hook in tuple(variable._post_accumulate_hooks.values()):
-            hook(variable)
+        _as_caller(caller, _run_post_accumulate_hooks, variable)
+
+
+def _run_post_accumulate_hooks(variable) -> None:
+    for hook in tuple(variable._post_accumulate_hooks.values()):
+        hook(variable)
 
 
 # Tensor.backward calls this engine, which tensor.py cannot import (it is below the ops).

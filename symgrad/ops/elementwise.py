@@ -18,7 +18,7 @@ from ..tensor import Tensor
 from . import derivatives
 from . import numpy_runtime as rt
 from .inplace import FILL, inplace, write_out
-from .registry import OpDef, apply, apply_binary, public
+from .registry import OpDef, apply, apply_binary, binary_shortcut, public
 from .shape import clone
 
 # --------------------------------------------------------------------- definition helpers
@@ -476,13 +476,9 @@ def _mul_vjp(g, out, x, y):
     # A number input takes no gradient: skip its product (``x * 2`` is the common case); an
     # input that was not saved (InputMeta) means the other needs no gradient (eager only).
     return (
-        None if _is_number(x) or isinstance(y, InputMeta) else _times(g, y),
-        None if _is_number(y) or isinstance(x, InputMeta) else _times(g, x),
+        None if _is_number(x) or isinstance(y, InputMeta) else _multiply(g, y),
+        None if _is_number(y) or isinstance(x, InputMeta) else _multiply(g, x),
     )
-
-
-def _times(g, value):
-    return apply_binary(MUL, g, value)  # g * value, without the operator's indirection
 
 
 def _div_vjp(g, out, x, y):
@@ -528,6 +524,7 @@ MUL = OpDef(
     wraps_numbers=True,
     saves_each_for_the_other=True,
 )
+_multiply = binary_shortcut(MUL)  # g * value in rules, without the operator's indirection
 DIV = OpDef(
     "div",
     np.true_divide,
@@ -661,15 +658,6 @@ DIV_ROUNDED = OpDef(
 )
 
 
-# 2 + x and 2 * x are x + 2 and x * 2 in torch: the tensor is the first input of the node.
-def _radd(self, other):
-    return apply_binary(ADD, self, other)
-
-
-def _rmul(self, other):
-    return apply_binary(MUL, self, other)
-
-
 def _rsub(self, other):
     return apply_binary(SUB, other, self)
 
@@ -681,32 +669,13 @@ def _rtruediv(self, other):
     return apply(MUL, reciprocal(self), other)
 
 
-Tensor.__radd__ = _radd
-Tensor.__rmul__ = _rmul
-
-
 # The operators are add/sub/mul/div without their keywords (alpha=1, out=None): they run on
-# most op calls of an eager program, so they go straight to apply_binary.
-def _add_operator(self, other):
-    return apply_binary(ADD, self, other)
-
-
-def _sub_operator(self, other):
-    return apply_binary(SUB, self, other)
-
-
-def _mul_operator(self, other):
-    return apply_binary(MUL, self, other)
-
-
-def _truediv_operator(self, other):
-    return apply_binary(DIV, self, other)
-
-
-Tensor.__add__ = _add_operator
-Tensor.__sub__ = _sub_operator
-Tensor.__mul__ = _mul_operator
-Tensor.__truediv__ = _truediv_operator
+# most op calls of an eager program, so they are the ops' shortcuts themselves. 2 + x and
+# 2 * x are x + 2 and x * 2 in torch: the tensor is the first input of the node.
+Tensor.__add__ = Tensor.__radd__ = binary_shortcut(ADD)
+Tensor.__sub__ = binary_shortcut(SUB)
+Tensor.__mul__ = Tensor.__rmul__ = binary_shortcut(MUL)
+Tensor.__truediv__ = binary_shortcut(DIV)
 Tensor.__rsub__ = _rsub
 Tensor.__rtruediv__ = _rtruediv
 

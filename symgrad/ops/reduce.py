@@ -21,7 +21,7 @@ from ..tensor import Tensor, _wrap_dim
 from . import numpy_runtime as rt
 from .elementwise import where
 from .inplace import write_out
-from .registry import FUNCTIONS, OpDef, apply, public
+from .registry import FUNCTIONS, OpDef, apply, apply_unary, public, values_only
 from .shape import EXPAND, RESHAPE
 
 # ------------------------------------------------------------------------------- helpers
@@ -57,6 +57,16 @@ def reduced_shape(shape, dims, keepdim: bool) -> tuple[int, ...]:
 
 def expand_reduced(g, input_shape, dims, keepdim: bool):
     """The gradient of a reduction, broadcast back to the input's shape."""
+    if values_only(g):  # eager backward without create_graph: the broadcast array will do
+        shape = tuple(input_shape)
+        data = g._data
+        if dims is not None and not keepdim:
+            data = data.reshape(reduced_shape(shape, dims, True))
+        out = Tensor._wrap(np.broadcast_to(data, shape))
+        # a view of g, as torch's expand (no replay: nothing records while values_only)
+        out._base = g if g._base is None else g._base
+        out._version_counter = g._version_counter
+        return out
     # t.expand(input_shape) without its argument checks: the shape is valid by construction
     # (this runs in the backward of every reduction).
     return apply(EXPAND, unsqueeze_reduced(g, input_shape, dims, keepdim), shape=tuple(input_shape))
@@ -184,11 +194,27 @@ MEAN = OpDef(
 )
 
 
+# sum()/mean() of everything, the common call, take apply_unary's shortcut with the attributes
+# the general path records.
+_ALL_DIMS = types.MappingProxyType({"dim": None, "keepdim": False, "dtype": None})
+
+
+def _sum_all(x):
+    # into a new 0-d array: numpy would return a scalar, which costs more to make an array
+    return np.add.reduce(x, None, None, np.empty((), x.dtype))
+
+
+def _mean_all(x):
+    return _mean_numpy(x, dim=None, keepdim=False)
+
+
 @public("sum", methods=("sum",))
 def sum(  # noqa: A001
     input: Tensor, dim=None, keepdim: bool = False, *, keepdims=None, dtype=None, out=None
 ) -> Tensor:
     """Sum over ``dim`` (all dims when None); integer and bool inputs sum to int64."""
+    if dim is None and dtype is None and out is None and not keepdim and not keepdims:
+        return apply_unary(SUM, input, _ALL_DIMS, _sum_all, "SumBackward0")
     keepdim = keepdim if keepdims is None else keepdims  # numpy's spelling, as torch
     result = apply(
         SUM,
@@ -211,6 +237,8 @@ def mean(
             "mean(): could not infer output dtype. Input dtype must be either a floating point "
             f"or complex dtype. Got: {_torch_dtype_word(input.dtype)}"
         )
+    if dim is None and dtype is None and out is None and not keepdim:
+        return apply_unary(MEAN, input, _ALL_DIMS, _mean_all, "MeanBackward0")
     result = apply(
         MEAN,
         input,

@@ -15,14 +15,14 @@ from typing import Any
 
 import numpy as np
 
-from .. import dtypes, grad_mode
+from .. import dtypes, float_errors, grad_mode
 from .. import profiling as _profiler
 from ..float_errors import call2_ignoring, call_ignoring
 from ..ir import trace
 from ..ir.graph import Graph, Node
 from ..random import is_generator
-from ..tape import _sequence, record, record_binary
-from ..tensor import Tensor
+from ..tape import _sequence, record, record_binary, record_unary
+from ..tensor import Tensor, VersionCounter
 
 REGISTRY: dict[str, OpDef] = {}
 
@@ -254,50 +254,165 @@ def _dispatch(op: OpDef, args, attrs):
     return result
 
 
+# apply_binary's globals, bound once: it reads them on every call
+_new = object.__new__
+_grad_state = grad_mode._state
+_trace_state = trace._state
+_ERRSTATE = float_errors.STATE
+if _ERRSTATE is not None:
+    _errstate_get = _ERRSTATE.get
+    _errstate_set = _ERRSTATE.set
+    _errstate_reset = _ERRSTATE.reset
+_IGNORING = float_errors.IGNORING
+ignoring_state = float_errors.ignoring_state
+
+
 def apply_binary(op: OpDef, a, b):
-    """``apply(op, a, b)`` for an elementwise binary op, with a shortcut for the common call.
+    """``apply(op, a, b)`` for an elementwise binary op, with a shortcut for the common call
+    (see ``binary_shortcut``)."""
+    shortcut = _SHORTCUTS.get(op)
+    if shortcut is None:
+        shortcut = binary_shortcut(op)
+    return shortcut(a, b)
+
+
+_SHORTCUTS: dict = {}
+
+
+def binary_shortcut(op: OpDef):
+    """``lambda a, b: apply(op, a, b)`` for an elementwise binary op, with a shortcut for the
+    common call, as one function: the operators (``Tensor.__add__`` ...) are these.
 
     Two concrete floating tensors of one dtype, or one and a Python ``float``/``int``, give
     that dtype under every promotion rule the arithmetic ops use, so the shortcut calls numpy
-    directly, wraps and records: the same steps as ``_dispatch``, in the same order, without
-    the generic ones. A Python number goes to numpy as it is: numpy converts it to the array's
-    dtype (NEP 50), the value ``dtype.type(number)`` would give. Anything else (views, tracing,
-    the profiler, mixed dtypes, other scalar types) takes the general path.
+    directly (under the ignoring error state, swapped in without a call), wraps and records:
+    the same steps as ``_dispatch``, in the same order, without the generic ones. A Python
+    number goes to numpy as it is: numpy converts it to the array's dtype (NEP 50), the value
+    ``dtype.type(number)`` would give. Anything else (tracing, the profiler, mixed dtypes,
+    other scalar types, views while grad mode records) takes the general path.
     """
-    if _profiler.recording or trace._state.trace is not None:
-        return apply(op, a, b)
-    if a.__class__ is Tensor:
-        x = a._data
-        if a._base is not None or x.__class__ is not np.ndarray or x.dtype.kind != "f":
-            return apply(op, a, b)
-        kind = b.__class__
-        if kind is Tensor:
-            y = b._data
-            if b._base is not None or y.__class__ is not np.ndarray or y.dtype != x.dtype:
-                return apply(op, a, b)
-        elif kind is float or kind is int:
-            y = b
+    found = _SHORTCUTS.get(op)
+    if found is not None:
+        return found
+    compute = op.eval
+
+    def shortcut(self, other):
+        if _profiler.recording or _trace_state.trace is not None:
+            return apply(op, self, other)
+        if self.__class__ is Tensor:
+            x = self._data
+            if x.__class__ is not np.ndarray or x.dtype.kind != "f":
+                return apply(op, self, other)
+            kind = other.__class__
+            if kind is Tensor:
+                y = other._data
+                if y.__class__ is not np.ndarray or y.dtype is not x.dtype:
+                    return apply(op, self, other)
+                # self view syncs its history before it is recorded: the general path does that
+                if (self._base is not None or other._base is not None) and _grad_state.enabled:
+                    return apply(op, self, other)
+            elif kind is float or kind is int:
+                y = other
+                if self._base is not None and _grad_state.enabled:
+                    return apply(op, self, other)
+            else:
+                return apply(op, self, other)
+        elif other.__class__ is Tensor and (self.__class__ is float or self.__class__ is int):
+            x = self
+            y = other._data
+            if y.__class__ is not np.ndarray or y.dtype.kind != "f":
+                return apply(op, self, other)
+            if other._base is not None and _grad_state.enabled:
+                return apply(op, self, other)
         else:
-            return apply(op, a, b)
+            return apply(op, self, other)
         try:
-            out = call2_ignoring(op.eval, x, y)
+            if _ERRSTATE is None:
+                out = call2_ignoring(compute, x, y)
+            else:  # call2_ignoring, inlined
+                current = _errstate_get()
+                ignoring = _IGNORING.get(current) or ignoring_state(current)
+                if ignoring is current:
+                    out = compute(x, y)
+                else:
+                    token = _errstate_set(ignoring)
+                    try:
+                        out = compute(x, y)
+                    finally:
+                        _errstate_reset(token)
         except ValueError:  # shapes that do not broadcast: the general path's error
-            return apply(op, a, b)
-    elif b.__class__ is Tensor and (a.__class__ is float or a.__class__ is int):
-        y = b._data
-        if b._base is not None or y.__class__ is not np.ndarray or y.dtype.kind != "f":
-            return apply(op, a, b)
-        out = call2_ignoring(op.eval, a, y)
-    else:
-        return apply(op, a, b)
-    if out.__class__ is not np.ndarray:  # numpy returns a scalar for 0-dim operands
+            return apply(op, self, other)
+        if out.__class__ is not np.ndarray:  # numpy returns self scalar for 0-dim operands
+            out = np.asarray(out)
+        # Tensor._wrap, inlined
+        result = _new(Tensor)
+        result._data = out
+        result._requires_grad = False
+        result._grad_fn = None
+        result._version_counter = _new(VersionCounter)
+        state = _grad_state
+        if state.inference:
+            result._inference = True
+        elif state.enabled and (
+            (self.__class__ is Tensor and self._requires_grad)
+            or (other.__class__ is Tensor and other._requires_grad)
+        ):
+            record_binary(op, self, other, result)
+        return result
+
+    shortcut.__name__ = shortcut.__qualname__ = f"{op.name}_shortcut"
+    _SHORTCUTS[op] = shortcut
+    return shortcut
+
+
+def apply_unary(op: OpDef, a, attrs, fn, node_name: str):
+    """``apply(op, a, **attrs)`` for an op of one tensor whose result keeps its floating dtype,
+    computed as ``fn(array)``: ``apply_binary``'s shortcut for one argument (sum and mean of
+    everything). ``attrs`` are those the general path would record, ``node_name`` the name
+    ``op.backward_name`` gives for them; anything unusual takes the general path.
+    """
+    if (
+        _profiler.recording
+        or _trace_state.trace is not None
+        or a.__class__ is not Tensor
+        or (a._base is not None and _grad_state.enabled)
+    ):
+        return apply(op, a, **attrs)
+    x = a._data
+    if x.__class__ is not np.ndarray or x.dtype.kind != "f":
+        return apply(op, a, **attrs)
+    if _ERRSTATE is None:
+        out = call_ignoring(fn, (x,), {})
+    else:  # call_ignoring, inlined
+        current = _errstate_get()
+        ignoring = _IGNORING.get(current) or ignoring_state(current)
+        if ignoring is current:
+            out = fn(x)
+        else:
+            token = _errstate_set(ignoring)
+            try:
+                out = fn(x)
+            finally:
+                _errstate_reset(token)
+    if out.__class__ is not np.ndarray:  # numpy returns a scalar for a full reduction
         out = np.asarray(out)
     result = Tensor._wrap(out)
-    if grad_mode._state.enabled and (
-        (a.__class__ is Tensor and a._requires_grad) or (b.__class__ is Tensor and b._requires_grad)
-    ):
-        record_binary(op, a, b, result)
+    if _grad_state.enabled and a._requires_grad:
+        record_unary(op, a, attrs, result, node_name)
     return result
+
+
+def values_only(t) -> bool:
+    """True when an op on ``t`` would record nothing anywhere (grad mode off, no trace, no
+    profiler) and ``t`` is a concrete plain tensor: only the value matters, so a gradient rule
+    may compute it with numpy directly (the engine's backward without create_graph)."""
+    return (
+        not _grad_state.enabled
+        and _trace_state.trace is None
+        and not _profiler.recording
+        and t.__class__ is Tensor
+        and t._data.__class__ is np.ndarray
+    )
 
 
 def _any_symbolic(args) -> bool:

@@ -228,6 +228,15 @@ CASES = [
     # ------------------------------------------------------------------------ arithmetic
     _binary("add", np.add),
     _binary("sub", np.subtract),
+    OpCase(
+        # integers take dispatch's general path (floats its binary shortcut)
+        "sub_int",
+        symgrad.sub,
+        np.subtract,
+        [[Arg((3, 4), -5, 5, kind="int"), Arg((4,), -5, 5, kind="int")]],
+        torch_fn=lambda torch, x, y: torch.sub(x, y),
+        grad=False,
+    ),
     _binary("mul", np.multiply),
     _binary("div", np.divide, gap=0.3),
     OpCase(

@@ -22,6 +22,7 @@ import threading
 import numba  # noqa: F401 - the backend needs it: a missing Numba fails here, naming the extra
 
 from .. import codegen, disk_cache, loops
+from . import numba_tape
 from .numpy import NumpyBackend
 
 _private = threading.Lock()
@@ -53,6 +54,16 @@ class NumbaBackend(NumpyBackend):
             self, function_name, order, results, param_ids, namer, role, helpers
         )
 
+    def render_cluster(self, cluster, name, names, outputs, comment, notes) -> loops.Kernel:
+        """A cluster's kernel: its own statements, or a tape (``numba_tape``) when the cost
+        model says that kernel would take too long to compile (the reason goes in ``notes``,
+        which ``explain()`` shows)."""
+        why = numba_tape.decide(cluster)
+        if why is None:
+            return loops.render_kernel(cluster, name, names, outputs, comment)
+        notes.append(f"{name}: {why}")
+        return numba_tape.render(cluster, name, names, outputs, comment)
+
     def cache_versions(self) -> dict[str, str]:
         return {
             "numba": importlib.metadata.version("numba"),
@@ -60,7 +71,12 @@ class NumbaBackend(NumpyBackend):
         }
 
     def cache_options(self) -> dict[str, object]:
-        return {"libm_in_numpy": loops.LIBM_IN_NUMPY, "small": loops.SMALL}
+        return {
+            "libm_in_numpy": loops.LIBM_IN_NUMPY,
+            "small": loops.SMALL,
+            "tape": numba_tape.mode(),
+            "tape_ops": numba_tape.TAPE_OPS,
+        }
 
     def load(self, source: str, name: str):
         """From a real file in a private directory (Numba's ``cache=True`` needs one)."""

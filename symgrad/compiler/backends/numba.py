@@ -13,13 +13,15 @@ the traced graph's hash, or a private temporary directory when that cache is off
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.metadata
 import os
 import tempfile
 import threading
 
-import numba  # noqa: F401 - the backend needs it: a missing Numba fails here, naming the extra
+import numba  # the backend needs it: a missing Numba fails here, naming the extra
+from numba.core import caching
 
 from .. import codegen, disk_cache, loops
 from . import numba_tape
@@ -78,6 +80,16 @@ class NumbaBackend(NumpyBackend):
             "tape_ops": numba_tape.TAPE_OPS,
         }
 
+    def prepare(self, module):
+        """The module's kernels with Numba's cache made safe: a corrupt or truncated cache
+        file (Numba's index and code are pickles, read without a check) is logged, removed
+        and compiled again, never a crash."""
+        for value in vars(module).values():
+            cache = getattr(value, "_cache", None)
+            if isinstance(cache, caching.Cache) and not getattr(cache, "_symgrad_safe", False):
+                _guard(cache)
+        return module
+
     def load(self, source: str, name: str):
         """From a real file in a private directory (Numba's ``cache=True`` needs one)."""
         digest = hashlib.sha256(source.encode("utf-8")).hexdigest()[:20]
@@ -86,6 +98,39 @@ class NumbaBackend(NumpyBackend):
         if module is None:
             raise RuntimeError(f"symgrad: cannot write the generated module of {name} to disk")
         return module
+
+
+def _guard(cache: caching.Cache) -> None:
+    """Wrap ``cache``'s load and save so that a bad file there means a compile, not an error."""
+    load, save = cache.load_overload, cache.save_overload
+
+    def discard(error: Exception) -> None:
+        disk_cache.log.warning(
+            "symgrad cache: ignoring Numba's cached code in %s (%s: %s); compiling it again",
+            cache.cache_path,
+            type(error).__name__,
+            error,
+        )
+        index = getattr(getattr(cache, "_cache_file", None), "_index_path", None)
+        if index is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(index)
+
+    def load_overload(sig, target_context):
+        try:
+            return load(sig, target_context)
+        except Exception as error:  # noqa: BLE001 - any bad file is rebuilt, never trusted
+            discard(error)
+            return None
+
+    def save_overload(sig, data):
+        try:
+            save(sig, data)
+        except Exception as error:  # noqa: BLE001 - the kernel works; only its cache is lost
+            discard(error)
+
+    cache.load_overload, cache.save_overload = load_overload, save_overload
+    cache._symgrad_safe = True
 
 
 os.environ.setdefault("NUMBA_DISABLE_PERFORMANCE_WARNINGS", "1")

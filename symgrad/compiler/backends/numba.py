@@ -20,7 +20,7 @@ import os
 import tempfile
 import threading
 
-# the backend needs Numba: a missing one fails here, and the error names the extra
+import numba  # noqa: F401 - the backend needs it: a missing Numba fails here, naming the extra
 from numba.core import caching
 
 from .. import codegen, disk_cache, loops

@@ -70,17 +70,6 @@ def decide(cluster: loops.Cluster) -> str | None:
     )
 
 
-class _Registers:
-    """Register numbers: inputs, then scalars, then constants, then computed values."""
-
-    def __init__(self) -> None:
-        self.count = 0
-
-    def take(self) -> int:
-        self.count += 1
-        return self.count - 1
-
-
 def _spelling(node: Node, operands: list[str], registered: dict[str, str]) -> str:
     """``loops.scalar_text`` with the numeric attributes in ``registered`` read from
     registers (so ops that differ only in them share one kind)."""
@@ -111,90 +100,63 @@ def _numeric_fields(node: Node) -> list[str]:
 
 def render(cluster: loops.Cluster, name: str, names, outputs, comment) -> loops.Kernel:
     """The tape kernel of ``cluster`` and the lines that call it (``loops.render_kernel``'s
-    arguments and call convention, with the tape and its constants passed first)."""
+    arguments and call convention; the tape, its constants, the registers and the
+    accumulators are passed first)."""
     dtype = register_dtype(cluster)
     ctor = loops._ctor(dtype)
+    tape = _Tape(ctor)
     members = {node.id for node in cluster.nodes}
-    registers = _Registers()
-    where: dict[int, int] = {}
-    arrays, scalars = [], []
+    arrays, scalars, seen = [], [], set()
     for node in cluster.nodes:
         for source in node.inputs:
-            if source.kind == CONST or source.id in members or source.id in where:
+            if source.kind == CONST or source.id in members or source.id in seen:
                 continue
-            where[source.id] = -1
+            seen.add(source.id)
             (arrays if source.shape == cluster.shape else scalars).append(source)
-    for source in arrays + scalars:
-        where[source.id] = registers.take()
-    first_const = registers.count
-    consts: list[str] = []
-
-    def constant(text: str) -> int:
-        consts.append(text)
-        return registers.take()
-
-    kinds: dict[str, int] = {}
-    kind_list: list[dict] = []
-    rows: list[tuple[str, str]] = []
-    n_acc = 0
-    width = 3
-    finals, stores = [], []
-    value_nodes = [n for n in cluster.nodes if n.id not in cluster.reductions]
-    # constants first: their registers are filled once, before the computed values'
-    operand_registers: dict[int, list[int]] = {}
-    attribute_registers: dict[int, list[int]] = {}
-    for node in value_nodes:
-        compute = loops._compute_dtype(node)
-        slots = []
-        for k, source in enumerate(node.inputs):
-            if source.kind == CONST:
-                target = source.dtype if node.op.name == "where" and k == 0 else compute
-                slots.append(constant(loops._constant(source, target)))
-            else:
-                slots.append(None)
-        operand_registers[node.id] = slots
-        attrs = node.attr_dict
-        attribute_registers[node.id] = [
-            constant(f"{ctor}({codegen.literal(attrs[field])})") for field in _numeric_fields(node)
-        ]
+    where: dict[int, int] = {}
+    for source in arrays:
+        param = f"in_{names[source.id]}"
+        where[source.id] = tape.load(f"{ctor}({param}[_start + _j])", f"load {param}")
+    for source in scalars:
+        param = f"in_{names[source.id]}"
+        where[source.id] = tape.load(f"{ctor}({param}[0])", f"load the scalar {param}")
+    finals = []
     for node in cluster.nodes:
         if node.id in cluster.reductions:
-            source = node.inputs[0]
-            rows.append((f"(-1, {n_acc}, {where[source.id]})", comment(node)))
-            total = f"acc[{n_acc}]"
+            total = f"acc[{len(finals)}]"
             if node.op.name == "mean":
                 total = f"{total} / {cluster.size}"
+            accumulate = tape.kind("acc[_d] += regs[_a, _j]", "a full sum's accumulator")
+            tape.row([accumulate, len(finals), where[node.inputs[0].id]], comment(node))
             finals.append(f"out_{names[node.id]}[0] = {loops._ctor(node.dtype)}({total})")
-            n_acc += 1
             continue
+        compute = loops._compute_dtype(node)
         operands, sources = [], []
         for k, source in enumerate(node.inputs):
-            register = operand_registers[node.id][k]
-            if register is None:
-                register = where[source.id]
-            sources.append(register)
+            boolean = source.dtype.name == "bool"
+            if source.kind == CONST:
+                target = source.dtype if node.op.name == "where" and k == 0 else compute
+                sources.append(tape.constant(loops._constant(source, target)))
+                boolean = target.name == "bool"
+            else:
+                sources.append(where[source.id])
             text = f"regs[_{_SLOTS[k]}, _j]"
-            boolean = source.dtype.name == "bool" or (
-                source.kind == CONST and node.op.name == "where" and k == 0
-            )
             operands.append(f"({text} != 0)" if boolean else text)
-        fields = _numeric_fields(node)
         registered = {}
-        for field, register in zip(fields, attribute_registers[node.id], strict=True):
+        attrs = node.attr_dict
+        for field in _numeric_fields(node):
             registered[field] = f"regs[_{_SLOTS[len(sources)]}, _j]"
-            sources.append(register)
+            sources.append(tape.constant(f"{ctor}({codegen.literal(attrs[field])})"))
         statement = f"regs[_d, _j] = {ctor}({_spelling(node, operands, registered)})"
-        if statement not in kinds:
-            kinds[statement] = len(kind_list)
-            kind_list.append({"statement": statement, "label": _label(node)})
-        where[node.id] = registers.take()
-        width = max(width, 2 + len(sources))
-        row = ", ".join(str(r) for r in [kinds[statement], where[node.id], *sources])
-        rows.append((f"({row})", comment(node)))
+        where[node.id] = tape.register()
+        tape.row([tape.kind(statement, _label(node)), where[node.id], *sources], comment(node))
         if node.id in outputs:
-            stores.append((where[node.id], f"out_{names[node.id]}", node.dtype.name == "bool"))
-    rows = [(_pad(row, width), text) for row, text in rows]
-    block = max(1, min(cluster.size, BLOCK_BYTES // max(1, registers.count * dtype.itemsize)))
+            param = f"out_{names[node.id]}"
+            test = " != 0" if node.dtype.name == "bool" else ""
+            store = tape.kind(f"{param}[_start + _j] = regs[_a, _j]{test}", f"store {param}")
+            tape.row([store, 0, where[node.id]], "")
+    registers = max(1, tape.registers)
+    block = BLOCK_BYTES // (registers * dtype.itemsize)
     block = min(cluster.size, max(block, 16))
     output_nodes = [n for n in cluster.nodes if n.id in outputs]
     params = (
@@ -202,26 +164,21 @@ def render(cluster: loops.Cluster, name: str, names, outputs, comment) -> loops.
         + [f"in_{names[s.id]}" for s in scalars]
         + [f"out_{names[n.id]}" for n in output_nodes]
     )
+    width = max(len(values) for values, _ in tape.rows)
     source = codegen.render(
         "numba_tape.py.j2",
         name=name,
-        rows=rows,
+        rows=[(_row_text(values, width), text) for values, text in tape.rows],
         width=width,
-        consts=consts,
+        consts=tape.consts or [f"{ctor}(0)"],
         dtype=ctor,
         params=params,
-        n_rows=len(rows),
-        kinds=kind_list,
+        n_rows=len(tape.rows),
+        kinds=tape.kinds,
         shape="x".join(map(str, cluster.shape)) or "1",
         size=cluster.size,
         block=block,
-        registers=max(1, registers.count),
-        n_acc=max(1, n_acc),
-        first_const=first_const,
-        scalars=[(where[s.id], f"in_{names[s.id]}[0]") for s in scalars],
-        loads=[(where[s.id], f"in_{names[s.id]}") for s in arrays],
         slots=_SLOTS[: width - 2],
-        stores=stores,
         finals=finals,
     )
     flat = len(cluster.shape) != 1
@@ -234,7 +191,8 @@ def render(cluster: loops.Cluster, name: str, names, outputs, comment) -> loops.
     for node in output_nodes:
         size = 1 if node.id in cluster.reductions else cluster.size
         call_lines.append(f"{names[node.id]} = np.empty({size}, {loops._ctor(node.dtype)})")
-    arguments = [f"{name}_tape", f"{name}_consts"]
+    arguments = [f"{name}_tape", f"{name}_consts", f"np.empty(({registers}, {block}), {ctor})"]
+    arguments.append(f"np.zeros({max(1, len(finals))})")
     arguments += [as_argument(s) for s in arrays + scalars] + [names[n.id] for n in output_nodes]
     call_lines.append(f"{name}({', '.join(arguments)})")
     for node in output_nodes:
@@ -244,10 +202,52 @@ def render(cluster: loops.Cluster, name: str, names, outputs, comment) -> loops.
     return loops.Kernel(name, source, call_lines)
 
 
-def _pad(row: str, width: int) -> str:
+class _Tape:
+    """The rows, kinds, registers and constants of one tape kernel being built."""
+
+    def __init__(self, ctor: str) -> None:
+        self.ctor = ctor
+        self.rows: list[tuple[list[int], str]] = []
+        self.kinds: list[dict] = []
+        self._kind_numbers: dict[str, int] = {}
+        self.consts: list[str] = []
+        self._const_registers: dict[str, int] = {}
+        self.registers = 0
+
+    def register(self) -> int:
+        self.registers += 1
+        return self.registers - 1
+
+    def kind(self, statement: str, label: str) -> int:
+        """The opcode of ``statement`` (one branch of the kernel per distinct statement)."""
+        if statement not in self._kind_numbers:
+            self._kind_numbers[statement] = len(self.kinds)
+            self.kinds.append({"statement": statement, "label": label})
+        return self._kind_numbers[statement]
+
+    def row(self, values: list[int], text: str) -> None:
+        self.rows.append((values, text))
+
+    def load(self, value: str, label: str) -> int:
+        """A register loaded with ``value`` (an input's element) in each block."""
+        target = self.register()
+        self.row([self.kind(f"regs[_d, _j] = {value}", label), target], "")
+        return target
+
+    def constant(self, text: str) -> int:
+        """The register holding the constant ``text`` (one per distinct constant)."""
+        if text not in self._const_registers:
+            self.consts.append(text)
+            target = self.register()
+            self.row([self.kind("regs[_d, _j] = consts[_a]", "a constant"), target], "")
+            self.rows[-1][0].append(len(self.consts) - 1)
+            self._const_registers[text] = target
+        return self._const_registers[text]
+
+
+def _row_text(values: list[int], width: int) -> str:
     """A tape row ``(op, dst, a, ...)`` padded with zeros to ``width`` columns."""
-    values = row.strip("()").split(", ")
-    return "(" + ", ".join(values + ["0"] * (width - len(values))) + ")"
+    return "(" + ", ".join(str(v) for v in values + [0] * (width - len(values))) + ")"
 
 
 def _label(node: Node) -> str:

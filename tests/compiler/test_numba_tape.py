@@ -132,7 +132,7 @@ def test_scalar_operands_broadcast_into_the_loop():
 
 def test_large_cluster_is_a_tape_and_explain_says_why():
     def long_chain(x):
-        for _ in range(12):
+        for _ in range(40):
             x = (x * 0.9 + 0.1) * x
         return x.sum()
 

@@ -1,14 +1,16 @@
 """Tape kernels for the ``"numba"`` backend: a loop cluster as a table of ops that one small
 compiled loop interprets, for clusters whose own kernel would take seconds to compile.
 
-Numba types and lowers a kernel statement by statement (about 15 ms each on this machine), so
-the 200-step chain's fused kernel of some 600 statements takes 7 s to compile. Its tape kernel
+Numba types and lowers a kernel statement by statement (5-15 ms each on this machine), so
+the 200-step chain's fused kernel of some 650 statements takes 4-7 s to compile. Its tape kernel
 has one branch per *kind* of op (``sin`` of a float32, ``a * b``, ...: about ten), whatever
-the number of ops, and compiles in well under a second; the ops themselves are rows of an
+the number of ops, and compiles in about half a second; the ops themselves are rows of an
 int32 table (opcode, destination register, operand registers) that the kernel walks for each
-block of elements. Each kind's statement is the op's scalar spelling (``OpDef.scalar``) with
-the same typed constants as the kernel's, so a tape computes the same numbers. Values live in
-registers of the cluster's float type; bool values are held as 0 and 1.
+block of elements, inputs' loads, constants, outputs' stores and full sums being rows too
+(one inner loop in all: Numba is slow to type loops). Each kind's statement is the op's
+scalar spelling (``OpDef.scalar``) with the same typed constants as the kernel's, so a tape
+computes the same numbers. Values live in registers of the cluster's float type; bool values
+are held as 0 and 1.
 
 ``decide`` is the cost model's hook (``NumbaBackend.render_cluster``): a cluster of more than
 ``TAPE_OPS`` ops becomes a tape when it can be one. ``SYMGRAD_NUMBA_TAPE=always`` or
@@ -23,8 +25,10 @@ import string
 from ...ir.graph import CONST, Node
 from .. import codegen, loops
 
-# A cluster of more ops than this is a tape (its kernel would take over ~0.6 s to compile).
-TAPE_OPS = 40
+# A cluster of more ops than this is a tape. Measured first calls (chains of sin/tanh steps
+# on 16 float32, Numba started): 65 ops 0.49 s as a kernel, 0.66 s as a tape; 130 ops 1.05 s
+# and 1.03 s; 650 ops 4.6 s and 1.3 s. Calls take about as long either way.
+TAPE_OPS = 100
 # Registers of one block stay within about this many bytes (the first cache levels).
 BLOCK_BYTES = 64 * 1024
 _SLOTS = ("a", "b", "c", "e", "f", "g")
@@ -65,8 +69,8 @@ def decide(cluster: loops.Cluster) -> str | None:
     if count <= TAPE_OPS:
         return None
     return (
-        f"tape: {count} ops is more than {TAPE_OPS}, and Numba compiles a kernel at about "
-        "15 ms per statement; the tape's compiled loop has one branch per kind of op"
+        f"tape: {count} ops is more than {TAPE_OPS}, and Numba compiles a kernel at 5-15 ms "
+        "per statement; a tape kernel has one statement per kind of op"
     )
 
 

@@ -3,12 +3,17 @@
 Generated functions are the numpy backend's, except that the scheduler groups elementwise
 ops over one iteration space (and full sums of them) into loop kernels (``loops.py``), each
 rendered through ``templates/numba_kernel.py.j2`` with one statement per node and the user's
-line as its comment. Matmul, views, gathers and per-axis reductions stay numpy calls.
+line as its comment. Matmul, views, gathers and per-axis reductions stay numpy calls. A
+cluster of more than ``numba_tape.TAPE_OPS`` ops is a tape kernel instead (``numba_tape``):
+the same numbers from a kernel that compiles in about half a second whatever its size.
 
 Kernels are compiled with ``cache=True`` and ``error_model="numpy"`` (division by zero gives
 inf/nan, as numpy). Numba caches compiled code next to the module's file, so the module is
 always loaded from a real file: the persistent compile cache's (``disk_cache``), whose key is
-the traced graph's hash, or a private temporary directory when that cache is off.
+the traced graph's hash, or a private temporary directory when that cache is off; Numba's
+own cache files go beside it (``__pycache__``), so they follow ``SYMGRAD_CACHE_DIR``,
+``SYMGRAD_CACHE=0`` and the refusal of a directory others can write into, and a corrupt one
+is compiled again (``prepare``).
 """
 
 from __future__ import annotations

@@ -223,3 +223,16 @@ def test_with_the_cache_off_nothing_is_written_to_the_cache_directory(tmp_path):
     env["PYTHONPATH"] = str(ROOT)
     _child(env)
     assert not folder.exists()
+
+
+def test_a_cache_directory_others_can_write_gets_no_numba_code(tmp_path):
+    """Numba's cache files are pickles it executes: a directory others could write into is
+    refused for them as for the generated modules (compiles stay private to the process)."""
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    folder.chmod(0o777)
+    env = dict(os.environ, SYMGRAD_CACHE="1", SYMGRAD_CACHE_DIR=str(folder))
+    env["SYMGRAD_NUMBA_TAPE"] = "always"
+    env["PYTHONPATH"] = str(ROOT)
+    _child(env, warning="other users can write into it")
+    assert not list(folder.rglob("*"))

@@ -65,7 +65,7 @@ def decide(cluster: loops.Cluster) -> str | None:
         return None
     if chosen == "always":
         return "tape (SYMGRAD_NUMBA_TAPE=always)"
-    count = len(cluster.nodes)
+    count = len(cluster.elementwise)
     if count <= TAPE_OPS:
         return None
     return (
@@ -158,7 +158,7 @@ def render(cluster: loops.Cluster, name: str, names, outputs, comment) -> loops.
             param = f"out_{names[node.id]}"
             test = " != 0" if node.dtype.name == "bool" else ""
             store = tape.kind(f"{param}[_start + _j] = regs[_a, _j]{test}", f"store {param}")
-            tape.row([store, 0, where[node.id]], "")
+            tape.row([store, 0, where[node.id]], f"  # store {param}")
     registers = max(1, tape.registers)
     block = BLOCK_BYTES // (registers * dtype.itemsize)
     block = min(cluster.size, max(block, 16))
@@ -235,7 +235,7 @@ class _Tape:
     def load(self, value: str, label: str) -> int:
         """A register loaded with ``value`` (an input's element) in each block."""
         target = self.register()
-        self.row([self.kind(f"regs[_d, _j] = {value}", label), target], "")
+        self.row([self.kind(f"regs[_d, _j] = {value}", label), target], f"  # {label}")
         return target
 
     def constant(self, text: str) -> int:
@@ -243,7 +243,7 @@ class _Tape:
         if text not in self._const_registers:
             self.consts.append(text)
             target = self.register()
-            self.row([self.kind("regs[_d, _j] = consts[_a]", "a constant"), target], "")
+            self.row([self.kind("regs[_d, _j] = consts[_a]", "a constant"), target], f"  # {text}")
             self.rows[-1][0].append(len(self.consts) - 1)
             self._const_registers[text] = target
         return self._const_registers[text]
@@ -255,6 +255,5 @@ def _row_text(values: list[int], width: int) -> str:
 
 
 def _label(node: Node) -> str:
-    """A kind's comment: the op and its operands' dtypes."""
-    types = ", ".join("const" if s.kind == CONST else s.dtype.name for s in node.inputs)
-    return f"{node.op.name}({types}) -> {node.dtype.name}"
+    """A kind's comment: the op (of the first row of the kind) and its result's dtype."""
+    return f"{node.op.name} -> {node.dtype.name}"

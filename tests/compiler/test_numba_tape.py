@@ -165,7 +165,6 @@ def test_tape_source_is_readable():
     assert "x.sin() * 0.9 + 0.1" in source  # the user's line on its tape rows
 
 
-@pytest.mark.skipif(not numba, reason="needs numba")
 @settings(max_examples=max(10, EXAMPLES // 4), deadline=None)
 @given(programs())
 def test_property_programs_through_tapes_equal_eager(program):

@@ -1,7 +1,7 @@
 """Compile time against graph size: the alternating sin/tanh chain and two model workloads.
 
 Run: python benchmarks/compile_time.py [--repeats 3] [--sizes 100 300 1000 3000 10000]
-     [--without-sympy]
+     [--without-sympy] [--backend numba] [--all-workloads]
 
 A chain step is ``x = sin(x) * 1.01 + 0.1 * x`` then ``x = tanh(x)`` on 16 float64 elements,
 and the time is the first call of a fresh ``value_and_grad`` (trace, reverse, rewrite, SymPy
@@ -10,6 +10,11 @@ microseconds. Per size it prints the median of the repeats (wall seconds and CPU
 latter steadier on a shared machine), microseconds per traced op, and the median seconds of
 each pipeline phase; then the 10,000/1,000 ratio of the medians (the target is at most 12).
 ``--without-sympy`` replaces the SymPy cluster phase by the identity, to time the other passes.
+``--backend numba`` compiles for the Numba backend: ``import numba`` and Numba's own start-up
+(its first compile, of a one-line kernel) are timed and printed apart, before the first row,
+and the column "run" is the first call's time outside the pipeline's phases (Numba compiles
+the kernels there). ``--all-workloads`` adds every workload of benchmarks/workloads.py (their
+warm first call, from the disk cache in a new process: benchmarks/warm_start.py).
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ from workloads import WORKLOADS  # noqa: E402
 import symgrad  # noqa: E402
 from symgrad.compiler import simplify  # noqa: E402
 
-PHASES = ("trace", "reverse", "rewrite", "sympy regions", "schedule", "render and load")
+PHASES = ("trace", "reverse", "rewrite", "sympy regions", "schedule", "render and load", "run")
 
 
 def sin_tanh_chain(steps: int):
@@ -48,15 +53,16 @@ def sin_tanh_chain(steps: int):
     return chain
 
 
-def compile_once(fn, args, argnums) -> dict:
+def compile_once(fn, args, argnums, backend="numpy") -> dict:
     """Wall and CPU seconds of one first call, the phases, and the traced op count."""
-    value_and_grad = symgrad.value_and_grad(fn, argnums=argnums)
+    value_and_grad = symgrad.value_and_grad(fn, argnums=argnums, backend=backend)
     wall, cpu = time.perf_counter(), time.process_time()
     value_and_grad(*args)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     explanation = value_and_grad.explain(*args)
     phases = dict(explanation.phase_seconds)
     phases["rewrite"] = phases.get("rewrite", 0.0) + phases.pop("stabilize forward", 0.0)
+    phases["run"] = wall - sum(phases.values())
     return {
         "wall": wall,
         "cpu": cpu,
@@ -93,6 +99,18 @@ def print_row(name: str, result: dict) -> None:
     )
 
 
+def start_numba() -> None:
+    """Import Numba and compile a one-line kernel (its start-up), each timed and printed."""
+    start = time.perf_counter()
+    import numba
+
+    imported = time.perf_counter() - start
+    start = time.perf_counter()
+    numba.njit(lambda x: np.sin(x) * 2.0)(np.ones(1))
+    started = time.perf_counter() - start
+    print(f"import numba {imported:.3f} s, Numba's start-up (a one-line kernel) {started:.3f} s\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3, help="compiles per median")
@@ -100,6 +118,8 @@ def main() -> None:
         "--sizes", type=int, nargs="+", default=[100, 300, 1000, 3000, 10000], help="chain steps"
     )
     parser.add_argument("--without-sympy", action="store_true", help="skip the SymPy cluster phase")
+    parser.add_argument("--backend", default="numpy", help="numpy or numba")
+    parser.add_argument("--all-workloads", action="store_true", help="every benchmark workload")
     options = parser.parse_args()
     if options.without_sympy:
         simplify.simplify = lambda roots, builder, hits: roots
@@ -109,16 +129,24 @@ def main() -> None:
         + (" (SymPy cluster phase skipped)" if options.without_sympy else "")
         + "; phase columns in seconds\n"
     )
+    if options.backend == "numba":
+        start_numba()
     print_header()
     x = np.linspace(-1.0, 1.0, 16)
     chain_medians = {}
     for steps in options.sizes:
-        runs = [compile_once(sin_tanh_chain(steps), (x,), 0) for _ in range(options.repeats)]
+        runs = [
+            compile_once(sin_tanh_chain(steps), (x,), 0, options.backend)
+            for _ in range(options.repeats)
+        ]
         chain_medians[steps] = median_of(runs)
         print_row(f"sin/tanh chain {steps}", chain_medians[steps])
-    for workload in (WORKLOADS[2], WORKLOADS[3]):
+    for workload in WORKLOADS if options.all_workloads else (WORKLOADS[2], WORKLOADS[3]):
         args = workload.make_args()
-        runs = [compile_once(workload.loss, args, workload.argnums) for _ in range(options.repeats)]
+        runs = [
+            compile_once(workload.loss, args, workload.argnums, options.backend)
+            for _ in range(options.repeats)
+        ]
         print_row(workload.name, median_of(runs))
     if 1000 in chain_medians and 10000 in chain_medians:
         small, large = chain_medians[1000], chain_medians[10000]

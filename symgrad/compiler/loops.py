@@ -542,7 +542,8 @@ def statements(backend, function_name, order, results, param_ids, namer, role, h
         }
         name = f"_loop_{function_name}_{kernels}"
         kernels += 1
-        kernel = render_kernel(item, name, namer.names, outputs, _comment)
+        # the backend picks the kernel's form (numba: its statements, or a tape)
+        kernel = backend.render_cluster(item, name, namer.names, outputs, _comment, notes)
         helpers[name] = kernel.source.rstrip()
         lines += kernel.call_lines
     return lines, [f"{function_name}: {note}" for note in notes]

@@ -99,7 +99,8 @@ def test_nan_and_inf_as_numpy(dtype):
         np.testing.assert_array_max_ulp(g[finite], e[finite], maxulp=2)
 
 
-def test_source_shows_readable_kernels_and_explain_the_decisions():
+def test_source_shows_readable_kernels_and_explain_the_decisions(monkeypatch):
+    monkeypatch.setenv("SYMGRAD_NUMBA_TAPE", "never")  # the kernel form (tapes: test_numba_tape)
     f = symgrad.value_and_grad(chain, backend="numba")
     x = _arrays(np.float32)[0]
     f(x)

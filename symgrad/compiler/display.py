@@ -76,6 +76,12 @@ def explanation_html(explanation) -> str:
             [list(saved) for saved in explanation.saved],
             "saved for backward",
         ),
+        "<p>" + html.escape(explanation.workspace_lines()[0]) + "</p>",
+        table(
+            ["function", "buffers", "bytes"],
+            [[name, count, nbytes] for name, (count, nbytes) in explanation.workspace.items()],
+            "workspace (per thread)",
+        ),
         table(
             ["phase", "ms"],
             [[phase, f"{s * 1000:.2f}"] for phase, s in explanation.phase_seconds.items()],

@@ -48,8 +48,8 @@ class ArrayApiBackend(Backend):
     runtime = "symgrad.compiler.backends.array_api_runtime"
     extra = "array-api"
     no_workspace = (
-        "the array_api backend allocates every temporary (Dask and torch arrays are not "
-        "written with out=)"
+        "the array_api backend allocates every temporary: Dask and torch arrays are not "
+        "written with out="
     )
     code_for_op = spellings.SPELLINGS
 

@@ -254,10 +254,13 @@ def render_kernel(
     names: dict[int, str],
     outputs: set[int],
     comment,
+    buffers: dict[int, str] | None = None,
 ) -> Kernel:
     """The ``@numba.njit`` kernel of ``cluster`` and the lines that call it. ``names``: the
     generated function's names of the nodes (cluster members included); ``outputs``: the
-    members read outside the loop; ``comment(node)``: the user's line for a statement."""
+    members read outside the loop; ``comment(node)``: the user's line for a statement;
+    ``buffers``: the workspace slots (flat arrays) some outputs are written into."""
+    buffers = buffers or {}
     members = {node.id for node in cluster.nodes}
     arrays, scalars = [], []
     seen: set[int] = set()
@@ -318,7 +321,8 @@ def render_kernel(
     call_lines = []
     for node in output_nodes:
         size = 1 if node.id in cluster.reductions else cluster.size
-        call_lines.append(f"{names[node.id]} = np.empty({size}, {_ctor(node.dtype)})")
+        new = buffers.get(node.id) or f"np.empty({size}, {_ctor(node.dtype)})"
+        call_lines.append(f"{names[node.id]} = {new}")
     arguments = [as_argument(s) for s in arrays + scalars]
     arguments += [names[n.id] for n in output_nodes]
     call_lines.append(f"{name}({', '.join(arguments)})")
@@ -332,9 +336,13 @@ def render_kernel(
 # ---------------------------------------------------------------------------- statements
 
 
-def statements(backend, function_name, order, results, param_ids, namer, role, helpers):
+def statements(
+    backend, function_name, order, results, param_ids, namer, role, helpers, workspace=None
+):
     """One generated function's lines: numpy statements, and a call per loop kernel (whose
-    source goes into ``helpers``); with the cost model's decisions, as ``(lines, notes)``."""
+    source goes into ``helpers``); with the cost model's decisions, as ``(lines, notes)``.
+    ``workspace``: the ``workspace.Slots`` that large temporaries (kernel outputs, ufunc
+    passes) no result can alias are written into, or None."""
     notes: list[str] = []
     items = plan(order, notes)
     result_ids = {n.id for n in results}
@@ -344,6 +352,10 @@ def statements(backend, function_name, order, results, param_ids, namer, role, h
             users.setdefault(source.id, set()).add(node.id)
     scatters = _slice_scatters(items, users, result_ids)
     absorbed = {part.id for parts in scatters.values() for part in parts}
+    slots = {}
+    if workspace is not None:
+        steps = _workspace_steps(backend, items, scatters, absorbed, users, result_ids)
+        slots = schedule.step_slots(steps, results, workspace, namer)
     lines: list[str] = []
     kernels = 0
     for item in items:
@@ -353,27 +365,63 @@ def statements(backend, function_name, order, results, param_ids, namer, role, h
             lines += _scatter_sum(item, scatters[item.id], namer, role)
             continue
         if isinstance(item, Node):
-            lines += _plain(backend, item, namer, role, helpers)
+            lines += _plain(backend, item, namer, role, helpers, slots.get(item.id))
             continue
-        members = {n.id for n in item.nodes}
         for node in item.nodes:
             if node.id in role:
                 namer.bind(node, role[node.id])
             else:
                 namer.temporary(node)
-        outputs = {
-            n.id
-            for n in item.nodes
-            if n.id in result_ids
-            or n.id in item.reductions
-            or any(u not in members for u in users.get(n.id, ()))
-        }
+        outputs = _kernel_outputs(item, users, result_ids)
         name = f"_loop_{function_name}_{kernels}"
         kernels += 1
-        kernel = render_kernel(item, name, namer.names, outputs, _comment)
+        kernel = render_kernel(item, name, namer.names, outputs, _comment, slots)
         helpers[name] = kernel.source.rstrip()
         lines += kernel.call_lines
     return lines, [f"{function_name}: {note}" for note in notes]
+
+
+def _kernel_outputs(cluster: Cluster, users, result_ids) -> set[int]:
+    """The members of ``cluster`` its kernel stores: results, accumulators, values read by
+    statements outside the loop."""
+    members = {n.id for n in cluster.nodes}
+    return {
+        n.id
+        for n in cluster.nodes
+        if n.id in result_ids
+        or n.id in cluster.reductions
+        or any(u not in members for u in users.get(n.id, ()))
+    }
+
+
+def _workspace_steps(backend, items, scatters, absorbed, users, result_ids) -> list:
+    """The statements as ``schedule.step_slots`` reads them: a kernel's array outputs and a
+    large ufunc pass are new arrays that may live in the workspace (kernel outputs as flat
+    arrays), a slice scatter-sum and any op with a fresh result are new arrays that do not,
+    anything else may be a view of what it reads."""
+    steps = []
+    for item in items:
+        if isinstance(item, Node) and item.id in absorbed:
+            continue
+        if isinstance(item, Node) and item.id in scatters:
+            steps.append(([part.inputs[0] for part in scatters[item.id]], [(item, None)]))
+        elif isinstance(item, Node):
+            if backend.into_workspace(item) and item.numel >= schedule.LARGE:
+                how = (item.shape, item.dtype)
+            else:
+                how = None if item.op.fresh_result else schedule.ALIAS
+            steps.append((list(item.inputs), [(item, how)]))
+        else:
+            members = {n.id for n in item.nodes}
+            reads = [s for n in item.nodes for s in n.inputs if s.id not in members]
+            large = item.size >= schedule.LARGE
+            writes = [
+                (n, ((item.size,), n.dtype) if large and n.id not in item.reductions else None)
+                for n in item.nodes
+                if n.id in _kernel_outputs(item, users, result_ids)
+            ]
+            steps.append((reads, writes))
+    return steps
 
 
 def _basic_slice_backward(node: Node, add: Node, users, result_ids) -> bool:
@@ -425,14 +473,22 @@ def _scatter_sum(node: Node, parts, namer, role) -> list[str]:
     return lines
 
 
-def _plain(backend, node, namer, role, helpers) -> list[str]:
-    """The numpy statement of one node (and its guard), as the numpy backend writes it."""
+def _plain(backend, node, namer, role, helpers, into=None) -> list[str]:
+    """The numpy statement of one node (and its guard), as the numpy backend writes it;
+    ``into``: the workspace buffer it is written into."""
     operands = schedule._operands(node, namer, backend)
     lines = []
     check = backend.guard(node, operands, helpers)
     if check is not None:
         lines.append(schedule._with_comment(check, node))
     target = namer.bind(node, role[node.id]) if node.id in role else namer.temporary(node)
+    if into is not None:
+        lines.append(
+            schedule._with_comment(
+                f"{target} = {backend.expression_into(node, operands, into)}", node
+            )
+        )
+        return lines
     try:
         text = backend.expression(node, operands, helpers)
     except codegen.CodegenError as error:

@@ -133,11 +133,13 @@ def build_function(
         if node.kind == OP and node.id not in role and node.id not in namer.names:
             role[node.id] = rname
     own = None
-    if not observe:
-        own = backend.schedule_statements(name, order, results, param_ids, namer, role, helpers)
-    notes = []
     # The self-check mode (observe) keeps every value it records: no buffer is reused there.
     slots = None if observe else workspace.Slots()
+    if not observe:
+        own = backend.schedule_statements(
+            name, order, results, param_ids, namer, role, helpers, workspace=slots
+        )
+    notes = []
     if own is not None:
         statements, notes = own
     else:
@@ -255,6 +257,50 @@ def _buffer_plan(order, last_use, backend) -> tuple[_Buffers, dict[int, Node | N
         source = reuse[node.id] = buffers.reusable(node, i)
         buffers.computed(node, None if source is None else buffers.holder[source.id])
     return buffers, reuse
+
+
+# How a backend's own statement (``step_slots``) makes a value: a view or other result that
+# may share its inputs' memory; otherwise a new array, given as its workspace slot's
+# (shape, dtype), or as None where it may not live in the workspace.
+ALIAS = "alias"
+
+
+def step_slots(steps, results: list[Node], slots, namer) -> dict[int, str]:
+    """Workspace slots for a backend that writes its own statements (loop kernels): ``steps``
+    lists per statement ``(values it reads, [(value it makes, how), ...])`` (``how``: see
+    ``ALIAS``). A new array gets a slot (the returned node id -> slot name) unless a result
+    may share its memory; a slot is free again after the last step reading its array or a
+    view of it, as in ``_Buffers``."""
+    shares: dict[int, frozenset[int]] = {}
+    end: dict[int, int] = {}
+    types: dict[int, tuple] = {}
+
+    def read(node: Node, at: int) -> None:
+        for buffer in shares.get(node.id, ()):
+            end[buffer] = max(end[buffer], at)
+
+    for k, (reads, writes) in enumerate(steps):
+        for node in reads:
+            read(node, k)
+        for node, how in writes:
+            if how == ALIAS:
+                shares[node.id] = frozenset().union(*(shares.get(i.id, ()) for i in node.inputs))
+            elif how is None:
+                shares[node.id] = frozenset()
+            else:
+                shares[node.id] = frozenset({node.id})
+                end[node.id] = k
+                types[node.id] = how
+    for node in results:
+        read(node, len(steps))
+    escaping = frozenset().union(*(shares.get(node.id, ()) for node in results))
+    names = {}
+    for k, (_, writes) in enumerate(steps):
+        for node, _how in writes:
+            if node.id in types and node.id not in escaping:
+                shape, dtype = types[node.id]
+                names[node.id] = slots.names[slots.take(shape, dtype, k, end[node.id], namer)]
+    return names
 
 
 def _statements(

@@ -449,3 +449,39 @@ def test_the_disk_cache_stores_code_not_buffers(tmp_path, monkeypatch):
     _, again = loaded(_inputs(1))
     np.testing.assert_array_equal(gradient, loaded(x)[1])
     assert not np.shares_memory(gradient, again)
+
+
+# ---------------------------------------------------------------------- numba backend
+
+
+def _rosenbrock(x):
+    return (100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2).sum()
+
+
+def test_numba_kernel_outputs_and_ufunc_passes_use_the_workspace():
+    pytest.importorskip("numba")
+    f = symgrad.value_and_grad(mix, backend="numba")
+    x = _inputs(0)
+    source = f.source(x)
+    assert "forward_backward_workspace = (" in source
+    assert "= w0\n" in source  # a kernel's output array is a workspace buffer
+    assert "out=w" in source  # and so is a numpy pass between kernels
+    assert "workspace: " in str(f.explain(x)) and "workspace: none" not in str(f.explain(x))
+    np.testing.assert_allclose(f(x)[1], mix_numpy_gradient(x), rtol=1e-12)
+
+
+@pytest.mark.parametrize("fn", [mix, _rosenbrock, lambda x: _views(x)[3].sum()])
+def test_numba_results_survive_the_next_call(fn):
+    pytest.importorskip("numba")
+    f = symgrad.value_and_grad(fn, backend="numba")
+    first, second = _assert_second_call_keeps_first(
+        f, lambda seed: (_inputs(seed),), lambda: _program(f)
+    )
+    for seed, gradient in ((0, first[1]), (1, second[-1])):
+        np.testing.assert_allclose(gradient, _eager_gradient(fn, _inputs(seed)), rtol=1e-10)
+
+
+def test_numba_returned_views_of_kernel_outputs_are_fresh():
+    pytest.importorskip("numba")
+    f = symgrad.compile(_views, backend="numba")
+    _assert_second_call_keeps_first(f, lambda seed: (_inputs(seed),), lambda: _program(f))

@@ -110,10 +110,13 @@ class Backend:
         """A result of generated code as the compiled function returns it."""
         return value
 
-    def schedule_statements(self, function_name, order, results, param_ids, namer, role, helpers):
+    def schedule_statements(
+        self, function_name, order, results, param_ids, namer, role, helpers, workspace=None
+    ):
         """The backend's own statements for one generated function, as ``(lines, notes)``
         (``notes``: its scheduling decisions, shown by ``explain()``), or None to take the
-        scheduler's one statement per node (loop backends fuse clusters here)."""
+        scheduler's one statement per node (loop backends fuse clusters here). ``workspace``:
+        the ``workspace.Slots`` to put temporaries in (``schedule.step_slots``), or None."""
         return None
 
     # -------------------------------------------------------------------- disk cache

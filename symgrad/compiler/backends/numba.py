@@ -48,9 +48,11 @@ class NumbaBackend(NumpyBackend):
         # Statements between kernels allocate; the loops themselves write only their outputs.
         return False
 
-    def schedule_statements(self, function_name, order, results, param_ids, namer, role, helpers):
+    def schedule_statements(
+        self, function_name, order, results, param_ids, namer, role, helpers, workspace=None
+    ):
         return loops.statements(
-            self, function_name, order, results, param_ids, namer, role, helpers
+            self, function_name, order, results, param_ids, namer, role, helpers, workspace
         )
 
     def cache_versions(self) -> dict[str, str]:

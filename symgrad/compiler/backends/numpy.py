@@ -113,7 +113,7 @@ class NumpyBackend(Backend):
         ``out=`` would give) is the node's dtype: ``out=`` then changes where the result goes,
         never how it is computed."""
         ufunc = node.op.eval
-        if not self.writes_into(node.op) or ufunc.nout != 1:
+        if not isinstance(ufunc, np.ufunc) or ufunc.nout != 1:
             return False
         bare = self.bare_constants(node)
         operands = []

@@ -40,11 +40,17 @@ for workload in WORKLOADS:
 """
 
 
-def measure_state(env_extra: dict, names: list[str], repeats: int, numba: bool) -> list:
+def measure_state(
+    env_extra: dict, names: list[str], repeats: int, numba: bool, blas_threads: int = 0
+) -> list:
     """``[(workload name, [numpy, compiled, fwd+.backward, eager, (numba)] seconds)]``
-    measured in a fresh interpreter with the allocator environment ``env_extra``."""
+    measured in a fresh interpreter with the allocator environment ``env_extra`` (and
+    ``blas_threads`` BLAS threads when not 0)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
     env.update(env_extra)
+    if blas_threads:
+        for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            env[name] = str(blas_threads)
     env.setdefault("SYMGRAD_CACHE", "0")
     env["PYTHONPATH"] = os.pathsep.join(
         [os.path.dirname(HERE)] + [p for p in [env.get("PYTHONPATH")] if p]
@@ -77,6 +83,13 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=9, help="repeats per median (>= 7)")
     parser.add_argument("--only", default="", help="the workloads whose name has this")
     parser.add_argument("--numba", action="store_true", help='add backend="numba"')
+    parser.add_argument(
+        "--blas-threads",
+        type=int,
+        default=0,
+        help="BLAS threads in the measuring processes (0: the library's default); on a "
+        "loaded machine 1 keeps the matmul workloads' medians steady",
+    )
     options = parser.parse_args()
     names = [name for name in WORKLOADS if options.only in name]
     print(
@@ -84,7 +97,7 @@ def main() -> None:
         "process (fwd+.backward: compiled forward and Tensor.backward())"
     )
     for title, env_extra in STATES.values():
-        rows = measure_state(env_extra, names, options.repeats, options.numba)
+        rows = measure_state(env_extra, names, options.repeats, options.numba, options.blas_threads)
         report(title, rows, options.numba)
 
 

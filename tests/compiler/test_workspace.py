@@ -485,3 +485,17 @@ def test_numba_returned_views_of_kernel_outputs_are_fresh():
     pytest.importorskip("numba")
     f = symgrad.compile(_views, backend="numba")
     _assert_second_call_keeps_first(f, lambda seed: (_inputs(seed),), lambda: _program(f))
+
+
+def test_argument_names_never_collide_with_the_workspace():
+    def f(workspace, w0):
+        return ((workspace * w0).sin() * workspace).sum()
+
+    compiled = symgrad.value_and_grad(f, argnums=(0, 1))
+    a, b = _inputs(0), _inputs(1)
+    source = compiled.source(a, b)
+    assert "def forward_backward(workspace_, w0, workspace=None):" in source
+    assert "out=w0_1)" in source
+    _, (d_a, d_b) = compiled(a, b)
+    np.testing.assert_allclose(d_a, np.sin(a * b) + a * b * np.cos(a * b), rtol=1e-12)
+    np.testing.assert_allclose(d_b, a * a * np.cos(a * b), rtol=1e-12)

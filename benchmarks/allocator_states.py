@@ -14,8 +14,10 @@ numpy in the same process) of the workloads the workspace is for, in its own sub
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
+import resource
 import subprocess
 import sys
 
@@ -29,21 +31,55 @@ STATES = {
     ),
 }
 CHILD = """
-import json, sys
+import sys
 sys.path.insert(0, {here!r})
-import run
-from workloads import WORKLOADS
-for workload in WORKLOADS:
-    if workload.name in {names!r}:
-        times = run.measure(workload, {repeats}, {numba})
-        print(json.dumps([workload.name, times]), flush=True)
+import allocator_states
+allocator_states.measure_here({names!r}, {repeats}, {numba})
 """
+
+
+def page_faults(call, calls: int = 20) -> float:
+    """Minor page faults per call, after two warm-up calls: memory the allocator had given
+    back to the system and takes again (a count, steady under machine load)."""
+    call()
+    call()
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    for _ in range(calls):
+        call()
+    return (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / calls
+
+
+def measure_here(names: list[str], repeats: int, numba: bool) -> None:
+    """In the measuring process: per workload, one JSON line of ``run.measure``'s seconds
+    and the page faults per call of hand-written numpy, value_and_grad (and numba)."""
+    # imported here: the parent process only starts the measuring ones
+    import run
+    import workloads
+
+    import symgrad
+
+    for workload in workloads.WORKLOADS:
+        if workload.name not in names:
+            continue
+        times = run.measure(workload, repeats, numba)
+        args = workload.make_args()
+        functions = [
+            workload.numpy_value_and_grad,
+            symgrad.value_and_grad(workload.loss, argnums=workload.argnums),
+        ]
+        if numba:
+            functions.append(
+                symgrad.value_and_grad(workload.loss, argnums=workload.argnums, backend="numba")
+            )
+        faults = [page_faults(functools.partial(function, *args)) for function in functions]
+        print(json.dumps([workload.name, times, faults]), flush=True)
 
 
 def measure_state(
     env_extra: dict, names: list[str], repeats: int, numba: bool, blas_threads: int = 0
 ) -> list:
-    """``[(workload name, [numpy, compiled, fwd+.backward, eager, (numba)] seconds)]``
+    """``[(workload name, [numpy, compiled, fwd+.backward, eager, (numba)] seconds, page
+    faults per call [numpy, compiled, (numba)])]``
     measured in a fresh interpreter with the allocator environment ``env_extra`` (and
     ``blas_threads`` BLAS threads when not 0)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
@@ -66,16 +102,17 @@ def report(title: str, rows: list, numba: bool) -> None:
     print(f"\n{title}")
     header = f"{'workload':<22}{'numpy us':>11}{'compiled':>11}{'ratio':>7}{'fwd+.backward':>15}"
     header += f"{'ratio':>7}" + (f"{'numba':>11}{'ratio':>7}" if numba else "")
+    header += "  page faults/call: numpy, compiled" + (", numba" if numba else "")
     print(header)
     print("-" * len(header))
-    for name, (numpy_time, compiled, backward, _eager, *looped) in rows:
+    for name, (numpy_time, compiled, backward, _eager, *looped), faults in rows:
         line = (
             f"{name:<22}{numpy_time * 1e6:>11.1f}{compiled * 1e6:>11.1f}"
             f"{compiled / numpy_time:>7.2f}{backward * 1e6:>15.1f}{backward / numpy_time:>7.2f}"
         )
         if looped:
             line += f"{looped[0] * 1e6:>11.1f}{looped[0] / numpy_time:>7.2f}"
-        print(line)
+        print(line + "  " + ", ".join(f"{f:.0f}" for f in faults))
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ import pytest
 from op_table import ALL_CASES, flat_arrays, to_symgrad
 
 import symgrad
+import symgrad.nn.functional as F
 from symgrad.compiler import schedule, workspace
 
 N = 4096  # above schedule.LARGE: temporaries of this size go to the workspace
@@ -499,3 +500,25 @@ def test_argument_names_never_collide_with_the_workspace():
     _, (d_a, d_b) = compiled(a, b)
     np.testing.assert_allclose(d_a, np.sin(a * b) + a * b * np.cos(a * b), rtol=1e-12)
     np.testing.assert_allclose(d_b, a * a * np.cos(a * b), rtol=1e-12)
+
+
+def test_a_call_that_raises_leaves_the_workspace_usable():
+    """A target out of range fails in the middle of the generated code (after temporaries
+    were written); the next call still computes from its own inputs."""
+
+    def loss(W, x, labels):
+        return F.cross_entropy((x @ W).tanh() * 2.0, labels)
+
+    f = symgrad.value_and_grad(loss)
+    rng = np.random.default_rng(0)
+    W, x = rng.standard_normal((64, 16)), rng.standard_normal((128, 64))
+    labels = rng.integers(0, 16, 128)
+    value, gradient = f(W, x, labels)
+    assert "forward_backward_workspace = (" in f.source(W, x, labels)
+    bad = labels.copy()
+    bad[3] = 99
+    with pytest.raises(IndexError):
+        f(W, x, bad)
+    value_after, gradient_after = f(W, x, labels)
+    assert value_after == value
+    np.testing.assert_array_equal(gradient_after, gradient)

@@ -8,8 +8,9 @@ this, and so does a workspace.
 
 The scheduler decides what lives in it (``Slots``, called from ``schedule.py``): arrays a
 statement allocates that no returned value can alias. Outputs, values saved for backward and
-every view of them stay fresh arrays the caller owns. Temporaries whose lifetimes do not
-overlap share a slot, so a workspace is no larger than the peak of live temporaries.
+every view of them stay fresh arrays the caller owns. Temporaries of one shape and dtype
+whose lifetimes do not overlap share a slot, so a chain of steps needs a few buffers, not one
+per step.
 
 Generated code states its layout in a module constant ``<function>_workspace`` (shape, dtype
 per slot) and takes the buffers as its last parameter, ``workspace`` (None: it allocates them

@@ -23,7 +23,7 @@ from ..nn.module import Module, module_member_name
 from ..ops import random
 from ..tape import BACKWARD_TWICE, BackwardNode, edge_of
 from ..tensor import Tensor
-from . import backends, cache, display, logs, pipeline
+from . import backends, cache, display, logs, pipeline, schedule, workspace
 from .formula import Formula, from_program, wrt_positions
 from .pytree import flatten, unflatten
 
@@ -508,6 +508,14 @@ class Explanation:
         self.backend = program.backend.name
         self.schedule_notes = list(program.schedule_notes)
         self.phase_seconds = dict(program.phase_seconds)
+        # per generated function: (buffers, bytes) of its workspace, one set per thread
+        self.workspace = {
+            name: (len(layout), workspace.nbytes(layout))
+            for name, layout in program.workspace_layouts.items()
+        }
+        self.no_workspace = program.backend.no_workspace or (
+            f"no temporary of {schedule.LARGE} elements or more is kept across calls"
+        )
 
     def __str__(self) -> str:
         lines = [
@@ -527,12 +535,29 @@ class Explanation:
         lines += [
             f"  {name:<8} {type_text:<20} {nbytes} bytes" for name, type_text, nbytes in self.saved
         ]
+        lines += self.workspace_lines()
         lines.append("time per phase:")
         lines += [
             f"  {phase:<24} {seconds * 1000:.2f} ms"
             for phase, seconds in self.phase_seconds.items()
         ]
         return "\n".join(lines)
+
+    def workspace_lines(self) -> list[str]:
+        """The workspace: buffers and bytes per generated function, or why there is none."""
+        if not self.workspace:
+            return [f"workspace: none ({self.no_workspace})"]
+        buffers = sum(count for count, _ in self.workspace.values())
+        total = sum(nbytes for _, nbytes in self.workspace.values())
+        lines = [
+            f"workspace: {buffers} buffers, {workspace.size_text(total)} per thread "
+            "(temporaries reused across calls; outputs are fresh arrays)"
+        ]
+        lines += [
+            f"  {name:<18} {count} buffer{'s' if count > 1 else ''}, {workspace.size_text(nbytes)}"
+            for name, (count, nbytes) in self.workspace.items()
+        ]
+        return lines
 
     __repr__ = __str__
 

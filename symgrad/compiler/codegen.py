@@ -87,8 +87,10 @@ def typed_constant(node: Node) -> str:
 
 
 # Names generated code binds (its imports, in any backend; the array_api backend's locals
-# ``xp`` and ``device``): never a user's name.
-RESERVED_NAMES = frozenset({"np", "math", "rt", "xp", "device", "array_namespace", "array_device"})
+# ``xp`` and ``device``; the workspace parameter): never a user's name.
+RESERVED_NAMES = frozenset(
+    {"np", "math", "rt", "xp", "device", "array_namespace", "array_device", "workspace"}
+)
 
 
 def sanitize(name: str) -> str:

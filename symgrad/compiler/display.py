@@ -76,12 +76,16 @@ def explanation_html(explanation) -> str:
             [list(saved) for saved in explanation.saved],
             "saved for backward",
         ),
+        "<p>" + html.escape(explanation.workspace_lines()[0]) + "</p>",
         table(
             ["phase", "ms"],
             [[phase, f"{s * 1000:.2f}"] for phase, s in explanation.phase_seconds.items()],
             "time per phase",
         ),
     ]
+    if explanation.workspace:
+        rows = [[name, count, nbytes] for name, (count, nbytes) in explanation.workspace.items()]
+        parts.insert(-1, table(["function", "buffers", "bytes"], rows, "workspace (per thread)"))
     return "\n".join(parts)
 
 

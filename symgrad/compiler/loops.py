@@ -306,21 +306,8 @@ class Kernel:
     call_lines: list[str]
 
 
-def render_kernel(
-    cluster: Cluster,
-    name: str,
-    names: dict[int, str],
-    outputs: set[int],
-    comment,
-) -> Kernel:
-    """The ``@numba.njit`` kernel of ``cluster`` and the lines that call it. ``names``: the
-    generated function's names of the nodes (cluster members included); ``outputs``: the
-    members read outside the loop; ``comment(node)``: the user's line for a statement.
-
-    A cluster whose operands all have its shape (or one element) and whose reductions are
-    full is one flat loop over its elements (the form LLVM vectorizes best); one with
-    lower-rank operands or per-axis reductions is a nest of loops, one per axis, in which
-    each operand is indexed by the axes it has."""
+def _operands(cluster: Cluster) -> tuple[list[Node], list[Node]]:
+    """The values a cluster's kernel reads from outside it: arrays, and single elements."""
     members = {node.id for node in cluster.nodes}
     arrays, scalars = [], []
     seen: set[int] = set()
@@ -331,12 +318,39 @@ def render_kernel(
             seen.add(source.id)
             full = source.shape == cluster.shape or source.numel != 1
             (arrays if full else scalars).append(source)
-    per_axis = [n for n in cluster.nodes if n.id in cluster.reductions and n.shape != ()]
-    nested = (
-        bool(per_axis)
+    return arrays, scalars
+
+
+def _nested(cluster: Cluster, arrays: list[Node]) -> bool:
+    """Whether the cluster's kernel is a nest of loops (one per axis) rather than one flat
+    loop: lower-rank operands, per-axis reductions, or offset writes in more than 1-D."""
+    return (
+        any(n.id in cluster.reductions and n.shape != () for n in cluster.nodes)
         or any(s.shape != cluster.shape for s in arrays)
         or (bool(cluster.scatters) and len(cluster.shape) != 1)
     )
+
+
+def render_kernel(
+    cluster: Cluster,
+    name: str,
+    names: dict[int, str],
+    outputs: set[int],
+    comment,
+    buffers: dict[int, str] | None = None,
+) -> Kernel:
+    """The ``@numba.njit`` kernel of ``cluster`` and the lines that call it. ``names``: the
+    generated function's names of the nodes (cluster members included); ``outputs``: the
+    members read outside the loop; ``comment(node)``: the user's line for a statement;
+    ``buffers``: the workspace slots some outputs are written into (of ``_out_shape``).
+
+    A cluster whose operands all have its shape (or one element) and whose reductions are
+    full is one flat loop over its elements (the form LLVM vectorizes best); one with
+    lower-rank operands or per-axis reductions is a nest of loops, one per axis, in which
+    each operand is indexed by the axes it has."""
+    buffers = buffers or {}
+    arrays, scalars = _operands(cluster)
+    nested = _nested(cluster, arrays)
     ndim = len(cluster.shape)
     index = _NestedIndex(cluster.shape) if nested else _FlatIndex()
 
@@ -396,7 +410,8 @@ def render_kernel(
     call_lines = []
     for node in output_nodes:
         shape = _out_shape(node, cluster, nested)
-        call_lines.append(f"{names[node.id]} = np.empty({shape!r}, {_ctor(node.dtype)})")
+        new = buffers.get(node.id) or f"np.empty({shape!r}, {_ctor(node.dtype)})"
+        call_lines.append(f"{names[node.id]} = {new}")
     for node in scatter_nodes:
         call_lines.append(
             schedule._with_comment(
@@ -499,9 +514,13 @@ def _numel(shape: tuple) -> int:
 # ---------------------------------------------------------------------------- statements
 
 
-def statements(backend, function_name, order, results, param_ids, namer, role, helpers):
+def statements(
+    backend, function_name, order, results, param_ids, namer, role, helpers, workspace=None
+):
     """One generated function's lines: numpy statements, and a call per loop kernel (whose
-    source goes into ``helpers``); with the cost model's decisions, as ``(lines, notes)``."""
+    source goes into ``helpers``); with the cost model's decisions, as ``(lines, notes)``.
+    ``workspace``: the ``workspace.Slots`` that large temporaries (kernel outputs, ufunc
+    passes) no result can alias are written into, or None."""
     notes: list[str] = []
     result_ids = {n.id for n in results}
     users: dict[int, set[int]] = {}
@@ -516,6 +535,10 @@ def statements(backend, function_name, order, results, param_ids, namer, role, h
     in_loops = {
         p.id for item in items if isinstance(item, Cluster) for _, ps in item.scatters for p in ps
     }
+    slots = {}
+    if workspace is not None:
+        steps = _workspace_steps(backend, items, scatters, absorbed, users, result_ids, in_loops)
+        slots = schedule.step_slots(steps, results, workspace, namer)
     lines: list[str] = []
     kernels = 0
     for item in items:
@@ -525,25 +548,18 @@ def statements(backend, function_name, order, results, param_ids, namer, role, h
             lines += _scatter_sum(item, scatters[item.id], namer, role)
             continue
         if isinstance(item, Node):
-            lines += _plain(backend, item, namer, role, helpers)
+            lines += _plain(backend, item, namer, role, helpers, slots.get(item.id))
             continue
-        members = {n.id for n in item.nodes}
         for node in item.nodes + [result for result, _ in item.scatters]:
             if node.id in role:
                 namer.bind(node, role[node.id])
             else:
                 namer.temporary(node)
-        outputs = {
-            n.id
-            for n in item.nodes
-            if n.id in result_ids
-            or n.id in item.reductions
-            or any(u not in members and u not in in_loops for u in users.get(n.id, ()))
-        }
+        outputs = _kernel_outputs(item, users, result_ids, in_loops)
         name = f"_loop_{function_name}_{kernels}"
         kernels += 1
         # the backend picks the kernel's form (numba: its statements, or a tape)
-        kernel = backend.render_cluster(item, name, namer.names, outputs, _comment, notes)
+        kernel = backend.render_cluster(item, name, namer.names, outputs, _comment, notes, slots)
         helpers[name] = kernel.source.rstrip()
         lines += kernel.call_lines
     return lines, [f"{function_name}: {note}" for note in notes]
@@ -626,6 +642,57 @@ def _place_scatters(items, groups, notes) -> tuple[set[int], dict[int, list[Node
     return absorbed, fallback
 
 
+def _kernel_outputs(cluster: Cluster, users, result_ids, in_loops) -> set[int]:
+    """The members of ``cluster`` its kernel stores: results, accumulators, values read by
+    statements outside the loop (``in_loops``: slice backwards a loop writes, which read
+    nothing as arrays)."""
+    members = {n.id for n in cluster.nodes}
+    return {
+        n.id
+        for n in cluster.nodes
+        if n.id in result_ids
+        or n.id in cluster.reductions
+        or any(u not in members and u not in in_loops for u in users.get(n.id, ()))
+    }
+
+
+def _workspace_steps(backend, items, scatters, absorbed, users, result_ids, in_loops) -> list:
+    """The statements as ``schedule.step_slots`` reads them: a kernel's array outputs and a
+    large ufunc pass are new arrays that may live in the workspace (kernel outputs in the
+    shape the kernel writes), a slice scatter-sum (of a loop or not) and any op with a fresh
+    result are new arrays that do not, anything else may be a view of what it reads."""
+    steps = []
+    for item in items:
+        if isinstance(item, Node) and item.id in absorbed:
+            continue
+        if isinstance(item, Node) and item.id in scatters:
+            steps.append(([part.inputs[0] for part in scatters[item.id]], [(item, None)]))
+        elif isinstance(item, Node):
+            if backend.into_workspace(item) and item.numel >= schedule.LARGE:
+                how = (item.shape, item.dtype)
+            else:
+                how = None if item.op.fresh_result else schedule.ALIAS
+            steps.append((list(item.inputs), [(item, how)]))
+        else:
+            members = {n.id for n in item.nodes}
+            reads = [s for n in item.nodes for s in n.inputs if s.id not in members]
+            large = item.size >= schedule.LARGE
+            nested = _nested(item, _operands(item)[0])
+            writes = [
+                (
+                    n,
+                    (_out_shape(n, item, nested), n.dtype)
+                    if large and n.id not in item.reductions
+                    else None,
+                )
+                for n in item.nodes
+                if n.id in _kernel_outputs(item, users, result_ids, in_loops)
+            ]
+            writes += [(result, None) for result, _ in item.scatters]
+            steps.append((reads, writes))
+    return steps
+
+
 def _basic_slice_backward(node: Node, add: Node, users, result_ids) -> bool:
     """``node`` scatters its operand into zeros through basic indices (slices, integers), and
     only ``add`` reads it."""
@@ -662,14 +729,22 @@ def _scatter_sum(node: Node, parts, namer, role) -> list[str]:
     return lines
 
 
-def _plain(backend, node, namer, role, helpers) -> list[str]:
-    """The numpy statement of one node (and its guard), as the numpy backend writes it."""
+def _plain(backend, node, namer, role, helpers, into=None) -> list[str]:
+    """The numpy statement of one node (and its guard), as the numpy backend writes it;
+    ``into``: the workspace buffer it is written into."""
     operands = schedule._operands(node, namer, backend)
     lines = []
     check = backend.guard(node, operands, helpers)
     if check is not None:
         lines.append(schedule._with_comment(check, node))
     target = namer.bind(node, role[node.id]) if node.id in role else namer.temporary(node)
+    if into is not None:
+        lines.append(
+            schedule._with_comment(
+                f"{target} = {backend.expression_into(node, operands, into)}", node
+            )
+        )
+        return lines
     try:
         text = backend.expression(node, operands, helpers)
     except codegen.CodegenError as error:

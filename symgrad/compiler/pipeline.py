@@ -32,6 +32,7 @@ from . import (
     rules,
     schedule,
     simplify,
+    workspace,
 )
 from .pytree import flatten, unflatten
 
@@ -67,6 +68,9 @@ class Program:
     captured_nodes: list = field(default_factory=list)
     schedule_notes: list = field(default_factory=list)  # the backend's decisions (explain)
     from_disk: bool = False  # loaded from the persistent cache: no graph (rebuilt to show it)
+    # Per generated function with a workspace, its (shape, dtype) buffers (``workspace.py``):
+    # the entry points pass each thread its own set.
+    workspace_layouts: dict = field(default_factory=dict)
     backend: object = None
     # What the module was rendered from: ``standalone_source`` renders it again for export.
     rendered_from: tuple = ()
@@ -232,7 +236,7 @@ def _build_traced(fn, traced, options, timer, backend, key=None) -> Program:
     source = backend.render(header, functions, helpers)
     module = _load(source, function_name, key, backend)
     timer.lap("render and load")
-    entry_points = {name: getattr(module, name) for name in _ENTRY_POINTS}
+    entry_points = {name: workspace.bind(module, name) for name in _ENTRY_POINTS}
     if self_check:
         nodes = {node.id: node for node in toposort(roots + graph.inputs + graph.captured)}
         entry_points = {name: check.checked(module, name, nodes) for name in _ENTRY_POINTS}
@@ -268,6 +272,7 @@ def _build_traced(fn, traced, options, timer, backend, key=None) -> Program:
         backend=backend,
         rendered_from=(header, functions, helpers),
         schedule_notes=[note for function in functions for note in function.notes],
+        workspace_layouts=workspace.layouts(module),
     )
 
 
@@ -346,7 +351,7 @@ def _from_payload(payload: dict, traced, key: str, timer, backend) -> Program | 
     try:
         source = payload["source"]
         module = _load(source, traced.trace.function_name, key, backend)
-        entry_points = {name: getattr(module, name) for name in _ENTRY_POINTS}
+        entry_points = {name: workspace.bind(module, name) for name in _ENTRY_POINTS}
         output_types = [
             (tuple(shape), dtypes.from_numpy_dtype(np.dtype(name)))
             for shape, name in payload["output_types"]
@@ -388,6 +393,7 @@ def _from_payload(payload: dict, traced, key: str, timer, backend) -> Program | 
         from_disk=True,
         backend=backend,
         schedule_notes=list(payload["schedule_notes"]),
+        workspace_layouts=workspace.layouts(module),
         **fields,
     )
 

@@ -1,5 +1,6 @@
 """Scheduling: statement order, names, what the forward saves for the backward, ``del`` of dead
-temporaries, and buffer reuse (``out=``) into the function's own dead temporaries.
+temporaries, buffer reuse (``out=``) into the function's own dead temporaries, and the
+workspace: temporaries kept across calls (``workspace.py``).
 """
 
 from __future__ import annotations
@@ -7,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..ir.graph import CONST, OP, Node, toposort
-from . import codegen
+from . import codegen, workspace
 
 # Temporaries smaller than this are left to the garbage collector: ``del`` and ``out=`` cost
 # more than they save on small arrays.
@@ -27,6 +28,8 @@ class Function:
     doc: str
     saved: list[Node] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # the backend's scheduling decisions
+    # The module constant naming the workspace's slots ("" when the function has none).
+    workspace_layout: str = ""
 
 
 def saved_for_backward(
@@ -79,13 +82,17 @@ class Namer:
         self._counter = 0
 
     def bind(self, node: Node, name: str) -> str:
-        name = codegen.sanitize(name)
+        name = self.unique(codegen.sanitize(name))
+        self.names[node.id] = name
+        return name
+
+    def unique(self, name: str) -> str:
+        """``name``, or ``name_1``, ... when the function already uses it (not for a node)."""
         base, k = name, 1
         while name in self.used:
             name = f"{base}_{k}"
             k += 1
         self.used.add(name)
-        self.names[node.id] = name
         return name
 
     def temporary(self, node: Node) -> str:
@@ -126,13 +133,24 @@ def build_function(
         if node.kind == OP and node.id not in role and node.id not in namer.names:
             role[node.id] = rname
     own = None
+    # The self-check mode (observe) keeps every value it records: no buffer is reused there.
+    slots = None if observe else workspace.Slots()
     if not observe:
-        own = backend.schedule_statements(name, order, results, param_ids, namer, role, helpers)
+        own = backend.schedule_statements(
+            name, order, results, param_ids, namer, role, helpers, workspace=slots
+        )
     notes = []
     if own is not None:
         statements, notes = own
     else:
-        statements = _statements(order, results, param_ids, namer, role, helpers, backend, observe)
+        statements = _statements(
+            order, results, param_ids, namer, role, helpers, backend, observe, slots
+        )
+    layout = ""
+    if slots is not None and slots.types:
+        layout = slots.layout_text(name)
+        param_names.append(f"{workspace.PARAMETER}=None")
+        statements.insert(0, workspace.unpack_line(name, slots.names))
     if observe:
         observed = [f"_observe({node.id}, {namer.names[node.id]})" for node, _ in params]
         statements = observed + statements
@@ -143,7 +161,9 @@ def build_function(
     )
     if len(results) == 1:
         returns += ","
-    return Function(name, param_names, statements, f"({returns})", doc, notes=notes)
+    return Function(
+        name, param_names, statements, f"({returns})", doc, notes=notes, workspace_layout=layout
+    )
 
 
 def _operand(node: Node, namer: Namer, backend) -> str:
@@ -227,7 +247,67 @@ class _Buffers:
         return node.kind == OP and self.backend.writes_into(node.op) and node.numel >= LARGE
 
 
-def _statements(order, results, param_ids, namer, role, helpers, backend, observe=False):
+def _buffer_plan(order, last_use, backend) -> tuple[_Buffers, dict[int, Node | None]]:
+    """Which dead input each statement writes into (None: it allocates or aliases), and the
+    buffers that result, with the last statement reading each: decided before any text is
+    written, so that the workspace knows which buffers a returned value may alias."""
+    buffers = _Buffers(last_use, backend)
+    reuse = {}
+    for i, node in enumerate(order):
+        source = reuse[node.id] = buffers.reusable(node, i)
+        buffers.computed(node, None if source is None else buffers.holder[source.id])
+    return buffers, reuse
+
+
+# How a backend's own statement (``step_slots``) makes a value: a view or other result that
+# may share its inputs' memory; otherwise a new array, given as its workspace slot's
+# (shape, dtype), or as None where it may not live in the workspace.
+ALIAS = "alias"
+
+
+def step_slots(steps, results: list[Node], slots, namer) -> dict[int, str]:
+    """Workspace slots for a backend that writes its own statements (loop kernels): ``steps``
+    lists per statement ``(values it reads, [(value it makes, how), ...])`` (``how``: see
+    ``ALIAS``). A new array gets a slot (the returned node id -> slot name) unless a result
+    may share its memory; a slot is free again after the last step reading its array or a
+    view of it, as in ``_Buffers``."""
+    shares: dict[int, frozenset[int]] = {}
+    end: dict[int, int] = {}
+    types: dict[int, tuple] = {}
+
+    def read(node: Node, at: int) -> None:
+        for buffer in shares.get(node.id, ()):
+            end[buffer] = max(end[buffer], at)
+
+    for k, (reads, writes) in enumerate(steps):
+        for node in reads:
+            read(node, k)
+        for node, how in writes:
+            if how == ALIAS:
+                shares[node.id] = frozenset().union(*(shares.get(i.id, ()) for i in node.inputs))
+            elif how is None:
+                shares[node.id] = frozenset()
+            else:
+                shares[node.id] = frozenset({node.id})
+                end[node.id] = k
+                types[node.id] = how
+    for node in results:
+        read(node, len(steps))
+    escaping = frozenset().union(*(shares.get(node.id, ()) for node in results))
+    names = {}
+    for k, (_, writes) in enumerate(steps):
+        for node, _how in writes:
+            if node.id in types and node.id not in escaping:
+                shape, dtype = types[node.id]
+                names[node.id] = slots.names[slots.take(shape, dtype, k, end[node.id], namer)]
+    return names
+
+
+def _statements(
+    order, results, param_ids, namer, role, helpers, backend, observe=False, slots=None
+):
+    """One statement per node (``slots``: put the buffers no result can alias in the
+    workspace)."""
     end = len(order)
     last_use = {}
     for i, node in enumerate(order):
@@ -235,7 +315,11 @@ def _statements(order, results, param_ids, namer, role, helpers, backend, observ
             last_use[source.id] = i
     for node in results:
         last_use[node.id] = end
-    buffers = _Buffers(last_use, backend)
+    buffers, reuses = _buffer_plan(order, last_use, backend)
+    # A buffer a result may share memory with (the result itself, or a view of it) is a
+    # fresh array on every call: the caller owns it.
+    escaping = frozenset().union(*(buffers.shares.get(node.id, ()) for node in results))
+    in_workspace: set[int] = set()  # buffers held in workspace slots
 
     lines = []
     for i, node in enumerate(order):
@@ -243,14 +327,23 @@ def _statements(order, results, param_ids, namer, role, helpers, backend, observ
         check = backend.guard(node, operands, helpers)
         if check is not None:
             lines.append(_with_comment(check, node))
-        reuse = buffers.reusable(node, i)
+        reuse = reuses[node.id]
         target = namer.bind(node, role[node.id]) if node.id in role else None
         if reuse is not None:
             buffer = namer.names[reuse.id]
             if target is None:
                 target = namer.names[node.id] = buffer
             text = backend.expression_into(node, operands, buffer)
-            buffers.computed(node, buffers.holder[reuse.id])
+        elif (
+            slots is not None
+            and buffers.holder.get(node.id) == node.id
+            and node.id not in escaping
+            and backend.into_workspace(node)
+        ):
+            target = target or namer.temporary(node)
+            slot = slots.take(node.shape, node.dtype, i, buffers.end[node.id], namer)
+            text = backend.expression_into(node, operands, slots.names[slot])
+            in_workspace.add(node.id)
         else:
             target = target or namer.temporary(node)
             try:
@@ -261,7 +354,6 @@ def _statements(order, results, param_ids, namer, role, helpers, backend, observ
                 raise codegen.CodegenError(
                     f"symgrad.compile cannot generate code for {node.op.name}{line}: {error}"
                 ) from None
-            buffers.computed(node, None)
         lines.append(_with_comment(f"{target} = {text}", node))
         if observe:
             lines.append(f"_observe({node.id}, {target})")
@@ -274,6 +366,7 @@ def _statements(order, results, param_ids, namer, role, helpers, backend, observ
             and last_use.get(s.id) == i
             and s.numel >= LARGE
             and namer.names[s.id] != target
+            and buffers.holder.get(s.id) not in in_workspace
         ]
         if dead:
             lines.append("del " + ", ".join(dict.fromkeys(namer.names[s.id] for s in dead)))

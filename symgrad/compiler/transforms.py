@@ -165,6 +165,11 @@ class value_and_grad:  # noqa: N801 - JAX's name
     def cache_info(self):
         return self._compiled.cache_info()
 
+    def cache_clear(self) -> None:
+        """Drop every compiled version (and with it, its workspace)."""
+        self._runners.clear()
+        self._compiled.cache_clear()
+
     def source(self, *args, **kwargs) -> str:
         return self._compiled.source(*args, **kwargs)
 

@@ -47,6 +47,10 @@ class ArrayApiBackend(Backend):
     )
     runtime = "symgrad.compiler.backends.array_api_runtime"
     extra = "array-api"
+    no_workspace = (
+        "the array_api backend allocates every temporary: Dask and torch arrays are not "
+        "written with out="
+    )
     code_for_op = spellings.SPELLINGS
 
     def spelling(self, op):

@@ -5,7 +5,9 @@ Passes up to scheduling never name a backend; the scheduler and the renderer ask
 - spelling: ``spelling(op)`` is the op's entry in the backend's table, ``code_for_op`` (its
   overrides) over the default table (each ``OpDef.spelling``), tinygrad's ``code_for_op``
   pattern; ``expression`` / ``guard`` turn it into statement text.
-- buffers: ``writes_into(op)`` says which ops may write into an existing buffer (``out=``).
+- buffers: ``writes_into(op)`` says which ops may write into an existing buffer (``out=``);
+  ``into_workspace(node)`` which nodes may be computed into a workspace buffer
+  (``workspace.py``), and ``no_workspace`` why a backend has none.
 - arrays: ``is_array`` / ``array_type`` say which call arguments are arrays and what the cache
   key records of them; ``to_output`` converts what generated code returns.
 - modules: ``template`` (one Jinja2 file under ``templates/``), ``imports`` (the import lines
@@ -41,6 +43,9 @@ class Backend:
     runtime: str | None = None
     extra: str | None = None
     code_for_op: dict[str, str | Callable[..., str]] = {}
+    # Why this backend's generated code keeps no temporaries across calls (None: it does,
+    # where ``into_workspace`` allows): what ``explain()`` says.
+    no_workspace: str | None = "this backend writes no buffer in place"
 
     def __repr__(self) -> str:
         return f"<symgrad backend {self.name}>"
@@ -66,6 +71,11 @@ class Backend:
 
     def writes_into(self, op) -> bool:
         """Whether generated code may compute ``op`` into an existing buffer."""
+        return False
+
+    def into_workspace(self, node: Node) -> bool:
+        """Whether ``node`` may be computed into a workspace buffer of its own shape and dtype
+        with ``expression_into`` (a buffer kept across calls, ``workspace.py``)."""
         return False
 
     def bare_constants(self, node: Node) -> bool:
@@ -100,10 +110,13 @@ class Backend:
         """A result of generated code as the compiled function returns it."""
         return value
 
-    def schedule_statements(self, function_name, order, results, param_ids, namer, role, helpers):
+    def schedule_statements(
+        self, function_name, order, results, param_ids, namer, role, helpers, workspace=None
+    ):
         """The backend's own statements for one generated function, as ``(lines, notes)``
         (``notes``: its scheduling decisions, shown by ``explain()``), or None to take the
-        scheduler's one statement per node (loop backends fuse clusters here)."""
+        scheduler's one statement per node (loop backends fuse clusters here). ``workspace``:
+        the ``workspace.Slots`` to put temporaries in (``schedule.step_slots``), or None."""
         return None
 
     # -------------------------------------------------------------------- disk cache

@@ -56,20 +56,24 @@ class NumbaBackend(NumpyBackend):
         # Statements between kernels allocate; the loops themselves write only their outputs.
         return False
 
-    def schedule_statements(self, function_name, order, results, param_ids, namer, role, helpers):
+    def schedule_statements(
+        self, function_name, order, results, param_ids, namer, role, helpers, workspace=None
+    ):
         return loops.statements(
-            self, function_name, order, results, param_ids, namer, role, helpers
+            self, function_name, order, results, param_ids, namer, role, helpers, workspace
         )
 
-    def render_cluster(self, cluster, name, names, outputs, comment, notes) -> loops.Kernel:
+    def render_cluster(
+        self, cluster, name, names, outputs, comment, notes, buffers
+    ) -> loops.Kernel:
         """A cluster's kernel: its own statements, or a tape (``numba_tape``) when the cost
         model says that kernel would take too long to compile (the reason goes in ``notes``,
-        which ``explain()`` shows)."""
+        which ``explain()`` shows). ``buffers``: the workspace slots of its outputs."""
         why = numba_tape.decide(cluster)
         if why is None:
-            return loops.render_kernel(cluster, name, names, outputs, comment)
+            return loops.render_kernel(cluster, name, names, outputs, comment, buffers)
         notes.append(f"{name}: {why}")
-        return numba_tape.render(cluster, name, names, outputs, comment)
+        return numba_tape.render(cluster, name, names, outputs, comment, buffers)
 
     def cache_versions(self) -> dict[str, str]:
         return {

@@ -112,21 +112,16 @@ def _numeric_fields(node: Node) -> list[str]:
     )
 
 
-def render(cluster: loops.Cluster, name: str, names, outputs, comment) -> loops.Kernel:
+def render(
+    cluster: loops.Cluster, name: str, names, outputs, comment, buffers=None
+) -> loops.Kernel:
     """The tape kernel of ``cluster`` and the lines that call it (``loops.render_kernel``'s
     arguments and call convention; the tape, its constants, the registers and the
     accumulators are passed first)."""
     dtype = register_dtype(cluster)
     ctor = loops._ctor(dtype)
     tape = _Tape(ctor)
-    members = {node.id for node in cluster.nodes}
-    arrays, scalars, seen = [], [], set()
-    for node in cluster.nodes:
-        for source in node.inputs:
-            if source.kind == CONST or source.id in members or source.id in seen:
-                continue
-            seen.add(source.id)
-            (arrays if source.shape == cluster.shape else scalars).append(source)
+    arrays, scalars = loops._operands(cluster)  # a tape's arrays have the cluster's shape
     where: dict[int, int] = {}
     for source in arrays:
         param = f"in_{names[source.id]}"
@@ -204,7 +199,8 @@ def render(cluster: loops.Cluster, name: str, names, outputs, comment) -> loops.
     call_lines = []
     for node in output_nodes:
         size = 1 if node.id in cluster.reductions else cluster.size
-        call_lines.append(f"{names[node.id]} = np.empty({size}, {loops._ctor(node.dtype)})")
+        new = (buffers or {}).get(node.id) or f"np.empty({size}, {loops._ctor(node.dtype)})"
+        call_lines.append(f"{names[node.id]} = {new}")
     arguments = [f"{name}_tape", f"{name}_consts", f"np.empty(({registers}, {block}), {ctor})"]
     arguments.append(f"np.zeros({max(1, len(finals))})")
     arguments += [as_argument(s) for s in arrays + scalars] + [names[n.id] for n in output_nodes]

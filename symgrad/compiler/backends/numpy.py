@@ -106,6 +106,31 @@ class NumpyBackend(Backend):
         """Ops computed by one numpy ufunc, which takes ``out=``."""
         return isinstance(op.eval, np.ufunc)
 
+    no_workspace = None
+
+    def into_workspace(self, node: Node) -> bool:
+        """A single-output ufunc whose own result type (numpy's, as the statement without
+        ``out=`` would give) is the node's dtype: ``out=`` then changes where the result goes,
+        never how it is computed."""
+        ufunc = node.op.eval
+        if not isinstance(ufunc, np.ufunc) or ufunc.nout != 1:
+            return False
+        bare = self.bare_constants(node)
+        operands = []
+        for source in node.inputs:
+            if source.kind != CONST:
+                operands.append(source.dtype.numpy)
+            elif bare and source.dtype.numpy.kind in "iuf":
+                # printed as a bare Python number: numpy's weak scalar
+                operands.append(float if source.dtype.numpy.kind == "f" else int)
+            else:
+                operands.append(source.dtype.numpy)
+        try:
+            resolved = ufunc.resolve_dtypes((*operands, None))
+        except (TypeError, ValueError):
+            return False
+        return resolved[-1] == node.dtype.numpy
+
     def bare_constants(self, node: Node) -> bool:
         return self.writes_into(node.op) and any(i.kind != CONST for i in node.inputs)
 

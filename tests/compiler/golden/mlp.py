@@ -8,32 +8,49 @@ import numpy as np
 from symgrad.ops import numpy_runtime as rt
 
 
-def forward(W1, b1, W2, b2, x, labels):
+# forward's temporaries, one buffer each (shape, dtype): symgrad passes the same
+# buffers to every call in a thread; workspace=None allocates them for one call.
+forward_workspace = (
+    ((128, 10), np.float32),  # w0
+)
+
+
+def forward(W1, b1, W2, b2, x, labels, workspace=None):
     """Outputs, then the values backward needs."""
+    (w0,) = workspace or [np.empty(*slot) for slot in forward_workspace]
     t0 = x @ W1                               # golden_functions.py:18  hidden = (x @ W1 + b1).tanh()
     t0 = np.add(t0, b1, out=t0)               # golden_functions.py:18  hidden = (x @ W1 + b1).tanh()
     s3 = np.tanh(t0, out=t0)                  # golden_functions.py:18  hidden = (x @ W1 + b1).tanh()
     del t0
-    t1 = s3 @ W2                              # golden_functions.py:19  logits = hidden @ W2 + b2
+    t1 = np.matmul(s3, W2, out=w0)            # golden_functions.py:19  logits = hidden @ W2 + b2
     t1 = np.add(t1, b2, out=t1)               # golden_functions.py:19  logits = hidden @ W2 + b2
     s4 = rt.log_softmax(t1, dim=1)            # golden_functions.py:20  return F.cross_entropy(logits, labels)
-    del t1
     rt.check_targets(s4, labels, np.float32(1.0), ignore_index=-100, reduction='mean')  # golden_functions.py:20  return F.cross_en...
     out = rt.nll_loss(s4, labels, np.float32(1.0), ignore_index=-100, reduction='mean')  # golden_functions.py:20  return F.cross_en...
     return (out, W2, x, labels, s3, s4)
 
 
-def backward(W2, x, labels, s3, s4, d_out):
+# backward's temporaries, one buffer each (shape, dtype): symgrad passes the same
+# buffers to every call in a thread; workspace=None allocates them for one call.
+backward_workspace = (
+    ((128, 10), np.float32),  # w0
+    ((128, 10), np.bool),  # w1
+    ((128, 256), np.float32),  # w2
+    ((128, 256), np.float32),  # w3
+)
+
+
+def backward(W2, x, labels, s3, s4, d_out, workspace=None):
     """Gradients of the inputs, from the saved values and the outputs' cotangents."""
+    w0, w1, w2, w3 = workspace or [np.empty(*slot) for slot in backward_workspace]
     t0 = np.swapaxes(x, 0, 1)                 # golden_functions.py:18 (grad)  hidden = (x @ W1 + b1).tanh()
-    t1 = np.exp(s4)                           # golden_functions.py:20 (grad)  return F.cross_entropy(logits, l...
+    t1 = np.exp(s4, out=w0)                   # golden_functions.py:20 (grad)  return F.cross_entropy(logits, l...
     t2 = np.expand_dims(labels, 1)            # golden_functions.py:20 (grad)  return F.cross_entropy(logits, l...
     t3 = np.array((0, 1, 2, 3, 4, 5, 6, 7, 8, 9), dtype=np.int64).reshape((1, 10))  # golden_functions.py:20 (grad)  return F.cross_en...
-    t4 = t2 == t3                             # golden_functions.py:20 (grad)  return F.cross_entropy(logits, l...
+    t4 = np.equal(t2, t3, out=w1)             # golden_functions.py:20 (grad)  return F.cross_entropy(logits, l...
     t5 = t2 != (-100)                         # golden_functions.py:20 (grad)  return F.cross_entropy(logits, l...
     t4 = np.logical_and(t4, t5, out=t4)       # golden_functions.py:20 (grad)  return F.cross_entropy(logits, l...
     t6 = t4.astype(np.float32)                # golden_functions.py:20 (grad)  return F.cross_entropy(logits, l...
-    del t4
     t1 = np.subtract(t1, t6, out=t1)          # golden_functions.py:20 (grad)  return F.cross_entropy(logits, l...
     del t6
     t7 = t2 >= 0                              # golden_functions.py:20 (grad)  return F.cross_entropy(logits, l...
@@ -49,48 +66,55 @@ def backward(W2, x, labels, s3, s4, d_out):
     t17 = np.expand_dims(t16, 1)              # golden_functions.py:20 (grad)  return F.cross_entropy(logits, l...
     t1 = np.multiply(t1, t17, out=t1)         # golden_functions.py:20 (grad)  return F.cross_entropy(logits, l...
     t18 = np.swapaxes(W2, 0, 1)               # golden_functions.py:19 (grad)  logits = hidden @ W2 + b2
-    t19 = t1 @ t18                            # golden_functions.py:19 (grad)  logits = hidden @ W2 + b2
-    t20 = s3 * s3                             # golden_functions.py:18 (grad)  hidden = (x @ W1 + b1).tanh()
+    t19 = np.matmul(t1, t18, out=w2)          # golden_functions.py:19 (grad)  logits = hidden @ W2 + b2
+    t20 = np.multiply(s3, s3, out=w3)         # golden_functions.py:18 (grad)  hidden = (x @ W1 + b1).tanh()
     t20 = np.subtract(1.0, t20, out=t20)      # golden_functions.py:18 (grad)  hidden = (x @ W1 + b1).tanh()
     t19 = np.multiply(t19, t20, out=t19)      # golden_functions.py:18 (grad)  hidden = (x @ W1 + b1).tanh()
-    del t20
     t21 = t0 @ t19                            # golden_functions.py:18 (grad)  hidden = (x @ W1 + b1).tanh()
     d_W1 = np.multiply(t21, d_out, out=t21)   # golden_functions.py:18 (grad)  hidden = (x @ W1 + b1).tanh()
     del t21
     t22 = t19.sum(axis=(0,))                  # golden_functions.py:18 (grad)  hidden = (x @ W1 + b1).tanh()
-    del t19
     d_b1 = t22 * d_out                        # golden_functions.py:18 (grad)  hidden = (x @ W1 + b1).tanh()
     t23 = np.swapaxes(s3, 0, 1)               # golden_functions.py:19 (grad)  logits = hidden @ W2 + b2
     t24 = t23 @ t1                            # golden_functions.py:19 (grad)  logits = hidden @ W2 + b2
     d_W2 = np.multiply(t24, d_out, out=t24)   # golden_functions.py:19 (grad)  logits = hidden @ W2 + b2
     del t24
     t25 = t1.sum(axis=(0,))                   # golden_functions.py:19 (grad)  logits = hidden @ W2 + b2
-    del t1
     d_b2 = t25 * d_out                        # golden_functions.py:19 (grad)  logits = hidden @ W2 + b2
     return (d_W1, d_b1, d_W2, d_b2)
 
 
-def forward_backward(W1, b1, W2, b2, x, labels):
+# forward_backward's temporaries, one buffer each (shape, dtype): symgrad passes the same
+# buffers to every call in a thread; workspace=None allocates them for one call.
+forward_backward_workspace = (
+    ((128, 256), np.float32),  # w0
+    ((128, 10), np.float32),  # w1
+    ((128, 10), np.bool),  # w2
+    ((128, 256), np.float32),  # w3
+    ((128, 256), np.float32),  # w4
+)
+
+
+def forward_backward(W1, b1, W2, b2, x, labels, workspace=None):
     """Outputs and gradients in one pass (the output's cotangent is 1)."""
-    t0 = x @ W1                               # golden_functions.py:18  hidden = (x @ W1 + b1).tanh()
+    w0, w1, w2, w3, w4 = workspace or [np.empty(*slot) for slot in forward_backward_workspace]
+    t0 = np.matmul(x, W1, out=w0)             # golden_functions.py:18  hidden = (x @ W1 + b1).tanh()
     t0 = np.add(t0, b1, out=t0)               # golden_functions.py:18  hidden = (x @ W1 + b1).tanh()
     t0 = np.tanh(t0, out=t0)                  # golden_functions.py:18  hidden = (x @ W1 + b1).tanh()
-    t1 = t0 @ W2                              # golden_functions.py:19  logits = hidden @ W2 + b2
+    t1 = np.matmul(t0, W2, out=w1)            # golden_functions.py:19  logits = hidden @ W2 + b2
     t1 = np.add(t1, b2, out=t1)               # golden_functions.py:19  logits = hidden @ W2 + b2
     t2 = rt.log_softmax(t1, dim=1)            # golden_functions.py:20  return F.cross_entropy(logits, labels)
-    del t1
     rt.check_targets(t2, labels, np.float32(1.0), ignore_index=-100, reduction='mean')  # golden_functions.py:20  return F.cross_en...
     out = rt.nll_loss(t2, labels, np.float32(1.0), ignore_index=-100, reduction='mean')  # golden_functions.py:20  return F.cross_en...
     t3 = np.swapaxes(x, 0, 1)                 # golden_functions.py:18 (grad)  hidden = (x @ W1 + b1).tanh()
-    t4 = np.exp(t2)                           # golden_functions.py:20 (grad)  return F.cross_entropy(logits, l...
+    t4 = np.exp(t2, out=w1)                   # golden_functions.py:20 (grad)  return F.cross_entropy(logits, l...
     del t2
     t5 = np.expand_dims(labels, 1)            # golden_functions.py:20 (grad)  return F.cross_entropy(logits, l...
     t6 = np.array((0, 1, 2, 3, 4, 5, 6, 7, 8, 9), dtype=np.int64).reshape((1, 10))  # golden_functions.py:20 (grad)  return F.cross_en...
-    t7 = t5 == t6                             # golden_functions.py:20 (grad)  return F.cross_entropy(logits, l...
+    t7 = np.equal(t5, t6, out=w2)             # golden_functions.py:20 (grad)  return F.cross_entropy(logits, l...
     t8 = t5 != (-100)                         # golden_functions.py:20 (grad)  return F.cross_entropy(logits, l...
     t7 = np.logical_and(t7, t8, out=t7)       # golden_functions.py:20 (grad)  return F.cross_entropy(logits, l...
     t9 = t7.astype(np.float32)                # golden_functions.py:20 (grad)  return F.cross_entropy(logits, l...
-    del t7
     t4 = np.subtract(t4, t9, out=t4)          # golden_functions.py:20 (grad)  return F.cross_entropy(logits, l...
     del t9
     t10 = t5 >= 0                             # golden_functions.py:20 (grad)  return F.cross_entropy(logits, l...
@@ -106,17 +130,13 @@ def forward_backward(W1, b1, W2, b2, x, labels):
     t20 = np.expand_dims(t19, 1)              # golden_functions.py:20 (grad)  return F.cross_entropy(logits, l...
     t4 = np.multiply(t4, t20, out=t4)         # golden_functions.py:20 (grad)  return F.cross_entropy(logits, l...
     t21 = np.swapaxes(W2, 0, 1)               # golden_functions.py:19 (grad)  logits = hidden @ W2 + b2
-    t22 = t4 @ t21                            # golden_functions.py:19 (grad)  logits = hidden @ W2 + b2
-    t23 = t0 * t0                             # golden_functions.py:18 (grad)  hidden = (x @ W1 + b1).tanh()
+    t22 = np.matmul(t4, t21, out=w3)          # golden_functions.py:19 (grad)  logits = hidden @ W2 + b2
+    t23 = np.multiply(t0, t0, out=w4)         # golden_functions.py:18 (grad)  hidden = (x @ W1 + b1).tanh()
     t23 = np.subtract(1.0, t23, out=t23)      # golden_functions.py:18 (grad)  hidden = (x @ W1 + b1).tanh()
     t22 = np.multiply(t22, t23, out=t22)      # golden_functions.py:18 (grad)  hidden = (x @ W1 + b1).tanh()
-    del t23
     d_W1 = t3 @ t22                           # golden_functions.py:18 (grad)  hidden = (x @ W1 + b1).tanh()
     d_b1 = t22.sum(axis=(0,))                 # golden_functions.py:18 (grad)  hidden = (x @ W1 + b1).tanh()
-    del t22
     t24 = np.swapaxes(t0, 0, 1)               # golden_functions.py:19 (grad)  logits = hidden @ W2 + b2
-    del t0
     d_W2 = t24 @ t4                           # golden_functions.py:19 (grad)  logits = hidden @ W2 + b2
     d_b2 = t4.sum(axis=(0,))                  # golden_functions.py:19 (grad)  logits = hidden @ W2 + b2
-    del t4
     return (out, d_W1, d_b1, d_W2, d_b2)

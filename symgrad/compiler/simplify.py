@@ -351,6 +351,9 @@ class _Rebuilder:
         self.definitions = definitions or {}  # w{k} -> its expression, built when first used
 
     def const(self, value) -> Node:
+        value = sp.sympify(value)
+        if not (value.is_real and value.is_finite):  # zoo (1/0), nan, oo: not IEEE's values
+            raise NotImplementedError(f"constant {value}")
         return self.builder.const(float(value), self.dtype)
 
     def op(self, name: str, *inputs: Node, **attrs) -> Node:

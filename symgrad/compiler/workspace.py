@@ -28,6 +28,8 @@ import threading
 
 import numpy as np
 
+from ..float_errors import quietly
+
 PARAMETER = "workspace"
 
 
@@ -88,13 +90,14 @@ def allocate(layout) -> list[np.ndarray]:
 
 
 def bind(module, name: str):
-    """``module.<name>`` as symgrad calls it: with this thread's buffers when it has a
-    workspace (the function itself otherwise). ``.buffers()`` on the result gives the calling
-    thread's idle buffers (None before its first call): what tests look at."""
+    """``module.<name>`` as symgrad calls it: under numpy's ignoring error state
+    (``float_errors.quietly``), with this thread's buffers when it has a workspace.
+    ``.buffers()`` on the result gives the calling thread's idle buffers (None before its
+    first call): what tests look at."""
     function = getattr(module, name)
     layout = getattr(module, f"{name}_{PARAMETER}", None)
     if not layout:
-        return function
+        return quietly(function)
     local = threading.local()
 
     def call(*args):
@@ -110,9 +113,10 @@ def bind(module, name: str):
             local.buffers = buffers
 
     call.__name__ = call.__qualname__ = name
-    call.__wrapped__ = function
-    call.buffers = lambda: getattr(local, "buffers", None)
-    return call
+    quiet = quietly(call)
+    quiet.__wrapped__ = function
+    quiet.buffers = lambda: getattr(local, "buffers", None)
+    return quiet
 
 
 def nbytes(layout) -> int:

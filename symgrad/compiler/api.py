@@ -23,7 +23,7 @@ from ..nn.module import Module, module_member_name
 from ..ops import random
 from ..tape import BACKWARD_TWICE, BackwardNode, edge_of
 from ..tensor import Tensor
-from . import backends, cache, display, logs, pipeline, schedule, workspace
+from . import backends, cache, captures, display, logs, pipeline, schedule, workspace
 from .formula import Formula, from_program, wrt_positions
 from .pytree import flatten, unflatten
 
@@ -53,7 +53,7 @@ class _Entry:
         self.key = key
         self.reason = reason
         self.captured_specs = [_captured_spec(v) for v in program.captured]
-        sources = [_captured_source(fn, v) for v in program.captured]
+        sources = [captures.source(fn, v) for v in program.captured]
         self.captured_names = [name for name, _ in sources]
         self.captured_sources = [reader for _, reader in sources]
 
@@ -93,45 +93,6 @@ def _captured_change_text(name: str, old, new) -> str:
         ]
         return f"{name!r} " + ", ".join(parts)
     return f"{name!r} is now a {new[-1]}"
-
-
-_UNBOUND = object()
-
-
-def _captured_source(fn, value):
-    """``(name, read)`` of the global or closure variable of ``fn`` that held ``value`` when
-    it was traced: ``read(old)`` gives its current value (``old`` when it is gone)."""
-    code = getattr(fn, "__code__", None)
-    if code is None:
-        return "a captured tensor", None
-    for name, cell in zip(code.co_freevars, getattr(fn, "__closure__", None) or (), strict=False):
-        try:
-            if cell.cell_contents is value:
-                return name, lambda old, cell=cell: _cell_value(cell, old)
-        except ValueError:
-            continue
-    names = set(_loaded_globals(code))
-    namespace = getattr(fn, "__globals__", {})
-    for name, global_value in namespace.items():
-        if global_value is value and name in names:
-            return name, lambda old, name=name: namespace.get(name, old)
-    return "a captured tensor", None
-
-
-def _cell_value(cell, old):
-    try:
-        return cell.cell_contents
-    except ValueError:
-        return old
-
-
-def _loaded_globals(code):
-    """Global names a code object (and the functions nested in it) reads."""
-    names = list(code.co_names)
-    for const in code.co_consts:
-        if inspect.iscode(const):
-            names += _loaded_globals(const)
-    return names
 
 
 class CompiledFunctionBackward(BackwardNode):
@@ -757,6 +718,7 @@ class _ModuleCall:
 
     def __init__(self, module: Module) -> None:
         self._module = module
+        self.__self__ = module  # where its captured tensors are found (``captures``)
         self.__name__ = self.__qualname__ = type(module).__name__
         self.__signature__ = inspect.signature(module.forward)
         self.__code__ = type(module).forward.__code__

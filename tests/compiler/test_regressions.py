@@ -501,3 +501,57 @@ def test_division_by_a_folded_zero_compiles():
     region into complex infinity (``zoo``), and rebuilding it raised ``TypeError: Cannot
     convert complex to float``. Such a region is now left as written."""
     _assert_matches_eager(lambda x: (x / (x * 0)).sum(), np.ones(3))
+
+
+def test_a_captured_tensor_replaced_in_a_dict_is_read_anew():
+    """Found in review: a captured tensor read through a container (``params["w"]``) was
+    frozen at trace time, so replacing the dict entry left compiled code on the old tensor
+    (wrong values and gradients to a tensor no longer used); closure variables and globals
+    were already read on each call."""
+    params = {"w": symgrad.tensor([1.0, 2.0], requires_grad=True)}
+
+    def f(x):
+        return (x * params["w"]).sum()
+
+    compiled = symgrad.compile(f)
+    x = symgrad.tensor([1.0, 1.0])
+    assert compiled(x).item() == 3.0
+    params["w"] = symgrad.tensor([3.0, 4.0], requires_grad=True)
+    out = compiled(x)
+    out.backward()
+    assert out.item() == 7.0
+    np.testing.assert_array_equal(params["w"].grad.numpy(), [1.0, 1.0])
+    params["w"] = symgrad.tensor([1.0, 2.0, 3.0])  # another shape: recompiled
+    assert compiled(symgrad.ones(3)).item() == 6.0
+    value, grad = symgrad.value_and_grad(f)(np.array([2.0, 2.0, 2.0], np.float32))
+    assert value == 12.0
+
+
+def test_a_replaced_submodule_is_read_anew():
+    """Found in review: ``compile(model)`` and a compiled function calling a global model
+    kept the parameters of a submodule the user had replaced (``model.fc = nn.Linear(...)``,
+    ``seq[0] = ...``)."""
+
+    class Net(symgrad.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = symgrad.nn.Linear(2, 1)
+
+        def forward(self, x):
+            return self.fc(x).sum()
+
+    x = symgrad.tensor([[1.0, 2.0]])
+    model = Net()
+    compiled = symgrad.compile(model)
+    compiled(x)
+    model.fc = symgrad.nn.Linear(2, 1)
+    out = compiled(x)
+    out.backward()
+    np.testing.assert_allclose(out.item(), model(x).item(), rtol=1e-6)
+    np.testing.assert_array_equal(model.fc.weight.grad.numpy(), [[1.0, 2.0]])
+
+    seq = symgrad.nn.Sequential(symgrad.nn.Linear(2, 1))
+    g = symgrad.compile(lambda x: seq(x).sum())
+    g(x)
+    seq[0] = symgrad.nn.Linear(2, 1)
+    np.testing.assert_allclose(g(x).item(), seq(x).sum().item(), rtol=1e-6)

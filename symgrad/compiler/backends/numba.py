@@ -1,9 +1,11 @@
 """The ``"numba"`` backend: elementwise clusters as fused ``@numba.njit`` loops, numpy between.
 
 Generated functions are the numpy backend's, except that the scheduler groups elementwise
-ops over one iteration space (and full sums of them) into loop kernels (``loops.py``), each
-rendered through ``templates/numba_kernel.py.j2`` with one statement per node and the user's
-line as its comment. Matmul, views, gathers and per-axis reductions stay numpy calls. A
+ops over one iteration space (with lower-rank operands broadcast in, sums over all or some
+axes as accumulators, step-1 slice backwards as offset writes) into loop kernels
+(``loops.py``), each rendered through ``templates/numba_kernel.py.j2`` with one statement per
+node and the user's line as its comment. Matmul, views, gathers and other reductions stay
+numpy calls, written into the entry's workspace where they are large (``workspace``). A
 cluster of more than ``numba_tape.TAPE_OPS`` ops is a tape kernel instead (``numba_tape``):
 the same numbers from a kernel that compiles in about half a second whatever its size.
 

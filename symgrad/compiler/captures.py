@@ -90,7 +90,12 @@ def _reader(read, path):
             if value is _MISSING:
                 break
             try:
-                value = value[key] if kind == "item" else getattr(value, key)
+                if kind == "item":
+                    value = value[key]
+                elif kind == "member":  # a module's parameter, buffer or submodule
+                    value = value.__dict__[key[0]][key[1]]
+                else:
+                    value = getattr(value, key)
             except (LookupError, AttributeError, TypeError):
                 value = _MISSING
         return old if value is _MISSING else value
@@ -100,7 +105,9 @@ def _reader(read, path):
 
 def _step_text(step) -> str:
     kind, key = step
-    return f"[{key!r}]" if kind == "item" else f".{key}"
+    if kind == "item":
+        return f"[{key!r}]"
+    return f".{key[1]}" if kind == "member" else f".{key}"
 
 
 def _children(value):
@@ -113,9 +120,9 @@ def _children(value):
         for index, item in enumerate(value[:_MAX_ITEMS]):
             yield ("item", index), item
     elif isinstance(value, Module):
-        for table in ("_parameters", "_buffers", "_modules"):
+        for table in ("_parameters", "_buffers", "_modules"):  # read without __getattr__
             for name, member in vars(value).get(table, {}).items():
-                yield ("attr", name), member
+                yield ("member", (table, name)), member
         for name, member in vars(value).items():
             if not name.startswith("_"):
                 yield ("attr", name), member

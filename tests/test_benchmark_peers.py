@@ -13,6 +13,7 @@ BENCHMARKS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file
 sys.path.insert(0, BENCHMARKS)
 
 import peers  # noqa: E402
+from extras import need  # noqa: E402
 from workloads import WORKLOADS, Workload, check_agreement  # noqa: E402
 
 
@@ -24,7 +25,7 @@ def _ids(workloads):
 def test_torch_spelling_agrees_with_numpy(workload):
     """The workload's own loss on torch, eager (torch.compile's compile time is the
     subprocess test's), forward and .backward()."""
-    pytest.importorskip("torch")
+    need("torch")
     args = workload.make_args()
     call, value_and_grad = peers.bind_torch(workload, args, compiled=False)
     check_agreement(workload, args, value_and_grad)
@@ -37,7 +38,7 @@ JAX_SPELLED = [workload for workload in WORKLOADS if peers.jax_loss(workload) is
 @pytest.mark.parametrize("workload", JAX_SPELLED, ids=_ids(JAX_SPELLED))
 def test_jax_jit_spelling_agrees_with_numpy(workload):
     """jax.jit(jax.value_and_grad(...)) of the jax spelling, as run.py times it."""
-    pytest.importorskip("jax")
+    need("jax")
     args = workload.make_args()
     call, value_and_grad = peers.bind_jax(workload, args)
     check_agreement(workload, args, value_and_grad)
@@ -55,7 +56,7 @@ def test_a_workload_without_a_jax_spelling_has_no_jax_step():
 def test_run_with_peers_prints_a_column_per_installed_peer():
     """The whole --peers path of run.py on the one-element workload: torch.compile (inductor)
     compiles it, its agreement check passes, and its column is printed."""
-    pytest.importorskip("torch")
+    need("torch")
     result = subprocess.run(
         [sys.executable, "run.py", "--peers", "--only", "x*x+2x+1", "--repeats", "1"],
         cwd=BENCHMARKS,

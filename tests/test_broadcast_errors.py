@@ -9,6 +9,7 @@ dimension 1``. Expected texts are PyTorch 2.13's; they are compared live when it
 from __future__ import annotations
 
 import pytest
+from extras import need
 
 import symgrad
 
@@ -71,7 +72,7 @@ def test_compiled_error_is_torchs(case):
 
 @pytest.mark.parametrize("case", CASES)
 def test_error_matches_torch_live(case):
-    torch = pytest.importorskip("torch")
+    torch = need("torch")
     with pytest.raises(RuntimeError) as theirs:
         _raise(torch, case)
     with pytest.raises(RuntimeError) as ours:

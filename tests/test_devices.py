@@ -7,6 +7,7 @@ from __future__ import annotations
 import pickle
 
 import pytest
+from extras import need
 
 import symgrad
 import symgrad as torch
@@ -138,7 +139,7 @@ def test_default_device():
 
 
 def test_matches_torch_live():
-    real = pytest.importorskip("torch")
+    real = need("torch")
     for library in (real, symgrad):
         assert repr(library.device("cpu", 0)) == "device(type='cpu', index=0)"
     assert (real.device("cpu") == "cpu") == (symgrad.device("cpu") == "cpu")

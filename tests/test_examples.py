@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from extras import need
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -104,8 +105,8 @@ def test_compile_tour():
 
 
 def test_dask_logistic_regression():
-    pytest.importorskip("distributed", reason="the Dask example needs dask[distributed]")
-    pytest.importorskip("array_api_compat", reason="the Dask example needs array-api-compat")
+    need("distributed")
+    need("array_api_compat")
     # a small data set: the default (366 MiB, more than a worker's memory) takes ~30 s
     output = run_example("dask_logistic_regression.py", SYMGRAD_EXAMPLE_ROWS="40000")
     assert re.search(r"^dashboard: http://\S+", output, flags=re.MULTILINE)

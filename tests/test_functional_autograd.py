@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from extras import need
 
 import symgrad
 from symgrad.autograd import functional as F
@@ -233,7 +234,7 @@ def test_errors_are_torchs(call, error, message):
 
 # --------------------------------------------------------------------- torch oracle
 def _both(name, fn_source, inputs, v=None, **kwargs):
-    torch = pytest.importorskip("torch")
+    torch = need("torch")
     namespace_ours = {"m": symgrad}
     namespace_theirs = {"m": torch}
     fn_ours = eval(fn_source, namespace_ours)  # noqa: S307 - test-local source text

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from extras import need
 
 import symgrad as torch
 from symgrad.autograd import Variable
@@ -106,7 +107,7 @@ def test_variable_returns_a_tensor():
 
 
 def test_matches_torch_live():
-    real = pytest.importorskip("torch")
+    real = need("torch")
     for build in (
         lambda t: t.Tensor([1, 2]),
         lambda t: t.LongTensor([1.7, 2]),

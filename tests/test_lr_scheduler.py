@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from data import make_lr_schedules as generator
+from extras import need
 
 import symgrad
 from symgrad import optim
@@ -197,7 +198,7 @@ def test_one_cycle_stepping_past_the_end_is_an_error():
 
 
 def test_state_dict_keys_equal_torchs():
-    torch = pytest.importorskip("torch")
+    torch = need("torch")
     for name, case in CASES.items():
         ours = _scheduler(symgrad, case)
         theirs = _scheduler(torch, case)

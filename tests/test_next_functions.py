@@ -9,6 +9,7 @@ Expected structures are PyTorch 2.13's, and are compared with torch live when it
 from __future__ import annotations
 
 import pytest
+from extras import need
 
 import symgrad
 
@@ -70,7 +71,7 @@ def test_edges_are_torchs(expression):
 
 @pytest.mark.parametrize("expression", CASES)
 def test_edges_match_torch_live(expression):
-    torch = pytest.importorskip("torch")
+    torch = need("torch")
     fn = CASES[expression][0]
     assert _structure(symgrad, fn) == _structure(torch, fn)
 
@@ -163,7 +164,7 @@ def test_cross_entropy_with_probabilities_ends_with_the_scalar_division():
 
 
 def test_graphs_match_torch_live():
-    torch = pytest.importorskip("torch")
+    torch = need("torch")
     for (shape, with_bias), _ in LINEAR.items():
         trees = []
         for library in (symgrad, torch):
@@ -204,7 +205,7 @@ def _top_edges(output):
 
 
 def test_op_table_nodes_have_torchs_edges():
-    torch = pytest.importorskip("torch")
+    torch = need("torch")
     import numpy as np
     from op_table import ALL_CASES
     from ops.test_torch_oracle import _flatten, _leaves

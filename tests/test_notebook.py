@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pytest
+from extras import need
 
 import symgrad
 from symgrad.compiler import display
@@ -40,7 +40,7 @@ def test_source_is_still_the_same_str_and_prints_unchanged(capsys):
 
 
 def test_source_html_is_highlighted_by_pygments():
-    pytest.importorskip("pygments")
+    need("pygments")
     html = logistic.source(*_inputs())._repr_html_()
     assert "<span" in html and "color" in html  # inline styles: no stylesheet needed
     assert "forward" in html and "<pre" in html
@@ -122,9 +122,9 @@ def test_tour_notebook_is_committed_without_outputs():
 
 
 def test_tour_notebook_runs_and_shows_what_it_promises(tmp_path, monkeypatch):
-    nbclient = pytest.importorskip("nbclient", reason="nbclient (the test extra) not installed")
-    nbformat = pytest.importorskip("nbformat")
-    pytest.importorskip("ipykernel")
+    nbclient = need("nbclient")
+    nbformat = need("nbformat")
+    need("ipykernel")
     kernel = _kernel_for_this_interpreter(tmp_path, monkeypatch)
     notebook = nbformat.read(ROOT / "examples" / "tour.ipynb", as_version=4)
     client = nbclient.NotebookClient(

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from data import make_optim_trajectories as generator
+from extras import need
 
 import symgrad
 from symgrad import optim
@@ -501,7 +502,7 @@ def test_state_layout_is_torchs(optimizer, options, keys):
 )
 def test_signature_is_torchs(name):
     # same parameter names, order, kinds and defaults: positional calls mean the same thing
-    torch = pytest.importorskip("torch")
+    torch = need("torch")
 
     def described(cls):
         parameters = inspect.signature(cls.__init__).parameters.values()
@@ -682,7 +683,7 @@ def test_invalid_params_raise_torch_errors():
      "adagrad_all", "adagrad_float32", "adadelta_all", "adamax_all", "adamax_groups"],
 )  # fmt: skip
 def test_live_torch_oracle(name):
-    torch = pytest.importorskip("torch")
+    torch = need("torch")
     case = CASES[name]
     expected = generator.torch_trajectory(case)
     params = make_params(case[4])

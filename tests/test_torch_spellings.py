@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from extras import need
 
 import symgrad
 import symgrad as torch
@@ -50,7 +51,7 @@ def test_keepdims_is_keepdim(name):
 
 @pytest.mark.parametrize("name", KEEPDIMS)
 def test_keepdims_matches_torch_live(name):
-    real = pytest.importorskip("torch")
+    real = need("torch")
     ours = KEEPDIMS[name](torch, torch.tensor(X))
     theirs = KEEPDIMS[name](real, real.tensor(X))
     np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
@@ -147,7 +148,7 @@ def test_indexing_with_range_is_indexing_with_its_list():
 
 
 def test_spellings_match_torch_live():
-    real = pytest.importorskip("torch")
+    real = need("torch")
     for library in (real, symgrad):
         a = library.tensor([1.0, 2.0, 3.0])
         assert library.clamp_min(a, 2).tolist() == [2.0, 2.0, 3.0]
@@ -224,7 +225,7 @@ def test_histogram_errors_are_torchs(call, error, text):
 
 
 def test_histograms_match_torch_live():
-    real = pytest.importorskip("torch")
+    real = need("torch")
     values = np.random.default_rng(0).standard_normal(1000).astype(np.float32)
     for library in (torch, real):
         x = library.from_numpy(values.copy())

@@ -7,6 +7,7 @@ from collections import Counter
 
 import numpy as np
 import pytest
+from extras import need
 
 import symgrad
 from symgrad import viz
@@ -88,7 +89,7 @@ def test_make_dot_of_several_outputs_shares_their_graph():
 
 
 def test_make_dot_names_match_torch():
-    torch = pytest.importorskip("torch")
+    torch = need("torch")
 
     def program(lib, x, w):
         return (lib.tanh(x @ w) * 2 - x.sum()).pow(2).mean()

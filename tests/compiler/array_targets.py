@@ -6,12 +6,12 @@ called with. ``numpy`` is the default backend on numpy arrays; the others are th
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from dataclasses import dataclass
 
 import numpy as np
 import pytest
+from extras import missing
 
 from symgrad.compiler import codegen
 
@@ -23,14 +23,10 @@ class Target:
     library: str | None  # the module to import, None for the numpy backend
 
     def skip_reason(self) -> str | None:
-        if self.backend == "numba" and importlib.util.find_spec("numba") is None:
-            return "backend numba needs symgrad[numba]"
-        if self.backend == "array_api" and importlib.util.find_spec("array_api_compat") is None:
-            return "backend='array_api' needs array-api-compat"
-        if self.library == "cupy" and importlib.util.find_spec("cupy") is None:
-            return "CuPy needs a GPU machine"
-        if self.library and importlib.util.find_spec(self.library.split(".")[0]) is None:
-            return f"{self.library} is not installed"
+        if self.backend == "numba":
+            return missing("numba")
+        if self.backend == "array_api":
+            return missing("array_api_compat") or (self.library and missing(self.library))
         return None
 
     def to_array(self, value):

@@ -17,8 +17,9 @@ import sys
 
 import numpy as np
 import pytest
+from extras import need
 
-pytest.importorskip("array_api_compat", reason="backend='array_api' needs array-api-compat")
+need("array_api_compat")
 
 from array_targets import ARRAY_API_TARGETS, CUPY, STRICT  # noqa: E402
 from array_targets import param as target_param  # noqa: E402
@@ -142,8 +143,8 @@ def test_guards_raise_eager_modes_errors_on_eager_arrays(target):
 
 
 def test_on_dask_the_guards_are_skipped_so_nothing_computes():
-    da = pytest.importorskip("dask.array", reason="needs dask")
-    dask = pytest.importorskip("dask", reason="needs dask")
+    da = need("dask.array")
+    dask = need("dask")
     numerator = da.from_array(np.arange(6), chunks=3)
     divisor = da.from_array(np.array([1, 2, 0, 1, 1, 1]), chunks=3)
 
@@ -175,7 +176,7 @@ def test_tensors_keep_working_and_get_gradients():
 
 
 def test_numpy_arguments_join_another_librarys_arrays():
-    torch = pytest.importorskip("torch", reason="needs torch")
+    torch = need("torch")
     (fn, args, argnums), *_ = _programs()
     w, X, y = args
     value, grad = symgrad.value_and_grad(fn, backend="array_api")(
@@ -188,7 +189,7 @@ def test_numpy_arguments_join_another_librarys_arrays():
 
 
 def test_the_library_is_not_part_of_the_cache_key():
-    torch = pytest.importorskip("torch", reason="needs torch")
+    torch = need("torch")
     step = symgrad.value_and_grad(rosenbrock, backend="array_api")
     x = np.linspace(0, 1, 5)
     step(x)
@@ -288,7 +289,7 @@ def test_a_constant_gradient_returned_on_its_own_gets_its_device():
     """Found by the 4,000-program run: the gradient of ``x + x`` is the constant 2, returned
     as ``xp.asarray(2.0, ..., device=device)`` with no statement before it, and the template
     looked for ``device=`` in the statements only (NameError: name 'device' is not defined)."""
-    strict = pytest.importorskip("array_api_strict", reason="needs array-api-strict")
+    strict = need("array_api_strict")
     step = symgrad.value_and_grad(lambda x: x + x, backend="array_api")
     value, grad = step(strict.asarray(np.float32(-1.105)))
     assert float(value) == pytest.approx(-2.21)
@@ -299,7 +300,7 @@ def test_a_kernel_of_mixed_float_inputs_returns_the_ops_dtype():
     """Found by the 3,000-program run on array-api-strict: binary_cross_entropy_with_logits of
     float64 logits and a float32 target is float32 (the target's dtype, as in torch), but the
     array_api kernel returned what it computed in (float64)."""
-    strict = pytest.importorskip("array_api_strict", reason="needs array-api-strict")
+    strict = need("array_api_strict")
 
     def loss(x, y):
         return F.binary_cross_entropy_with_logits(x, y)
@@ -318,7 +319,7 @@ def test_a_folded_where_condition_stays_a_bool_in_the_gradient():
     ``a = abs(x - x)`` the condition folds to False before the reverse pass, which handed it
     to where's gradient as a number; it became the constant 0.0 of the data's dtype (numpy
     reads 0.0 as false; array-api-strict refuses a non-bool condition)."""
-    strict = pytest.importorskip("array_api_strict", reason="needs array-api-strict")
+    strict = need("array_api_strict")
 
     def f(x):
         a = abs(x - x)

@@ -11,12 +11,11 @@ import pickle
 
 import numpy as np
 import pytest
+from extras import need
 
-dask = pytest.importorskip("dask", reason="the Dask scale-out tests need dask[distributed]")
-distributed = pytest.importorskip(
-    "distributed", reason="the Dask scale-out tests need dask[distributed]"
-)
-pytest.importorskip("array_api_compat", reason="backend='array_api' needs array-api-compat")
+dask = need("dask")
+distributed = need("distributed")
+need("array_api_compat")
 
 import dask.array as da  # noqa: E402
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from extras import need
 
 import symgrad
 from symgrad.compiler import disk_cache
@@ -268,8 +269,8 @@ def test_an_array_api_module_from_disk_takes_mixed_libraries(cache_dir):
     """Found running benchmarks/dask_scaling.py: an array_api module imported from the disk
     cache skipped the backend's preparation (numpy weights beside Dask data converted to Dask),
     so the second process's call failed with "Multiple namespaces for array inputs"."""
-    pytest.importorskip("array_api_compat")
-    da = pytest.importorskip("dask.array")
+    need("array_api_compat")
+    da = need("dask.array")
 
     def loss(w, X):
         return ((X @ w) ** 2).mean()

@@ -5,6 +5,7 @@ import pathlib
 
 import numpy as np
 import pytest
+from extras import need
 
 import symgrad
 import symgrad.nn.functional as F
@@ -97,7 +98,7 @@ def test_guards_pass_valid_values(fn, args):
 
 
 def test_guards_match_torch():
-    torch = pytest.importorskip("torch")
+    torch = need("torch")
     import torch.nn.functional as torch_F
 
     torch_functions = {

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from extras import need
 
 import symgrad
 from symgrad.compiler import backends
@@ -30,7 +31,7 @@ def test_without_numba_the_error_names_the_extra(monkeypatch):
     backends._INSTANCES.pop("numba", None)  # built again, with Numba, by later tests
 
 
-numba = pytest.importorskip("numba", reason="backend numba needs symgrad[numba]")
+numba = need("numba")
 
 
 def chain(x):

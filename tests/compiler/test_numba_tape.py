@@ -15,11 +15,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from extras import need
 
 import symgrad
 import symgrad.nn.functional as F
 
-numba = pytest.importorskip("numba", reason="backend numba needs symgrad[numba]")
+numba = need("numba")
 
 from hypothesis import given, settings  # noqa: E402
 from programs import programs  # noqa: E402

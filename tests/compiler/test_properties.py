@@ -24,6 +24,7 @@ import numpy as np
 import pytest
 from array_targets import NUMPY, STRICT, assert_not_in_the_standard
 from array_targets import param as target_param
+from extras import requires
 from hypothesis import given, settings
 from programs import Program, function, programs, run
 
@@ -215,7 +216,7 @@ def test_compiled_equals_eager_equals_finite_differences(target, program):
         check_on_target(program, target)
 
 
-@pytest.mark.skipif(not HAS_NUMBA, reason="backend numba needs symgrad[numba]")
+@requires("numba")
 @settings(max_examples=max(10, EXAMPLES // 4))
 @given(programs())
 def test_numba_backend_equals_eager(program):
@@ -224,7 +225,7 @@ def test_numba_backend_equals_eager(program):
     check_program(program, backend="numba")
 
 
-@pytest.mark.skipif(not HAS_NUMBA, reason="backend numba needs symgrad[numba]")
+@requires("numba")
 @settings(max_examples=max(5, EXAMPLES // 16))
 @given(programs(max_steps=12, large=True))
 def test_numba_backend_on_large_shapes(program):

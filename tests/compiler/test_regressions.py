@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 import pytest
+from extras import need
 from programs import Program, Step
 from test_properties import check_program
 
@@ -474,7 +475,7 @@ def test_compiled_code_runs_under_numpy_ignoring_error_state(backend):
     ``np.seterr(all="raise")`` a compiled ``1 / x`` at 0 raised FloatingPointError (and under
     a warnings-as-errors filter, RuntimeWarning) where eager gives inf and NaN, as torch."""
     if backend == "numba":
-        pytest.importorskip("numba", reason="the numba backend needs symgrad[numba]")
+        need("numba")
 
     def f(x):
         return (1.0 / x).sum() + x.log().sum()

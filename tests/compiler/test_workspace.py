@@ -10,6 +10,7 @@ import weakref
 
 import numpy as np
 import pytest
+from extras import need
 from op_table import ALL_CASES, flat_arrays, to_symgrad
 
 import symgrad
@@ -452,7 +453,7 @@ def _rosenbrock(x):
 
 
 def test_numba_kernel_outputs_and_ufunc_passes_use_the_workspace():
-    pytest.importorskip("numba")
+    need("numba")
     f = symgrad.value_and_grad(mix, backend="numba")
     x = _inputs(0)
     source = f.source(x)
@@ -465,7 +466,7 @@ def test_numba_kernel_outputs_and_ufunc_passes_use_the_workspace():
 
 @pytest.mark.parametrize("fn", [mix, _rosenbrock, lambda x: _views(x)[3].sum()])
 def test_numba_results_survive_the_next_call(fn):
-    pytest.importorskip("numba")
+    need("numba")
     f = symgrad.value_and_grad(fn, backend="numba")
     first, second = _assert_second_call_keeps_first(
         f, lambda seed: (_inputs(seed),), lambda: _program(f)
@@ -475,7 +476,7 @@ def test_numba_results_survive_the_next_call(fn):
 
 
 def test_numba_returned_views_of_kernel_outputs_are_fresh():
-    pytest.importorskip("numba")
+    need("numba")
     f = symgrad.compile(_views, backend="numba")
     _assert_second_call_keeps_first(f, lambda seed: (_inputs(seed),), lambda: _program(f))
 

@@ -4,6 +4,7 @@ that filling is in place, outside autograd, reproducible with symgrad.manual_see
 import math
 
 import pytest
+from extras import need
 
 import symgrad
 from symgrad import nn
@@ -64,7 +65,7 @@ def test_trunc_normal_stays_in_its_bounds():
 
 
 def test_calculate_gain_is_torchs():
-    torch = pytest.importorskip("torch")
+    torch = need("torch")
     for name, param in [
         ("linear", None),
         ("conv2d", None),

@@ -6,11 +6,12 @@ import math
 
 import numpy as np
 import pytest
+from extras import need
 
 import symgrad
 from symgrad import nn
 
-torch = pytest.importorskip("torch")
+torch = need("torch")
 
 
 def _to_torch(value: symgrad.Tensor):

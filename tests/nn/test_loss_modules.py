@@ -5,11 +5,12 @@ import zlib
 
 import numpy as np
 import pytest
+from extras import need
 
 import symgrad
 from symgrad import nn
 
-torch = pytest.importorskip("torch")
+torch = need("torch")
 
 REDUCTIONS = ["mean", "sum", "none"]
 

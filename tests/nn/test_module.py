@@ -4,6 +4,7 @@
 import copy
 
 import pytest
+from extras import need
 
 import symgrad
 from symgrad import nn
@@ -203,7 +204,7 @@ def test_load_state_dict_non_strict_reports_the_keys():
 
 
 def test_state_dict_matches_torchs_keys_and_values():
-    torch = pytest.importorskip("torch")
+    torch = need("torch")
     ours = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Linear(4, 1))
     theirs = torch.nn.Sequential(
         torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4), torch.nn.Linear(4, 1)

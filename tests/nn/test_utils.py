@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from extras import need
 
 import symgrad
 from symgrad import nn
@@ -24,7 +25,7 @@ def _model_with_grads(lib, scale):
 
 @pytest.mark.parametrize("max_norm, norm_type", [(1.0, 2.0), (100.0, 2.0), (0.5, 1), (0.3, "inf")])
 def test_clip_grad_norm_matches_torch(max_norm, norm_type):
-    torch = pytest.importorskip("torch")
+    torch = need("torch")
     norm_type = float(norm_type)
     ours, theirs = _model_with_grads(symgrad, 3.0), _model_with_grads(torch, 3.0)
     total = clip_grad_norm_(ours, max_norm, norm_type)

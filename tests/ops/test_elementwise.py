@@ -5,6 +5,7 @@ import math
 
 import numpy as np
 import pytest
+from extras import need
 from op_table import OpCase, to_symgrad
 
 import symgrad
@@ -65,7 +66,7 @@ def _numpy(t):
 def check_against_torch(case: OpCase, variant: int) -> None:
     """Values, dtypes, backward-node names and gradients (order 1 and, unless the case says
     otherwise, order 2) of ``case.fn`` against ``case.torch_fn`` in float64."""
-    torch = pytest.importorskip("torch")
+    torch = need("torch")
     inputs = case.sample(variant, np.float64)
     ours_in = to_symgrad(inputs)
     theirs_in = [torch.from_numpy(np.array(v)) if isinstance(v, np.ndarray) else v for v in inputs]

@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 import pytest
+from extras import INSTALL
 
 import symgrad
 from ops.test_shape import TORCH_PYTHON, run_oracle
@@ -754,7 +755,7 @@ def test_errors_are_torch_errors(label, fn, error, message):
     assert str(raised.value).splitlines()[0] == message
 
 
-@pytest.mark.skipif(TORCH_PYTHON is None, reason="PyTorch is not installed (optional oracle)")
+@pytest.mark.skipif(TORCH_PYTHON is None, reason=INSTALL["torch"])
 def test_every_indexing_case_and_error_matches_torch():
     """Values, dtypes, grad_fn names, first and second order gradients of each case of
     cases_indexing.py, and the messages of ERRORS, against PyTorch."""

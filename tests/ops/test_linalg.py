@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from extras import need
 
 import symgrad
 from symgrad.ops import linalg
@@ -290,7 +291,7 @@ def test_einsum_mixed_float_dtypes_compiled_equals_eager():
 
 
 def test_einsum_mixed_dtypes_match_torch_oracle():
-    torch = pytest.importorskip("torch")
+    torch = need("torch")
     for equation, shapes, _ in EINSUM_MIXED_FLOATS:
         kinds = [np.float64, np.float32, np.float64]
         arrays = [np.ones(s, dtype=kinds[k]) for k, s in enumerate(shapes)]

@@ -10,6 +10,7 @@ import sys
 
 import numpy as np
 import pytest
+from extras import INSTALL
 from oracle import TORCH_PYTHON, compare, run_case
 
 import symgrad
@@ -405,7 +406,7 @@ def test_tensor_methods_exist():
 # -------------------------------------------------------------------------- torch oracle
 
 
-@pytest.mark.skipif(TORCH_PYTHON is None, reason="PyTorch is not installed (optional oracle)")
+@pytest.mark.skipif(TORCH_PYTHON is None, reason=INSTALL["torch"])
 def test_every_reduce_case_matches_torch():
     """Values, dtypes, grad_fn names, and first and second order gradients of each case of
     cases_reduce.py against PyTorch (which lives in its own environment)."""

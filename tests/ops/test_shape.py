@@ -11,6 +11,7 @@ import warnings
 
 import numpy as np
 import pytest
+from extras import INSTALL
 from oracle import TORCH_PYTHON, compare, run_case
 
 import symgrad
@@ -648,7 +649,7 @@ def test_errors_are_torch_errors(label, fn, error, message):
 # -------------------------------------------------------------------------- torch oracle
 
 
-@pytest.mark.skipif(TORCH_PYTHON is None, reason="PyTorch is not installed (optional oracle)")
+@pytest.mark.skipif(TORCH_PYTHON is None, reason=INSTALL["torch"])
 def test_every_shape_and_join_case_and_error_matches_torch():
     """Values, dtypes, grad_fn names, first and second order gradients of each case of
     cases_shape.py and cases_join.py, and the messages of ERRORS, against PyTorch."""

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from extras import need
 from op_table import ALL_CASES
 
 import symgrad
 
-torch = pytest.importorskip("torch")
+torch = need("torch")
 
 ORACLE_CASES = [
     pytest.param(case, v, id=f"{case.name}-{v}", marks=case.marks)

@@ -65,6 +65,15 @@ class _Entry:
             for value, source in zip(self.program.captured, self.captured_sources, strict=True)
         ]
 
+    def current_captured(self) -> list | None:
+        """``captured()``, or None when one of them differs in shape, dtype or
+        ``requires_grad`` from what this entry was compiled for (read once per call)."""
+        values = self.captured()
+        for value, spec in zip(values, self.captured_specs, strict=True):
+            if _captured_spec(value) != spec:
+                return None
+        return values
+
     def captured_changes(self, values) -> list[str]:
         """How the captured values differ from what this entry was compiled for."""
         changes = []
@@ -203,24 +212,28 @@ class CompiledFunction:
         """The entry for this call when the fast key knows it and its captures are unchanged."""
         fast_key = self._fast_key(args, kwargs)
         entry = self._fast.get(fast_key) if fast_key is not None else None
-        if entry is None or (entry.captured_specs and entry.captured_changes(entry.captured())):
-            return None
+        captured = None if entry is None else entry.current_captured()
+        if captured is None:
+            return None, None
         entry.hits += 1
-        return entry
+        return entry, captured
 
     def _lookup(self, args, kwargs):
         fast_key = self._fast_key(args, kwargs)
         key, leaves, structure, paths = self._key(args, kwargs)
         entry = self._cache.get(key)
-        if entry is None or self._captured_changed(entry):
+        captured = None if entry is None else entry.current_captured()
+        if captured is None:
             with self._lock:
                 entry = self._cache.get(key)
-                if entry is None or self._captured_changed(entry):
+                captured = None if entry is None else entry.current_captured()
+                if captured is None:
                     entry = self._compile(key, leaves, structure, paths, entry)
+                    captured = entry.captured()
         entry.hits += 1
         if fast_key is not None:
             self._fast[fast_key] = entry
-        return entry, leaves
+        return entry, leaves, captured
 
     def _build(self, structure, leaves, readable, dynamic, wrt, differentiate_captured, disk=False):
         """The pipeline on these flattened arguments (the call path and ``formula`` share it;
@@ -238,9 +251,6 @@ class CompiledFunction:
             disk=disk,
             backend=self.backend,
         )
-
-    def _captured_changed(self, entry) -> bool:
-        return bool(entry.captured_specs and entry.captured_changes(entry.captured()))
 
     # ----------------------------------------------------------------------- compile
     def _compile(self, key, leaves, structure, paths, stale=None) -> _Entry:
@@ -326,13 +336,12 @@ class CompiledFunction:
     def __call__(self, *args, **kwargs):
         if trace.current() is not None:
             return self._fn(*args, **kwargs)  # inside another trace: inline
-        entry = self._fast_entry(args, kwargs)
+        entry, captured = self._fast_entry(args, kwargs)
         if entry is not None:
             leaves = args
         else:
-            entry, leaves = self._lookup(args, kwargs)
+            entry, leaves, captured = self._lookup(args, kwargs)
         program = entry.program
-        captured = entry.captured() if program.captured else []
         arrays, as_tensors = call_arrays(leaves, program, captured)
         results = program.forward(*arrays)
         n_out = len(results) - program.n_saved
@@ -361,7 +370,7 @@ class CompiledFunction:
 
     # -------------------------------------------------------------------- inspection
     def _entry_for(self, args, kwargs):
-        entry, _ = self._lookup(args, kwargs)
+        entry, _, _ = self._lookup(args, kwargs)
         entry.hits -= 1
         return entry
 

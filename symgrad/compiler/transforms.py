@@ -146,7 +146,7 @@ class value_and_grad:  # noqa: N801 - JAX's name
             )
             return ((value, aux), grads) if self._has_aux else (value, grads)
         args = _differentiable_arguments(args, self._argnums)
-        entry, leaves = self._compiled._lookup(args, kwargs)
+        entry, leaves, captured = self._compiled._lookup(args, kwargs)
         program = entry.program
         _check_scalar(program, "value_and_grad")
         if not kwargs and entry.runner is None:
@@ -154,7 +154,7 @@ class value_and_grad:  # noqa: N801 - JAX's name
         key = array_key(args) if not kwargs else None
         if key is not None and entry.runner is not None:
             self._runners[key] = entry
-        arrays, as_tensor = call_arrays(leaves, program, entry.captured())
+        arrays, as_tensor = call_arrays(leaves, program, captured)
         results = program.forward_backward(*arrays)
         n_out = len(results) - len(program.wrt)
         backend = program.backend
@@ -261,9 +261,9 @@ def vjp(fn, *primals, has_aux=False, backend="numpy"):
     compiled = CompiledFunction(
         _unwrap(fn), mode="fused", argnums=argnums, has_aux=has_aux, backend=backend
     )
-    entry, leaves = compiled._lookup(primals, {})
+    entry, leaves, captured = compiled._lookup(primals, {})
     program = entry.program
-    arrays, as_tensor = call_arrays(leaves, program, entry.captured())
+    arrays, as_tensor = call_arrays(leaves, program, captured)
     results = program.forward(*arrays)
     n_out = len(results) - program.n_saved
     outputs = [_result(r, as_tensor, backend) for r in results[:n_out]]

@@ -313,7 +313,7 @@ class OpBackward(BackwardNode):
                 shape, dtype = self.input_meta[i]
                 saved = _new(InputMeta)
                 saved._shape = shape
-                saved._dtype = dtype.numpy
+                saved._dtype = dtype
             unpacked.append(saved)
         return unpacked
 
@@ -321,7 +321,7 @@ class OpBackward(BackwardNode):
         shape, dtype = self.input_meta[i]
         meta = _new(InputMeta)
         meta._shape = shape
-        meta._dtype = dtype.numpy
+        meta._dtype = dtype
         return meta
 
     def release(self) -> None:
@@ -349,7 +349,13 @@ class OpBackward(BackwardNode):
 
 
 class AccumulateGrad(BackwardNode):
-    """The sink of a leaf tensor: adds the incoming gradient into ``variable.grad``."""
+    """The sink of a leaf tensor: adds the incoming gradient into ``variable.grad``.
+
+    The leaf holds its AccumulateGrad and the node holds the leaf weakly (torch does the
+    reverse): every op on a leaf then finds its node instead of making one, and no cycle keeps
+    a dropped leaf's memory alive. The one difference a user can see: ``variable`` is None
+    once nothing else holds the leaf (torch's graph would keep it alive).
+    """
 
     _namespace = "torch::autograd::"
     next_functions = ()
@@ -357,19 +363,25 @@ class AccumulateGrad(BackwardNode):
     sequence_nr = 2**64 - 1
 
     def __init__(self, variable):
-        # Made again by every op on a leaf once the previous graph is gone (the leaf holds
-        # it weakly, as torch): only its variable, the rest are class fields.
-        self.variable = variable
+        self._variable = weakref.ref(variable)
+
+    @property
+    def variable(self):
+        return self._variable()
 
     @property
     def input_meta(self):
-        data = self.variable._data
-        return ((data.shape, self.variable.dtype),)
+        variable = self._variable()
+        if variable is None:
+            return ()
+        data = variable._data
+        return ((data.shape, data.dtype),)
 
     @property
     def _tensor_hooks(self):
-        # A leaf keeps its own hooks: its AccumulateGrad node is only weakly referenced.
-        hooks = self.variable._backward_hooks
+        # A leaf keeps its own hooks (register_hook on the tensor) on the tensor.
+        variable = self._variable()
+        hooks = variable._backward_hooks if variable is not None else None
         return {0: hooks} if hooks else None
 
     def apply(self, grad_outputs):
@@ -398,11 +410,9 @@ _CPP_NODES = frozenset({"CopySlices", "CopyBackwards", "NotImplemented"})
 
 def accumulator_for(tensor) -> AccumulateGrad:
     """The leaf's AccumulateGrad node, shared by every graph that uses the leaf."""
-    ref = tensor._accumulator
-    node = ref() if ref is not None else None
+    node = tensor._accumulator
     if node is None:
-        node = AccumulateGrad(tensor)
-        tensor._accumulator = weakref.ref(node)
+        node = tensor._accumulator = AccumulateGrad(tensor)
     return node
 
 
@@ -437,7 +447,6 @@ def record(op, args, attrs, result) -> None:
     else:
         positions = _edge_positions(op, args)
         with_edges = args if positions is None else [args[i] for i in positions]
-    by_numpy = dtypes.BY_NUMPY
     edges = []
     meta = []
     needs = False
@@ -447,7 +456,7 @@ def record(op, args, attrs, result) -> None:
             meta.append(None)
             continue
         data = a._data
-        meta.append((data.shape, by_numpy[data.dtype]))
+        meta.append((data.shape, data.dtype))
         if a._base is not None:
             a._sync_view()
         if not a._requires_grad:
@@ -458,13 +467,7 @@ def record(op, args, attrs, result) -> None:
         if fn is not None:
             edges.append((fn, a._output_nr))
             continue
-        # accumulator_for, inlined: the leaf's AccumulateGrad lives while a graph uses it
-        ref = a._accumulator
-        node = ref() if ref is not None else None
-        if node is None:
-            node = AccumulateGrad(a)
-            a._accumulator = weakref.ref(node)
-        edges.append((node, 0))
+        edges.append((a._accumulator or accumulator_for(a), 0))
     if not needs or result._data.dtype.kind != "f":
         return
     name = op.backward_name
@@ -495,116 +498,6 @@ def _edge_positions(op, args) -> list[int] | None:
     return None if len(positions) == len(args) else positions
 
 
-def record_binary(op, a, b, result) -> None:
-    """``record`` for ``apply_binary``'s shortcut: two arguments, neither a view, at least one
-    a tensor that requires grad, and a floating result. The edges are those ``record`` and
-    ``_edge_positions`` give: a number before the tensor gets none, a number after it gets
-    ``(None, 0)`` when the op wraps numbers.
-
-    Every step of ``record`` and the node's ``__init__`` is written out here for the common
-    case (a tensor first; saves nothing or its inputs): this runs on most recorded op calls.
-    """
-    saves = op.saves
-    if (
-        a.__class__ is not _tensors.Tensor
-        or op.nondifferentiable_inputs
-        or (saves != "none" and saves != "inputs")
-    ):
-        _record_binary_general(op, a, b, result)
-        return
-    by_numpy = dtypes.BY_NUMPY
-    data = a._data
-    meta_a = (data.shape, by_numpy[data.dtype])
-    a_grad = a._requires_grad
-    if a_grad:
-        fn = a._grad_fn
-        if fn is not None:
-            edge_a = (fn, a._output_nr)
-        else:  # accumulator_for, inlined
-            ref = a._accumulator
-            fn = ref() if ref is not None else None
-            if fn is None:
-                fn = _new(AccumulateGrad)
-                fn.variable = a
-                a._accumulator = weakref.ref(fn)
-            edge_a = (fn, 0)
-    else:
-        edge_a = _NO_EDGE
-    b_is_tensor = b.__class__ is _tensors.Tensor
-    if b_is_tensor:
-        data = b._data
-        b_grad = b._requires_grad
-        if b_grad:
-            fn = b._grad_fn
-            if fn is not None:
-                edge_b = (fn, b._output_nr)
-            else:
-                ref = b._accumulator
-                fn = ref() if ref is not None else None
-                if fn is None:
-                    fn = _new(AccumulateGrad)
-                    fn.variable = b
-                    b._accumulator = weakref.ref(fn)
-                edge_b = (fn, 0)
-        else:
-            edge_b = _NO_EDGE
-        edges = (edge_a, edge_b)
-        meta = (meta_a, (data.shape, by_numpy[data.dtype]))
-    elif op.wraps_numbers:
-        b_grad = False
-        edges = (edge_a, _NO_EDGE)
-        meta = (meta_a, None)
-    else:
-        _record_binary_general(op, a, b, result)
-        return
-    name = op.backward_name
-    if name.__class__ is not str:
-        name = name((a, b), {})
-    node = _new(_node_classes.get(name) or node_class(name))
-    node.next_functions = edges
-    node.input_meta = meta
-    node.sequence_nr = next(_sequence)
-    node.op = op
-    if saves == "none":
-        node._saved_args = (_META, _META) if b_is_tensor else (_META, b)
-    else:
-        if op.saves_each_for_the_other:  # x is saved when y requires grad, y when x does
-            x = _save_input(a) if b_grad else _META
-            y = (_save_input(b) if a_grad else _META) if b_is_tensor else b
-        else:
-            x = _save_input(a)
-            y = _save_input(b) if b_is_tensor else b
-        node._saved_args = (x, y)
-    result._grad_fn = node
-    result._requires_grad = True
-
-
-def record_unary(op, a, attrs, result, name: str) -> None:
-    """``record`` for ``apply_unary``'s shortcut: one plain tensor argument that requires
-    grad, not a view, and a floating result; ``name`` is the node's."""
-    saves = op.saves
-    if op.nondifferentiable_inputs or (saves != "none" and saves != "inputs"):
-        record(op, (a,), attrs, result)
-        return
-    data = a._data
-    node = _new(_node_classes.get(name) or node_class(name))
-    node.next_functions = (_edge_of_plain(a),)
-    node.input_meta = ((data.shape, dtypes.BY_NUMPY[data.dtype]),)
-    node.sequence_nr = next(_sequence)
-    node.op = op
-    if attrs:
-        node.attrs = attrs
-    if saves == "none":
-        node._saved_args = _ONE_META
-    else:
-        node._saved_args = (_save_input(a),)
-    result._grad_fn = node
-    result._requires_grad = True
-
-
-_ONE_META = (_META,)
-
-
 def _save_input(tensor) -> SavedTensor:
     """``SavedTensor(tensor)`` for an input, without the call's generality."""
     if tensor._inference:
@@ -617,20 +510,24 @@ def _save_input(tensor) -> SavedTensor:
     return saved
 
 
-def _record_binary_general(op, a, b, result) -> None:
+def record_binary(op, a, b, result) -> None:
+    """``record`` for the binary shortcut's calls that its own recording does not cover (a
+    number first, an op that saves its output or has a computed node name): two arguments,
+    neither a view, at least one a tensor that requires grad, and a floating result. The
+    edges are those ``record`` and ``_edge_positions`` give: a number before the tensor gets
+    none, a number after it ``(None, 0)`` when the op wraps numbers."""
     Tensor = _tensors.Tensor
     if op.nondifferentiable_inputs:
         record(op, (a, b), {}, result)
         return
-    by_numpy = dtypes.BY_NUMPY
     positions = None
     if a.__class__ is Tensor:
         data = a._data
-        meta_a = (data.shape, by_numpy[data.dtype])
+        meta_a = (data.shape, data.dtype)
         if b.__class__ is Tensor:
             data = b._data
             edges = (_edge_of_plain(a), _edge_of_plain(b))
-            meta = (meta_a, (data.shape, by_numpy[data.dtype]))
+            meta = (meta_a, (data.shape, data.dtype))
         elif op.wraps_numbers:
             edges = (_edge_of_plain(a), _NO_EDGE)
             meta = (meta_a, None)
@@ -641,7 +538,7 @@ def _record_binary_general(op, a, b, result) -> None:
     else:
         data = b._data
         edges = (_edge_of_plain(b),)
-        meta = ((data.shape, by_numpy[data.dtype]),)
+        meta = ((data.shape, data.dtype),)
         positions = [1]
     name = op.backward_name
     args = (a, b)
@@ -658,4 +555,4 @@ def _edge_of_plain(tensor):
     fn = tensor._grad_fn
     if fn is not None:
         return (fn, tensor._output_nr)
-    return (accumulator_for(tensor), 0)
+    return (tensor._accumulator or accumulator_for(tensor), 0)

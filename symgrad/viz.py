@@ -144,7 +144,7 @@ def make_dot(tensor, params=None, show_saved: bool = False) -> Dot:
             continue
         seen.add(id(fn))
         lines.append(_statement(node_id(fn), label=type(fn).__name__, fillcolor="lightgrey"))
-        if isinstance(fn, AccumulateGrad):
+        if isinstance(fn, AccumulateGrad) and fn.variable is not None:
             var = fn.variable
             lines.append(_statement(node_id(var), label=label(var), fillcolor="lightblue"))
             lines.append(f"  {node_id(var)} -> {node_id(fn)}")

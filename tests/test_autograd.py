@@ -115,6 +115,25 @@ def test_next_functions_with_accumulate_grad_and_none():
     assert x.sum().grad_fn.next_functions[0][0] is acc
 
 
+def test_leaf_keeps_its_accumulator_and_the_graph_does_not_keep_the_leaf():
+    # The leaf holds its AccumulateGrad (an op on it makes none) and the node holds the leaf
+    # weakly: no cycle, so a dropped leaf is freed by reference counting, gc or not.
+    x = leaf(1.0, 2.0)
+    first = (x + 1).grad_fn.next_functions[0][0]  # that graph is gone at once
+    assert (x * 3).grad_fn.next_functions[0][0] is first
+    y = x + 1
+    freed = weakref.ref(x)
+    gc.disable()
+    try:
+        del x
+        assert freed() is None
+        # torch would keep the leaf through the graph: here the node says it is gone
+        assert y.grad_fn.next_functions[0][0].variable is None
+        y.sum().backward()  # nothing to fill, nothing raised
+    finally:
+        gc.enable()
+
+
 def test_next_functions_chain_and_metadata():
     x = leaf(1.0, 2.0)
     z = (x * 2 + 1).exp()

@@ -12,7 +12,7 @@ import warnings
 
 import numpy as np
 
-from .. import float_errors, grad_mode
+from .. import dtypes, float_errors, grad_mode
 from .. import profiling as _profiler
 from .. import tensor as _tensors
 from ..float_errors import call_ignoring
@@ -285,7 +285,9 @@ def run(outputs, grads, retain_graph, create_graph, inputs=None, accumulate=True
                         captured[index] = g
             if node.__class__ is AccumulateGrad:
                 if accumulate and (needed is None or node in needed):
-                    _accumulate_into(node.variable, grad_outputs[0], create_graph, caller)
+                    variable = node.variable  # None once the leaf is gone: nothing to fill
+                    if variable is not None:
+                        _accumulate_into(variable, grad_outputs[0], create_graph, caller)
                 continue
             if needed is not None and node not in needed:
                 continue
@@ -317,7 +319,7 @@ def run(outputs, grads, retain_graph, create_graph, inputs=None, accumulate=True
                     if meta is not None and not (
                         g.__class__ is Tensor
                         and (data := g._data).shape == meta[0]
-                        and data.dtype == meta[1].numpy
+                        and data.dtype is meta[1]
                     ):
                         g = _fit_gradient(node, i, g, tuple(meta[0]), meta[1])
                 if needed is not None and child not in needed:
@@ -417,17 +419,18 @@ def _call_node(node, grad_outputs):
         if g.__class__ is Tensor:
             data = g._data
             # the common case: already the input's shape and dtype
-            if data.shape == shape and data.dtype == dtype.numpy:
+            if data.shape == shape and data.dtype is dtype:
                 continue
         grad_inputs[i] = _fit_gradient(node, i, g, tuple(shape), dtype)
     return grad_inputs
 
 
 def _fit_gradient(node, index, g, shape, dtype):
+    """``g`` summed to the input's ``shape`` and cast to its (numpy) ``dtype``."""
     Tensor = _tensors.Tensor
 
     if not isinstance(g, Tensor):
-        g = Tensor._wrap(np.asarray(g, dtype=dtype.numpy))
+        g = Tensor._wrap(np.asarray(g, dtype=dtype))
     if tuple(g.shape) != shape:
         if not _broadcastable_to(tuple(g.shape), shape):
             raise RuntimeError(
@@ -436,8 +439,8 @@ def _fit_gradient(node, index, g, shape, dtype):
                 f"[{', '.join(map(str, shape))}]"
             )
         g = sum_to_shape(g, shape)
-    if g.dtype != dtype:
-        g = _cast(g, dtype)
+    if g._data.dtype != dtype:
+        g = _cast(g, dtypes.from_numpy_dtype(dtype))
     return g
 
 

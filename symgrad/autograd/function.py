@@ -50,7 +50,7 @@ class CustomBackward(FunctionCtx, BackwardNode):
         tensor_args = [a for a in args if isinstance(a, Tensor)]
         super().__init__(
             [edge_of(a) for a in tensor_args],
-            [(tuple(a.shape), a.dtype) for a in tensor_args],
+            [(tuple(a.shape), a.dtype.numpy) for a in tensor_args],
         )
         self._tensor_positions = tuple(i for i, a in enumerate(args) if isinstance(a, Tensor))
         self._num_args = len(args)

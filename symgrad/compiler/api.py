@@ -111,7 +111,9 @@ class CompiledFunctionBackward(BackwardNode):
     gradients it returns are themselves differentiable (higher-order derivatives)."""
 
     def __init__(self, program, saved, inputs, outputs, replay):
-        super().__init__([edge_of(t) for t in inputs], [(tuple(t.shape), t.dtype) for t in inputs])
+        super().__init__(
+            [edge_of(t) for t in inputs], [(tuple(t.shape), t.dtype.numpy) for t in inputs]
+        )
         self.num_outputs = len(outputs)
         self._program = program
         self._saved = saved

@@ -21,7 +21,7 @@ from ..tensor import Tensor, _wrap_dim
 from . import numpy_runtime as rt
 from .elementwise import where
 from .inplace import write_out
-from .registry import FUNCTIONS, OpDef, apply, apply_unary, public, values_only
+from .registry import FUNCTIONS, OpDef, apply, public, unary_shortcut, values_only
 from .shape import EXPAND, RESHAPE
 
 # ------------------------------------------------------------------------------- helpers
@@ -194,7 +194,7 @@ MEAN = OpDef(
 )
 
 
-# sum()/mean() of everything, the common call, take apply_unary's shortcut with the attributes
+# sum()/mean() of everything, the common call, take unary_shortcut's path with the attributes
 # the general path records.
 _ALL_DIMS = types.MappingProxyType({"dim": None, "keepdim": False, "dtype": None})
 
@@ -208,13 +208,17 @@ def _mean_all(x):
     return _mean_numpy(x, dim=None, keepdim=False)
 
 
+_sum_everything = unary_shortcut(SUM, _ALL_DIMS, _sum_all, "SumBackward0")
+_mean_everything = unary_shortcut(MEAN, _ALL_DIMS, _mean_all, "MeanBackward0")
+
+
 @public("sum", methods=("sum",))
 def sum(  # noqa: A001
     input: Tensor, dim=None, keepdim: bool = False, *, keepdims=None, dtype=None, out=None
 ) -> Tensor:
     """Sum over ``dim`` (all dims when None); integer and bool inputs sum to int64."""
     if dim is None and dtype is None and out is None and not keepdim and not keepdims:
-        return apply_unary(SUM, input, _ALL_DIMS, _sum_all, "SumBackward0")
+        return _sum_everything(input)
     keepdim = keepdim if keepdims is None else keepdims  # numpy's spelling, as torch
     result = apply(
         SUM,
@@ -238,7 +242,7 @@ def mean(
             f"or complex dtype. Got: {_torch_dtype_word(input.dtype)}"
         )
     if dim is None and dtype is None and out is None and not keepdim:
-        return apply_unary(MEAN, input, _ALL_DIMS, _mean_all, "MeanBackward0")
+        return _mean_everything(input)
     result = apply(
         MEAN,
         input,

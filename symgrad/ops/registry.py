@@ -21,7 +21,16 @@ from ..float_errors import call2_ignoring, call_ignoring
 from ..ir import trace
 from ..ir.graph import Graph, Node
 from ..random import is_generator
-from ..tape import _sequence, record, record_binary, record_unary
+from ..tape import _META as _UNSAVED
+from ..tape import (
+    _NO_EDGE,
+    _sequence,
+    accumulator_for,
+    node_class,
+    record,
+    record_binary,
+)
+from ..tape import _save_input as save_input
 from ..tensor import Tensor, VersionCounter
 
 REGISTRY: dict[str, OpDef] = {}
@@ -256,6 +265,11 @@ def _dispatch(op: OpDef, args, attrs):
 
 # apply_binary's globals, bound once: it reads them on every call
 _new = object.__new__
+ndarray = np.ndarray
+_FLOAT32 = np.dtype(np.float32)
+_FLOAT64 = np.dtype(np.float64)
+_ONE_UNSAVED = (_UNSAVED,)
+_TWO_UNSAVED = (_UNSAVED, _UNSAVED)
 _grad_state = grad_mode._state
 _trace_state = trace._state
 _ERRSTATE = float_errors.STATE
@@ -286,44 +300,68 @@ def binary_shortcut(op: OpDef):
     Two concrete floating tensors of one dtype, or one and a Python ``float``/``int``, give
     that dtype under every promotion rule the arithmetic ops use, so the shortcut calls numpy
     directly (under the ignoring error state, swapped in without a call), wraps and records:
-    the same steps as ``_dispatch``, in the same order, without the generic ones. A Python
-    number goes to numpy as it is: numpy converts it to the array's dtype (NEP 50), the value
-    ``dtype.type(number)`` would give. Anything else (tracing, the profiler, mixed dtypes,
-    other scalar types, views while grad mode records) takes the general path.
+    the same steps as ``_dispatch`` and ``tape.record``, in the same order, without the
+    generic ones. A Python number goes to numpy as it is: numpy converts it to the array's
+    dtype (NEP 50), the value ``dtype.type(number)`` would give. Anything else (tracing, the
+    profiler, mixed dtypes, other scalar types, views while grad mode records) takes the
+    general path.
+
+    The node is built here, field by field, for a tensor first and an op with a fixed node
+    name that saves nothing or its inputs (add, sub, mul, div): most recorded op calls. The
+    rest record through ``tape.record_binary``.
     """
     found = _SHORTCUTS.get(op)
     if found is not None:
         return found
     compute = op.eval
+    name = op.backward_name
+    builds = (
+        name.__class__ is str
+        and op.wraps_numbers
+        and not op.nondifferentiable_inputs
+        and op.saves in ("none", "inputs")
+    )
+    node_cls = node_class(name) if builds else None
+    saves_inputs = op.saves == "inputs"
+    each_for_the_other = op.saves_each_for_the_other
 
     def shortcut(self, other):
         if _profiler.recording or _trace_state.trace is not None:
             return apply(op, self, other)
+        state = _grad_state
         if self.__class__ is Tensor:
             x = self._data
-            if x.__class__ is not np.ndarray or x.dtype.kind != "f":
+            if x.__class__ is not ndarray:
+                return apply(op, self, other)
+            dtype = x.dtype
+            if dtype is not _FLOAT32 and dtype is not _FLOAT64 and dtype.kind != "f":
                 return apply(op, self, other)
             kind = other.__class__
             if kind is Tensor:
                 y = other._data
-                if y.__class__ is not np.ndarray or y.dtype is not x.dtype:
+                if y.__class__ is not ndarray or y.dtype is not dtype:
                     return apply(op, self, other)
-                # self view syncs its history before it is recorded: the general path does that
-                if (self._base is not None or other._base is not None) and _grad_state.enabled:
+                # a view syncs its history before it is recorded: the general path does that
+                if (self._base is not None or other._base is not None) and state.enabled:
                     return apply(op, self, other)
+                b_grad = other._requires_grad
             elif kind is float or kind is int:
                 y = other
-                if self._base is not None and _grad_state.enabled:
+                if self._base is not None and state.enabled:
                     return apply(op, self, other)
+                b_grad = False
             else:
                 return apply(op, self, other)
+            a_grad = self._requires_grad
         elif other.__class__ is Tensor and (self.__class__ is float or self.__class__ is int):
             x = self
             y = other._data
-            if y.__class__ is not np.ndarray or y.dtype.kind != "f":
+            if y.__class__ is not ndarray or y.dtype.kind != "f":
                 return apply(op, self, other)
-            if other._base is not None and _grad_state.enabled:
+            if other._base is not None and state.enabled:
                 return apply(op, self, other)
+            a_grad = None  # a number first: tape.record_binary records it
+            b_grad = other._requires_grad
         else:
             return apply(op, self, other)
         try:
@@ -342,7 +380,7 @@ def binary_shortcut(op: OpDef):
                         _errstate_reset(token)
         except ValueError:  # shapes that do not broadcast: the general path's error
             return apply(op, self, other)
-        if out.__class__ is not np.ndarray:  # numpy returns self scalar for 0-dim operands
+        if out.__class__ is not ndarray:  # numpy returns a scalar for 0-dim operands
             out = np.asarray(out)
         # Tensor._wrap, inlined
         result = _new(Tensor)
@@ -350,14 +388,55 @@ def binary_shortcut(op: OpDef):
         result._requires_grad = False
         result._grad_fn = None
         result._version_counter = _new(VersionCounter)
-        state = _grad_state
         if state.inference:
             result._inference = True
-        elif state.enabled and (
-            (self.__class__ is Tensor and self._requires_grad)
-            or (other.__class__ is Tensor and other._requires_grad)
-        ):
+            return result
+        if not (a_grad or b_grad) or not state.enabled:
+            return result
+        if node_cls is None or a_grad is None:
             record_binary(op, self, other, result)
+            return result
+        # tape.record, written out: edges, input metadata, saved inputs, the node
+        if a_grad:
+            fn = self._grad_fn
+            if fn is not None:
+                edge_a = (fn, self._output_nr)
+            else:
+                edge_a = (self._accumulator or accumulator_for(self), 0)
+        else:
+            edge_a = _NO_EDGE
+        node = _new(node_cls)
+        if kind is Tensor:
+            if b_grad:
+                fn = other._grad_fn
+                if fn is not None:
+                    edge_b = (fn, other._output_nr)
+                else:
+                    edge_b = (other._accumulator or accumulator_for(other), 0)
+            else:
+                edge_b = _NO_EDGE
+            node.next_functions = (edge_a, edge_b)
+            node.input_meta = ((x.shape, dtype), (y.shape, dtype))
+            if not saves_inputs:
+                node._saved_args = _TWO_UNSAVED
+            elif each_for_the_other:  # x is saved when y requires grad, y when x does
+                node._saved_args = (
+                    save_input(self) if b_grad else _UNSAVED,
+                    save_input(other) if a_grad else _UNSAVED,
+                )
+            else:
+                node._saved_args = (save_input(self), save_input(other))
+        else:
+            node.next_functions = (edge_a, _NO_EDGE)
+            node.input_meta = ((x.shape, dtype), None)
+            if saves_inputs and not each_for_the_other:
+                node._saved_args = (save_input(self), other)
+            else:
+                node._saved_args = (_UNSAVED, other)
+        node.sequence_nr = next(_sequence)
+        node.op = op
+        result._grad_fn = node
+        result._requires_grad = True
         return result
 
     shortcut.__name__ = shortcut.__qualname__ = f"{op.name}_shortcut"
@@ -365,41 +444,75 @@ def binary_shortcut(op: OpDef):
     return shortcut
 
 
-def apply_unary(op: OpDef, a, attrs, fn, node_name: str):
-    """``apply(op, a, **attrs)`` for an op of one tensor whose result keeps its floating dtype,
-    computed as ``fn(array)``: ``apply_binary``'s shortcut for one argument (sum and mean of
-    everything). ``attrs`` are those the general path would record, ``node_name`` the name
-    ``op.backward_name`` gives for them; anything unusual takes the general path.
+def unary_shortcut(op: OpDef, attrs, fn, node_name: str):
+    """``lambda a: apply(op, a, **attrs)`` for an op of one tensor whose result keeps its
+    floating dtype, computed as ``fn(array)``: ``binary_shortcut``'s shortcut for one
+    argument (sum and mean of everything). ``attrs`` are those the general path would record,
+    ``node_name`` the name ``op.backward_name`` gives for them; anything unusual takes the
+    general path.
     """
-    if (
-        _profiler.recording
-        or _trace_state.trace is not None
-        or a.__class__ is not Tensor
-        or (a._base is not None and _grad_state.enabled)
-    ):
-        return apply(op, a, **attrs)
-    x = a._data
-    if x.__class__ is not np.ndarray or x.dtype.kind != "f":
-        return apply(op, a, **attrs)
-    if _ERRSTATE is None:
-        out = call_ignoring(fn, (x,), {})
-    else:  # call_ignoring, inlined
-        current = _errstate_get()
-        ignoring = _IGNORING.get(current) or ignoring_state(current)
-        if ignoring is current:
-            out = fn(x)
-        else:
-            token = _errstate_set(ignoring)
-            try:
+    builds = not op.nondifferentiable_inputs and op.saves in ("none", "inputs")
+    node_cls = node_class(node_name)
+    saves_inputs = op.saves == "inputs"
+
+    def shortcut(a):
+        if _profiler.recording or _trace_state.trace is not None or a.__class__ is not Tensor:
+            return apply(op, a, **attrs)
+        state = _grad_state
+        x = a._data
+        if x.__class__ is not ndarray or (a._base is not None and state.enabled):
+            return apply(op, a, **attrs)
+        dtype = x.dtype
+        if dtype is not _FLOAT32 and dtype is not _FLOAT64 and dtype.kind != "f":
+            return apply(op, a, **attrs)
+        if _ERRSTATE is None:
+            out = call_ignoring(fn, (x,), {})
+        else:  # call_ignoring, inlined
+            current = _errstate_get()
+            ignoring = _IGNORING.get(current) or ignoring_state(current)
+            if ignoring is current:
                 out = fn(x)
-            finally:
-                _errstate_reset(token)
-    if out.__class__ is not np.ndarray:  # numpy returns a scalar for a full reduction
-        out = np.asarray(out)
-    result = Tensor._wrap(out)
-    if _grad_state.enabled and a._requires_grad:
-        record_unary(op, a, attrs, result, node_name)
-    return result
+            else:
+                token = _errstate_set(ignoring)
+                try:
+                    out = fn(x)
+                finally:
+                    _errstate_reset(token)
+        if out.__class__ is not ndarray:  # numpy returns a scalar for a full reduction
+            out = np.asarray(out)
+        # Tensor._wrap, inlined
+        result = _new(Tensor)
+        result._data = out
+        result._requires_grad = False
+        result._grad_fn = None
+        result._version_counter = _new(VersionCounter)
+        if state.inference:
+            result._inference = True
+            return result
+        if not state.enabled or not a._requires_grad:
+            return result
+        if not builds:
+            record(op, (a,), attrs, result)
+            return result
+        # tape.record, written out for one plain tensor that requires grad
+        node = _new(node_cls)
+        grad_fn = a._grad_fn
+        if grad_fn is not None:
+            node.next_functions = ((grad_fn, a._output_nr),)
+        else:
+            node.next_functions = ((a._accumulator or accumulator_for(a), 0),)
+        node.input_meta = ((x.shape, dtype),)
+        node.sequence_nr = next(_sequence)
+        node.op = op
+        if attrs:
+            node.attrs = attrs
+        node._saved_args = (save_input(a),) if saves_inputs else _ONE_UNSAVED
+        result._grad_fn = node
+        result._requires_grad = True
+        return result
+
+    shortcut.__name__ = shortcut.__qualname__ = f"{op.name}_shortcut"
+    return shortcut
 
 
 def values_only(t) -> bool:

@@ -5,15 +5,13 @@ Ops record into it (above Tensor, below the ops); the engine in ``symgrad.autogr
 
 from __future__ import annotations
 
-import itertools
 import types
 import weakref
 
 from . import dtypes
 from . import tensor as _tensors
-from .tensor import HookDict, RemovableHandle
+from .tensor import HookDict, RemovableHandle, _sequence
 
-_sequence = itertools.count()
 _node_classes: dict[str, type] = {}
 _new = object.__new__
 # In a node's saved arguments: an unsaved tensor input, whose InputMeta the rule gets.
@@ -27,16 +25,30 @@ BACKWARD_TWICE = (
     "backward."
 )
 
+DETACHED_IN_PLACE = (
+    "Trying to use a saved tensor that has been detached in-place, i.e. with .detach_().This "
+    "is not supported, please use out-of-place `.detach()` instead"
+)
+
+
+def cannot_save_inference_tensor():
+    raise RuntimeError(
+        "Inference tensors cannot be saved for backward. Please do not use Tensors "
+        "created in inference mode in computation tracked by autograd. To work around "
+        "this, you can make a clone to get a normal tensor and use it in autograd, or use "
+        "`torch.no_grad()` instead of `torch.inference_mode()`."
+    )
+
 
 class SavedTensor:
-    """A tensor saved for backward, with the version it had when saved.
+    """A tensor saved for backward, with the version it had when saved: an op's output, and
+    what a custom Function saves (an op node keeps its saved inputs as they are, with their
+    versions: ``OpBackward._saved_versions``).
 
     The output of the node that saves it is kept as data only (no reference back to the node,
     so no cycle); unpacking re-attaches the node, as torch does.
     """
 
-    # Class-level defaults for a saved input (the common case, made by ``_save_input`` with
-    # four fields); an output sets the rest.
     tensor = None
     data = None
     is_output = False
@@ -45,12 +57,7 @@ class SavedTensor:
 
     def __init__(self, tensor, is_output: bool = False):
         if tensor._inference:
-            raise RuntimeError(
-                "Inference tensors cannot be saved for backward. Please do not use Tensors "
-                "created in inference mode in computation tracked by autograd. To work around "
-                "this, you can make a clone to get a normal tensor and use it in autograd, or use "
-                "`torch.no_grad()` instead of `torch.inference_mode()`."
-            )
+            cannot_save_inference_tensor()
         self.is_output = is_output
         # Which output of its node the tensor is: a multi-output node routes a gradient that
         # reaches the unpacked tensor to that output's slot.
@@ -71,11 +78,7 @@ class SavedTensor:
             raise RuntimeError(_modified_message(tensor, node, self))
         if not self.is_output:
             if not self.was_leaf and self.tensor._grad_fn is None:
-                raise RuntimeError(
-                    "Trying to use a saved tensor that has been detached in-place, i.e. with "
-                    ".detach_().This is not supported, please use out-of-place `.detach()` "
-                    "instead"
-                )
+                raise RuntimeError(DETACHED_IN_PLACE)
             return self.tensor
         out = Tensor._wrap(self.data, self.requires_grad)
         out._version_counter = self._counter
@@ -154,6 +157,9 @@ class BackwardNode:
     _prehooks: HookDict | None = None
     _metadata: dict | None = None
     _released = False
+    # True for a node the engine may run directly: an op's rule, with no hook and no retained
+    # gradient (registering one clears it). Custom Functions and leaves take the long way.
+    _plain = False
 
     def __init__(self, next_functions, input_meta):
         self.next_functions = tuple(next_functions)
@@ -191,30 +197,37 @@ class BackwardNode:
         """``hook(grad_inputs, grad_outputs)`` runs after this node computed its gradients."""
         if self._hooks is None:
             self._hooks = HookDict()
+        self._plain = False
         return RemovableHandle(self._hooks, hook)
 
     def register_prehook(self, hook):
         """``hook(grad_outputs)`` runs before this node; it may return replacement gradients."""
         if self._prehooks is None:
             self._prehooks = HookDict()
+        self._plain = False
         return RemovableHandle(self._prehooks, hook)
 
     def _register_tensor_hook(self, output_nr: int, hook):
         if self._tensor_hooks is None:
             self._tensor_hooks = {}
+        self._plain = False
         hooks = self._tensor_hooks.setdefault(output_nr, HookDict())
         return RemovableHandle(hooks, hook)
 
     def _retain_grad(self, output_nr: int, tensor_ref) -> None:
         if self._retained is None:
             self._retained = {}
+        self._plain = False
         self._retained[output_nr] = tensor_ref
 
 
 class OpBackward(BackwardNode):
     """The backward of one OpDef call: runs ``op.vjp`` on the saved inputs and output."""
 
+    _plain = True
     _positions = None
+    # The version of each saved input when it was saved, by argument (see ``_rule_args``).
+    _saved_versions: tuple = ()
     attrs = types.MappingProxyType({})  # read-only: a node with attributes has its own
     _saved_out = None
 
@@ -257,15 +270,17 @@ class OpBackward(BackwardNode):
             x_is_tensor = x.__class__ is Tensor or isinstance(x, Tensor)
             y_is_tensor = y.__class__ is Tensor or isinstance(y, Tensor)
             if x_is_tensor:
-                x = SavedTensor(x) if y_is_tensor and y._requires_grad else InputMeta(x)
+                x = _savable(x) if y_is_tensor and y._requires_grad else InputMeta(x)
             if y_is_tensor:
-                y = SavedTensor(y) if x_is_tensor and args[0]._requires_grad else InputMeta(y)
-            self._saved_args = [x, y]
+                y = _savable(y) if x_is_tensor and args[0]._requires_grad else InputMeta(y)
+            self._saved_args = saved_args = [x, y]
+            self._saved_versions = _versions(saved_args)
         elif saves_inputs:
             saved_args = []
             for a in args:
-                saved_args.append(SavedTensor(a) if isinstance(a, Tensor) else a)
+                saved_args.append(_savable(a) if isinstance(a, Tensor) else a)
             self._saved_args = saved_args
+            self._saved_versions = _versions(saved_args)
         else:  # "none" or "output"
             saved_args = []
             for a in args:  # a loop, not a comprehension: this runs on every recorded call
@@ -282,11 +297,14 @@ class OpBackward(BackwardNode):
         g = grad_outputs[0]
         if g is None and all(g is None for g in grad_outputs):
             return (None,) * len(self.next_functions)
-        args = self._rule_args()
+        op = self.op
+        args = (
+            self._saved_args if not op.reads_unsaved and op.saves == "none" else self._rule_args()
+        )
         saved_out = self._saved_out
         out = saved_out.unpack(self) if saved_out is not None else None
         attrs = self.attrs
-        grads = self.op.vjp(g, out, *args, **attrs) if attrs else self.op.vjp(g, out, *args)
+        grads = op.vjp(g, out, *args, **attrs) if attrs else op.vjp(g, out, *args)
         if grads.__class__ is not tuple and not isinstance(grads, (tuple, list)):
             grads = (grads,)
         if self._positions is not None:
@@ -294,28 +312,37 @@ class OpBackward(BackwardNode):
         return grads
 
     def _rule_args(self) -> list:
-        """The saved arguments as the rule takes them: SavedTensors unpacked (version checked),
-        the ``_META`` placeholders of unsaved tensor inputs made InputMeta."""
+        """The saved arguments as the rule takes them: saved inputs checked (not modified in
+        place, not detached in place since), the ``_META`` placeholders of unsaved tensor
+        inputs made InputMeta."""
         unpacked = []
+        Tensor = _tensors.Tensor
         i = -1
         for saved in self._saved_args:  # a loop, not a comprehension: once per node
             i += 1
-            if saved.__class__ is SavedTensor:
-                tensor = saved.tensor  # unpack's answer for an unmodified input, inlined
-                if (
-                    tensor is None
-                    or saved._counter.value != saved.version
-                    or (tensor._grad_fn is None and not saved.was_leaf)
-                ):
-                    tensor = saved.unpack(self)  # an output, or unpack's error
-                saved = tensor
-            elif saved is _META:  # self._input_meta(i), inlined
+            if saved is _META:  # self._input_meta(i), inlined
                 shape, dtype = self.input_meta[i]
                 saved = _new(InputMeta)
                 saved._shape = shape
                 saved._dtype = dtype
+            elif saved.__class__ is Tensor or isinstance(saved, Tensor):
+                if (
+                    saved._version_counter.value != self._saved_versions[i]
+                    or saved._detached_at > self.sequence_nr
+                ):
+                    self._unusable(saved, i)
             unpacked.append(saved)
         return unpacked
+
+    def _unusable(self, tensor, i: int):
+        """Raise torch's error for saved input ``i``, changed in place since it was saved."""
+        version = self._saved_versions[i]
+        if tensor._version_counter.value != version:
+            saved = _new(SavedTensor)
+            saved._counter = tensor._version_counter
+            saved.version = version
+            raise RuntimeError(_modified_message(tensor, self, saved))
+        raise RuntimeError(DETACHED_IN_PLACE)
 
     def _input_meta(self, i: int) -> InputMeta:
         shape, dtype = self.input_meta[i]
@@ -342,9 +369,9 @@ class OpBackward(BackwardNode):
             index = saved_names.get(name)
             if index is not None and index < len(self._saved_args):
                 saved = self._saved_args[index]
-                if saved.__class__ is SavedTensor:
-                    return saved.unpack(self)
-                return self._input_meta(index) if saved is _META else saved
+                if saved is _META:
+                    return self._input_meta(index)
+                return self._rule_args()[index] if isinstance(saved, _tensors.Tensor) else saved
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
 
@@ -498,16 +525,17 @@ def _edge_positions(op, args) -> list[int] | None:
     return None if len(positions) == len(args) else positions
 
 
-def _save_input(tensor) -> SavedTensor:
-    """``SavedTensor(tensor)`` for an input, without the call's generality."""
+def _savable(tensor):
+    """``tensor``, which an op node saves as it is; torch's error for an inference tensor."""
     if tensor._inference:
-        return SavedTensor(tensor)  # raises torch's error
-    saved = _new(SavedTensor)
-    saved.tensor = tensor
-    counter = saved._counter = tensor._version_counter
-    saved.version = counter.value
-    saved.was_leaf = tensor._grad_fn is None
-    return saved
+        cannot_save_inference_tensor()
+    return tensor
+
+
+def _versions(saved_args) -> tuple:
+    """The version of each saved input (0 in the other places): ``_saved_versions``."""
+    Tensor = _tensors.Tensor
+    return tuple(a._version_counter.value if isinstance(a, Tensor) else 0 for a in saved_args)
 
 
 def record_binary(op, a, b, result) -> None:

@@ -96,6 +96,10 @@ class HookDict(dict):
 _engine_backward = None
 
 
+# The order in which backward nodes are made (their ``sequence_nr``), read by the tape.
+_sequence = itertools.count()
+
+
 class VersionCounter:
     """Shared by a tensor, its views and its detached aliases; bumped by every in-place op."""
 
@@ -140,6 +144,9 @@ class Tensor:
     # Position in the order nodes are created, set for views (see _sync_view): tells whether
     # a view predates its base's current history.
     _created = 0
+    # When a non-leaf was detached in place (``detach_``), in that order: a node that saved
+    # it before then raises torch's error when its backward runs.
+    _detached_at = -1
 
     __array_priority__ = 1000
 
@@ -387,6 +394,8 @@ class Tensor:
                 "called on these gradients. To fix this error, please refer to the "
                 "Optimizer.zero_grad() function in torch/optim/optimizer.py as the solution."
             )
+        if self._grad_fn is not None:
+            self._detached_at = next(_sequence)
         self._grad_fn = None
         self._requires_grad = False
         self._output_nr = 0

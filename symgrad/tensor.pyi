@@ -35,6 +35,8 @@ class HookDict(dict):
 def _engine_backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
     """symgrad.autograd.backward: accumulate gradients of ``tensors`` into leaves' ``.grad``."""
 
+_sequence: Any
+
 class VersionCounter:
     """Shared by a tensor, its views and its detached aliases; bumped by every in-place op."""
     value: builtins.int
@@ -127,6 +129,7 @@ class Tensor:
         """The ndarray, or the tracing error that names the user's line and arguments."""
     _created: builtins.int
     _data: Any
+    _detached_at: builtins.int
     _grad: Any
     _grad_fn: Any
     _inference: builtins.bool

@@ -20,6 +20,7 @@ import shutil
 from .compiler import codegen
 from .ir.graph import CONST, INPUT, OP, toposort
 from .tape import AccumulateGrad, OpBackward, SavedTensor
+from .tensor import Tensor
 
 try:
     import graphviz
@@ -168,7 +169,7 @@ def _saved_tensors(fn):
     if isinstance(fn, OpBackward) and not fn._released:
         arg_names = ("self", "other")
         for i, saved in enumerate(fn._saved_args or ()):
-            if isinstance(saved, SavedTensor):
+            if isinstance(saved, Tensor):  # a saved input (the others are placeholders)
                 name = arg_names[i] if i < len(arg_names) else f"arg{i}"
                 yield name, _saved_shape(saved)
         if fn._saved_out is not None:
@@ -179,8 +180,11 @@ def _saved_tensors(fn):
             yield f"s{i}", getattr(array, "shape", ())
 
 
-def _saved_shape(saved: SavedTensor):
-    return saved.data.shape if saved.data is not None else saved.tensor.shape
+def _saved_shape(saved):
+    """The shape of a saved input (a Tensor) or a saved output (a SavedTensor)."""
+    if isinstance(saved, SavedTensor):
+        return saved.data.shape if saved.data is not None else saved.tensor.shape
+    return saved.shape
 
 
 def _unique_lines(lines):

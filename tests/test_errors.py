@@ -445,6 +445,42 @@ def test_saved_tensor_detached_in_place():
     )
 
 
+def test_saved_tensor_detached_in_place_through_the_general_path():
+    a = leaf(1.0, 2.0)
+    m = leaf(3.0, 4.0)
+    y = a * 2
+    out = y @ m  # matmul saves its inputs through OpBackward, not the operator shortcut
+    y.detach_()
+    raises(
+        RuntimeError,
+        "Trying to use a saved tensor that has been detached in-place, i.e. with .detach_().This "
+        "is not supported, please use out-of-place `.detach()` instead",
+        lambda: out.backward(),
+    )
+
+
+def test_detached_before_it_was_saved_is_fine():
+    # Regression: saved inputs are kept as they are, and detach_ stamps when it ran; a tensor
+    # detached before the op saved it is a plain leaf there (torch: m.grad == [2, 4]).
+    a = leaf(1.0, 2.0)
+    y = a * 2
+    y.detach_()
+    m = leaf(3.0, 4.0)
+    (y * m).sum().backward()
+    assert m.grad.tolist() == [2.0, 4.0]
+
+
+def test_leaf_detached_in_place_after_it_was_saved():
+    # torch: the saved leaf is still usable, and its AccumulateGrad skips a leaf that no
+    # longer requires grad (x.grad stays None).
+    x = leaf(1.0, 2.0)
+    w = leaf(3.0, 4.0)
+    out = x * w
+    x.detach_()
+    out.sum().backward()
+    assert w.grad.tolist() == [1.0, 2.0] and x.grad is None
+
+
 # ------------------------------------------------------------------------ in-place checks
 
 

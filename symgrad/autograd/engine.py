@@ -277,24 +277,29 @@ def run(outputs, grads, retain_graph, create_graph, inputs=None, accumulate=True
         while ready:
             node = pop(ready)[2]
             grad_outputs = buffers.pop(node, None) or [None] * node.num_outputs
-            if node._tensor_hooks or node._retained:
-                grad_outputs = _as_caller(caller, _run_tensor_prehooks, node, grad_outputs)
-            if capture is not None:
-                for nr, g in enumerate(grad_outputs):
-                    for index in capture.get((node, nr), ()):
-                        captured[index] = g
-            if node.__class__ is AccumulateGrad:
-                if accumulate and (needed is None or node in needed):
-                    variable = node.variable  # None once the leaf is gone: nothing to fill
-                    if variable is not None:
-                        _accumulate_into(variable, grad_outputs[0], create_graph, caller)
-                continue
-            if needed is not None and node not in needed:
-                continue
-            if node._prehooks:
-                grad_outputs = _as_caller(caller, _run_prehooks, node, grad_outputs)
-            metas = None
-            if node._hooks or _profiler.recording or not isinstance(node, OpBackward):
+            if node._plain and capture is None and not _profiler.recording:
+                # the common node: an op's rule without hooks; the loop below fits its
+                # gradients (_call_node's work)
+                grad_inputs = node.apply(grad_outputs)
+                metas = node.input_meta
+            else:
+                if node._tensor_hooks or node._retained:
+                    grad_outputs = _as_caller(caller, _run_tensor_prehooks, node, grad_outputs)
+                if capture is not None:
+                    for nr, g in enumerate(grad_outputs):
+                        for index in capture.get((node, nr), ()):
+                            captured[index] = g
+                if node.__class__ is AccumulateGrad:
+                    if accumulate and (needed is None or node in needed):
+                        # nothing to fill once the leaf is gone or no longer requires grad
+                        variable = node.variable
+                        if variable is not None and variable._requires_grad:
+                            _accumulate_into(variable, grad_outputs[0], create_graph, caller)
+                    continue
+                if needed is not None and node not in needed:
+                    continue
+                if node._prehooks:
+                    grad_outputs = _as_caller(caller, _run_prehooks, node, grad_outputs)
                 if isinstance(node, OpBackward):
                     grad_inputs = _call_node(node, grad_outputs)
                 else:  # a custom Function's (or compiled function's) backward: user code
@@ -303,25 +308,29 @@ def run(outputs, grads, retain_graph, create_graph, inputs=None, accumulate=True
                     grad_inputs = _as_caller(
                         caller, _run_posthooks, node, grad_inputs, grad_outputs
                     )
-            else:  # the common node: the loop below fits its gradients (_call_node's work)
-                grad_inputs = node.apply(grad_outputs)
-                metas = node.input_meta
+                metas = None
             if not retain_graph:
                 executed.append(node)
+            edges = node.next_functions
+            if len(grad_inputs) < len(edges):  # a rule may leave trailing inputs out
+                grad_inputs = [*grad_inputs, *[None] * (len(edges) - len(grad_inputs))]
+            if metas is None or len(metas) < len(edges):
+                metas = (*(metas or ()), *[None] * (len(edges) - len(metas or ())))
             i = -1
-            for child, nr in node.next_functions:
+            for (child, nr), g, meta in zip(edges, grad_inputs, metas, strict=False):
                 i += 1
                 if child is None:
                     continue
-                g = grad_inputs[i] if i < len(grad_inputs) else None
-                if metas is not None and g is not None and i < len(metas):
-                    meta = metas[i]
-                    if meta is not None and not (
+                if (
+                    g is not None
+                    and meta is not None
+                    and not (
                         g.__class__ is Tensor
                         and (data := g._data).shape == meta[0]
                         and data.dtype is meta[1]
-                    ):
-                        g = _fit_gradient(node, i, g, tuple(meta[0]), meta[1])
+                    )
+                ):
+                    g = _fit_gradient(node, i, g, tuple(meta[0]), meta[1])
                 if needed is not None and child not in needed:
                     continue
                 if g is not None:

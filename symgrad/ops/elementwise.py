@@ -499,6 +499,7 @@ ADD = OpDef(
     saves="none",
     sympy=lambda x, y: x + y,
     arity=2,
+    reads_unsaved=False,
     wraps_numbers=True,
 )
 SUB = OpDef(
@@ -511,6 +512,7 @@ SUB = OpDef(
     sympy=lambda x, y: x - y,
     arity=2,
     backward_name=_sub_name,
+    reads_unsaved=False,
     wraps_numbers=True,  # x - 2 only: 2 - x is rsub(x, 2), whose 2 has no edge
 )
 MUL = OpDef(

@@ -24,13 +24,13 @@ from ..random import is_generator
 from ..tape import _META as _UNSAVED
 from ..tape import (
     _NO_EDGE,
+    _savable,
     _sequence,
     accumulator_for,
     node_class,
     record,
     record_binary,
 )
-from ..tape import _save_input as save_input
 from ..tensor import Tensor, VersionCounter
 
 REGISTRY: dict[str, OpDef] = {}
@@ -123,6 +123,10 @@ class OpDef:
     # an input is saved only when the other requires grad, as torch does, so that an in-place
     # change of ``y`` in ``y * 0.5`` does not break the backward.
     saves_each_for_the_other: bool = False
+    # False when the rule of an op that saves nothing never looks at an unsaved input beyond
+    # asking whether it is a number (add, sub): an eager node then hands the rule its saved
+    # arguments as they are, placeholders included, instead of making an InputMeta per input.
+    reads_unsaved: bool = True
     # One element of the op, for loop backends (see ops/scalar.py, which sets these).
     scalar: str | Callable[..., str] | None = None
     scalar_libm: bool = False
@@ -417,20 +421,29 @@ def binary_shortcut(op: OpDef):
                 edge_b = _NO_EDGE
             node.next_functions = (edge_a, edge_b)
             node.input_meta = ((x.shape, dtype), (y.shape, dtype))
+            # saved inputs are kept as they are, with their versions (OpBackward._rule_args)
             if not saves_inputs:
                 node._saved_args = _TWO_UNSAVED
-            elif each_for_the_other:  # x is saved when y requires grad, y when x does
-                node._saved_args = (
-                    save_input(self) if b_grad else _UNSAVED,
-                    save_input(other) if a_grad else _UNSAVED,
-                )
             else:
-                node._saved_args = (save_input(self), save_input(other))
+                if self._inference or other._inference:  # torch's error for the saved one
+                    if b_grad or not each_for_the_other:
+                        _savable(self)
+                    if a_grad or not each_for_the_other:
+                        _savable(other)
+                if each_for_the_other:  # x is saved when y requires grad, y when x does
+                    node._saved_args = (
+                        self if b_grad else _UNSAVED,
+                        other if a_grad else _UNSAVED,
+                    )
+                else:
+                    node._saved_args = (self, other)
+                node._saved_versions = (self._version_counter.value, other._version_counter.value)
         else:
             node.next_functions = (edge_a, _NO_EDGE)
             node.input_meta = ((x.shape, dtype), None)
             if saves_inputs and not each_for_the_other:
-                node._saved_args = (save_input(self), other)
+                node._saved_args = (_savable(self), other)
+                node._saved_versions = (self._version_counter.value, 0)
             else:
                 node._saved_args = (_UNSAVED, other)
         node.sequence_nr = next(_sequence)
@@ -506,7 +519,11 @@ def unary_shortcut(op: OpDef, attrs, fn, node_name: str):
         node.op = op
         if attrs:
             node.attrs = attrs
-        node._saved_args = (save_input(a),) if saves_inputs else _ONE_UNSAVED
+        if saves_inputs:
+            node._saved_args = (_savable(a),)
+            node._saved_versions = (a._version_counter.value,)
+        else:
+            node._saved_args = _ONE_UNSAVED
         result._grad_fn = node
         result._requires_grad = True
         return result

@@ -21,6 +21,8 @@ from __future__ import annotations
 import functools
 import time
 
+from . import dispatch_gate
+
 __all__ = ["EventList", "FunctionEvent", "FunctionEventAvg", "profile", "record_function"]
 
 # The profilers recording now (innermost last); ``recording`` is what the dispatch tests.
@@ -282,6 +284,8 @@ class profile:  # noqa: N801 - torch's name
 
 def _set_recording() -> None:
     global recording
+    if recording != bool(_active):
+        dispatch_gate.hold("profiler", 1 if _active else -1)
     recording = bool(_active)
 
 

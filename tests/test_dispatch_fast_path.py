@@ -444,3 +444,64 @@ def test_gradient_sums_made_in_place_are_not_seen_early():
     assert len(seen) == 1
     np.testing.assert_array_equal(seen[0], [5.0, 5.0])
     np.testing.assert_array_equal(x.grad.numpy(), [5.0, 5.0])
+
+
+def test_dispatch_gate_is_held_by_profilers_and_traces_and_released():
+    from symgrad import dispatch_gate
+    from symgrad.autograd import profiler
+
+    x = symgrad.ones(2, requires_grad=True)
+    assert not dispatch_gate.general
+    with profiler.profile() as prof:
+        assert dispatch_gate.general
+        (x * x).sum()
+    assert not dispatch_gate.general
+    assert {"mul", "sum"} <= {e.key for e in prof.key_averages()}
+
+    seen = []
+
+    @symgrad.compile
+    def f(t):
+        seen.append(dispatch_gate.general)
+        return (t * 2).sum()
+
+    f(symgrad.ones(3))
+    assert seen == [True] and not dispatch_gate.general
+
+    @symgrad.compile
+    def broken(t):
+        raise ValueError("user error")
+
+    with pytest.raises(ValueError):
+        broken(symgrad.ones(3))
+    assert not dispatch_gate.general  # released on the error path too
+
+
+def test_a_trace_in_another_thread_sends_this_threads_ops_the_general_way():
+    # The gate is process-wide: while another thread traces, ops here take the general path,
+    # which reads this thread's own (empty) trace state and computes eagerly as before.
+    import threading
+
+    from symgrad import dispatch_gate
+
+    started, finish = threading.Event(), threading.Event()
+
+    @symgrad.compile
+    def slow(t):
+        started.set()
+        finish.wait(10)
+        return t + 1
+
+    worker = threading.Thread(target=lambda: slow(symgrad.ones(2)))
+    worker.start()
+    try:
+        assert started.wait(10) and dispatch_gate.general
+        a = symgrad.tensor([1.0, 2.0], requires_grad=True)
+        y = a * a + 1
+        assert type(y.grad_fn).__name__ == "AddBackward0"
+        y.sum().backward()
+        assert a.grad.tolist() == [2.0, 4.0]
+    finally:
+        finish.set()
+        worker.join()
+    assert not dispatch_gate.general

@@ -5,7 +5,8 @@ at module level or inside a function:
 
 - ``base``: dtypes, devices, float_errors, printing, version, grad_mode (the grad-mode flags
   that every op call and every new tensor reads) and profiling (the profiler that the
-  dispatch times ops with; ``symgrad.autograd.profiler`` is this module).
+  dispatch times ops with; ``symgrad.autograd.profiler`` is this module) and dispatch_gate
+  (the one flag the op shortcuts read, set by the profiler and by tracing).
 - ``ir``: ``symgrad.ir``, the hash-consed graph and the tracing context.
 - ``tensor``: Tensor, Generator (symgrad/random.py), the factories (creation) and the autograd
   tape (tape.py: the backward nodes that ops record).
@@ -41,6 +42,7 @@ LAYERS = [
             "symgrad.version",
             "symgrad.grad_mode",
             "symgrad.profiling",
+            "symgrad.dispatch_gate",
         ),
     ),
     ("ir", ("symgrad.ir",)),

@@ -314,8 +314,8 @@ def run(outputs, grads, retain_graph, create_graph, inputs=None, accumulate=True
             edges = node.next_functions
             if len(grad_inputs) < len(edges):  # a rule may leave trailing inputs out
                 grad_inputs = [*grad_inputs, *[None] * (len(edges) - len(grad_inputs))]
-            if metas is None or len(metas) < len(edges):
-                metas = (*(metas or ()), *[None] * (len(edges) - len(metas or ())))
+            if metas is None:  # _call_node fitted them; an op's metas are one per edge
+                metas = (None,) * len(edges)
             i = -1
             for (child, nr), g, meta in zip(edges, grad_inputs, metas, strict=False):
                 i += 1

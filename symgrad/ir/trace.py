@@ -16,6 +16,7 @@ import sys
 import threading
 from contextlib import contextmanager
 
+from .. import dispatch_gate
 from .graph import INPUT, Graph, Node, Provenance, toposort
 
 _SYMGRAD_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -59,10 +60,14 @@ def current() -> Trace | None:
 def tracing(trace: Trace):
     previous = current()
     _state.trace = trace
+    # the op shortcuts step aside while this thread traces (see dispatch_gate)
+    held = (trace is not None) - (previous is not None)
+    dispatch_gate.hold("trace", held)
     try:
         yield trace
     finally:
         _state.trace = previous
+        dispatch_gate.hold("trace", -held)
 
 
 @contextmanager

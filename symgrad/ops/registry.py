@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import dtypes, float_errors, grad_mode
+from .. import dispatch_gate, dtypes, float_errors, grad_mode
 from .. import profiling as _profiler
 from ..float_errors import call2_ignoring, call_ignoring
 from ..ir import trace
@@ -330,7 +330,7 @@ def binary_shortcut(op: OpDef):
     each_for_the_other = op.saves_each_for_the_other
 
     def shortcut(self, other):
-        if _profiler.recording or _trace_state.trace is not None:
+        if dispatch_gate.general:  # a profiler or a trace: the general path
             return apply(op, self, other)
         state = _grad_state
         if self.__class__ is Tensor:
@@ -346,12 +346,12 @@ def binary_shortcut(op: OpDef):
                 if y.__class__ is not ndarray or y.dtype is not dtype:
                     return apply(op, self, other)
                 # a view syncs its history before it is recorded: the general path does that
-                if (self._base is not None or other._base is not None) and state.enabled:
+                if state.enabled and (self._base is not None or other._base is not None):
                     return apply(op, self, other)
                 b_grad = other._requires_grad
             elif kind is float or kind is int:
                 y = other
-                if self._base is not None and state.enabled:
+                if state.enabled and self._base is not None:
                     return apply(op, self, other)
                 b_grad = False
             else:
@@ -362,7 +362,7 @@ def binary_shortcut(op: OpDef):
             y = other._data
             if y.__class__ is not ndarray or y.dtype.kind != "f":
                 return apply(op, self, other)
-            if other._base is not None and state.enabled:
+            if state.enabled and other._base is not None:
                 return apply(op, self, other)
             a_grad = None  # a number first: tape.record_binary records it
             b_grad = other._requires_grad
@@ -469,11 +469,11 @@ def unary_shortcut(op: OpDef, attrs, fn, node_name: str):
     saves_inputs = op.saves == "inputs"
 
     def shortcut(a):
-        if _profiler.recording or _trace_state.trace is not None or a.__class__ is not Tensor:
+        if dispatch_gate.general or a.__class__ is not Tensor:
             return apply(op, a, **attrs)
         state = _grad_state
         x = a._data
-        if x.__class__ is not ndarray or (a._base is not None and state.enabled):
+        if x.__class__ is not ndarray or (state.enabled and a._base is not None):
             return apply(op, a, **attrs)
         dtype = x.dtype
         if dtype is not _FLOAT32 and dtype is not _FLOAT64 and dtype.kind != "f":

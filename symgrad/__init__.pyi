@@ -24,6 +24,7 @@ from . import creation as creation
 from . import cuda as cuda
 from .devices import device as device
 from . import devices as devices
+from . import dispatch_gate as dispatch_gate
 from .dtypes import dtype as dtype
 from . import dtypes as dtypes
 from .grad_mode import enable_grad as enable_grad

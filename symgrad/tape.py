@@ -14,8 +14,9 @@ from .tensor import HookDict, RemovableHandle, _sequence
 
 _node_classes: dict[str, type] = {}
 _new = object.__new__
-# In a node's saved arguments: an unsaved tensor input, whose InputMeta the rule gets.
-_META = object()
+# In a node's saved arguments: an unsaved tensor input, whose InputMeta the rule gets (or
+# this placeholder itself, for an op that does not read unsaved inputs: OpDef.reads_unsaved).
+_META = UNSAVED = object()
 
 BACKWARD_TWICE = (
     "Trying to backward through the graph a second time (or directly access saved tensors "
@@ -317,10 +318,14 @@ class OpBackward(BackwardNode):
         inputs made InputMeta."""
         unpacked = []
         Tensor = _tensors.Tensor
+        reads_unsaved = self.op.reads_unsaved
         i = -1
         for saved in self._saved_args:  # a loop, not a comprehension: once per node
             i += 1
             if saved is _META:  # self._input_meta(i), inlined
+                if not reads_unsaved:
+                    unpacked.append(_META)
+                    continue
                 shape, dtype = self.input_meta[i]
                 saved = _new(InputMeta)
                 saved._shape = shape

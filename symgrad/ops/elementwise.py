@@ -13,7 +13,7 @@ import numpy as np
 import sympy as sp
 
 from .. import dtypes
-from ..tape import InputMeta
+from ..tape import UNSAVED, InputMeta
 from ..tensor import Tensor
 from . import derivatives
 from . import numpy_runtime as rt
@@ -473,12 +473,19 @@ def _sub_vjp(g, out, x, y):
 
 
 def _mul_vjp(g, out, x, y):
+    if x.__class__ is Tensor and y.__class__ is Tensor:  # both saved: both need a gradient
+        return (_multiply(g, y), _multiply(g, x))
     # A number input takes no gradient: skip its product (``x * 2`` is the common case); an
-    # input that was not saved (InputMeta) means the other needs no gradient (eager only).
+    # input that was not saved (UNSAVED, or InputMeta) means the other needs no gradient
+    # (eager only).
     return (
-        None if _is_number(x) or isinstance(y, InputMeta) else _multiply(g, y),
-        None if _is_number(y) or isinstance(x, InputMeta) else _multiply(g, x),
+        None if _is_number(x) or _unsaved(y) else _multiply(g, y),
+        None if _is_number(y) or _unsaved(x) else _multiply(g, x),
     )
+
+
+def _unsaved(value) -> bool:
+    return value is UNSAVED or value.__class__ is InputMeta
 
 
 def _div_vjp(g, out, x, y):
@@ -524,6 +531,7 @@ MUL = OpDef(
     sympy=lambda x, y: x * y,
     arity=2,
     wraps_numbers=True,
+    reads_unsaved=False,
     saves_each_for_the_other=True,
 )
 _multiply = binary_shortcut(MUL)  # g * value in rules, without the operator's indirection

@@ -123,9 +123,10 @@ class OpDef:
     # an input is saved only when the other requires grad, as torch does, so that an in-place
     # change of ``y`` in ``y * 0.5`` does not break the backward.
     saves_each_for_the_other: bool = False
-    # False when the rule of an op that saves nothing never looks at an unsaved input beyond
-    # asking whether it is a number (add, sub): an eager node then hands the rule its saved
-    # arguments as they are, placeholders included, instead of making an InputMeta per input.
+    # False when the rule never looks at an input it did not save beyond asking whether it is
+    # a number or unsaved (add, sub, mul): an eager node then hands the rule the placeholder
+    # ``tape.UNSAVED`` instead of making an InputMeta for that input (and an op that saves
+    # nothing its saved arguments as they are).
     reads_unsaved: bool = True
     # One element of the op, for loop backends (see ops/scalar.py, which sets these).
     scalar: str | Callable[..., str] | None = None

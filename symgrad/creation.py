@@ -12,7 +12,7 @@ import numpy as np
 
 from . import devices, dtypes, random
 from .ir import trace as tracing
-from .tensor import Size, Tensor
+from .tensor import Size, Tensor, own_counter
 
 manual_seed = random.manual_seed
 
@@ -306,7 +306,7 @@ def _legacy_new(dtype: dtypes.dtype | None, name: str, args: tuple, device) -> T
         (data,) = args
         if isinstance(data, Tensor):
             alias = Tensor._wrap(data._concrete(name))
-            alias._version_counter = data._version_counter
+            alias._version_counter = own_counter(data)
             return alias
         if isinstance(data, (list, tuple, np.ndarray)) and not isinstance(data, Size):
             return tensor(data, dtype=d)

@@ -63,7 +63,7 @@ class SavedTensor:
         # Which output of its node the tensor is: a multi-output node routes a gradient that
         # reaches the unpacked tensor to that output's slot.
         self.output_nr = tensor._output_nr if is_output else 0
-        self._counter = tensor._version_counter
+        self._counter = _tensors.own_counter(tensor)
         self.version = tensor._version_counter.value
         # An output is saved while its node is being built: it will require grad.
         self.requires_grad = is_output or tensor._requires_grad

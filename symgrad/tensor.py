@@ -103,9 +103,28 @@ _sequence = itertools.count()
 class VersionCounter:
     """Shared by a tensor, its views and its detached aliases; bumped by every in-place op."""
 
-    # A class-level start, no __init__: every tensor makes one, and a counter that is never
-    # bumped (most of them) then costs only its allocation.
+    # A class-level start, no __init__: a counter that is never bumped costs its allocation.
     value = 0
+
+
+class _Unshared:
+    """The counter of a tensor that shares none and was never bumped (most tensors): reads as
+    version 0, and cannot be bumped (its ``value`` is read-only). ``own_counter`` gives the
+    tensor a counter of its own before one is shared or bumped."""
+
+    __slots__ = ()
+    value = 0
+
+
+UNSHARED = _Unshared()
+
+
+def own_counter(tensor) -> VersionCounter:
+    """``tensor``'s own version counter, made now if it still has ``UNSHARED``."""
+    counter = tensor._version_counter
+    if counter is UNSHARED:
+        counter = tensor._version_counter = object.__new__(VersionCounter)
+    return counter
 
 
 class Tensor:
@@ -160,7 +179,7 @@ class Tensor:
         t._data = np.asarray(data) if isinstance(data, np.generic) else data
         t._requires_grad = requires_grad
         t._grad_fn = None
-        t._version_counter = new(VersionCounter)
+        t._version_counter = UNSHARED
         if grad_mode._state.inference:
             t._inference = True
         return t
@@ -238,7 +257,7 @@ class Tensor:
 
     def _bump_version(self) -> None:
         if not self._inference:
-            self._version_counter.value += 1
+            own_counter(self).value += 1
 
     # ---------------------------------------------------------------- autograd
     @property
@@ -381,7 +400,7 @@ class Tensor:
     def detach(self) -> Tensor:
         """A new leaf sharing data and the version counter, outside the graph."""
         out = Tensor._wrap(self._data)
-        out._version_counter = self._version_counter
+        out._version_counter = own_counter(self)
         return out
 
     def detach_(self) -> Tensor:

@@ -41,6 +41,15 @@ class VersionCounter:
     """Shared by a tensor, its views and its detached aliases; bumped by every in-place op."""
     value: builtins.int
 
+class _Unshared:
+    """The counter of a tensor that shares none and was never bumped (most tensors): reads as version 0, and cannot be bumped (its ``value`` is read-only). ``own_counter`` gives the tensor a counter of its own before one is shared or bumped."""
+    value: builtins.int
+
+UNSHARED: _Unshared
+
+def own_counter(tensor) -> VersionCounter:
+    """``tensor``'s own version counter, made now if it still has ``UNSHARED``."""
+
 class Tensor:
     """A multi-dimensional array with PyTorch's autograd semantics."""
     @property

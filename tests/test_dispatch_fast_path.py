@@ -292,6 +292,30 @@ def test_version_counters_start_at_zero_and_are_not_shared_by_new_tensors():
     assert y._version == 2 and z._version == 2 and x._version == 0
 
 
+def test_a_tensor_gets_its_own_counter_before_sharing_or_bumping_it():
+    # New tensors start on the shared read-only UNSHARED counter; every alias, view, saved
+    # output and bump first gives the tensor its own, so versions are never crossed.
+    from symgrad.tensor import UNSHARED
+
+    a, b = symgrad.ones(3), symgrad.ones(3)
+    assert a._version_counter is UNSHARED and b._version_counter is UNSHARED
+    with pytest.raises(AttributeError):
+        UNSHARED.value += 1
+    view = a[1:]  # shared before any bump: the base gets its own counter first
+    view.add_(1)
+    assert a._version == 1 and view._version == 1 and b._version == 0
+    alias = b.detach()  # likewise for a detached alias
+    b.add_(1)
+    assert alias._version == 1
+    w = symgrad.ones(3, requires_grad=True)
+    out = w.exp()  # exp saves its output: the output's counter must be its own
+    fresh = out._version_counter
+    out.add_(1)
+    assert out._version_counter is fresh and fresh is not UNSHARED
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        out.sum().backward()
+
+
 # ------------------------------------------------------------------ reductions' shortcuts
 @pytest.mark.parametrize("dtype", ["float16", "float32", "float64", "int32", "int64", "bool"])
 def test_sum_equals_numpy_sum_for_every_dtype_and_dim(dtype):

@@ -144,21 +144,22 @@ def grad(
     return tuple(final)
 
 
-def _discover(roots):
-    """Every node reachable from the roots, and how many edges point at each (iterative)."""
+def _discover(roots, with_order: bool = False):
+    """How many edges point at each node reachable from the roots (iterative), and, when
+    asked, every such node in the order found."""
     dependencies: dict = {}
     stack = list(roots)
-    roots = set(roots)
-    order = []
+    roots = set(roots) if len(roots) > 1 else ()  # one root: nothing points back at it
+    order = [] if with_order else None
     while stack:
         node = stack.pop()
-        order.append(node)
+        if with_order:
+            order.append(node)
         for child, _ in node.next_functions:
             if child is None:
                 continue
-            count = dependencies.get(child)
-            if count is not None:
-                dependencies[child] = count + 1
+            if child in dependencies:
+                dependencies[child] += 1
             else:  # the first edge into ``child``: it is new unless it is a root
                 dependencies[child] = 1
                 if child not in roots:
@@ -231,7 +232,7 @@ def run(outputs, grads, retain_graph, create_graph, inputs=None, accumulate=True
             capture.setdefault(edge_of(t), []).append(index)
 
     root_nodes = list(dict.fromkeys(edge[0] for edge, _ in roots))
-    order, dependencies = _discover(root_nodes)
+    order, dependencies = _discover(root_nodes, with_order=capture is not None)
     needed = None
     if capture is not None:
         needed = _needed(order, {node for node, _ in capture})
@@ -316,24 +317,17 @@ def run(outputs, grads, retain_graph, create_graph, inputs=None, accumulate=True
                 grad_inputs = [*grad_inputs, *[None] * (len(edges) - len(grad_inputs))]
             if metas is None:  # _call_node fitted them; an op's metas are one per edge
                 metas = (None,) * len(edges)
-            i = -1
             for (child, nr), g, meta in zip(edges, grad_inputs, metas, strict=False):
-                i += 1
-                if child is None:
+                if child is None or (needed is not None and child not in needed):
                     continue
-                if (
-                    g is not None
-                    and meta is not None
-                    and not (
+                if g is not None:
+                    if meta is not None and not (
                         g.__class__ is Tensor
                         and (data := g._data).shape == meta[0]
                         and data.dtype is meta[1]
-                    )
-                ):
-                    g = _fit_gradient(node, i, g, tuple(meta[0]), meta[1])
-                if needed is not None and child not in needed:
-                    continue
-                if g is not None:
+                    ):
+                        index = next(i for i, each in enumerate(grad_inputs) if each is g)
+                        g = _fit_gradient(node, index, g, tuple(meta[0]), meta[1])
                     # _add_to_buffer, inlined for a node's first gradient and for the sum of
                     # two plain arrays of one shape and dtype without create_graph
                     slots = buffers.get(child)

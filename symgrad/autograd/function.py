@@ -193,7 +193,7 @@ def _wrap_output(node, output, args, index, recording):
         )
     if not dirty and any(output is a for a in args):
         alias = Tensor._wrap(output._data)
-        alias._version_counter = output._version_counter
+        alias._version_counter = _tensors.own_counter(output)
         output = alias
     if dirty:
         output._bump_version()

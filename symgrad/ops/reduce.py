@@ -17,7 +17,7 @@ import warnings
 import numpy as np
 
 from .. import dtypes
-from ..tensor import Tensor, _wrap_dim
+from ..tensor import Tensor, _wrap_dim, own_counter
 from . import numpy_runtime as rt
 from .elementwise import where
 from .inplace import write_out
@@ -71,7 +71,7 @@ def expand_reduced(g, input_shape, dims, keepdim: bool):
         out = Tensor._wrap(view)
         # a view of g, as torch's expand (no replay: nothing records while values_only)
         out._base = g if g._base is None else g._base
-        out._version_counter = g._version_counter
+        out._version_counter = own_counter(g)
         return out
     # t.expand(input_shape) without its argument checks: the shape is valid by construction
     # (this runs in the backward of every reduction).

@@ -31,7 +31,7 @@ from ..tape import (
     record,
     record_binary,
 )
-from ..tensor import Tensor, VersionCounter
+from ..tensor import UNSHARED, Tensor, own_counter
 
 REGISTRY: dict[str, OpDef] = {}
 
@@ -334,6 +334,7 @@ def binary_shortcut(op: OpDef):
         if dispatch_gate.general:  # a profiler or a trace: the general path
             return apply(op, self, other)
         state = _grad_state
+        enabled = state.enabled  # thread-local: read once
         if self.__class__ is Tensor:
             x = self._data
             if x.__class__ is not ndarray:
@@ -347,12 +348,12 @@ def binary_shortcut(op: OpDef):
                 if y.__class__ is not ndarray or y.dtype is not dtype:
                     return apply(op, self, other)
                 # a view syncs its history before it is recorded: the general path does that
-                if state.enabled and (self._base is not None or other._base is not None):
+                if enabled and (self._base is not None or other._base is not None):
                     return apply(op, self, other)
                 b_grad = other._requires_grad
             elif kind is float or kind is int:
                 y = other
-                if state.enabled and self._base is not None:
+                if enabled and self._base is not None:
                     return apply(op, self, other)
                 b_grad = False
             else:
@@ -363,7 +364,7 @@ def binary_shortcut(op: OpDef):
             y = other._data
             if y.__class__ is not ndarray or y.dtype.kind != "f":
                 return apply(op, self, other)
-            if state.enabled and other._base is not None:
+            if enabled and other._base is not None:
                 return apply(op, self, other)
             a_grad = None  # a number first: tape.record_binary records it
             b_grad = other._requires_grad
@@ -392,11 +393,11 @@ def binary_shortcut(op: OpDef):
         result._data = out
         result._requires_grad = False
         result._grad_fn = None
-        result._version_counter = _new(VersionCounter)
+        result._version_counter = UNSHARED
         if state.inference:
             result._inference = True
             return result
-        if not (a_grad or b_grad) or not state.enabled:
+        if not (a_grad or b_grad) or not enabled:
             return result
         if node_cls is None or a_grad is None:
             record_binary(op, self, other, result)
@@ -468,13 +469,15 @@ def unary_shortcut(op: OpDef, attrs, fn, node_name: str):
     builds = not op.nondifferentiable_inputs and op.saves in ("none", "inputs")
     node_cls = node_class(node_name)
     saves_inputs = op.saves == "inputs"
+    has_attrs = bool(attrs)
 
     def shortcut(a):
         if dispatch_gate.general or a.__class__ is not Tensor:
             return apply(op, a, **attrs)
         state = _grad_state
+        enabled = state.enabled  # thread-local: read once
         x = a._data
-        if x.__class__ is not ndarray or (state.enabled and a._base is not None):
+        if x.__class__ is not ndarray or (enabled and a._base is not None):
             return apply(op, a, **attrs)
         dtype = x.dtype
         if dtype is not _FLOAT32 and dtype is not _FLOAT64 and dtype.kind != "f":
@@ -499,11 +502,11 @@ def unary_shortcut(op: OpDef, attrs, fn, node_name: str):
         result._data = out
         result._requires_grad = False
         result._grad_fn = None
-        result._version_counter = _new(VersionCounter)
+        result._version_counter = UNSHARED
         if state.inference:
             result._inference = True
             return result
-        if not state.enabled or not a._requires_grad:
+        if not enabled or not a._requires_grad:
             return result
         if not builds:
             record(op, (a,), attrs, result)
@@ -518,7 +521,7 @@ def unary_shortcut(op: OpDef, attrs, fn, node_name: str):
         node.input_meta = ((x.shape, dtype),)
         node.sequence_nr = next(_sequence)
         node.op = op
-        if attrs:
+        if has_attrs:
             node.attrs = attrs
         if saves_inputs:
             node._saved_args = (_savable(a),)
@@ -562,7 +565,7 @@ def _mark_view(result, op: OpDef, args, attrs) -> None:
     previous = source._view_fn
     result._view_fn = step if previous is None else (lambda base: step(previous(base)))
     result._base = source._base if source._base is not None else source
-    result._version_counter = source._version_counter
+    result._version_counter = own_counter(source)
     result._created = next(_sequence)
 
 

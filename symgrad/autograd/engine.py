@@ -201,9 +201,13 @@ def _topological(order):
 _FIRST = float("-inf")
 
 
-def _priority(node) -> float:
-    # AccumulateGrad first, then the most recently created node, as torch orders its queue.
-    return _FIRST if node.__class__ is AccumulateGrad else -node.sequence_nr
+def _entry(node, pushed) -> tuple:
+    """``node``'s entry in the ready queue, a heap: AccumulateGrad first, in the order they
+    became ready (``pushed`` counts), then the most recently created node, as torch orders its
+    queue. Sequence numbers are unique, so two other nodes never tie."""
+    if node.__class__ is AccumulateGrad:
+        return (_FIRST, next(pushed), node)
+    return (-node.sequence_nr, node)
 
 
 def run(outputs, grads, retain_graph, create_graph, inputs=None, accumulate=True):
@@ -253,7 +257,7 @@ def run(outputs, grads, retain_graph, create_graph, inputs=None, accumulate=True
     pushed = itertools.count()  # ties run in the order they became ready: deterministic
     for node in root_nodes:
         if dependencies.get(node, 0) == 0:
-            heapq.heappush(ready, (_priority(node), next(pushed), node))
+            heapq.heappush(ready, _entry(node, pushed))
 
     executed = []
     # The sums of gradients this loop made, by node: no one else holds them until the node
@@ -276,7 +280,7 @@ def run(outputs, grads, retain_graph, create_graph, inputs=None, accumulate=True
     )
     try:
         while ready:
-            node = pop(ready)[2]
+            node = pop(ready)[-1]
             grad_outputs = buffers.pop(node, None) or [None] * node.num_outputs
             if node._plain and capture is None and not _profiler.recording:
                 # the common node: an op's rule without hooks; the loop below fits its
@@ -334,6 +338,16 @@ def run(outputs, grads, retain_graph, create_graph, inputs=None, accumulate=True
                     if slots is None and child.num_outputs == 1:
                         buffers[child] = [g]
                     elif (
+                        slots is not None
+                        and (current := slots[nr]) is not None
+                        and owned.get(child) is current  # a sum made here: add in place
+                        and g.__class__ is Tensor
+                        and (y := g._data).__class__ is ndarray
+                        and (x := current._data).shape == y.shape
+                        and x.dtype is y.dtype
+                    ):
+                        x += y
+                    elif (
                         not create_graph
                         and slots is not None
                         and (current := slots[nr]) is not None
@@ -345,18 +359,17 @@ def run(outputs, grads, retain_graph, create_graph, inputs=None, accumulate=True
                         and x.dtype is y.dtype
                         and caller is not None
                     ):
-                        if owned.get(child) is current:  # a sum made here: add in place
-                            x += y
-                        else:
-                            slots[nr] = owned[child] = Tensor._wrap(x + y)
+                        slots[nr] = owned[child] = Tensor._wrap(x + y)
                     else:
                         _add_to_buffer(buffers, child, nr, g)
                 count = dependencies[child] - 1
                 dependencies[child] = count
                 if count == 0:
-                    # _priority, inlined: AccumulateGrad first, then the newest node
-                    priority = _FIRST if child.__class__ is AccumulateGrad else -child.sequence_nr
-                    push(ready, (priority, next(pushed), child))
+                    # _entry, inlined
+                    if child.__class__ is AccumulateGrad:
+                        push(ready, (_FIRST, next(pushed), child))
+                    else:
+                        push(ready, (-child.sequence_nr, child))
     finally:
         mode.enabled = previous_mode
         if token is not None:

@@ -118,6 +118,11 @@ class _Unshared:
 
 UNSHARED = _Unshared()
 
+# Tensor._wrap's globals: it runs for every tensor an op or a gradient rule makes
+_new = object.__new__
+_ndarray = np.ndarray
+_grad_state = grad_mode._state
+
 
 def own_counter(tensor) -> VersionCounter:
     """``tensor``'s own version counter, made now if it still has ``UNSHARED``."""
@@ -174,13 +179,14 @@ class Tensor:
     @classmethod
     def _wrap(cls, data, requires_grad: bool = False) -> Tensor:
         """A new leaf around ``data`` (an ndarray, or a graph Node while tracing)."""
-        new = object.__new__
-        t = new(cls)
-        t._data = np.asarray(data) if isinstance(data, np.generic) else data
+        t = _new(cls)
+        if data.__class__ is not _ndarray and isinstance(data, np.generic):
+            data = np.asarray(data)
+        t._data = data
         t._requires_grad = requires_grad
         t._grad_fn = None
         t._version_counter = UNSHARED
-        if grad_mode._state.inference:
+        if _grad_state.inference:
             t._inference = True
         return t
 

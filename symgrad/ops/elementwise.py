@@ -18,7 +18,7 @@ from ..tensor import Tensor
 from . import derivatives
 from . import numpy_runtime as rt
 from .inplace import FILL, inplace, write_out
-from .registry import OpDef, apply, apply_binary, binary_shortcut, public
+from .registry import OpDef, apply, apply_binary, binary_shortcut, public, values_only
 from .shape import clone
 
 # --------------------------------------------------------------------- definition helpers
@@ -474,6 +474,9 @@ def _sub_vjp(g, out, x, y):
 
 def _mul_vjp(g, out, x, y):
     if x.__class__ is Tensor and y.__class__ is Tensor:  # both saved: both need a gradient
+        if values_only(g):  # eager backward without create_graph: numpy's products will do
+            data = g._data
+            return (Tensor._wrap(data * y._data), Tensor._wrap(data * x._data))
         return (_multiply(g, y), _multiply(g, x))
     # A number input takes no gradient: skip its product (``x * 2`` is the common case); an
     # input that was not saved (UNSAVED, or InputMeta) means the other needs no gradient

@@ -120,7 +120,6 @@ UNSHARED = _Unshared()
 
 # Tensor._wrap's globals: it runs for every tensor an op or a gradient rule makes
 _new = object.__new__
-_ndarray = np.ndarray
 _grad_state = grad_mode._state
 
 
@@ -180,7 +179,7 @@ class Tensor:
     def _wrap(cls, data, requires_grad: bool = False) -> Tensor:
         """A new leaf around ``data`` (an ndarray, or a graph Node while tracing)."""
         t = _new(cls)
-        if data.__class__ is not _ndarray and isinstance(data, np.generic):
+        if data.__class__ is not np.ndarray and isinstance(data, np.generic):
             data = np.asarray(data)
         t._data = data
         t._requires_grad = requires_grad

@@ -47,6 +47,10 @@ class _Unshared:
 
 UNSHARED: _Unshared
 
+_new: Any
+
+_grad_state: Any
+
 def own_counter(tensor) -> VersionCounter:
     """``tensor``'s own version counter, made now if it still has ``UNSHARED``."""
 

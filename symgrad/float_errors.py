@@ -2,16 +2,21 @@
 
 ``np.errstate(all="ignore")`` costs about a microsecond to enter and leave, as much as a small
 ufunc call; eager dispatch pays it on every op. numpy >= 2 keeps the error state in a context
-variable: the ignoring state derived from the caller's is made once and then only swapped in
-and out, and code that already runs under an ignoring state (the backward engine sets one for
-its whole loop) calls numpy directly.
+variable: the ignoring state derived from the caller's is made once, and numpy is called inside
+a Context that holds it (``ignoring_context``: ``context.run`` costs a tenth of setting and
+resetting the variable); code that already runs under the ignoring state (the backward engine
+sets it for its whole loop) calls numpy directly.
 
-The hot paths (``registry.apply_binary``, the engine) inline ``call2_ignoring`` with the names
+The hot paths (the op shortcuts in ``registry``) inline ``call2_ignoring`` with the names
 below: ``STATE`` is numpy's context variable (None before numpy 2), ``IGNORING`` maps a state
-to its ignoring one (an ignoring state maps to itself), and ``ignoring_state`` fills it.
+to its ignoring one (an ignoring state maps to itself) and ``ignoring_state`` fills it,
+``CONTEXTS`` holds this thread's Contexts by caller state and ``ignoring_context`` fills it.
 """
 
 from __future__ import annotations
+
+import contextvars
+import threading
 
 import numpy as np
 
@@ -39,21 +44,46 @@ def ignoring_state(current):
     return ignoring
 
 
+class _ThreadContexts(threading.local):
+    def __init__(self):
+        self.by_state: dict = {}
+
+
+# This thread's answers of ``ignoring_context``, by caller state (the hot paths read it).
+CONTEXTS = _ThreadContexts()
+MISSING = object()
+
+
+def ignoring_context(current):
+    """What to call numpy under when the caller's state is ``current`` (numpy >= 2): None when
+    ``current`` already ignores everything (call numpy directly), else a Context in which
+    numpy's state is ``current``'s ignoring one and no other variable is set.
+    ``context.run(fn, *args)`` costs a tenth of setting and resetting the variable around the
+    call. Each thread has its own Contexts: a Context is entered by one thread at a time, and
+    numpy lets other threads run during large loops."""
+    by_state = CONTEXTS.by_state
+    context = by_state.get(current, MISSING)
+    if context is MISSING:
+        ignoring = ignoring_state(current)
+        if ignoring is current:
+            context = None
+        else:
+            context = contextvars.Context()
+            context.run(STATE.set, ignoring)
+        if len(by_state) > 64:  # callers that enter np.errstate in a loop
+            by_state.clear()
+        by_state[current] = context
+    return context
+
+
 def call2_ignoring(fn, x, y):
     """``fn(x, y)`` as under ``np.errstate(all="ignore")``: ``call_ignoring`` for two
     positional arguments (no argument tuple or dict to build)."""
     if STATE is None:
         with np.errstate(all="ignore"):
             return fn(x, y)
-    current = STATE.get()
-    ignoring = IGNORING.get(current) or ignoring_state(current)
-    if ignoring is current:
-        return fn(x, y)
-    token = STATE.set(ignoring)
-    try:
-        return fn(x, y)
-    finally:
-        STATE.reset(token)
+    context = ignoring_context(STATE.get())
+    return fn(x, y) if context is None else context.run(fn, x, y)
 
 
 def call_ignoring(fn, arrays, attrs):
@@ -61,15 +91,10 @@ def call_ignoring(fn, arrays, attrs):
     if STATE is None:
         with np.errstate(all="ignore"):
             return fn(*arrays, **attrs)
-    current = STATE.get()
-    ignoring = IGNORING.get(current) or ignoring_state(current)
-    if ignoring is current:
+    context = ignoring_context(STATE.get())
+    if context is None:
         return fn(*arrays, **attrs)
-    token = STATE.set(ignoring)
-    try:
-        return fn(*arrays, **attrs)
-    finally:
-        STATE.reset(token)
+    return context.run(fn, *arrays, **attrs)
 
 
 def quietly(function):

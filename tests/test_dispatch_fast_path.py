@@ -59,6 +59,52 @@ def test_ops_do_not_warn_and_leave_numpy_error_state_alone():
     assert np.geterr() == before
 
 
+def test_ops_in_threads_each_enter_their_own_ignoring_context():
+    # Ops call numpy inside a Context that ignores floating-point errors; numpy lets other
+    # threads run during large loops, and a Context is entered by one thread at a time, so
+    # each thread has its own (sharing one raised "cannot enter context").
+    import threading
+
+    from symgrad import float_errors
+
+    big = symgrad.full((2_000_000,), 3.0)
+    small = symgrad.tensor([0.0, 1e38], requires_grad=True)
+    errors = []
+
+    def work():
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                for _ in range(20):
+                    (big * big + big).sum()
+                    out = (small * 1e10 / small).sum()  # inf and nan, silently
+                    out.backward()
+        except Exception as error:  # noqa: BLE001 - any failure in a thread fails the test
+            errors.append(error)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    mine = float_errors.ignoring_context(float_errors.STATE.get())
+    seen = []
+    other = threading.Thread(
+        target=lambda: seen.append(float_errors.ignoring_context(float_errors.STATE.get()))
+    )
+    other.start()
+    other.join()
+    assert mine is not None and seen[0] is not None and seen[0] is not mine
+    # under the ignoring state itself (the backward engine sets it), numpy is called directly
+    ignoring = float_errors.ignoring_state(float_errors.STATE.get())
+    token = float_errors.STATE.set(ignoring)
+    try:
+        assert float_errors.ignoring_context(ignoring) is None
+    finally:
+        float_errors.STATE.reset(token)
+
+
 def test_node_fields_created_on_first_use():
     x = symgrad.ones(2, requires_grad=True)
     y = x * 2

@@ -280,10 +280,9 @@ _trace_state = trace._state
 _ERRSTATE = float_errors.STATE
 if _ERRSTATE is not None:
     _errstate_get = _ERRSTATE.get
-    _errstate_set = _ERRSTATE.set
-    _errstate_reset = _ERRSTATE.reset
-_IGNORING = float_errors.IGNORING
-ignoring_state = float_errors.ignoring_state
+_CONTEXTS = float_errors.CONTEXTS
+_MISSING = float_errors.MISSING
+ignoring_context = float_errors.ignoring_context
 
 
 def apply_binary(op: OpDef, a, b):
@@ -375,15 +374,10 @@ def binary_shortcut(op: OpDef):
                 out = call2_ignoring(compute, x, y)
             else:  # call2_ignoring, inlined
                 current = _errstate_get()
-                ignoring = _IGNORING.get(current) or ignoring_state(current)
-                if ignoring is current:
-                    out = compute(x, y)
-                else:
-                    token = _errstate_set(ignoring)
-                    try:
-                        out = compute(x, y)
-                    finally:
-                        _errstate_reset(token)
+                context = _CONTEXTS.by_state.get(current, _MISSING)
+                if context is _MISSING:
+                    context = ignoring_context(current)
+                out = compute(x, y) if context is None else context.run(compute, x, y)
         except ValueError:  # shapes that do not broadcast: the general path's error
             return apply(op, self, other)
         if out.__class__ is not ndarray:  # numpy returns a scalar for 0-dim operands
@@ -486,15 +480,10 @@ def unary_shortcut(op: OpDef, attrs, fn, node_name: str):
             out = call_ignoring(fn, (x,), {})
         else:  # call_ignoring, inlined
             current = _errstate_get()
-            ignoring = _IGNORING.get(current) or ignoring_state(current)
-            if ignoring is current:
-                out = fn(x)
-            else:
-                token = _errstate_set(ignoring)
-                try:
-                    out = fn(x)
-                finally:
-                    _errstate_reset(token)
+            context = _CONTEXTS.by_state.get(current, _MISSING)
+            if context is _MISSING:
+                context = ignoring_context(current)
+            out = fn(x) if context is None else context.run(fn, x)
         if out.__class__ is not ndarray:  # numpy returns a scalar for a full reduction
             out = np.asarray(out)
         # Tensor._wrap, inlined

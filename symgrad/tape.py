@@ -340,8 +340,11 @@ class OpBackward(BackwardNode):
         return unpacked
 
     def _unusable(self, tensor, i: int):
-        """Raise torch's error for saved input ``i``, changed in place since it was saved."""
+        """Raise torch's error for saved input ``i`` when it was changed in place (or
+        detached in place) since it was saved."""
         version = self._saved_versions[i]
+        if tensor._version_counter.value == version and tensor._detached_at <= self.sequence_nr:
+            return
         if tensor._version_counter.value != version:
             saved = _new(SavedTensor)
             saved._counter = tensor._version_counter
@@ -376,7 +379,9 @@ class OpBackward(BackwardNode):
                 saved = self._saved_args[index]
                 if saved is _META:
                     return self._input_meta(index)
-                return self._rule_args()[index] if isinstance(saved, _tensors.Tensor) else saved
+                if isinstance(saved, _tensors.Tensor):
+                    self._unusable(saved, index)  # raises if it was changed since
+                return saved
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
 
@@ -385,8 +390,9 @@ class AccumulateGrad(BackwardNode):
 
     The leaf holds its AccumulateGrad and the node holds the leaf weakly (torch does the
     reverse): every op on a leaf then finds its node instead of making one, and no cycle keeps
-    a dropped leaf's memory alive. The one difference a user can see: ``variable`` is None
-    once nothing else holds the leaf (torch's graph would keep it alive).
+    a dropped leaf's memory alive. What a user can see of it: ``variable`` is None once nothing
+    else holds the leaf (torch's graph would keep it alive), and a hook registered on the node
+    lives as long as the leaf (torch's node, and its hooks, go with the graph).
     """
 
     _namespace = "torch::autograd::"

@@ -459,6 +459,18 @@ def test_saved_tensor_detached_in_place_through_the_general_path():
     )
 
 
+def test_saved_attribute_checks_only_its_own_input():
+    # Regression: _saved_other once went through every saved input's check, so an in-place
+    # change of self made it raise too. torch: _saved_other reads, _saved_self raises.
+    x = leaf(1.0, 2.0) * 1
+    y = leaf(3.0, 4.0) * 1
+    out = x * y
+    x.add_(1)
+    assert out.grad_fn._saved_other is y
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        out.grad_fn._saved_self
+
+
 def test_detached_before_it_was_saved_is_fine():
     # Regression: saved inputs are kept as they are, and detach_ stamps when it ran; a tensor
     # detached before the op saved it is a plain leaf there (torch: m.grad == [2, 4]).

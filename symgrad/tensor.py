@@ -127,7 +127,7 @@ def own_counter(tensor) -> VersionCounter:
     """``tensor``'s own version counter, made now if it still has ``UNSHARED``."""
     counter = tensor._version_counter
     if counter is UNSHARED:
-        counter = tensor._version_counter = object.__new__(VersionCounter)
+        counter = tensor._version_counter = _new(VersionCounter)
     return counter
 
 

@@ -276,7 +276,6 @@ _FLOAT64 = np.dtype(np.float64)
 _ONE_UNSAVED = (_UNSAVED,)
 _TWO_UNSAVED = (_UNSAVED, _UNSAVED)
 _grad_state = grad_mode._state
-_trace_state = trace._state
 _ERRSTATE = float_errors.STATE
 if _ERRSTATE is not None:
     _errstate_get = _ERRSTATE.get
@@ -526,13 +525,13 @@ def unary_shortcut(op: OpDef, attrs, fn, node_name: str):
 
 
 def values_only(t) -> bool:
-    """True when an op on ``t`` would record nothing anywhere (grad mode off, no trace, no
-    profiler) and ``t`` is a concrete plain tensor: only the value matters, so a gradient rule
-    may compute it with numpy directly (the engine's backward without create_graph)."""
+    """True when an op on ``t`` would record nothing anywhere (grad mode off, no trace or
+    profiler: the shortcuts' ``dispatch_gate``) and ``t`` is a concrete plain tensor: only the
+    value matters, so a gradient rule may compute it with numpy directly (the engine's
+    backward without create_graph)."""
     return (
         not _grad_state.enabled
-        and _trace_state.trace is None
-        and not _profiler.recording
+        and not dispatch_gate.general
         and t.__class__ is Tensor
         and t._data.__class__ is np.ndarray
     )

@@ -468,7 +468,7 @@ def test_saved_attribute_checks_only_its_own_input():
     x.add_(1)
     assert out.grad_fn._saved_other is y
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
-        out.grad_fn._saved_self
+        _ = out.grad_fn._saved_self
 
 
 def test_detached_before_it_was_saved_is_fine():

@@ -226,6 +226,9 @@ class OpBackward(BackwardNode):
     """The backward of one OpDef call: runs ``op.vjp`` on the saved inputs and output."""
 
     _plain = True
+    # True when the rule's gradients are known to fit the inputs (OpDef.exact_vjp, for a
+    # call without broadcasting): the engine skips its shape and dtype check.
+    _exact = False
     _positions = None
     # The version of each saved input when it was saved, by argument (see ``_rule_args``).
     _saved_versions: tuple = ()
@@ -299,9 +302,7 @@ class OpBackward(BackwardNode):
         if g is None and all(g is None for g in grad_outputs):
             return (None,) * len(self.next_functions)
         op = self.op
-        args = (
-            self._saved_args if not op.reads_unsaved and op.saves == "none" else self._rule_args()
-        )
+        args = self._saved_args if op.args_as_saved else self._rule_args()
         saved_out = self._saved_out
         out = saved_out.unpack(self) if saved_out is not None else None
         attrs = self.attrs
@@ -312,32 +313,29 @@ class OpBackward(BackwardNode):
             grads = [grads[i] if i < len(grads) else None for i in self._positions]
         return grads
 
-    def _rule_args(self) -> list:
+    def _rule_args(self):
         """The saved arguments as the rule takes them: saved inputs checked (not modified in
         place, not detached in place since), the ``_META`` placeholders of unsaved tensor
-        inputs made InputMeta."""
-        unpacked = []
+        inputs made InputMeta (where the op's rule reads them)."""
         Tensor = _tensors.Tensor
-        reads_unsaved = self.op.reads_unsaved
+        saved_args = self._saved_args
+        metas = False
         i = -1
-        for saved in self._saved_args:  # a loop, not a comprehension: once per node
+        for saved in saved_args:  # a loop, not a comprehension: once per node
             i += 1
-            if saved is _META:  # self._input_meta(i), inlined
-                if not reads_unsaved:
-                    unpacked.append(_META)
-                    continue
-                shape, dtype = self.input_meta[i]
-                saved = _new(InputMeta)
-                saved._shape = shape
-                saved._dtype = dtype
+            if saved is _META:
+                metas = True
             elif saved.__class__ is Tensor or isinstance(saved, Tensor):
                 if (
                     saved._version_counter.value != self._saved_versions[i]
                     or saved._detached_at > self.sequence_nr
                 ):
                     self._unusable(saved, i)
-            unpacked.append(saved)
-        return unpacked
+        if not metas or not self.op.reads_unsaved:
+            return saved_args
+        return [
+            self._input_meta(i) if saved is _META else saved for i, saved in enumerate(saved_args)
+        ]
 
     def _unusable(self, tensor, i: int):
         """Raise torch's error for saved input ``i`` when it was changed in place (or
@@ -583,8 +581,10 @@ def record_binary(op, a, b, result) -> None:
     args = (a, b)
     name = name if name.__class__ is str else name(args, {})
     cls = _node_classes.get(name) or node_class(name)
-    result._grad_fn = cls(op, {}, args, result, edges, meta, positions)
+    node = result._grad_fn = cls(op, {}, args, result, edges, meta, positions)
     result._requires_grad = True
+    if op.exact_vjp and (len(meta) == 1 or meta[1] is None or meta[0] == meta[1]):
+        node._exact = True  # no broadcasting (the shortcut's operands share one dtype)
 
 
 def _edge_of_plain(tensor):

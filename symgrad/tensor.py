@@ -121,6 +121,7 @@ UNSHARED = _Unshared()
 # Tensor._wrap's globals: it runs for every tensor an op or a gradient rule makes
 _new = object.__new__
 _grad_state = grad_mode._state
+_ndarray = np.ndarray
 
 
 def own_counter(tensor) -> VersionCounter:
@@ -175,11 +176,11 @@ class Tensor:
 
     # ``Tensor(...)`` is torch's legacy constructor: creation.py defines ``__new__``.
 
-    @classmethod
-    def _wrap(cls, data, requires_grad: bool = False) -> Tensor:
+    @staticmethod  # not a classmethod: binding ``cls`` would cost a method object per call
+    def _wrap(data, requires_grad: bool = False) -> Tensor:
         """A new leaf around ``data`` (an ndarray, or a graph Node while tracing)."""
-        t = _new(cls)
-        if data.__class__ is not np.ndarray and isinstance(data, np.generic):
+        t = _new(Tensor)
+        if data.__class__ is not _ndarray and isinstance(data, np.generic):
             data = np.asarray(data)
         t._data = data
         t._requires_grad = requires_grad

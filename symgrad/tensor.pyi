@@ -51,6 +51,8 @@ _new: Any
 
 _grad_state: Any
 
+_ndarray: builtins.type
+
 def own_counter(tensor) -> VersionCounter:
     """``tensor``'s own version counter, made now if it still has ``UNSHARED``."""
 
@@ -160,8 +162,8 @@ class Tensor:
     def _version(self) -> builtins.int: ...
     _version_counter: Any
     _view_fn: Any
-    @classmethod
-    def _wrap(cls, data, requires_grad: builtins.bool = False) -> Tensor:
+    @staticmethod
+    def _wrap(data, requires_grad: builtins.bool = False) -> Tensor:
         """A new leaf around ``data`` (an ndarray, or a graph Node while tracing)."""
     def abs(self, *, out=None) -> Tensor:
         """Elementwise ``abs`` (torch.abs); spelled ``np.abs({0})``."""

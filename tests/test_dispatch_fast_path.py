@@ -575,3 +575,33 @@ def test_a_trace_in_another_thread_sends_this_threads_ops_the_general_way():
         finish.set()
         worker.join()
     assert not dispatch_gate.general
+
+
+@pytest.mark.parametrize("dtype", [symgrad.float32, symgrad.float64])
+@pytest.mark.parametrize("name", ["add", "sub", "mul", "div"])
+def test_exact_nodes_get_gradients_that_fit_without_the_engines_check(dtype, name):
+    # The engine skips its shape and dtype check for nodes marked exact: the shortcut (and
+    # record_binary, for a number first and for sub) marks only calls without broadcasting,
+    # and each such rule's gradients fit their inputs, with and without create_graph.
+    op = OPERATIONS[name]
+    x = symgrad.full((2, 3), 1.5, dtype=dtype, requires_grad=True)
+    y = symgrad.full((2, 3), -0.5, dtype=dtype, requires_grad=True)
+    c = symgrad.full((2, 3), 2.0, dtype=dtype)
+    for first, second in [(x, y), (x * 1.0, y), (x, c), (c, y), (x, 3), (0.25, y), (2, x * 1.0)]:
+        if name == "div" and not isinstance(first, symgrad.Tensor):
+            continue  # reciprocal(y) * 0.25, as torch: a composite's general nodes
+        node = op(first, second).grad_fn
+        assert node._exact, (name, first, second)
+        for create_graph in (False, True):
+            g = symgrad.full((2, 3), 0.75, dtype=dtype, requires_grad=create_graph)
+            with symgrad.set_grad_enabled(create_graph):
+                grads = node.apply([g])
+            for grad, (child, _), meta in zip(
+                grads, node.next_functions, node.input_meta, strict=True
+            ):
+                if child is None or grad is None:
+                    continue
+                assert grad.__class__ is symgrad.Tensor
+                assert (grad._data.shape, grad._data.dtype) == meta
+    assert not op(x, symgrad.ones(3, dtype=dtype)).grad_fn._exact  # broadcasts: checked
+    assert not op(x, symgrad.ones(1, 3, dtype=dtype)).grad_fn._exact

@@ -301,18 +301,28 @@ def tensor_stub() -> str:
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             order.extend(t.id for t in targets if isinstance(t, ast.Name))
     order = list(dict.fromkeys(order))
-    classes = {name for name in order if isinstance(getattr(module, name), type)}
+    classes = {name for name in order if _defined_class(module, name)}
     used: set[str] = set()
     parts = []
     for name in order:
         value = getattr(module, name)
-        if isinstance(value, type):
+        if name in classes:
             parts.append(_class(value, classes, used))
         elif isinstance(value, types.FunctionType):
             parts.append(_def(name, value, classes, used))
         else:
             parts.append(f"{name}: {_value_type(value, classes, used)}\n")
     return _assemble(used, classes, parts)
+
+
+def _defined_class(module, name: str) -> bool:
+    """Whether ``module.name`` is a class the module defines (not an alias of one)."""
+    value = getattr(module, name)
+    return (
+        isinstance(value, type)
+        and value.__module__ == module.__name__
+        and value.__qualname__ == name
+    )
 
 
 def package_stub() -> str:

@@ -50,6 +50,7 @@ def make_grads(outputs, grad_outputs, is_grads_batched: bool = False):
             grads.append(grad)
         elif grad is None:
             if out._requires_grad:
+                data = out._data
                 if out.numel() != 1:
                     raise RuntimeError("grad can be implicitly created only for scalar outputs")
                 if not out.dtype.is_floating_point:
@@ -57,7 +58,9 @@ def make_grads(outputs, grad_outputs, is_grads_batched: bool = False):
                         "grad can be implicitly created only for real scalar outputs but got "
                         f"{out.dtype}".replace("symgrad.", "torch.")
                     )
-                grads.append(Tensor._wrap(np.ones(out._data.shape, out._data.dtype)))
+                one = np.empty(data.shape, data.dtype)  # np.ones, without its Python layer
+                one.fill(1)
+                grads.append(Tensor._wrap(one))
             else:
                 grads.append(None)
         else:
@@ -144,27 +147,36 @@ def grad(
     return tuple(final)
 
 
+def _new_entry(node) -> list:
+    """A node's entry while the engine runs: ``[count, slots, owned]``: ``count`` edges into
+    it have not delivered their gradient yet, ``slots`` holds the sum so far of each of its
+    outputs' gradients, ``owned`` the one sum the engine made there (it may add into that in
+    place: no one else holds it)."""
+    return [0, [None] * node.num_outputs, None]
+
+
 def _discover(roots, with_order: bool = False):
-    """How many edges point at each node reachable from the roots (iterative), and, when
-    asked, every such node in the order found."""
-    dependencies: dict = {}
+    """Every node reachable from the roots (iterative), each with its ``_new_entry``; the
+    entry counts the edges that point at the node from reachable nodes. When asked, also
+    every such node in the order found."""
+    pending: dict = {}
     stack = list(roots)
     roots = set(roots) if len(roots) > 1 else ()  # one root: nothing points back at it
     order = [] if with_order else None
+    get = pending.get
     while stack:
         node = stack.pop()
         if with_order:
             order.append(node)
         for child, _ in node.next_functions:
-            if child is None:
-                continue
-            if child in dependencies:
-                dependencies[child] += 1
-            else:  # the first edge into ``child``: it is new unless it is a root
-                dependencies[child] = 1
+            entry = get(child)
+            if entry is not None:
+                entry[0] += 1
+            elif child is not None:  # the first edge into ``child``: new unless it is a root
+                pending[child] = [1, [None] * child.num_outputs, None]  # _new_entry, counted
                 if child not in roots:
                     stack.append(child)
-    return order, dependencies
+    return order, pending
 
 
 def _needed(order, targets):
@@ -199,6 +211,8 @@ def _topological(order):
 
 
 _FIRST = float("-inf")
+# The metadata of a node whose gradients need no fitting: None for every edge.
+_UNCHECKED = itertools.repeat(None)
 
 
 def _entry(node, pushed) -> tuple:
@@ -220,7 +234,7 @@ def run(outputs, grads, retain_graph, create_graph, inputs=None, accumulate=True
             raise RuntimeError(
                 f"element {i} of tensors does not require grad and does not have a grad_fn"
             )
-        if g is not None and g.dtype != out.dtype:
+        if g is not None and g._data.dtype != out._data.dtype:
             g = _cast(g, out.dtype)
         roots.append((edge_of(out), g))
 
@@ -236,35 +250,36 @@ def run(outputs, grads, retain_graph, create_graph, inputs=None, accumulate=True
             capture.setdefault(edge_of(t), []).append(index)
 
     root_nodes = list(dict.fromkeys(edge[0] for edge, _ in roots))
-    order, dependencies = _discover(root_nodes, with_order=capture is not None)
+    order, pending = _discover(root_nodes, with_order=capture is not None)
     needed = None
     if capture is not None:
+        # only the nodes from which some input is reached run, and only their edges count
         needed = _needed(order, {node for node, _ in capture})
-        dependencies = {}
-        for node in order:
-            if node not in needed:
-                continue
+        pending = {node: _new_entry(node) for node in order if node in needed}
+        for node in pending:
             for child, _ in node.next_functions:
-                if child is not None and child in needed:
-                    dependencies[child] = dependencies.get(child, 0) + 1
-
-    buffers: dict = {}
+                entry = pending.get(child)
+                if entry is not None:
+                    entry[0] += 1
+    for node in root_nodes:  # every root holds its gradient in an entry
+        if node not in pending:  # (one that another root reaches has it already)
+            pending[node] = _new_entry(node)
     for (node, nr), g in roots:
-        _add_to_buffer(buffers, node, nr, g)
+        slots = pending[node][1]
+        slots[nr] = g if slots[nr] is None else _summed(slots[nr], g)
 
     captured: list = [None] * len(inputs) if inputs is not None else []
     ready = []
     pushed = itertools.count()  # ties run in the order they became ready: deterministic
     for node in root_nodes:
-        if dependencies.get(node, 0) == 0:
+        if pending[node][0] == 0:
             heapq.heappush(ready, _entry(node, pushed))
 
     executed = []
-    # The sums of gradients this loop made, by node: no one else holds them until the node
-    # runs, so further gradients are added into them in place.
-    owned: dict = {}
+    plain = capture is None  # autograd.grad(inputs=...) looks at every node
     pop = heapq.heappop
     push = heapq.heappush
+    get = pending.get
     Tensor = _tensors.Tensor
     ndarray = np.ndarray
     # grad_mode.set_grad_enabled(create_graph) for the loop, without its context manager
@@ -281,12 +296,31 @@ def run(outputs, grads, retain_graph, create_graph, inputs=None, accumulate=True
     try:
         while ready:
             node = pop(ready)[-1]
-            grad_outputs = buffers.pop(node, None) or [None] * node.num_outputs
-            if node._plain and capture is None and not _profiler.recording:
+            grad_outputs = pending.pop(node)[1]
+            if node._plain and plain and not _profiler.recording:
                 # the common node: an op's rule without hooks; the loop below fits its
                 # gradients (_call_node's work)
-                grad_inputs = node.apply(grad_outputs)
-                metas = node.input_meta
+                g = grad_outputs[0]
+                saved_args = node._saved_args  # None once released: apply raises
+                if g is None or saved_args is None:
+                    grad_inputs = node.apply(grad_outputs)
+                else:  # OpBackward.apply, inlined
+                    op = node.op
+                    args = saved_args if op.args_as_saved else node._rule_args()
+                    saved_out = node._saved_out
+                    out = saved_out.unpack(node) if saved_out is not None else None
+                    attrs = node.attrs
+                    grad_inputs = op.vjp(g, out, *args, **attrs) if attrs else op.vjp(g, out, *args)
+                    if grad_inputs.__class__ is not tuple and not isinstance(
+                        grad_inputs, (tuple, list)
+                    ):
+                        grad_inputs = (grad_inputs,)
+                    positions = node._positions
+                    if positions is not None:
+                        grad_inputs = [
+                            grad_inputs[i] if i < len(grad_inputs) else None for i in positions
+                        ]
+                metas = _UNCHECKED if node._exact else node.input_meta
             else:
                 if node._tensor_hooks or node._retained:
                     grad_outputs = _as_caller(caller, _run_tensor_prehooks, node, grad_outputs)
@@ -313,16 +347,15 @@ def run(outputs, grads, retain_graph, create_graph, inputs=None, accumulate=True
                     grad_inputs = _as_caller(
                         caller, _run_posthooks, node, grad_inputs, grad_outputs
                     )
-                metas = None
+                metas = _UNCHECKED  # _call_node fitted them
             if not retain_graph:
                 executed.append(node)
             edges = node.next_functions
             if len(grad_inputs) < len(edges):  # a rule may leave trailing inputs out
                 grad_inputs = [*grad_inputs, *[None] * (len(edges) - len(grad_inputs))]
-            if metas is None:  # _call_node fitted them; an op's metas are one per edge
-                metas = (None,) * len(edges)
             for (child, nr), g, meta in zip(edges, grad_inputs, metas, strict=False):
-                if child is None or (needed is not None and child not in needed):
+                entry = get(child)
+                if entry is None:  # no edge (None), or a node autograd.grad does not need
                     continue
                 if g is not None:
                     if meta is not None and not (
@@ -332,15 +365,14 @@ def run(outputs, grads, retain_graph, create_graph, inputs=None, accumulate=True
                     ):
                         index = next(i for i, each in enumerate(grad_inputs) if each is g)
                         g = _fit_gradient(node, index, g, tuple(meta[0]), meta[1])
-                    # _add_to_buffer, inlined for a node's first gradient and for the sum of
-                    # two plain arrays of one shape and dtype without create_graph
-                    slots = buffers.get(child)
-                    if slots is None and child.num_outputs == 1:
-                        buffers[child] = [g]
+                    # the gradient joins the child's slot: the first one as it is; the sum of
+                    # two plain arrays of one shape and dtype without create_graph in numpy,
+                    # into the sum made here in place when there is one
+                    slots = entry[1]
+                    if (current := slots[nr]) is None:
+                        slots[nr] = g
                     elif (
-                        slots is not None
-                        and (current := slots[nr]) is not None
-                        and owned.get(child) is current  # a sum made here: add in place
+                        entry[2] is current
                         and g.__class__ is Tensor
                         and (y := g._data).__class__ is ndarray
                         and (x := current._data).shape == y.shape
@@ -349,8 +381,6 @@ def run(outputs, grads, retain_graph, create_graph, inputs=None, accumulate=True
                         x += y
                     elif (
                         not create_graph
-                        and slots is not None
-                        and (current := slots[nr]) is not None
                         and current.__class__ is Tensor
                         and g.__class__ is Tensor
                         and (x := current._data).__class__ is ndarray
@@ -359,11 +389,11 @@ def run(outputs, grads, retain_graph, create_graph, inputs=None, accumulate=True
                         and x.dtype is y.dtype
                         and caller is not None
                     ):
-                        slots[nr] = owned[child] = Tensor._wrap(x + y)
+                        slots[nr] = entry[2] = Tensor._wrap(x + y)
                     else:
-                        _add_to_buffer(buffers, child, nr, g)
-                count = dependencies[child] - 1
-                dependencies[child] = count
+                        slots[nr] = _summed(current, g)
+                count = entry[0] - 1
+                entry[0] = count
                 if count == 0:
                     # _entry, inlined
                     if child.__class__ is AccumulateGrad:
@@ -477,18 +507,12 @@ def _broadcastable_to(source: tuple, target: tuple) -> bool:
     return all(t == 1 or t == s for s, t in zip(source[offset:], target, strict=True))
 
 
-def _add_to_buffer(buffers, node, nr, g) -> None:
-    slots = buffers.get(node)
-    if slots is None:
-        slots = buffers[node] = [None] * node.num_outputs
-    current = slots[nr]
-    if current is None:
-        slots[nr] = g
-    elif not grad_mode._state.enabled and _same_plain_arrays(current, g):
+def _summed(current, g):
+    """The sum of two gradients of one output (they arrive in the order the nodes ran)."""
+    if not grad_mode._state.enabled and _same_plain_arrays(current, g):
         # Without create_graph the sum records nothing: add the arrays, skip the dispatch.
-        slots[nr] = _tensors.Tensor._wrap(call_ignoring(np.add, (current._data, g._data), {}))
-    else:
-        slots[nr] = current + g
+        return _tensors.Tensor._wrap(call_ignoring(np.add, (current._data, g._data), {}))
+    return current + g
 
 
 def _same_plain_arrays(a, b) -> bool:
@@ -543,13 +567,15 @@ def _accumulate_into(variable, g, create_graph: bool, caller=None) -> None:
     create_graph, so ``.grad`` stays differentiable); then post-accumulate hooks."""
     if g is None:
         return
-    if variable._grad is None:
+    grad = variable._grad
+    if grad is None:
         variable._grad = _fresh_copy(g, create_graph)
-    elif create_graph or variable._grad._requires_grad:
-        variable._grad = variable._grad + g
+    elif create_graph or grad._requires_grad:
+        variable._grad = grad + g
     else:
-        np.add(variable._grad._data, g._data, out=variable._grad._data, casting="unsafe")
-        variable._grad._bump_version()
+        np.add(grad._data, g._data, out=grad._data, casting="unsafe")
+        if not grad._inference:  # grad._bump_version(), inlined
+            _tensors.own_counter(grad).value += 1
     if variable._post_accumulate_hooks:
         _as_caller(caller, _run_post_accumulate_hooks, variable)
 

@@ -511,6 +511,7 @@ ADD = OpDef(
     arity=2,
     reads_unsaved=False,
     wraps_numbers=True,
+    exact_vjp=True,
 )
 SUB = OpDef(
     "sub",
@@ -524,6 +525,7 @@ SUB = OpDef(
     backward_name=_sub_name,
     reads_unsaved=False,
     wraps_numbers=True,  # x - 2 only: 2 - x is rsub(x, 2), whose 2 has no edge
+    exact_vjp=True,
 )
 MUL = OpDef(
     "mul",
@@ -536,6 +538,7 @@ MUL = OpDef(
     wraps_numbers=True,
     reads_unsaved=False,
     saves_each_for_the_other=True,
+    exact_vjp=True,
 )
 _multiply = binary_shortcut(MUL)  # g * value in rules, without the operator's indirection
 DIV = OpDef(
@@ -548,6 +551,7 @@ DIV = OpDef(
     sympy=lambda x, y: x / y,
     arity=2,
     wraps_numbers=True,
+    exact_vjp=True,
 )
 
 

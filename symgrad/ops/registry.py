@@ -128,6 +128,13 @@ class OpDef:
     # ``tape.UNSAVED`` instead of making an InputMeta for that input (and an op that saves
     # nothing its saved arguments as they are).
     reads_unsaved: bool = True
+    # True when the rule's gradients have the shape and dtype of the inputs whenever every
+    # tensor input has the output's shape and dtype (add, sub, mul, div): the nodes the
+    # binary shortcut builds for such calls are marked ``exact`` and the engine skips fitting.
+    exact_vjp: bool = False
+    # Derived: a node's saved arguments go to the rule as they are (nothing saved to check,
+    # no placeholder to make InputMeta): ``not reads_unsaved and saves == "none"``.
+    args_as_saved: bool = field(init=False, default=False)
     # One element of the op, for loop backends (see ops/scalar.py, which sets these).
     scalar: str | Callable[..., str] | None = None
     scalar_libm: bool = False
@@ -144,6 +151,7 @@ class OpDef:
         if self.cost not in ("cheap", "normal"):
             raise ValueError(f"op {self.name!r}: cost is 'cheap' or 'normal', not {self.cost!r}")
         self.fresh_result = self.fresh_result or self.reduction
+        self.args_as_saved = not self.reads_unsaved and self.saves == "none"
         if self.name in REGISTRY:
             raise ValueError(f"op {self.name!r} is defined twice")
         REGISTRY[self.name] = self
@@ -327,6 +335,7 @@ def binary_shortcut(op: OpDef):
     node_cls = node_class(name) if builds else None
     saves_inputs = op.saves == "inputs"
     each_for_the_other = op.saves_each_for_the_other
+    exact = op.exact_vjp
 
     def shortcut(self, other):
         if dispatch_gate.general:  # a profiler or a trace: the general path
@@ -415,7 +424,10 @@ def binary_shortcut(op: OpDef):
             else:
                 edge_b = _NO_EDGE
             node.next_functions = (edge_a, edge_b)
-            node.input_meta = ((x.shape, dtype), (y.shape, dtype))
+            shape = x.shape
+            if exact and shape == y.shape:  # no broadcasting: the rule's gradients fit
+                node._exact = True
+            node.input_meta = ((shape, dtype), (y.shape, dtype))
             # saved inputs are kept as they are, with their versions (OpBackward._rule_args)
             if not saves_inputs:
                 node._saved_args = _TWO_UNSAVED
@@ -436,6 +448,8 @@ def binary_shortcut(op: OpDef):
         else:
             node.next_functions = (edge_a, _NO_EDGE)
             node.input_meta = ((x.shape, dtype), None)
+            if exact:
+                node._exact = True
             if saves_inputs and not each_for_the_other:
                 node._saved_args = (_savable(self), other)
                 node._saved_versions = (self._version_counter.value, 0)

@@ -11,6 +11,10 @@ class _State(threading.local):
     # class-level defaults: every thread starts with grad mode on, inference mode off
     enabled = True
     inference = False
+    # Derived, for the op shortcuts (one thread-local read per op call): ops record the graph,
+    # grad mode on and inference mode off (as in torch, enable_grad inside inference_mode
+    # records nothing). ``_set_modes`` keeps it.
+    recording = True
 
 
 _state = _State()
@@ -21,8 +25,22 @@ def is_grad_enabled() -> bool:
     return _state.enabled
 
 
+def is_recording() -> bool:
+    """True when ops record the graph: grad mode on and inference mode off. (Inside
+    ``inference_mode``, ``enable_grad`` turns grad mode on but ops still record nothing,
+    as in torch; custom Functions follow grad mode alone, as torch's do.)"""
+    return _state.recording
+
+
+def _set_modes(enabled: bool, inference: bool) -> None:
+    """Set this thread's grad and inference modes (the only writer of ``_state``)."""
+    _state.enabled = enabled = bool(enabled)
+    _state.inference = inference = bool(inference)
+    _state.recording = enabled and not inference
+
+
 def _set_enabled(mode: bool) -> None:
-    _state.enabled = bool(mode)
+    _set_modes(mode, _state.inference)
 
 
 def is_inference_mode_enabled() -> bool:
@@ -152,12 +170,10 @@ class inference_mode(_DecoratorContextManager):  # noqa: N801
     def __enter__(self):
         self.prev = (is_grad_enabled(), is_inference_mode_enabled())
         # inference_mode(False) is a normal mode: grad recording on, as in torch.
-        _set_enabled(not self.mode)
-        _state.inference = self.mode
+        _set_modes(not self.mode, self.mode)
 
     def __exit__(self, *exc):
-        _set_enabled(self.prev[0])
-        _state.inference = self.prev[1]
+        _set_modes(*self.prev)
 
     def clone(self):
         return self.__class__(self.mode)

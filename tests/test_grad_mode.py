@@ -130,6 +130,32 @@ def test_inference_mode():
     assert not x.is_inference()
 
 
+def test_enable_grad_inside_inference_mode_records_nothing_as_torch():
+    # torch 2.13: grad mode is on again, but ops (operators, other ops, reductions, in-place
+    # ops, setitem) record nothing and make inference tensors; a custom Function follows grad
+    # mode alone and records. Found while giving the op shortcuts one mode to read: the
+    # general path recorded here and the operators did not.
+    class Double(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, a):
+            return a * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    x = leaf()
+    with torch.inference_mode(), torch.enable_grad():
+        assert torch.is_grad_enabled() and torch.is_inference_mode_enabled()
+        for y in (x * 2, x.exp(), x.sum(), torch.add(x, x, alpha=2), x[0]):
+            assert not y.requires_grad and y.grad_fn is None and y.is_inference()
+        x.add_(1)  # a leaf that requires grad: torch lets inference mode change it
+        x[0] = 5.0
+        torch.add(x, 1, out=torch.empty(2))
+        assert Double.apply(leaf()).grad_fn is not None
+    assert x.tolist() == [5.0, 2.0] and x.grad_fn is None
+
+
 def test_inference_mode_decorators():
     @torch.inference_mode()
     def called():

@@ -283,9 +283,8 @@ def run(outputs, grads, retain_graph, create_graph, inputs=None, accumulate=True
     Tensor = _tensors.Tensor
     ndarray = np.ndarray
     # grad_mode.set_grad_enabled(create_graph) for the loop, without its context manager
-    mode = grad_mode._state
-    previous_mode = mode.enabled
-    mode.enabled = bool(create_graph)
+    previous_mode = grad_mode.is_grad_enabled()
+    grad_mode._set_enabled(create_graph)
     # numpy's ignoring error state for the whole loop: the ops the rules call then find it
     # already set and call numpy directly. User code (hooks, a custom Function's backward)
     # runs under the caller's state, as it would outside.
@@ -401,7 +400,7 @@ def run(outputs, grads, retain_graph, create_graph, inputs=None, accumulate=True
                     else:
                         push(ready, (-child.sequence_nr, child))
     finally:
-        mode.enabled = previous_mode
+        grad_mode._set_enabled(previous_mode)
         if token is not None:
             float_errors.STATE.reset(token)
     if not retain_graph:

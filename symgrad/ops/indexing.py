@@ -473,7 +473,7 @@ def setitem(self: Tensor, key, value) -> None:
     old value outside the region and ``value``)."""
     index, tensors = Index.from_user(key, self.shape, masks=True)
     if (
-        grad_mode.is_grad_enabled()
+        grad_mode.is_recording()
         and self._requires_grad
         and self._grad_fn is None
         and self._base is None

@@ -20,7 +20,7 @@ from .registry import OpDef, _TracedViews, apply
 
 def check_inplace(target: Tensor) -> None:
     """torch's refusal to modify a leaf that requires grad (or a view of one) in grad mode."""
-    if not grad_mode.is_grad_enabled():
+    if not grad_mode.is_recording():
         return
     if target._grad_fn is None and target._requires_grad and target._base is None:
         raise RuntimeError(
@@ -58,7 +58,7 @@ def inplace(target: Tensor, op: OpDef, *args, **attrs) -> Tensor:
         )
     target._sync_view()
     check_inplace(target)
-    records = grad_mode.is_grad_enabled() and (
+    records = grad_mode.is_recording() and (
         target._requires_grad or _base_tracked(target) or _any_requires_grad(args)
     )
     source = _snapshot(target, copy=op.saves in ("inputs", "both")) if records else target
@@ -284,7 +284,7 @@ OUT_RESIZED = (
 def write_out(out: Tensor, result: Tensor, name: str) -> Tensor:
     """torch's ``out=``: store ``result`` in ``out`` (cast to its dtype; resized, with torch's
     warning unless empty, when its shape differs) and return ``out``. Not differentiable."""
-    if grad_mode.is_grad_enabled() and (result._requires_grad or out._requires_grad):
+    if grad_mode.is_recording() and (result._requires_grad or out._requires_grad):
         raise RuntimeError(
             f"{name}(): functions with out=... arguments don't support automatic "
             "differentiation, but one of the arguments requires grad."

@@ -124,7 +124,7 @@ def _broadcast_operands(input: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:
 
 def _refuse_grad(weight, function: str, argument: str) -> None:
     """torch's weights of nll/bce are constants: asking for their gradient is an error."""
-    if isinstance(weight, Tensor) and weight.requires_grad and grad_mode.is_grad_enabled():
+    if isinstance(weight, Tensor) and weight.requires_grad and grad_mode.is_recording():
         raise RuntimeError(
             f"The function '{function}' is not differentiable with respect to argument "
             f"'{argument}'. This input cannot have requires_grad True."

@@ -200,31 +200,10 @@ MEAN = OpDef(
 )
 
 
-# sum()/mean() of everything, the common call, take unary_shortcut's path with the attributes
-# the general path records.
-_ALL_DIMS = types.MappingProxyType({"dim": None, "keepdim": False, "dtype": None})
-
-
-def _sum_all(x):
-    # into a new 0-d array: numpy would return a scalar, which costs more to make an array
-    return np.add.reduce(x, None, None, np.empty((), x.dtype))
-
-
-def _mean_all(x):
-    return _mean_numpy(x, dim=None, keepdim=False)
-
-
-_sum_everything = unary_shortcut(SUM, _ALL_DIMS, _sum_all, "SumBackward0")
-_mean_everything = unary_shortcut(MEAN, _ALL_DIMS, _mean_all, "MeanBackward0")
-
-
-@public("sum", methods=("sum",))
 def sum(  # noqa: A001
     input: Tensor, dim=None, keepdim: bool = False, *, keepdims=None, dtype=None, out=None
 ) -> Tensor:
     """Sum over ``dim`` (all dims when None); integer and bool inputs sum to int64."""
-    if dim is None and dtype is None and out is None and not keepdim and not keepdims:
-        return _sum_everything(input)
     keepdim = keepdim if keepdims is None else keepdims  # numpy's spelling, as torch
     result = apply(
         SUM,
@@ -236,7 +215,6 @@ def sum(  # noqa: A001
     return result if out is None else write_out(out, result, "sum")
 
 
-@public("mean", methods=("mean",))
 def mean(
     input: Tensor, dim=None, keepdim: bool = False, *, keepdims=None, dtype=None, out=None
 ) -> Tensor:
@@ -247,8 +225,6 @@ def mean(
             "mean(): could not infer output dtype. Input dtype must be either a floating point "
             f"or complex dtype. Got: {_torch_dtype_word(input.dtype)}"
         )
-    if dim is None and dtype is None and out is None and not keepdim:
-        return _mean_everything(input)
     result = apply(
         MEAN,
         input,
@@ -257,6 +233,23 @@ def mean(
         dtype=_optional_dtype(dtype),
     )
     return result if out is None else write_out(out, result, "mean")
+
+
+# sum(t) and mean(t) of everything, the common call, take unary_shortcut's path; it records
+# the attributes the general path records for it.
+_ALL_DIMS = types.MappingProxyType({"dim": None, "keepdim": False, "dtype": None})
+
+
+def _mean_all(x):
+    return _mean_numpy(x, dim=None, keepdim=False)
+
+
+sum = public("sum", methods=("sum",))(  # noqa: A001
+    unary_shortcut(SUM, _ALL_DIMS, np.add.reduce, "SumBackward0", sum, scalar_out=True)
+)
+mean = public("mean", methods=("mean",))(
+    unary_shortcut(MEAN, _ALL_DIMS, _mean_all, "MeanBackward0", mean)
+)
 
 
 def sum_to_shape(g: Tensor, shape: tuple[int, ...]) -> Tensor:

@@ -8,6 +8,7 @@ argument values.
 
 from __future__ import annotations
 
+import functools
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -271,7 +272,7 @@ def _dispatch(op: OpDef, args, attrs):
     result = Tensor._wrap(out)
     if op.is_view and np.may_share_memory(out, args[0]._data):
         _mark_view(result, op, args, attrs)
-    if op.vjp is not None and grad_mode.is_grad_enabled():
+    if op.vjp is not None and grad_mode.is_recording():
         record(op, args, attrs, result)
     return result
 
@@ -284,6 +285,7 @@ _FLOAT64 = np.dtype(np.float64)
 _ONE_UNSAVED = (_UNSAVED,)
 _TWO_UNSAVED = (_UNSAVED, _UNSAVED)
 _grad_state = grad_mode._state
+_empty = np.empty
 _ERRSTATE = float_errors.STATE
 if _ERRSTATE is not None:
     _errstate_get = _ERRSTATE.get
@@ -340,8 +342,7 @@ def binary_shortcut(op: OpDef):
     def shortcut(self, other):
         if dispatch_gate.general:  # a profiler or a trace: the general path
             return apply(op, self, other)
-        state = _grad_state
-        enabled = state.enabled  # thread-local: read once
+        recording = _grad_state.recording  # thread-local: read once
         if self.__class__ is Tensor:
             x = self._data
             if x.__class__ is not ndarray:
@@ -355,12 +356,12 @@ def binary_shortcut(op: OpDef):
                 if y.__class__ is not ndarray or y.dtype is not dtype:
                     return apply(op, self, other)
                 # a view syncs its history before it is recorded: the general path does that
-                if enabled and (self._base is not None or other._base is not None):
+                if recording and (self._base is not None or other._base is not None):
                     return apply(op, self, other)
                 b_grad = other._requires_grad
             elif kind is float or kind is int:
                 y = other
-                if enabled and self._base is not None:
+                if recording and self._base is not None:
                     return apply(op, self, other)
                 b_grad = False
             else:
@@ -371,7 +372,7 @@ def binary_shortcut(op: OpDef):
             y = other._data
             if y.__class__ is not ndarray or y.dtype.kind != "f":
                 return apply(op, self, other)
-            if enabled and other._base is not None:
+            if recording and other._base is not None:
                 return apply(op, self, other)
             a_grad = None  # a number first: tape.record_binary records it
             b_grad = other._requires_grad
@@ -390,19 +391,18 @@ def binary_shortcut(op: OpDef):
             return apply(op, self, other)
         if out.__class__ is not ndarray:  # numpy returns a scalar for 0-dim operands
             out = np.asarray(out)
-        # Tensor._wrap, inlined
+        # Tensor._wrap, inlined (each field stored once: recorded or not)
         result = _new(Tensor)
         result._data = out
-        result._requires_grad = False
-        result._grad_fn = None
         result._version_counter = UNSHARED
-        if state.inference:
-            result._inference = True
-            return result
-        if not (a_grad or b_grad) or not enabled:
-            return result
-        if node_cls is None or a_grad is None:
-            record_binary(op, self, other, result)
+        if not recording or not (a_grad or b_grad) or node_cls is None or a_grad is None:
+            result._requires_grad = False
+            result._grad_fn = None
+            if not recording:
+                if _grad_state.inference:
+                    result._inference = True
+            elif a_grad or b_grad:
+                record_binary(op, self, other, result)
             return result
         # tape.record, written out: edges, input metadata, saved inputs, the node
         if a_grad:
@@ -466,52 +466,63 @@ def binary_shortcut(op: OpDef):
     return shortcut
 
 
-def unary_shortcut(op: OpDef, attrs, fn, node_name: str):
-    """``lambda a: apply(op, a, **attrs)`` for an op of one tensor whose result keeps its
-    floating dtype, computed as ``fn(array)``: ``binary_shortcut``'s shortcut for one
-    argument (sum and mean of everything). ``attrs`` are those the general path would record,
-    ``node_name`` the name ``op.backward_name`` gives for them; anything unusual takes the
-    general path.
+def unary_shortcut(op: OpDef, attrs, fn, node_name: str, general, *, scalar_out=False):
+    """``general``, the public function of one tensor (``sum``, ``mean``), with a shortcut
+    for its common call ``general(a)`` of an op whose result keeps its floating dtype,
+    computed as ``fn(array)``: ``binary_shortcut``'s shortcut for one argument. ``attrs`` are
+    those the general path records for that call, ``node_name`` the name
+    ``op.backward_name`` gives for them; any other argument or anything unusual takes
+    ``general``. With ``scalar_out``, ``fn`` is a ufunc's ``reduce`` of everything and
+    writes into a new 0-d array (numpy would return a scalar, which costs more to make an
+    array of).
     """
     builds = not op.nondifferentiable_inputs and op.saves in ("none", "inputs")
     node_cls = node_class(node_name)
     saves_inputs = op.saves == "inputs"
     has_attrs = bool(attrs)
 
-    def shortcut(a):
-        if dispatch_gate.general or a.__class__ is not Tensor:
-            return apply(op, a, **attrs)
-        state = _grad_state
-        enabled = state.enabled  # thread-local: read once
+    def shortcut(*args, **kwargs):
+        if kwargs or len(args) != 1 or dispatch_gate.general:
+            return general(*args, **kwargs)
+        a = args[0]
+        if a.__class__ is not Tensor:
+            return general(a)
+        recording = _grad_state.recording  # thread-local: read once
         x = a._data
-        if x.__class__ is not ndarray or (enabled and a._base is not None):
-            return apply(op, a, **attrs)
+        if x.__class__ is not ndarray or (recording and a._base is not None):
+            return general(a)
         dtype = x.dtype
         if dtype is not _FLOAT32 and dtype is not _FLOAT64 and dtype.kind != "f":
-            return apply(op, a, **attrs)
+            return general(a)
         if _ERRSTATE is None:
-            out = call_ignoring(fn, (x,), {})
+            out = call_ignoring(fn, (x, None, None, _empty((), dtype)) if scalar_out else (x,), {})
         else:  # call_ignoring, inlined
             current = _errstate_get()
             context = _CONTEXTS.by_state.get(current, _MISSING)
             if context is _MISSING:
                 context = ignoring_context(current)
-            out = fn(x) if context is None else context.run(fn, x)
+            if scalar_out:
+                into = _empty((), dtype)
+                if context is None:
+                    out = fn(x, None, None, into)
+                else:
+                    out = context.run(fn, x, None, None, into)
+            else:
+                out = fn(x) if context is None else context.run(fn, x)
         if out.__class__ is not ndarray:  # numpy returns a scalar for a full reduction
             out = np.asarray(out)
-        # Tensor._wrap, inlined
+        # Tensor._wrap, inlined (each field stored once: recorded or not)
         result = _new(Tensor)
         result._data = out
-        result._requires_grad = False
-        result._grad_fn = None
         result._version_counter = UNSHARED
-        if state.inference:
-            result._inference = True
-            return result
-        if not enabled or not a._requires_grad:
-            return result
-        if not builds:
-            record(op, (a,), attrs, result)
+        if not recording or not a._requires_grad or not builds:
+            result._requires_grad = False
+            result._grad_fn = None
+            if not recording:
+                if _grad_state.inference:
+                    result._inference = True
+            elif a._requires_grad:
+                record(op, (a,), attrs, result)
             return result
         # tape.record, written out for one plain tensor that requires grad
         node = _new(node_cls)
@@ -534,17 +545,16 @@ def unary_shortcut(op: OpDef, attrs, fn, node_name: str):
         result._requires_grad = True
         return result
 
-    shortcut.__name__ = shortcut.__qualname__ = f"{op.name}_shortcut"
-    return shortcut
+    return functools.update_wrapper(shortcut, general)
 
 
 def values_only(t) -> bool:
-    """True when an op on ``t`` would record nothing anywhere (grad mode off, no trace or
+    """True when an op on ``t`` would record nothing anywhere (not recording, no trace or
     profiler: the shortcuts' ``dispatch_gate``) and ``t`` is a concrete plain tensor: only the
     value matters, so a gradient rule may compute it with numpy directly (the engine's
     backward without create_graph)."""
     return (
-        not _grad_state.enabled
+        not _grad_state.recording
         and not dispatch_gate.general
         and t.__class__ is Tensor
         and t._data.__class__ is np.ndarray

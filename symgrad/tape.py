@@ -227,7 +227,9 @@ class OpBackward(BackwardNode):
 
     _plain = True
     # True when the rule's gradients are known to fit the inputs (OpDef.exact_vjp, for a
-    # call without broadcasting): the engine skips its shape and dtype check.
+    # call without broadcasting): the engine skips its shape and dtype check. Set only on the
+    # nodes of the binary shortcut and record_binary, which have no attributes and save no
+    # output (the engine relies on that too).
     _exact = False
     _positions = None
     # The version of each saved input when it was saved, by argument (see ``_rule_args``).
@@ -316,26 +318,26 @@ class OpBackward(BackwardNode):
     def _rule_args(self):
         """The saved arguments as the rule takes them: saved inputs checked (not modified in
         place, not detached in place since), the ``_META`` placeholders of unsaved tensor
-        inputs made InputMeta (where the op's rule reads them)."""
+        inputs made InputMeta where the op's rule reads them (the rest as they are)."""
         Tensor = _tensors.Tensor
         saved_args = self._saved_args
-        metas = False
+        unpacked = None
         i = -1
         for saved in saved_args:  # a loop, not a comprehension: once per node
             i += 1
             if saved is _META:
-                metas = True
+                if self.op.reads_unsaved:  # self._input_meta(i), inlined
+                    if unpacked is None:
+                        unpacked = list(saved_args)
+                    meta = unpacked[i] = _new(InputMeta)
+                    meta._shape, meta._dtype = self.input_meta[i]
             elif saved.__class__ is Tensor or isinstance(saved, Tensor):
                 if (
                     saved._version_counter.value != self._saved_versions[i]
                     or saved._detached_at > self.sequence_nr
                 ):
                     self._unusable(saved, i)
-        if not metas or not self.op.reads_unsaved:
-            return saved_args
-        return [
-            self._input_meta(i) if saved is _META else saved for i, saved in enumerate(saved_args)
-        ]
+        return saved_args if unpacked is None else unpacked
 
     def _unusable(self, tensor, i: int):
         """Raise torch's error for saved input ``i`` when it was changed in place (or

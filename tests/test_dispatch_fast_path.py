@@ -475,6 +475,45 @@ def test_reduction_shortcut_node_is_the_general_paths(reduce, dtype):
     np.testing.assert_array_equal(first, x.grad.numpy())
 
 
+def test_sum_and_mean_are_their_shortcut_for_every_spelling():
+    # symgrad.sum/mean (and the methods) are the shortcut itself, which hands any call but
+    # f(t) to the general function: every spelling torch accepts gives the same result, and
+    # introspection sees the general function's signature and docstring
+    import inspect
+
+    x = symgrad.tensor([[1.0, 2.0], [3.0, 4.5]], requires_grad=True)
+    for name in ("sum", "mean"):
+        fn = getattr(symgrad, name)
+        expected = getattr(np, name)(x.detach().numpy())
+        spellings = [
+            fn(x),
+            fn(input=x),
+            getattr(x, name)(),
+            getattr(x, name)(None),
+            getattr(x, name)(dim=None),
+            fn(x, (0, 1)),
+            fn(x, dtype=symgrad.float64),
+        ]
+        for result in spellings:
+            assert result.item() == pytest.approx(expected) and result.requires_grad
+            assert result.grad_fn.name() == f"{name.capitalize()}Backward" + (
+                "0" if result.grad_fn.attrs["dim"] is None else "1"
+            )
+        assert getattr(x, name)(keepdims=True).shape == (1, 1)
+        assert list(inspect.signature(fn).parameters) == [
+            "input",
+            "dim",
+            "keepdim",
+            "keepdims",
+            "dtype",
+            "out",
+        ]
+        assert fn.__name__ == name and "all dims when None" in fn.__doc__
+    with pytest.raises(RuntimeError, match="mean\\(\\): could not infer output dtype"):
+        symgrad.tensor([1, 2]).mean()
+    assert symgrad.tensor([1, 2]).sum().dtype == symgrad.int64
+
+
 def test_backward_runs_user_code_under_the_callers_numpy_error_state():
     # the engine ignores float errors for its own ops only: hooks and a custom Function's
     # backward see the caller's state, and the caller's state holds again afterwards
@@ -592,6 +631,7 @@ def test_exact_nodes_get_gradients_that_fit_without_the_engines_check(dtype, nam
             continue  # reciprocal(y) * 0.25, as torch: a composite's general nodes
         node = op(first, second).grad_fn
         assert node._exact, (name, first, second)
+        assert not node.attrs and node._saved_out is None  # the engine's exact path skips them
         for create_graph in (False, True):
             g = symgrad.full((2, 3), 0.75, dtype=dtype, requires_grad=create_graph)
             with symgrad.set_grad_enabled(create_graph):

@@ -230,13 +230,14 @@ def run(outputs, grads, retain_graph, create_graph, inputs=None, accumulate=True
         raise RuntimeError(f"got {len(outputs)} tensors and {len(grads)} gradients")
     roots = []
     for i, (out, g) in enumerate(zip(outputs, grads, strict=True)):
-        if not out.requires_grad:
+        edge = edge_of(out)
+        if edge[0] is None:  # it does not require grad
             raise RuntimeError(
                 f"element {i} of tensors does not require grad and does not have a grad_fn"
             )
         if g is not None and g._data.dtype != out._data.dtype:
             g = _cast(g, out.dtype)
-        roots.append((edge_of(out), g))
+        roots.append((edge, g))
 
     capture = None
     if inputs is not None:
@@ -249,7 +250,10 @@ def run(outputs, grads, retain_graph, create_graph, inputs=None, accumulate=True
                 raise RuntimeError("One of the differentiated Tensors does not require grad")
             capture.setdefault(edge_of(t), []).append(index)
 
-    root_nodes = list(dict.fromkeys(edge[0] for edge, _ in roots))
+    if len(roots) == 1:
+        root_nodes = [roots[0][0][0]]
+    else:
+        root_nodes = list(dict.fromkeys(edge[0] for edge, _ in roots))
     order, pending = _discover(root_nodes, with_order=capture is not None)
     needed = None
     if capture is not None:
@@ -283,8 +287,7 @@ def run(outputs, grads, retain_graph, create_graph, inputs=None, accumulate=True
     Tensor = _tensors.Tensor
     ndarray = np.ndarray
     # grad_mode.set_grad_enabled(create_graph) for the loop, without its context manager
-    previous_mode = grad_mode.is_grad_enabled()
-    grad_mode._set_enabled(create_graph)
+    previous_mode = grad_mode._swap_enabled(bool(create_graph))
     # numpy's ignoring error state for the whole loop: the ops the rules call then find it
     # already set and call numpy directly. User code (hooks, a custom Function's backward)
     # runs under the caller's state, as it would outside.
@@ -300,26 +303,44 @@ def run(outputs, grads, retain_graph, create_graph, inputs=None, accumulate=True
                 # the common node: an op's rule without hooks; the loop below fits its
                 # gradients (_call_node's work)
                 g = grad_outputs[0]
+                exact = node._exact
                 saved_args = node._saved_args  # None once released: apply raises
                 if g is None or saved_args is None:
                     grad_inputs = node.apply(grad_outputs)
                 else:  # OpBackward.apply, inlined
                     op = node.op
                     args = saved_args if op.args_as_saved else node._rule_args()
-                    saved_out = node._saved_out
-                    out = saved_out.unpack(node) if saved_out is not None else None
-                    attrs = node.attrs
-                    grad_inputs = op.vjp(g, out, *args, **attrs) if attrs else op.vjp(g, out, *args)
-                    if grad_inputs.__class__ is not tuple and not isinstance(
-                        grad_inputs, (tuple, list)
-                    ):
-                        grad_inputs = (grad_inputs,)
+                    if exact:  # no attributes, no saved output; a tuple of gradients
+                        grad_inputs = op.vjp(g, None, *args)
+                    else:
+                        saved_out = node._saved_out
+                        out = saved_out.unpack(node) if saved_out is not None else None
+                        attrs = node.attrs
+                        if attrs:
+                            grad_inputs = op.vjp(g, out, *args, **attrs)
+                        else:
+                            grad_inputs = op.vjp(g, out, *args)
+                        if grad_inputs.__class__ is not tuple and not isinstance(
+                            grad_inputs, (tuple, list)
+                        ):
+                            grad_inputs = (grad_inputs,)
                     positions = node._positions
                     if positions is not None:
                         grad_inputs = [
                             grad_inputs[i] if i < len(grad_inputs) else None for i in positions
                         ]
-                metas = _UNCHECKED if node._exact else node.input_meta
+                metas = _UNCHECKED if exact else node.input_meta
+            elif node.__class__ is AccumulateGrad and plain:
+                # a leaf's node without autograd.grad: its tensor hooks (the leaf keeps them),
+                # then the sum into .grad; nothing once the leaf is gone or no longer requires
+                # grad (the branch below, written out for this node)
+                variable = node._variable()
+                if variable is not None:
+                    if variable._backward_hooks or node._retained:
+                        grad_outputs = _as_caller(caller, _run_tensor_prehooks, node, grad_outputs)
+                    if accumulate and variable._requires_grad:
+                        _accumulate_into(variable, grad_outputs[0], create_graph, caller)
+                continue
             else:
                 if node._tensor_hooks or node._retained:
                     grad_outputs = _as_caller(caller, _run_tensor_prehooks, node, grad_outputs)
@@ -400,7 +421,7 @@ def run(outputs, grads, retain_graph, create_graph, inputs=None, accumulate=True
                     else:
                         push(ready, (-child.sequence_nr, child))
     finally:
-        grad_mode._set_enabled(previous_mode)
+        grad_mode._swap_enabled(previous_mode)
         if token is not None:
             float_errors.STATE.reset(token)
     if not retain_graph:

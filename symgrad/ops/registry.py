@@ -286,6 +286,7 @@ _ONE_UNSAVED = (_UNSAVED,)
 _TWO_UNSAVED = (_UNSAVED, _UNSAVED)
 _grad_state = grad_mode._state
 _empty = np.empty
+_NO_ARGUMENT = object()
 _ERRSTATE = float_errors.STATE
 if _ERRSTATE is not None:
     _errstate_get = _ERRSTATE.get
@@ -481,10 +482,11 @@ def unary_shortcut(op: OpDef, attrs, fn, node_name: str, general, *, scalar_out=
     saves_inputs = op.saves == "inputs"
     has_attrs = bool(attrs)
 
-    def shortcut(*args, **kwargs):
-        if kwargs or len(args) != 1 or dispatch_gate.general:
-            return general(*args, **kwargs)
-        a = args[0]
+    def shortcut(a=_NO_ARGUMENT, *args, **kwargs):
+        if args or kwargs or a is _NO_ARGUMENT or dispatch_gate.general:
+            if a is _NO_ARGUMENT:  # general(input=t), or no argument: general's error
+                return general(*args, **kwargs)
+            return general(a, *args, **kwargs)
         if a.__class__ is not Tensor:
             return general(a)
         recording = _grad_state.recording  # thread-local: read once
@@ -496,21 +498,23 @@ def unary_shortcut(op: OpDef, attrs, fn, node_name: str, general, *, scalar_out=
             return general(a)
         if _ERRSTATE is None:
             out = call_ignoring(fn, (x, None, None, _empty((), dtype)) if scalar_out else (x,), {})
+            if out.__class__ is not ndarray:  # numpy returns a scalar for a full reduction
+                out = np.asarray(out)
         else:  # call_ignoring, inlined
             current = _errstate_get()
             context = _CONTEXTS.by_state.get(current, _MISSING)
             if context is _MISSING:
                 context = ignoring_context(current)
             if scalar_out:
-                into = _empty((), dtype)
+                out = _empty((), dtype)
                 if context is None:
-                    out = fn(x, None, None, into)
+                    fn(x, None, None, out)
                 else:
-                    out = context.run(fn, x, None, None, into)
+                    context.run(fn, x, None, None, out)
             else:
                 out = fn(x) if context is None else context.run(fn, x)
-        if out.__class__ is not ndarray:  # numpy returns a scalar for a full reduction
-            out = np.asarray(out)
+                if out.__class__ is not ndarray:  # numpy returns a scalar for a full reduction
+                    out = np.asarray(out)
         # Tensor._wrap, inlined (each field stored once: recorded or not)
         result = _new(Tensor)
         result._data = out

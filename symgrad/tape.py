@@ -194,6 +194,11 @@ class BackwardNode:
         """Drop saved values once backward ran without retain_graph."""
         self._released = True
 
+    def _output_changed(self) -> None:
+        """An output tensor got values of another shape or dtype (``.data =``): the engine
+        checks this node's gradients again (see ``OpBackward._exact``)."""
+        self._exact = False
+
     def register_hook(self, hook):
         """``hook(grad_inputs, grad_outputs)`` runs after this node computed its gradients."""
         if self._hooks is None:

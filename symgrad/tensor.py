@@ -434,7 +434,16 @@ class Tensor:
 
     @data.setter
     def data(self, value: Tensor) -> None:
-        self._data = value._data
+        self._replace_data(value._data)
+
+    def _replace_data(self, data) -> None:
+        """Give this tensor other values in place (``.data =``, ``out=`` reallocation). When
+        their shape or dtype differs, the node that made it is told: the gradients it gets
+        no longer have the shape it recorded."""
+        old = self._data
+        self._data = data
+        if self._grad_fn is not None and (old.shape != data.shape or old.dtype != data.dtype):
+            self._grad_fn._output_changed()
 
     # -------------------------------------------------------------- conversion
     def numpy(self, *, force: bool = False) -> np.ndarray:

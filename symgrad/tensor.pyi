@@ -153,6 +153,8 @@ class Tensor:
     def _is_symbolic(self) -> builtins.bool: ...
     _output_nr: builtins.int
     _post_accumulate_hooks: Any
+    def _replace_data(self, data) -> None:
+        """Give this tensor other values in place (``.data =``, ``out=`` reallocation). When their shape or dtype differs, the node that made it is told: the gradients it gets no longer have the shape it recorded."""
     _requires_grad: Any
     _retains_grad: builtins.bool
     def _scalar_for(self, what: builtins.str): ...

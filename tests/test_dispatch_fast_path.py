@@ -5,6 +5,7 @@ gradients equals the op-by-op one."""
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -473,6 +474,37 @@ def test_reduction_shortcut_node_is_the_general_paths(reduce, dtype):
     x.grad = None
     general.backward()
     np.testing.assert_array_equal(first, x.grad.numpy())
+
+
+def test_a_node_whose_output_changes_shape_checks_its_gradients_again():
+    # Found in review of the exact nodes: after ``h.data = `` (or an ``out=`` reallocation)
+    # gives h another shape, the gradient reaching h's MulBackward0 has the new shape and its
+    # rule's gradients no longer fit; torch 2.13 raises, and so does symgrad (it used to fill
+    # x.grad with the wrong shape).
+    message = (
+        "Function MulBackward0 returned an invalid gradient at index 0 - got [3] but expected "
+        "shape compatible with [2]"
+    )
+
+    def reassign(h):
+        h.data = symgrad.ones(3)
+
+    def write_out(h):
+        with symgrad.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # torch's "resized" warning
+            symgrad.add(symgrad.ones(3), 1, out=h)
+
+    for change in (reassign, write_out):
+        x = symgrad.ones(2, requires_grad=True)
+        h = x * 2
+        assert h.grad_fn._exact
+        change(h)
+        with pytest.raises(RuntimeError, match=re.escape(message)):
+            (h * 3).sum().backward()
+        assert x.grad is None
+    kept = symgrad.ones(2, requires_grad=True) * 2
+    kept.data = symgrad.zeros(2)  # same shape and dtype: nothing to check again
+    assert kept.grad_fn._exact
 
 
 def test_sum_and_mean_are_their_shortcut_for_every_spelling():

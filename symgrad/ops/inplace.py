@@ -299,6 +299,6 @@ def write_out(out: Tensor, result: Tensor, name: str) -> Tensor:
         if out.numel() != 0:
             old, new = (", ".join(map(str, s)) for s in (tuple(out.shape), shape))
             warnings.warn(OUT_RESIZED.format(old, new), UserWarning, stacklevel=3)
-        out._data = np.empty(shape, out._data.dtype)  # torch reallocates the storage
+        out._replace_data(np.empty(shape, out._data.dtype))  # torch reallocates the storage
     with grad_mode.no_grad():
         return copy_(out, result)

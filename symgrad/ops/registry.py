@@ -133,9 +133,6 @@ class OpDef:
     # tensor input has the output's shape and dtype (add, sub, mul, div): the nodes the
     # binary shortcut builds for such calls are marked ``exact`` and the engine skips fitting.
     exact_vjp: bool = False
-    # Derived: a node's saved arguments go to the rule as they are (nothing saved to check,
-    # no placeholder to make InputMeta): ``not reads_unsaved and saves == "none"``.
-    args_as_saved: bool = field(init=False, default=False)
     # One element of the op, for loop backends (see ops/scalar.py, which sets these).
     scalar: str | Callable[..., str] | None = None
     scalar_libm: bool = False
@@ -152,13 +149,19 @@ class OpDef:
         if self.cost not in ("cheap", "normal"):
             raise ValueError(f"op {self.name!r}: cost is 'cheap' or 'normal', not {self.cost!r}")
         self.fresh_result = self.fresh_result or self.reduction
-        self.args_as_saved = not self.reads_unsaved and self.saves == "none"
         if self.name in REGISTRY:
             raise ValueError(f"op {self.name!r} is defined twice")
         REGISTRY[self.name] = self
         if self.backward_name is None:
             camel = "".join(part.capitalize() for part in self.name.split("_"))
             self.backward_name = f"{camel}Backward0"
+
+    @functools.cached_property
+    def args_as_saved(self) -> bool:
+        """A node's saved arguments go to the rule as they are: nothing saved to check, no
+        placeholder to make InputMeta. Read for every backward node, so computed once, when
+        the first one runs (unary ops set ``saves`` after construction)."""
+        return not self.reads_unsaved and self.saves == "none"
 
     @property
     def differentiable(self) -> bool:

@@ -435,6 +435,37 @@ def test_node_prehook_replaces_incoming_gradients():
     assert x.grad.tolist() == [6.0, 6.0]
 
 
+def test_hooks_on_a_leafs_accumulate_grad_node_run_as_in_torch():
+    # torch 2.13 runs a leaf's tensor hook, then its AccumulateGrad node's pre-hook (which
+    # may replace the gradient), the accumulation (and post-accumulate hooks), then the node's
+    # post-hook with no grad_inputs. symgrad used to skip the node's own hooks.
+    x = torch.ones(2, requires_grad=True)
+    y = (x * 2).sum()
+    node = y.grad_fn.next_functions[0][0].next_functions[0][0]
+    assert type(node).__name__ == "AccumulateGrad"
+    seen = []
+    x.register_hook(lambda g: seen.append(("tensor", g.tolist())))
+    x.register_post_accumulate_grad_hook(lambda t: seen.append(("post_acc", t.grad.tolist())))
+    node.register_prehook(lambda go: seen.append(("pre", [g.tolist() for g in go])))
+    node.register_hook(lambda gi, go: seen.append(("post", gi, [g.tolist() for g in go])))
+    y.backward()
+    assert seen == [
+        ("tensor", [2.0, 2.0]),
+        ("pre", [[2.0, 2.0]]),
+        ("post_acc", [2.0, 2.0]),
+        ("post", (), [[2.0, 2.0]]),
+    ]
+    x2 = torch.ones(2, requires_grad=True)
+    y2 = (x2 * 2).sum()
+    y2.grad_fn.next_functions[0][0].next_functions[0][0].register_prehook(lambda go: (go[0] * 10,))
+    y2.backward()
+    assert x2.grad.tolist() == [20.0, 20.0]
+    # autograd.grad does not run the leaf's node: its hooks stay silent
+    seen.clear()
+    (g,) = torch.autograd.grad((x * 3).sum(), x)
+    assert g.tolist() == [3.0, 3.0] and [kind for kind, *_ in seen] == ["tensor"]
+
+
 def test_hooks_run_with_grad_mode_off_unless_create_graph():
     x = leaf(1.0, 2.0)
     modes = []

@@ -330,10 +330,15 @@ def run(outputs, grads, retain_graph, create_graph, inputs=None, accumulate=True
                             grad_inputs[i] if i < len(grad_inputs) else None for i in positions
                         ]
                 metas = _UNCHECKED if exact else node.input_meta
-            elif node.__class__ is AccumulateGrad and plain:
-                # a leaf's node without autograd.grad: its tensor hooks (the leaf keeps them),
-                # then the sum into .grad; nothing once the leaf is gone or no longer requires
-                # grad (the branch below, written out for this node)
+            elif (
+                node.__class__ is AccumulateGrad
+                and plain
+                and not node._prehooks
+                and not node._hooks
+            ):
+                # a leaf's node without autograd.grad or hooks of its own: the leaf's tensor
+                # hooks (the leaf keeps them), then the sum into .grad; nothing once the leaf
+                # is gone or no longer requires grad (the branch below, written out for it)
                 variable = node._variable()
                 if variable is not None:
                     if variable._backward_hooks or node._retained:
@@ -350,10 +355,16 @@ def run(outputs, grads, retain_graph, create_graph, inputs=None, accumulate=True
                             captured[index] = g
                 if node.__class__ is AccumulateGrad:
                     if accumulate and (needed is None or node in needed):
-                        # nothing to fill once the leaf is gone or no longer requires grad
+                        # as torch: the node's pre-hooks (which may replace the gradient),
+                        # the sum into .grad (nothing once the leaf is gone or no longer
+                        # requires grad), then its post-hooks, which get no grad_inputs
+                        if node._prehooks:
+                            grad_outputs = _as_caller(caller, _run_prehooks, node, grad_outputs)
                         variable = node.variable
                         if variable is not None and variable._requires_grad:
                             _accumulate_into(variable, grad_outputs[0], create_graph, caller)
+                        if node._hooks:
+                            _as_caller(caller, _run_posthooks, node, (), grad_outputs)
                     continue
                 if needed is not None and node not in needed:
                     continue

@@ -330,42 +330,30 @@ def run(outputs, grads, retain_graph, create_graph, inputs=None, accumulate=True
                             grad_inputs[i] if i < len(grad_inputs) else None for i in positions
                         ]
                 metas = _UNCHECKED if exact else node.input_meta
-            elif (
-                node.__class__ is AccumulateGrad
-                and plain
-                and not node._prehooks
-                and not node._hooks
-            ):
-                # a leaf's node without autograd.grad or hooks of its own: the leaf's tensor
-                # hooks (the leaf keeps them), then the sum into .grad; nothing once the leaf
-                # is gone or no longer requires grad (the branch below, written out for it)
+            elif node.__class__ is AccumulateGrad:
+                # a leaf's node: the leaf's tensor hooks (the leaf keeps them), the captured
+                # gradient; then, unless autograd.grad leaves the node out, as torch: its
+                # pre-hooks (which may replace the gradient), the sum into .grad (nothing once
+                # the leaf is gone or no longer requires grad), its post-hooks (no
+                # grad_inputs)
                 variable = node._variable()
-                if variable is not None:
-                    if variable._backward_hooks or node._retained:
-                        grad_outputs = _as_caller(caller, _run_tensor_prehooks, node, grad_outputs)
-                    if accumulate and variable._requires_grad:
+                if (variable is not None and variable._backward_hooks) or node._retained:
+                    grad_outputs = _as_caller(caller, _run_tensor_prehooks, node, grad_outputs)
+                if capture is not None:
+                    _capture(capture, captured, node, grad_outputs)
+                if accumulate and (needed is None or node in needed):
+                    if node._prehooks:
+                        grad_outputs = _as_caller(caller, _run_prehooks, node, grad_outputs)
+                    if variable is not None and variable._requires_grad:
                         _accumulate_into(variable, grad_outputs[0], create_graph, caller)
+                    if node._hooks:
+                        _as_caller(caller, _run_posthooks, node, (), grad_outputs)
                 continue
             else:
                 if node._tensor_hooks or node._retained:
                     grad_outputs = _as_caller(caller, _run_tensor_prehooks, node, grad_outputs)
                 if capture is not None:
-                    for nr, g in enumerate(grad_outputs):
-                        for index in capture.get((node, nr), ()):
-                            captured[index] = g
-                if node.__class__ is AccumulateGrad:
-                    if accumulate and (needed is None or node in needed):
-                        # as torch: the node's pre-hooks (which may replace the gradient),
-                        # the sum into .grad (nothing once the leaf is gone or no longer
-                        # requires grad), then its post-hooks, which get no grad_inputs
-                        if node._prehooks:
-                            grad_outputs = _as_caller(caller, _run_prehooks, node, grad_outputs)
-                        variable = node.variable
-                        if variable is not None and variable._requires_grad:
-                            _accumulate_into(variable, grad_outputs[0], create_graph, caller)
-                        if node._hooks:
-                            _as_caller(caller, _run_posthooks, node, (), grad_outputs)
-                    continue
+                    _capture(capture, captured, node, grad_outputs)
                 if needed is not None and node not in needed:
                     continue
                 if node._prehooks:
@@ -439,6 +427,13 @@ def run(outputs, grads, retain_graph, create_graph, inputs=None, accumulate=True
         for node in executed:
             node.release()
     return captured
+
+
+def _capture(capture, captured, node, grad_outputs) -> None:
+    """Keep the gradients of ``node``'s outputs that autograd.grad asked for."""
+    for nr, g in enumerate(grad_outputs):
+        for index in capture.get((node, nr), ()):
+            captured[index] = g
 
 
 def _as_caller(caller, fn, *args):

@@ -33,8 +33,7 @@ def is_recording() -> bool:
 
 
 def _set_modes(enabled: bool, inference: bool) -> None:
-    """Set this thread's grad and inference modes (with ``_swap_enabled``, the only writer
-    of ``_state``)."""
+    """Set this thread's grad and inference modes (the only writer of ``_state``)."""
     _state.enabled = enabled = bool(enabled)
     _state.inference = inference = bool(inference)
     _state.recording = enabled and not inference
@@ -47,10 +46,8 @@ def _set_enabled(mode: bool) -> None:
 def _swap_enabled(mode: bool) -> bool:
     """``_set_enabled(mode)``, returning the grad mode it replaces: the backward engine's
     ``set_grad_enabled`` around its loop, without a context manager."""
-    state = _state
-    previous = state.enabled
-    state.enabled = mode
-    state.recording = mode and not state.inference
+    previous = _state.enabled
+    _set_modes(mode, _state.inference)
     return previous
 
 

@@ -336,14 +336,14 @@ def run(outputs, grads, retain_graph, create_graph, inputs=None, accumulate=True
                 # pre-hooks (which may replace the gradient), the sum into .grad (nothing once
                 # the leaf is gone or no longer requires grad), its post-hooks (no
                 # grad_inputs)
-                variable = node._variable()
-                if (variable is not None and variable._backward_hooks) or node._retained:
+                if node._tensor_hooks or node._retained:
                     grad_outputs = _as_caller(caller, _run_tensor_prehooks, node, grad_outputs)
                 if capture is not None:
                     _capture(capture, captured, node, grad_outputs)
                 if accumulate and (needed is None or node in needed):
                     if node._prehooks:
                         grad_outputs = _as_caller(caller, _run_prehooks, node, grad_outputs)
+                    variable = node.variable
                     if variable is not None and variable._requires_grad:
                         _accumulate_into(variable, grad_outputs[0], create_graph, caller)
                     if node._hooks:
@@ -535,8 +535,8 @@ def _broadcastable_to(source: tuple, target: tuple) -> bool:
 
 def _summed(current, g):
     """The sum of two gradients of one output (they arrive in the order the nodes ran)."""
-    if not grad_mode._state.enabled and _same_plain_arrays(current, g):
-        # Without create_graph the sum records nothing: add the arrays, skip the dispatch.
+    if not grad_mode.is_recording() and _same_plain_arrays(current, g):
+        # When it would record nothing (no create_graph): add the arrays, skip the dispatch.
         return _tensors.Tensor._wrap(call_ignoring(np.add, (current._data, g._data), {}))
     return current + g
 
